@@ -1,0 +1,5 @@
+import sys
+
+from gatewarden.cli import main
+
+sys.exit(main())

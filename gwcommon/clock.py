@@ -1,0 +1,61 @@
+"""The clock, injected everywhere: rules never call ``datetime.now()`` themselves."""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What a component may ask of time."""
+
+    def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start, never going back (for timeouts and rates)."""
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        return _time.monotonic()
+
+
+class FakeClock:
+    """A clock that moves only when told to; for tests, replays and the simulator."""
+
+    def __init__(self, start: datetime | None = None):
+        self._now = start or datetime(2026, 1, 1, tzinfo=timezone.utc)
+        if self._now.tzinfo is None:
+            raise ValueError("FakeClock needs an aware start time")
+        self._mono = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self._mono
+
+    def advance(self, span: timedelta | float) -> datetime:
+        """Move forward by ``span`` (a timedelta or seconds) and return the new now."""
+        seconds = span.total_seconds() if isinstance(span, timedelta) else float(span)
+        if seconds < 0:
+            raise ValueError("a FakeClock never goes back")
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+            self._mono += seconds
+            return self._now
+
+    def set(self, moment: datetime) -> None:
+        """Jump to ``moment`` (forward only)."""
+        self.advance(moment - self.now())

@@ -1,0 +1,194 @@
+"""Configuration: TOML files validated by one pydantic model per area (CONTRACT.md §6).
+
+A bad file fails at start with one line naming the file, the key and the reason
+(``hub.toml: mqtt.port: Input should be less than or equal to 65535 (got 70000)``).
+
+One file may serve a one-Pi compound: the hub ignores the edge's sections and an edge ignores
+the hub's, but a key that belongs to neither is an error (usually a typo).  The section names of
+each side are listed here, in the shared package, so neither side has to import the other; a test
+checks these lists against the models in ``hub.config`` and ``edge.config``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from .exc import ConfigError
+from .timefmt import parse_clock_time, parse_duration
+from .wire import NAME_RE
+
+COMMON_SECTIONS = frozenset({"site", "storage", "mqtt", "log"})
+HUB_SECTIONS = frozenset({
+    "rules", "zones", "chat", "web", "alerts", "roster", "calendar", "circuits",
+    "retention", "homeassistant", "metrics", "hub",
+})
+EDGE_SECTIONS = frozenset({
+    "device", "replay", "gate", "lanes", "lane", "scanner", "camera", "charging",
+    "meters", "edge_metrics",
+})
+
+Duration = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, (str, int, float)) else v)]
+ClockTime = Annotated[time, BeforeValidator(lambda v: parse_clock_time(v) if isinstance(v, str) else v)]
+Name = Annotated[str, Field(pattern=NAME_RE)]
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=True)
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')") from None
+    return name
+
+
+class SiteConfig(Section):
+    """The compound."""
+
+    id: Name = Field(description="Compound id used in every MQTT topic: lower case letters, digits and '-'.")
+    name: str = Field("", max_length=100, description="Compound name shown in the web view and chat messages.")
+    timezone: Annotated[str, AfterValidator(_check_zone)] = Field(
+        "Asia/Shanghai", description="IANA time zone of the local rules (deadline, night, quiet hours).")
+    spaces: int = Field(0, ge=0, le=100_000, description="Number of painted parking spaces (for 余位, free spaces).")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class StorageConfig(Section):
+    """Where databases and snapshots live."""
+
+    dir: Path = Field(Path("/var/lib/gatewarden"),
+                      description="Directory for databases and snapshots; relative paths are relative to the config file.")
+
+    @field_validator("dir", mode="after")
+    @classmethod
+    def _relative_to_config(cls, value: Path, info: ValidationInfo) -> Path:
+        base = (info.context or {}).get("base_dir")
+        return value if value.is_absolute() or base is None else (Path(base) / value).resolve()
+
+
+class MqttConfig(Section):
+    """The compound's MQTT broker."""
+
+    host: str = Field("127.0.0.1", min_length=1, description="Broker host name or address.")
+    port: int = Field(1883, ge=1, le=65535, description="Broker port (8883 is usual with TLS).")
+    username: str | None = Field(None, description="User name, when the broker requires a login.")
+    password_file: Path | None = Field(None, description="File holding the password (never the password itself in this file).")
+    tls_ca: Path | None = Field(None, description="CA certificate file; setting it turns TLS on.")
+    tls_cert: Path | None = Field(None, description="Client certificate file, for brokers that require one.")
+    tls_key: Path | None = Field(None, description="Client key file, with tls_cert.")
+    keepalive: int = Field(15, ge=2, le=600, description="Seconds between keepalive pings; a dead link is noticed after about 1.5 times this.")
+    session_expiry: int = Field(7 * 86400, ge=60, le=2**32 - 1,
+                                description="Seconds the broker keeps the hub's session and queue while it is away.")
+
+    @field_validator("password_file", "tls_ca", "tls_cert", "tls_key", mode="after")
+    @classmethod
+    def _relative(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base_dir")
+        if value is None or value.is_absolute() or base is None:
+            return value
+        return (Path(base) / value).resolve()
+
+    def password(self) -> str | None:
+        """The password from ``password_file`` or the ``GATEWARDEN_MQTT_PASSWORD`` environment variable."""
+        if self.password_file is not None:
+            return read_secret(self.password_file, "mqtt.password_file")
+        return os.environ.get("GATEWARDEN_MQTT_PASSWORD")
+
+
+class LogConfig(Section):
+    """Logging."""
+
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Least severe level written to the log.")
+    format: Literal["auto", "text", "json"] = Field(
+        "auto", description="auto: text on a terminal, JSON lines otherwise (for journald).")
+
+
+class DeviceConfig(Section):
+    """Which edge device this is (ignored by the hub)."""
+
+    id: Name = Field(description="Device id used in topics, unique in the compound; 'hub' is reserved.")
+    kind: Literal["gate", "lane", "charging"] = Field(description="What the device does: gate, lane or charging.")
+
+    @field_validator("id")
+    @classmethod
+    def _not_hub(cls, value: str) -> str:
+        if value == "hub":
+            raise ValueError("'hub' is reserved for the hub's own topics; choose another device id")
+        return value
+
+
+def read_secret(path: Path, key: str) -> str:
+    """A secret from a file, without its trailing newline; a missing file is a ConfigError."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from None
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, or raise ConfigError naming the file and the problem."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load(path: str | Path, model: type[M], *, ignore: frozenset[str] = frozenset()) -> M:
+    """Read ``path`` and validate it as ``model``, skipping the top-level sections in ``ignore``."""
+    path = Path(path)
+    data = {k: v for k, v in read_toml(path).items() if k not in ignore}
+    return validate(data, model, source=str(path), base_dir=path.resolve().parent)
+
+
+def validate(data: dict[str, Any], model: type[M], *, source: str = "<config>",
+             base_dir: Path | None = None) -> M:
+    """Validate a dict as ``model``; errors become one-line ConfigErrors."""
+    try:
+        return model.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_first_error(exc)}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        reason = "unknown key (check the spelling against docs/configuration.md)"
+    elif err["type"] == "missing":
+        reason = "required but missing"
+    else:
+        reason = f"{err['msg']} (got {str(err.get('input'))[:60]!r})"
+    more = len(exc.errors()) - 1
+    return f"{key}: {reason}" + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")

@@ -1,0 +1,7 @@
+"""The hub's areas, attached in this order when the hub starts.
+
+Each entry names a module with ``attach(hub)``, which registers the area's event handlers,
+periodic sweeps and web routes on the :class:`hub.app.Hub` (see that class for the hooks).
+"""
+
+AREAS: list[str] = []

@@ -1,0 +1,56 @@
+"""The architecture's import rules (DESIGN.md §5), checked on the source."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+IO_LIBRARIES = {"paho", "sqlite3", "sqlite_utils", "fastapi", "starlette", "uvicorn", "gpiozero",
+                "bleak", "cv2", "httpx", "requests", "socket", "pymodbus", "subprocess"}
+
+# Modules that decide: pure functions of (state, event, now); they import no I/O library.
+DECISION_MODULES = [
+    "gwcommon/tagid.py",
+    "gwcommon/timefmt.py",
+    "gwcommon/wire.py",
+]
+
+
+def imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def sources(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package,forbidden", [
+    ("gwcommon", {"edge", "hub", "gatewarden"}),
+    ("edge", {"hub", "gatewarden"}),
+    ("hub", {"edge", "gatewarden"}),
+])
+def test_packages_meet_only_at_the_wire(package, forbidden):
+    offenders = {str(p.relative_to(ROOT)): sorted(imported_roots(p) & forbidden)
+                 for p in sources(package) if imported_roots(p) & forbidden}
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("module", DECISION_MODULES)
+def test_decision_modules_import_no_io(module):
+    path = ROOT / module
+    assert path.exists(), f"{module} is listed as a decision module but does not exist"
+    assert imported_roots(path) & IO_LIBRARIES == set()
+
+
+def test_modules_stay_small():
+    big = {str(p.relative_to(ROOT)): n for pkg in ("gwcommon", "edge", "hub", "gatewarden")
+           for p in sources(pkg) if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
+    assert big == {}, f"modules over 600 lines (split them): {big}"

@@ -59,3 +59,40 @@ class FakeClock:
     def set(self, moment: datetime) -> None:
         """Jump to ``moment`` (forward only)."""
         self.advance(moment - self.now())
+
+
+class ScaledClock:
+    """Simulated time running ``speed`` times faster than the machine's, from ``sim_start``.
+
+    Every process of ``gatewarden demo`` builds the same one from the ``GATEWARDEN_CLOCK``
+    environment variable, so the hub and the simulated devices agree on the time of night.
+    """
+
+    def __init__(self, sim_start: datetime, *, real_start: float, speed: float):
+        if sim_start.tzinfo is None or speed <= 0:
+            raise ValueError("ScaledClock needs an aware start and a positive speed")
+        self.sim_start = sim_start
+        self.real_start = real_start
+        self.speed = speed
+
+    def now(self) -> datetime:
+        return self.sim_start + timedelta(seconds=(_time.time() - self.real_start) * self.speed)
+
+    def monotonic(self) -> float:
+        return (_time.time() - self.real_start) * self.speed
+
+    def to_env(self) -> str:
+        return f"scaled,{self.sim_start.isoformat()},{self.real_start!r},{self.speed!r}"
+
+
+def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
+    """The clock a process should use: the system's, or the demo's ``GATEWARDEN_CLOCK``."""
+    import os
+
+    spec = (environ if environ is not None else os.environ).get("GATEWARDEN_CLOCK", "")
+    if not spec:
+        return SystemClock()
+    kind, start, real_start, speed = spec.split(",")
+    if kind != "scaled":
+        raise ValueError(f"GATEWARDEN_CLOCK: unknown clock kind {kind!r}")
+    return ScaledClock(datetime.fromisoformat(start), real_start=float(real_start), speed=float(speed))

@@ -1,17 +1,25 @@
 """An edge device's configuration: the shared sections, ``[device]``, and its sensor sections.
 
-Each sensor area keeps its section model next to its code and adds one field here.
+Each sensor area keeps its section model next to its code and adds one field here, optional
+(``None`` when the section is absent); ``edge.sources`` starts the daemon of every section present.
+Section models must be importable without heavy libraries (no paho, cv2, bleak at module level).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
 
+from edge.ble.config import ScannerConfig
+from edge.gate.config import GateConfig
+from edge.lane.config import LaneDeviceConfig
+from edge.replay import ReplayConfig
 from gwcommon.config import (
     HUB_SECTIONS,
     DeviceConfig,
+    Duration,
     LogConfig,
     MqttConfig,
     Section,
@@ -19,6 +27,21 @@ from gwcommon.config import (
     StorageConfig,
     load,
 )
+
+
+class OutboxConfig(Section):
+    """How the outbox sends events to the hub (defaults suit every device)."""
+
+    heartbeat: Duration = Field(
+        timedelta(seconds=10), ge=timedelta(seconds=1), le=timedelta(minutes=10),
+        description="Interval of the heartbeat (last seq issued, events not yet acknowledged).")
+    window: int = Field(100, ge=1, le=1000, description="Most events published but not yet confirmed by the broker.")
+    ack_timeout: Duration = Field(
+        timedelta(seconds=30), ge=timedelta(seconds=1), le=timedelta(hours=1),
+        description="When the hub's ack stands still this long while events wait, they are sent again "
+                    "(the wait doubles each time, up to 10 minutes).")
+    snapshot_cap_mb: int = Field(64, ge=1, le=16_384,
+                                 description="Most megabytes of pictures kept while waiting to be sent; oldest dropped first.")
 
 
 class EdgeConfig(Section):
@@ -29,6 +52,11 @@ class EdgeConfig(Section):
     mqtt: MqttConfig = Field(default_factory=MqttConfig, description="The broker.")
     log: LogConfig = Field(default_factory=LogConfig, description="Logging.")
     device: DeviceConfig = Field(description="Which device this is.")
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig, description="Sending events to the hub.")
+    replay: ReplayConfig | None = Field(None, description="Publish events from a recorded JSONL file.")
+    gate: GateConfig | None = Field(None, description="Gate lanes: barrier, loops, photo-eye, tags (kind = gate).")
+    scanner: ScannerConfig | None = Field(None, description="Bluetooth scanner for residents' tags (gate and lane devices).")
+    lane: LaneDeviceConfig | None = Field(None, description="Zones watched for tags and untagged vehicles (kind = lane).")
 
 
 def load_edge_config(path: str | Path) -> EdgeConfig:

@@ -39,7 +39,7 @@ HUB_SECTIONS = frozenset({
     "retention", "homeassistant", "metrics", "hub",
 })
 EDGE_SECTIONS = frozenset({
-    "device", "replay", "gate", "lanes", "lane", "scanner", "camera", "charging",
+    "device", "outbox", "replay", "gate", "lanes", "lane", "scanner", "camera", "charging",
     "meters", "edge_metrics",
 })
 

@@ -4,4 +4,7 @@ Each entry names a module with ``attach(hub)``, which registers the area's event
 periodic sweeps and web routes on the :class:`hub.app.Hub` (see that class for the hooks).
 """
 
-AREAS: list[str] = []
+AREAS: list[str] = [
+    "hub.web.app",
+    "hub.alerts",
+]

@@ -1,1 +1,5 @@
 """Imports each area's schema module so that its migrations are registered (see hub.schema)."""
+
+import hub.events_schema  # noqa: E402,F401  (ingest: events, snapshots, devices, quarantine)
+import hub.web.schema  # noqa: E402,F401  (web view: accounts, sessions, tokens, audit)
+import hub.alerts.schema  # noqa: E402,F401  (alerts: outbox, conditions, roster, target faults)

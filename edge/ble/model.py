@@ -15,6 +15,7 @@ class Advertisement:
     service_data: tuple[tuple[str, bytes], ...] = ()  # (128-bit service UUID, lower case; data)
     local_name: str | None = None
     at: float = 0.0  # monotonic seconds when received
+    address_type: str | None = None  # "public" | "random" as BlueZ reports it; None when unknown
 
 
 @dataclass(frozen=True)

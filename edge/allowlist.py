@@ -1,0 +1,130 @@
+"""The gate's own copy of the site allowlist (白名单), kept on disk so a reboot without network
+still admits residents.
+
+The hub publishes the allowlist retained on ``gatewarden/<site>/allowlist`` with a ``version`` that
+grows with every change.  :class:`Allowlist` takes a newer version, ignores an older or equal one,
+and writes it to ``<storage.dir>/allowlist.json`` atomically (temporary file, fsync, rename,
+fsync of the directory): after a power cut the file is either the old list or the new one.
+Visitor entries expire by this edge's own clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Literal
+
+from gwcommon.clock import Clock
+from gwcommon.exc import InvalidMessage
+from gwcommon.wire import AllowEntry, decode_payload, encode
+from gwcommon.wire import Allowlist as WireAllowlist
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["allowed", "unknown_tag", "revoked", "expired"]
+FILENAME = "allowlist.json"
+
+
+class Allowlist:
+    """Thread-safe lookups over the newest allowlist this edge has seen."""
+
+    def __init__(self, path: str | Path, *, clock: Clock):
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._current = WireAllowlist(version=0)
+        self._by_tag: dict[str, AllowEntry] = {}
+        self._have = False  # True once any allowlist (from the hub or the file) is installed
+        self.load_problem: str | None = None
+        self.ignored_older = 0
+        self._load()
+
+    @classmethod
+    def in_storage(cls, storage_dir: str | Path, *, clock: Clock) -> "Allowlist":
+        return cls(Path(storage_dir) / FILENAME, clock=clock)
+
+    @property
+    def version(self) -> int:
+        return self._current.version
+
+    def __len__(self) -> int:
+        return len(self._by_tag)
+
+    def lookup(self, tag: str) -> Status:
+        """allowed, unknown_tag, revoked or expired (by this edge's clock)."""
+        entry = self._by_tag.get(tag)
+        if entry is None:
+            return "unknown_tag"
+        if entry.revoked:
+            return "revoked"
+        if entry.expires is not None and entry.expires <= self._clock.now():
+            return "expired"
+        return "allowed"
+
+    def tags(self) -> list[str]:
+        return list(self._by_tag)
+
+    def entry(self, tag: str) -> AllowEntry | None:
+        return self._by_tag.get(tag)
+
+    def update(self, incoming: WireAllowlist) -> bool:
+        """Take ``incoming`` if it is newer than what we have; True when it was taken and saved."""
+        with self._lock:
+            if self._have and incoming.version <= self._current.version:
+                if incoming.version < self._current.version:
+                    self.ignored_older += 1
+                    logger.warning("ignored allowlist version %s: we already have version %s",
+                                   incoming.version, self._current.version)
+                return False
+            self._save(incoming)
+            self._install(incoming)
+        logger.info("allowlist version %s taken: %s entries", incoming.version, len(incoming.entries))
+        return True
+
+    def update_from_payload(self, payload: bytes) -> bool:
+        """Validate raw MQTT bytes; a bad payload is refused with a logged reason and changes nothing."""
+        try:
+            incoming = decode_payload("allowlist", payload)
+        except InvalidMessage as exc:
+            logger.error("refused an allowlist message: %s", exc.reason)
+            return False
+        return self.update(incoming)
+
+    def _install(self, allowlist: WireAllowlist) -> None:
+        self._by_tag = {entry.tag: entry for entry in allowlist.entries}
+        self._current = allowlist
+        self._have = True
+
+    def _save(self, allowlist: WireAllowlist) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(encode(allowlist))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            logger.info("no saved allowlist at %s yet: every tag is unknown until the hub sends one", self.path)
+            return
+        try:
+            self._install(decode_payload("allowlist", self.path.read_bytes()))
+        except (InvalidMessage, OSError) as exc:
+            self.load_problem = f"{self.path}: {getattr(exc, 'reason', exc)}"
+            kept = self.path.with_name(self.path.name + ".bad")
+            os.replace(self.path, kept)
+            logger.error("saved allowlist unreadable (%s); kept it as %s, waiting for the hub", self.load_problem, kept)
+            return
+        logger.info("loaded allowlist version %s (%s entries) from %s", self.version, len(self), self.path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,161 @@
+"""Eddystone-EID: computing and resolving rotating identifiers (滚动加密标签).  No I/O.
+
+From google/eddystone ``eddystone-eid/eid-computation.md``:
+
+* temporary key ``TK = AES-128(IK, 00×11 ‖ FF ‖ 00 00 ‖ TS[31:16])`` — the top 16 bits of the
+  beacon's 32-bit seconds counter TS, big-endian;
+* ``EID = AES-128(TK, 00×11 ‖ K ‖ TS with its K low bits cleared)[:8]`` — K (0..15) the rotation
+  exponent: a new identifier every 2^K seconds.
+
+The resolver knows each registered tag's identity key IK, its K and its clock base (the beacon's
+counter value at a known wall-clock instant).  For each tag it precomputes the EIDs of the
+current window and its neighbours (±1, for clock drift) and looks heard identifiers up in a
+table.  A tag's highest accepted window is remembered: an identifier of an *earlier* window heard
+afterwards is a replay.  The same tag resolved at two places (scanners) within ``clone_window``
+seconds is a possible clone; that sighting is refused and the tag is held (refused everywhere)
+for ``clone_hold`` seconds.  Both raise a ``ble_possible_clone`` fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from gwcommon.tagid import format_eid
+
+COUNTER_MOD = 2**32
+
+
+def _aes(key: bytes, block: bytes) -> bytes:
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    return encryptor.update(block) + encryptor.finalize()
+
+
+def temporary_key(identity_key: bytes, counter: int) -> bytes:
+    """The temporary key for the beacon counter ``counter`` (changes every 65,536 s)."""
+    block = bytes(11) + b"\xff" + bytes(2) + ((counter % COUNTER_MOD) >> 16).to_bytes(2, "big")
+    return _aes(identity_key, block)
+
+
+def compute_eid(identity_key: bytes, exponent: int, counter: int) -> bytes:
+    """The 8-byte EID a beacon with ``identity_key`` and rotation exponent K sends at ``counter``."""
+    if len(identity_key) != 16 or not 0 <= exponent <= 15:
+        raise ValueError("EID needs a 16-byte identity key and a rotation exponent 0..15")
+    counter %= COUNTER_MOD
+    quantised = counter & ~((1 << exponent) - 1) & 0xFFFFFFFF
+    block = bytes(11) + bytes([exponent]) + quantised.to_bytes(4, "big")
+    return _aes(temporary_key(identity_key, counter), block)[:8]
+
+
+def identity_key_from_ecdh(own_private: bytes, peer_public: bytes, *, resolver_public: bytes,
+                           beacon_public: bytes) -> bytes:
+    """The identity key of the spec's key exchange: HKDF-SHA256 of the X25519 shared secret,
+    salt = resolver public key ‖ beacon public key, empty info, first 16 bytes."""
+    shared = X25519PrivateKey.from_private_bytes(own_private).exchange(
+        X25519PublicKey.from_public_bytes(peer_public))
+    if shared == bytes(32):
+        raise ValueError("the ECDH shared secret is zero (invalid public key)")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=resolver_public + beacon_public, info=b"")
+    return hkdf.derive(shared)[:16]
+
+
+@dataclass(frozen=True)
+class EidKey:
+    """One registered EID tag: its name (the ``eid:<name>`` tag id), key, exponent and clock base."""
+
+    name: str
+    identity_key: bytes
+    exponent: int
+    clock_value: int  # the beacon's counter at clock_at
+    clock_at: datetime  # aware
+
+    def counter_at(self, unix: float) -> int:
+        """The beacon's counter at wall-clock ``unix`` seconds."""
+        return int(self.clock_value + (unix - self.clock_at.timestamp())) % COUNTER_MOD
+
+    @property
+    def tag(self) -> str:
+        return format_eid(self.name)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A heard EID matched a registered tag (``tag``) and passed the replay and clone checks."""
+
+    tag: str
+    window: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A heard EID that is refused; ``fault`` is a ``ble_possible_clone`` detail to report, if new."""
+
+    reason: str  # unknown | replay | clone | clone_hold
+    tag: str | None = None
+    fault: str | None = None
+
+
+@dataclass
+class _TagState:
+    high_window: int = -1
+    last_source: str | None = None
+    last_at: float = float("-inf")
+    hold_until: float = float("-inf")
+
+
+@dataclass
+class EidResolver:
+    """Resolves heard EIDs to registered tags; ``at`` is monotonic seconds, ``unix`` wall seconds."""
+
+    keys: tuple[EidKey, ...]
+    clone_window: float = 5.0
+    clone_hold: float = 60.0
+    _table: dict[bytes, tuple[EidKey, int]] = field(default_factory=dict)
+    _table_for: dict[str, int] = field(default_factory=dict)
+    _states: dict[str, _TagState] = field(default_factory=dict)
+
+    def resolve(self, eid: bytes, *, source: str, at: float, unix: float) -> Resolved | Refused:
+        """Decide about one heard EID (see the module docstring for the rules)."""
+        self._refresh(unix)
+        hit = self._table.get(eid)
+        if hit is None:
+            return Refused("unknown")
+        key, window = hit
+        state = self._states.setdefault(key.name, _TagState())
+        if window < state.high_window:
+            return Refused("replay", key.tag, f"{key.tag}: identifier of an earlier window heard again "
+                                              f"at {source} (window {window} < {state.high_window}): replayed?")
+        if at < state.hold_until:
+            return Refused("clone_hold", key.tag)
+        if state.last_source not in (None, source) and at - state.last_at < self.clone_window:
+            state.hold_until = at + self.clone_hold
+            return Refused("clone", key.tag, f"{key.tag}: heard at {state.last_source} and {source} within "
+                                             f"{at - state.last_at:.1f} s: copied tag?")
+        state.high_window = max(state.high_window, window)
+        state.last_source, state.last_at = source, at
+        return Resolved(key.tag, window)
+
+    def held(self, at: float) -> list[str]:
+        """Tags currently held as possible clones."""
+        return sorted(format_eid(name) for name, s in self._states.items() if at < s.hold_until)
+
+    def _refresh(self, unix: float) -> None:
+        for key in self.keys:
+            window = key.counter_at(unix) >> key.exponent
+            if self._table_for.get(key.name) != window:
+                self._rebuild_key(key, window)
+
+    def _rebuild_key(self, key: EidKey, window: int) -> None:
+        for eid in [e for e, (k, _) in self._table.items() if k.name == key.name]:
+            del self._table[eid]
+        span = 1 << key.exponent
+        last = (COUNTER_MOD >> key.exponent) - 1
+        for w in (window - 1, window, window + 1):
+            if 0 <= w <= last:
+                self._table[compute_eid(key.identity_key, key.exponent, w * span)] = (key, w)
+        self._table_for[key.name] = window

@@ -1,0 +1,113 @@
+"""``gatewarden edge``: one edge device's process — the outbox, the publisher and its sources.
+
+Start order: config (a bad one stops here with one line and exit 2), the outbox file, the
+publisher (connects in the background; the sources never wait for the network), then every
+source whose section is in the config (``edge.sources``).  SIGTERM or SIGINT stops the sources,
+then the publisher (retained ``{"online": false}``, clean disconnect), then closes the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import threading
+from pathlib import Path
+
+from edge import sources
+from edge.config import EdgeConfig, load_edge_config
+from edge.outbox import Outbox
+from edge.publisher import Publisher
+from gwcommon.clock import Clock, SystemClock
+from gwcommon.exc import ConfigError
+from gwcommon.logsetup import setup_logging
+
+logger = logging.getLogger(__name__)
+
+
+def outbox_path(config: EdgeConfig) -> Path:
+    """``<storage.dir>/outbox-<device>.db``."""
+    return config.storage.dir / f"outbox-{config.device.id}.db"
+
+
+def edge_clock(config: EdgeConfig, base: Clock) -> Clock:
+    """The edge's clock: the machine's, or during a replay the recording's (it checks the file)."""
+    if config.replay is None:
+        return base
+    from edge.replay import edge_clock as replay_clock
+
+    return replay_clock(config.replay, base)
+
+
+class EdgeDaemon:
+    """The running parts of one edge device; ``start()``, then ``stop()`` once."""
+
+    def __init__(self, config: EdgeConfig, *, clock: Clock | None = None):
+        self.config = config
+        self.clock = edge_clock(config, clock or SystemClock())
+        self.stop_event = threading.Event()
+        self.outbox = open_outbox(config, self.clock)
+        box = config.outbox
+        self.publisher = Publisher(
+            self.outbox, mqtt=config.mqtt, site=config.site.id, device=config.device.id,
+            kind=config.device.kind, clock=self.clock, heartbeat=box.heartbeat.total_seconds(),
+            window=box.window, ack_timeout=box.ack_timeout.total_seconds())
+        self.handles: list[tuple[str, sources.SourceHandle]] = []
+
+    def start(self) -> "EdgeDaemon":
+        names = sources.configured(self.config)
+        logger.info("edge %s/%s (%s) starting: outbox %s (%d waiting, last seq %d), sources: %s",
+                    self.config.site.id, self.config.device.id, self.config.device.kind,
+                    self.outbox.path, self.outbox.count(), self.outbox.last_seq,
+                    ", ".join(names) or "none (only status and heartbeats)")
+        self.publisher.start()
+        try:
+            self.handles = sources.start_all(self.config, self.outbox, self.publisher, self.clock,
+                                             self.stop_event)
+        except BaseException:
+            self.publisher.stop()
+            self.outbox.close()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        sources.stop_all(self.handles)
+        self.publisher.stop()
+        self.outbox.close()
+        logger.info("edge %s stopped", self.config.device.id)
+
+    def run(self) -> int:
+        """Start, wait for SIGTERM/SIGINT, stop; returns the exit code."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop_event.set())
+        self.start()
+        try:
+            while not self.stop_event.wait(0.5):
+                pass
+        finally:
+            self.stop()
+        return 0
+
+
+def open_outbox(config: EdgeConfig, clock: Clock) -> Outbox:
+    """Open the device's outbox, turning file-system trouble into a one-line ConfigError."""
+    path = outbox_path(config)
+    try:
+        return Outbox(path, site=config.site.id, device=config.device.id, clock=clock,
+                      snapshot_cap=config.outbox.snapshot_cap_mb * 1024 * 1024)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"storage.dir: cannot open the outbox {path}: {exc}") from None
+
+
+def main(config_path: str, *, check: bool = False) -> int:
+    """Run an edge device from its config file (or only check it with ``check``)."""
+    config = load_edge_config(config_path)
+    if check:
+        edge_clock(config, SystemClock())
+        names = sources.configured(config)
+        print(f"{config_path}: OK — device {config.device.id} ({config.device.kind}) of site "
+              f"{config.site.id}; sources: {', '.join(names) or 'none'}")
+        return 0
+    setup_logging(config.log)
+    return EdgeDaemon(config).run()

@@ -1,0 +1,169 @@
+"""The hub (中心机): one process that stores what the edge devices report, runs the areas' rules,
+and serves the web view.  Areas plug in through the small interface of :class:`Hub`
+(see /work/notes/hub_interface.md and docs/hub.md):
+
+- ``hub.on_event(kind, handler)``: ``handler(db, event, ctx)`` runs on the writer thread inside
+  the transaction that stores a *new* event (never for a repeat);
+- ``hub.add_tick(fn)``: ``fn(db, site_time)`` runs every ~0.2 s on the writer thread, each call
+  in its own transaction;
+- ``hub.publish(topic, payload, retain=...)``: outbound MQTT at QoS 1;
+- ``hub.web``: the FastAPI app (areas add routers); ``hub.site_time()``: the site clock.
+
+Start order: open and migrate the database, load device state, attach the areas (hub.areas),
+start the writer, the web server, then MQTT.  Stop order is the reverse, and every message the
+broker handed over is either committed and acked or left unacked for the next session.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from functools import partial, update_wrapper
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from fastapi import FastAPI
+from sqlite_utils import Database
+
+from gwcommon.clock import Clock, SystemClock
+from gwcommon.wire import EVENT_KINDS
+from hub import schema
+from hub.config import HubConfig
+from hub.db import Writer, open_db
+from hub.devices import DeviceBook
+from hub.httpserver import WebServer, create_app
+from hub.ingest import EventContext, Ingest, RawMessage
+from hub.mqttlink import HubLink
+from hub.quarantine import Quarantine
+from hub.watermark import SiteTime, site_time
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Hub", "SiteTime", "EventContext"]
+
+
+class Hub:
+    """The hub process: MQTT ingest, one database writer, the areas, the web view."""
+
+    def __init__(self, config: HubConfig, *, clock: Clock | None = None,
+                 areas: Sequence[str] | None = None):
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        storage = Path(config.storage.dir)
+        self.db_path = storage / "hub.db"
+        self.snapshots_dir = storage / "snapshots"
+        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        self.db: Database = open_db(self.db_path, migrations=schema.all_sets())
+        self.writer = Writer(self.db)
+        self.book = DeviceBook(offline_after=config.hub.offline_after)
+        self.book.load(self.db)
+        self.quarantine = Quarantine()
+        self.quarantine.load(self.db)
+        self.ingest = Ingest(config.site.id, book=self.book, quarantine=self.quarantine,
+                             snapshots_dir=self.snapshots_dir, tz=config.site.tz, publish=self.publish)
+        self.link = HubLink(config.mqtt, config.site.id, clock=self.clock, deliver=self._deliver)
+        self.web: FastAPI = create_app(self)
+        self.server = WebServer(self.web, config.web.listen)
+        self.writer.add_tick(self._tick)
+        if areas is None:
+            from hub.areas import AREAS
+            areas = AREAS
+        self.areas = list(areas)
+        self.started = False
+
+    # -- the interface areas use ------------------------------------------------------------------
+
+    def site_time(self) -> SiteTime:
+        """The site's event-time clock (CONTRACT.md §2), safe to call from any thread."""
+        return site_time(self.book.views(), now=self.clock.now(),
+                         offline_after=self.config.hub.offline_after)
+
+    def on_event(self, kind: str, handler: Callable[[Database, Any, EventContext], None]) -> None:
+        """Run ``handler(db, event, ctx)`` inside the transaction storing each new ``kind`` event."""
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {kind!r}; choose one of {', '.join(EVENT_KINDS)}")
+        self.ingest.handlers[kind].append(handler)
+
+    def add_tick(self, fn: Callable[[Database, SiteTime], None]) -> None:
+        """Run ``fn(db, site_time)`` regularly on the writer thread, in its own transaction."""
+        if self.started:
+            raise RuntimeError("add_tick must be called before the hub starts (in attach)")
+
+        def tick(db: Database) -> None:
+            fn(db, self.site_time())
+
+        self.writer.add_tick(update_wrapper(tick, fn) if hasattr(fn, "__name__") else tick)
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        """Send a message at QoS 1 (kept in memory and sent on reconnect while the broker is away)."""
+        self.link.publish(topic, payload, retain=retain)
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    def start(self) -> "Hub":
+        for name in self.areas:
+            importlib.import_module(name).attach(self)
+        self.writer.start()
+        try:
+            self.server.start()
+        except Exception:
+            self.writer.stop()
+            self.db.close()
+            raise
+        self.link.start()
+        self.started = True
+        logger.info("hub for site %s started: database %s, %d device(s) known",
+                    self.config.site.id, self.db_path, len(self.book.views()))
+        return self
+
+    def stop(self) -> None:
+        """Stop taking messages, store and ack what was taken, then close everything."""
+        if not self.started:
+            self.db.close()
+            return
+        self.started = False
+        self.link.stop_intake()
+        try:
+            self.writer.call(self._tick)  # publish the last acks, write device state
+        except Exception:
+            logger.exception("final writer tick failed")
+        self.writer.stop()
+        self.link.stop()
+        self.server.stop()
+        self.db.close()
+        logger.info("hub stopped")
+
+    def __enter__(self) -> "Hub":
+        return self if self.started else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def web_port(self) -> int:
+        """The port the web view listens on (useful with ``listen = "127.0.0.1:0"``)."""
+        return self.server.port
+
+    def writer_alive(self) -> bool:
+        thread = self.writer._thread
+        return thread is not None and thread.is_alive()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _deliver(self, msg: RawMessage, ack: Callable[[], None]) -> None:
+        def after_commit(outcome: Any) -> None:
+            self.ingest.apply(outcome)
+            ack()
+
+        future = self.writer.submit(partial(self.ingest.process, msg=msg), after_commit=after_commit)
+        future.add_done_callback(partial(_log_failure, msg.topic))
+
+    def _tick(self, db: Database) -> None:
+        self.ingest.tick(db, self.clock.now())
+
+
+def _log_failure(topic: str, future) -> None:
+    exc = future.exception()
+    if exc is not None:
+        logger.error("message on %s was not stored (it stays unacknowledged and comes again): %s",
+                     topic[:120], exc)

@@ -1,0 +1,73 @@
+"""``gatewarden hub``: run the hub, and the hub's own sub-commands.
+
+``gatewarden hub --config F`` runs the hub until SIGTERM or Ctrl-C, then stops cleanly (what the
+broker handed over is stored and acked, or left for the next session).  Other areas add nested
+commands (``gatewarden hub token create …``) by listing a module in :data:`HUB_SUBCOMMANDS`; each
+such module has ``register(hub_subparsers)``, which adds its parser (use :func:`add_config_argument`
+for ``--config``) and sets ``func(args) -> exit code``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+HUB_SUBCOMMANDS: list[str] = [  # modules with register(hub_subparsers)
+    "hub.web.cli",
+]
+
+
+def add_config_argument(parser: argparse.ArgumentParser, *, nested: bool = True) -> None:
+    """``--config CONFIG``; on nested commands it does not overwrite one given before the command."""
+    parser.add_argument("--config", metavar="CONFIG", default=argparse.SUPPRESS if nested else None,
+                        help="the hub's TOML config file")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "hub", help="run the hub (MQTT ingest, rules, alerts, web view)",
+        description="Run the hub: store what the edge devices report, run the rules, serve the web "
+                    "view. Runs until SIGTERM or Ctrl-C.")
+    add_config_argument(parser, nested=False)
+    parser.set_defaults(func=run)
+    if HUB_SUBCOMMANDS:
+        nested = parser.add_subparsers(dest="hub_command", metavar="COMMAND")
+        for name in HUB_SUBCOMMANDS:
+            importlib.import_module(name).register(nested)
+
+
+def config_path(args: argparse.Namespace) -> str:
+    """The ``--config`` value, or a ConfigError saying it is missing."""
+    from gwcommon.exc import ConfigError
+
+    path = getattr(args, "config", None)
+    if not path:
+        raise ConfigError("--config CONFIG is required (the hub's TOML config file)")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the hub until SIGTERM/SIGINT."""
+    import signal
+    import threading
+
+    from gwcommon.logsetup import setup_logging
+    from hub.app import Hub
+    from hub.config import load_hub_config
+
+    config = load_hub_config(config_path(args))
+    setup_logging(config.log)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        hub = Hub(config).start()
+    except OSError as exc:  # storage.dir unwritable, disk full …
+        from gwcommon.exc import ConfigError
+        raise ConfigError(f"storage.dir: cannot use {config.storage.dir}: {exc.strerror or exc}") from None
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        hub.stop()
+    return 0

@@ -1,0 +1,118 @@
+"""The hub's HTTP side: the FastAPI app (``GET /healthz`` from the start) and its uvicorn thread.
+
+Areas add their routers to ``hub.web`` in ``attach``; the server starts after every area is
+attached.  ``/healthz`` needs no login and shows nothing private: counts and states only.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from gwcommon.exc import GatewardenError
+from gwcommon.timefmt import format_ts
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+logger = logging.getLogger(__name__)
+
+
+class ListenError(GatewardenError, OSError):
+    """The web view cannot listen on the configured address."""
+
+
+def package_version() -> str:
+    try:
+        return version("gatewarden")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(hub: "Hub") -> FastAPI:
+    """The hub's FastAPI app with ``GET /healthz``."""
+    app = FastAPI(title="gatewarden hub", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        body = health(hub)
+        return JSONResponse(body, status_code=200 if body["ok"] else 503)
+
+    return app
+
+
+def health(hub: "Hub") -> dict:
+    """What ``/healthz`` reports: liveness, counts, the site clock; no names, plates or ids."""
+    site_time = hub.site_time()
+    stats = hub.ingest.stats
+    views = hub.book.views()
+    online = hub.book.online_count(hub.clock.now())
+    return {
+        "ok": hub.writer_alive(),
+        "site": hub.config.site.id,
+        "version": package_version(),
+        "mqtt_connected": hub.link.connected.is_set(),
+        "devices": len(views),
+        "devices_online": online,
+        "site_time": format_ts(site_time.now),
+        "provisional": site_time.provisional,
+        "events_received": stats.events,
+        "duplicates": stats.duplicates,
+        "quarantined": hub.quarantine.total,
+        "handler_errors": stats.handler_errors,
+        "writer_backlog": hub.writer.backlog,
+    }
+
+
+class WebServer:
+    """uvicorn serving the app in a daemon thread on ``host:port`` (port 0: any free port)."""
+
+    def __init__(self, app: FastAPI, listen: str):
+        host, _, port = listen.rpartition(":")
+        self.host = host or "0.0.0.0"
+        self.port = int(port)
+        self.app = app
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
+                                        name="hub-web", daemon=True)
+        self._thread.start()
+        done = threading.Event()
+        while not done.wait(0.02):
+            if self._server.started or not self._thread.is_alive() or timeout <= 0:
+                break
+            timeout -= 0.02
+        if not self._server.started:
+            raise ListenError(f"web view did not start on {self.host}:{self.port}")
+        logger.info("web view listening on http://%s:%s", self.host, self.port)
+
+    def _bind(self) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise ListenError(f"web.listen: cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+        sock.listen(128)
+        return sock
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._server = self._thread = None

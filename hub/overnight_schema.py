@@ -1,0 +1,87 @@
+"""Tables of the overnight rule, the patrol diary, the deadline calendar and occupancy.
+
+* ``ovn_marks``: what happened to each vehicle (presence, passage, warden action), by event time;
+  ``ovn_keys``: each vehicle's folded state now; ``ovn_recheck``: vehicles with late marks to
+  re-decide; ``ovn_deadlines``: each morning deadline once decided; ``ovn_outbox``: violation
+  messages committed but not yet handed to MQTT.
+* ``violations``: one row per vehicle, rule and deadline (CONTRACT.md §1 violation payload).
+* ``diary``: the patrol diary (巡查日记), one chronological log.
+* ``calendar_overrides``: the committee's per-date working-day/holiday decisions.
+* ``rule_notices``: what the alerting engine sends (reminders, violations, maintenance alerts).
+* ``occupancy_counts``: wardens' counts of cars inside (余位 correction).
+
+Timestamps are RFC 3339 UTC with milliseconds, so text order is time order.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from hub.schema import register
+
+migrations = register(Migrations("overnight"))
+
+
+@migrations()
+def m001_stays(db: Database) -> None:
+    db.execute("""CREATE TABLE ovn_marks (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL, ts TEXT NOT NULL, ord TEXT NOT NULL, op TEXT NOT NULL,
+        zone TEXT NOT NULL DEFAULT '', zone_kind TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '',
+        event_id TEXT, UNIQUE(key, ord))""")
+    db.execute("CREATE INDEX ovn_marks_key_ts ON ovn_marks(key, ts)")
+    db.execute("CREATE INDEX ovn_marks_zone_ts ON ovn_marks(zone, ts)")
+    db.execute("""CREATE TABLE ovn_keys (
+        key TEXT PRIMARY KEY,
+        plate TEXT, household TEXT, tag TEXT, zone TEXT, slot TEXT,
+        parked INTEGER NOT NULL DEFAULT 0, night_since TEXT, last_ts TEXT,
+        state TEXT NOT NULL DEFAULT '{}', fire_due TEXT)""")
+    db.execute("CREATE INDEX ovn_keys_parked ON ovn_keys(parked)")
+    db.execute("CREATE INDEX ovn_keys_last_ts ON ovn_keys(last_ts)")
+    db.execute("CREATE INDEX ovn_keys_fire_due ON ovn_keys(fire_due)")
+    db.execute("CREATE TABLE ovn_recheck (key TEXT PRIMARY KEY, since TEXT NOT NULL)")
+    db.execute("""CREATE TABLE ovn_deadlines (
+        deadline TEXT PRIMARY KEY, day TEXT NOT NULL, day_kind TEXT NOT NULL, day_source TEXT NOT NULL,
+        decided_at TEXT NOT NULL, provisional INTEGER NOT NULL, violations INTEGER NOT NULL,
+        reminded_at TEXT)""")
+    db.execute("CREATE TABLE ovn_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("""CREATE TABLE ovn_outbox (
+        id INTEGER PRIMARY KEY, topic TEXT NOT NULL, payload BLOB NOT NULL, retain INTEGER NOT NULL DEFAULT 0)""")
+
+
+@migrations()
+def m002_violations(db: Database) -> None:
+    db.execute("""CREATE TABLE violations (
+        id TEXT PRIMARY KEY,
+        key TEXT NOT NULL, rule TEXT NOT NULL CHECK (rule IN ('overnight','fire_lane')),
+        deadline TEXT NOT NULL,
+        plate TEXT, household TEXT, zone TEXT NOT NULL DEFAULT '', slot TEXT,
+        state TEXT NOT NULL CHECK (state IN ('open','resolved','retracted','excused')),
+        provisional INTEGER NOT NULL, evidence TEXT NOT NULL DEFAULT '[]',
+        ts TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '', by TEXT NOT NULL DEFAULT 'hub',
+        UNIQUE(key, rule, deadline))""")
+    db.execute("CREATE INDEX violations_deadline ON violations(deadline)")
+    db.execute("CREATE INDEX violations_state ON violations(state)")
+    db.execute("CREATE INDEX violations_plate ON violations(plate)")
+    db.execute("CREATE INDEX violations_provisional ON violations(provisional)")
+
+
+@migrations()
+def m003_diary_calendar_notices(db: Database) -> None:
+    db.execute("""CREATE TABLE diary (
+        id INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL,
+        plate TEXT, household TEXT, zone TEXT, slot TEXT, violation_id TEXT,
+        by TEXT NOT NULL DEFAULT 'hub', text TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}')""")
+    db.execute("CREATE INDEX diary_ts ON diary(ts)")
+    db.execute("CREATE INDEX diary_plate ON diary(plate)")
+    db.execute("""CREATE TABLE calendar_overrides (
+        day TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('working','holiday')),
+        deadline TEXT, note TEXT NOT NULL DEFAULT '', by TEXT NOT NULL, updated_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE rule_notices (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, dedup TEXT UNIQUE,
+        payload TEXT NOT NULL, created_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE occupancy_counts (
+        id INTEGER PRIMARY KEY, ts TEXT NOT NULL, inside INTEGER NOT NULL,
+        by TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')""")

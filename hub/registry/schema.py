@@ -1,0 +1,45 @@
+"""The resident registry's tables: households (户), vehicles (车辆) and their tags (标签).
+
+``registry_meta.version`` grows with every change of the registry; the hub polls it on every
+tick and republishes the allowlist when it moved, so a change made by ``gatewarden registry
+import`` in another process reaches the gates within a second.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from hub.schema import register
+
+migrations = register(Migrations("registry"))
+
+
+@migrations()
+def m001_registry(db: Database) -> None:
+    db.execute("""CREATE TABLE households (
+        name TEXT PRIMARY KEY,
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE vehicles (
+        plate TEXT PRIMARY KEY,
+        household TEXT NOT NULL REFERENCES households(name),
+        owner TEXT NOT NULL DEFAULT '',
+        mobile TEXT NOT NULL DEFAULT '',
+        note TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX vehicles_household ON vehicles(household)")
+    db.execute("""CREATE TABLE tags (
+        tag TEXT PRIMARY KEY,
+        plate TEXT NOT NULL REFERENCES vehicles(plate) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        strength TEXT NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0,
+        expires TEXT,
+        added_at TEXT NOT NULL)""")
+    db.execute("CREATE INDEX tags_plate ON tags(plate)")
+    db.execute("""CREATE TABLE registry_meta (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL)""")
+    db.execute("INSERT INTO registry_meta(name, value) VALUES ('version', 1)")

@@ -1,0 +1,154 @@
+"""What every page and API route shares: the hub, read connections, templates, who is asking.
+
+Reads go through per-thread read-only connections (``hub.db.open_reader``); writes go through
+``hub.writer`` only.  Times are shown in the site's time zone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from sqlite_utils import Database
+
+from gwcommon.timefmt import parse_ts
+from hub.db import open_reader
+
+from . import i18n, sessions
+from .auth import Principal, token_principal
+from .ratelimit import LoginLimiter
+from .roles import allows
+
+logger = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class WebError(Exception):
+    """Base of the refusals the web layer turns into responses."""
+
+    status = 400
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
+
+
+class LoginRequired(WebError):
+    status = 401
+
+
+class Forbidden(WebError):
+    status = 403
+
+
+class BadRequest(WebError):
+    status = 400
+
+
+class NotFound(WebError):
+    status = 404
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    label: str  # an i18n key
+    role: str
+
+
+class WebContext:
+    """Built once by :func:`hub.web.attach`; page modules receive it."""
+
+    def __init__(self, hub: Any):
+        self.hub = hub
+        self.config = hub.config.web
+        self.site = hub.config.site
+        self.tz = hub.config.site.tz
+        self.limiter = LoginLimiter(window=self.config.login_window.total_seconds(),
+                                    max_account=self.config.login_max_failures_account,
+                                    max_address=self.config.login_max_failures_address)
+        self.nav: list[NavItem] = []
+        self.stats: dict[str, int] = {}
+        self._local = threading.local()
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["local"] = self.local
+        self.env.globals["allows"] = allows
+
+    # --- data access -------------------------------------------------------------------
+    def reader(self) -> Database:
+        """This thread's read-only connection to the hub database."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = open_reader(self.hub.db_path)
+        return db
+
+    def has_table(self, name: str) -> bool:
+        row = self.reader().execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", [name]).fetchone()
+        return row is not None
+
+    def write(self, job: Callable[[Database], Any]) -> Any:
+        """Run ``job(db)`` on the hub's writer thread and return its result."""
+        return self.hub.writer.call(job)
+
+    def now(self) -> datetime:
+        return self.hub.clock.now()
+
+    # --- the request ---------------------------------------------------------------------
+    def address(self, request: Request) -> str:
+        peer = request.client.host if request.client else ""
+        return sessions.client_address(peer, request.headers, self.config.trusted_proxies)
+
+    def https(self, request: Request) -> bool:
+        if self.config.secure_cookies != "auto":
+            return self.config.secure_cookies == "always"
+        peer = request.client.host if request.client else ""
+        return sessions.is_https(request.url.scheme, peer, request.headers, self.config.trusted_proxies)
+
+    def principal(self, request: Request) -> Principal | None:
+        """Who is asking: a bearer token, else the session cookie, else None."""
+        header = request.headers.get("authorization", "")
+        if header[:7].lower() == "bearer ":
+            return token_principal(self.reader(), header[7:].strip())
+        cookie = request.cookies.get(sessions.COOKIE)
+        return sessions.session_principal(self.reader(), cookie, self.now()) if cookie else None
+
+    def lang(self, request: Request) -> str:
+        chosen = request.cookies.get(i18n.COOKIE, "")
+        return chosen if chosen in i18n.LANGS else self.config.default_lang
+
+    # --- rendering -----------------------------------------------------------------------
+    def local(self, value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored RFC 3339 time (or aware datetime) in the site's zone; '' for none."""
+        if value in (None, ""):
+            return ""
+        moment = parse_ts(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(self.tz).strftime(fmt)
+
+    def render(self, request: Request, template: str, principal: Principal | None, *,
+               status: int = 200, **values: Any) -> HTMLResponse:
+        lang = self.lang(request)
+        page = dict(request=request, user=principal, lang=lang, _=i18n.translator(lang),
+                    csrf=principal.csrf if principal else "", site=self.site,
+                    nav=[n for n in self.nav if principal and allows(principal.role, n.role)],
+                    path=request.url.path, status_code=status, **values)
+        html = self.env.get_template(template).render(page)
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}

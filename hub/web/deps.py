@@ -1,0 +1,71 @@
+"""Route guards: who may open a page, submit a form or call the API, and what refusals look like.
+
+``need(ctx, role)`` guards a read; ``need(ctx, role, write=True)`` guards a form: it also requires
+a login session (not an API token) and the session's CSRF token in the form's ``csrf`` field.
+Pages answer a missing login with a redirect to /login, the API with 401 JSON; a role too low
+gets 403; bad input 400 with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from . import csrf, i18n
+from .auth import Principal
+from .context import SECURITY_HEADERS, Forbidden, LoginRequired, WebContext, WebError
+from .roles import allows
+
+logger = logging.getLogger(__name__)
+
+
+def need(ctx: WebContext, role: str, *, write: bool = False):
+    """A FastAPI dependency returning the :class:`Principal`, or refusing the request."""
+    async def guard(request: Request) -> Principal:
+        principal = await run_in_threadpool(ctx.principal, request)
+        if principal is None:
+            raise LoginRequired("error.401")
+        if not allows(principal.role, role):
+            raise Forbidden("err.role")
+        if write:
+            if principal.kind != "session":
+                raise Forbidden("err.token_form")
+            form = await request.form()
+            if not csrf.matches(principal.csrf, form.get(csrf.FIELD)):
+                raise Forbidden("err.csrf")
+        return principal
+    guard.role = role  # type: ignore[attr-defined]
+    guard.write = write  # type: ignore[attr-defined]
+    return guard
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go back to after login; anything else (another site) becomes '/'."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target[:500]
+
+
+def install_handlers(app: FastAPI, ctx: WebContext) -> None:
+    """Turn :class:`WebError` into a redirect, a JSON error or an error page."""
+    async def handle(request: Request, exc: WebError) -> Response:
+        api = request.url.path.startswith("/api/")
+        if api:
+            message = i18n.text("en", exc.message)
+            return JSONResponse({"error": message}, status_code=exc.status, headers=SECURITY_HEADERS)
+        if isinstance(exc, LoginRequired):
+            back = request.url.path if request.method == "GET" else "/"
+            return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
+        principal = await run_in_threadpool(ctx.principal, request)
+        return ctx.render(request, "error.html", principal, status=exc.status, message=exc.message)
+
+    app.add_exception_handler(WebError, handle)
+
+
+def see_other(path: str) -> RedirectResponse:
+    """After a successful form: back to a page (POST → redirect → GET)."""
+    return RedirectResponse(path, status_code=303)

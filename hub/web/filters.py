@@ -1,0 +1,118 @@
+"""Filters and keyset cursors of the violation and passage lists (pages and JSON API).
+
+A decision module: parses what people and scripts type into query strings, no I/O.  Every bad
+value raises :class:`FilterError` with one line saying which parameter and why; nothing is
+guessed.  Dates are days in the site's time zone (``2026-03-02``) or RFC 3339 instants.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from gwcommon.exc import GatewardenError
+from gwcommon.timefmt import parse_ts
+from hub.registry.plates import normalize_plate
+
+VIOLATION_STATES = ("open", "resolved", "retracted", "excused")
+DIRECTIONS = ("in", "out")
+_PLATE_OK = re.compile(r"^[0-9A-Z\u4e00-\u9fff]{1,12}$")
+_LABEL = re.compile(r"^[^\x00-\x1f]{1,64}$")
+
+
+class FilterError(GatewardenError, ValueError):
+    """A query parameter that cannot be used; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in UTC; either side may be open (None)."""
+
+    start: datetime | None
+    end: datetime | None
+
+
+def parse_when(name: str, text: str | None, tz: ZoneInfo, *, end: bool = False) -> datetime | None:
+    """A day (start of it, or with ``end`` the start of the next day) or an RFC 3339 instant."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise FilterError(f"{name}: {text!r} is not a real date") from None
+        if end:
+            day += timedelta(days=1)
+        return datetime.combine(day, time(0), tz).astimezone(timezone.utc)
+    try:
+        return parse_ts(text).astimezone(timezone.utc)
+    except ValueError:
+        raise FilterError(f"{name}: {text[:40]!r} is neither a date like 2026-03-02 nor an RFC 3339 time") from None
+
+
+def parse_window(start: str | None, stop: str | None, tz: ZoneInfo) -> Window:
+    """``from``/``to`` of a query: ``to`` as a day includes that whole day."""
+    window = Window(parse_when("from", start, tz), parse_when("to", stop, tz, end=True))
+    if window.start and window.end and window.end <= window.start:
+        raise FilterError("to: must be later than from")
+    return window
+
+
+def parse_plate(text: str | None) -> str:
+    """A plate or part of one, normalised as the registry stores plates (浙A·12345 → 浙A12345)."""
+    plate = normalize_plate(text or "")
+    if plate and not _PLATE_OK.match(plate):
+        raise FilterError(f"plate: {str(text)[:20]!r} is not a plate (letters, digits and the province character)")
+    return plate
+
+
+def parse_choice(name: str, text: str | None, choices: tuple[str, ...]) -> str:
+    value = (text or "").strip()
+    if value and value not in choices:
+        raise FilterError(f"{name}: {value[:20]!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def parse_label(name: str, text: str | None) -> str:
+    value = (text or "").strip()
+    if value and not _LABEL.match(value):
+        raise FilterError(f"{name}: must be 1-64 printable characters")
+    return value
+
+
+def encode_cursor(ts: str, key: str | int) -> str:
+    """An opaque cursor after the row (ts, key) in newest-first order."""
+    raw = json.dumps([ts, key], separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(text: str | None) -> tuple[str, str | int] | None:
+    """The (ts, key) in a cursor this API gave out; anything else is a FilterError."""
+    if not text:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        ts, key = json.loads(raw)
+        parse_ts(ts)
+    except (ValueError, TypeError):
+        raise FilterError("cursor: not a cursor this API gave out (use the 'next' value as it is)") from None
+    if not isinstance(key, (str, int)) or isinstance(key, bool):
+        raise FilterError("cursor: not a cursor this API gave out (use the 'next' value as it is)")
+    return ts, key
+
+
+def parse_limit(text: str | int | None, default: int, *, maximum: int = 500) -> int:
+    if text in (None, ""):
+        return default
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise FilterError(f"limit: {str(text)[:20]!r} is not a whole number") from None
+    if not 1 <= value <= maximum:
+        raise FilterError(f"limit: must be between 1 and {maximum}")
+    return value

@@ -1,0 +1,120 @@
+"""The web view's words (界面文字): Chinese by default, English selectable (cookie ``gw_lang``).
+
+A decision module: a catalogue and lookups, no I/O.  Keys missing from the catalogue are shown
+as they are (so a message that is already a sentence passes through); a test checks that every
+key the templates use is in the catalogue in both languages.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+LANGS = ("zh", "en")
+COOKIE = "gw_lang"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # navigation
+    "nav.menu": ("菜单", "Menu"), "nav.logout": ("退出", "Log out"),
+    "nav.today": ("今日", "Today"), "nav.violations": ("违规记录", "Violations"),
+    "nav.diary": ("巡查日记", "Patrol diary"), "nav.passages": ("通行记录", "Passages"),
+    "nav.registry": ("住户车辆", "Registry"), "nav.charging": ("充电棚", "Charging"),
+    "nav.devices": ("设备", "Devices"), "nav.roster": ("值班表", "Roster"),
+    "nav.report": ("月报", "Monthly report"), "nav.audit": ("审计日志", "Audit log"),
+    "nav.accounts": ("账号", "Accounts"),
+    # login
+    "login.title": ("登录", "Log in"), "login.name": ("用户名", "User name"),
+    "login.password": ("密码", "Password"), "login.submit": ("登录", "Log in"),
+    "login.bad": ("用户名或密码不对。", "Wrong user name or password."),
+    "login.limited": ("尝试次数过多，请 {minutes} 分钟后再试。", "Too many attempts; try again in {minutes} min."),
+    "login.expired": ("页面已过期，请重新登录。", "The page expired; please log in again."),
+    # errors
+    "error.400": ("输入有误", "Bad input"), "error.401": ("请先登录", "Please log in"),
+    "error.403": ("没有权限", "Not allowed"), "error.404": ("找不到", "Not found"),
+    "err.csrf": ("表单的安全码缺失或不对；请刷新页面后再试。",
+                 "The form's security token is missing or wrong; reload the page and try again."),
+    "err.role": ("您的账号没有这个权限。", "Your account is not allowed to do this."),
+    "err.token_form": ("API 令牌不能提交表单。", "API tokens cannot submit forms."),
+    "err.reason": ("请填写原因。", "Please give a reason."),
+    "err.not_found": ("没有这条记录。", "No such record."),
+    # common words
+    "w.filter": ("筛选", "Filter"), "w.from": ("从", "From"), "w.to": ("到", "To"),
+    "w.plate": ("车牌", "Plate"), "w.household": ("房号", "Household"), "w.state": ("状态", "State"),
+    "w.any": ("全部", "Any"), "w.time": ("时间", "Time"), "w.reason": ("原因", "Reason"),
+    "w.note": ("备注", "Note"), "w.owner": ("车主", "Owner"), "w.mobile": ("手机", "Mobile"),
+    "w.tag": ("标签", "Tag"), "w.lane": ("车道", "Lane"), "w.direction": ("方向", "Direction"),
+    "w.decision": ("结果", "Decision"), "w.device": ("设备", "Device"), "w.zone": ("区域", "Zone"),
+    "w.next_page": ("下一页", "Next page"), "w.none": ("无", "None"), "w.save": ("保存", "Save"),
+    "w.by": ("操作人", "By"), "w.action": ("操作", "Action"), "w.target": ("对象", "Target"),
+    "w.detail": ("详情", "Detail"), "w.address": ("地址", "Address"), "w.role": ("角色", "Role"),
+    "w.name": ("名称", "Name"), "w.created": ("创建时间", "Created"), "w.active": ("启用", "Active"),
+    "w.yes": ("是", "Yes"), "w.no": ("否", "No"), "w.submit": ("提交", "Submit"),
+    "w.provisional": ("暂定", "provisional"), "w.deadline": ("截止", "Deadline"),
+    "w.rule": ("规则", "Rule"), "w.evidence": ("证据照片", "Evidence"), "w.history": ("历史", "History"),
+    "w.export_csv": ("导出 CSV", "Export CSV"), "w.print": ("打印", "Print"),
+    "w.in": ("进", "in"), "w.out": ("出", "out"), "w.open": ("放行", "open"), "w.deny": ("拒绝", "deny"),
+    "w.snapshot": ("抓拍", "Snapshot"), "w.count": ("数量", "Count"), "w.date": ("日期", "Date"),
+    # violation states and rules
+    "state.open": ("未处理", "open"), "state.resolved": ("已处理", "resolved"),
+    "state.retracted": ("已撤回", "retracted"), "state.excused": ("已豁免", "excused"),
+    "rule.overnight": ("过夜占道", "overnight"), "rule.fire_lane": ("占用消防通道", "fire lane"),
+    # roles
+    "role.viewer": ("查看", "viewer"), "role.warden": ("值班人员", "warden"),
+    "role.committee": ("自管小组", "committee"), "role.admin": ("管理员", "admin"),
+    # accounts
+    "acc.title": ("账号与令牌", "Accounts and tokens"), "acc.add": ("添加账号", "Add account"),
+    "acc.display": ("显示名", "Display name"), "acc.disable": ("停用", "Disable"),
+    "acc.enable": ("启用", "Enable"), "acc.tokens": ("API 令牌", "API tokens"),
+    "acc.token_new": ("新建令牌", "New token"), "acc.token_shown": (
+        "新令牌（只显示这一次，请马上复制）：", "New token (shown this once only; copy it now):"),
+    "acc.revoke": ("作废", "Revoke"), "acc.revoked": ("已作废", "revoked"),
+    "acc.added": ("账号已添加。", "Account added."),
+    # passage reasons (CONTRACT.md §1)
+    "reason.allowlisted": ("登记车辆", "registered"), "reason.unknown_tag": ("未登记标签", "unknown tag"),
+    "reason.revoked": ("标签已作废", "tag revoked"), "reason.expired": ("已过期", "expired"),
+    "reason.no_tag": ("无标签", "no tag"), "reason.passback": ("重复进出", "passback"),
+    "reason.manual": ("人工放行", "manual"), "reason.remote": ("远程放行", "remote"),
+    "reason.fire_mode": ("消防模式", "fire mode"),
+    # registry
+    "reg.search": ("车牌或房号", "Plate or household"), "reg.revoked": ("已作废", "revoked"),
+    "reg.until": ("有效至", "valid until"), "reg.revoke": ("作废", "Revoke"), "reg.reinstate": ("恢复", "Reinstate"),
+    "reg.visitor": ("访客通行证", "Visitor pass"), "reg.host": ("访问房号", "Visiting household"),
+    "reg.hours": ("有效小时数", "Valid for (hours)"), "reg.import": ("导入登记表", "Import registry"),
+    "reg.import_help": ("CSV 文件（Excel/WPS 保存即可）。有任何一行出错则不做任何更改，并逐行列出问题。",
+                        "A CSV file as Excel or WPS save it. Any bad row changes nothing; every problem is listed."),
+    "reg.file": ("文件", "File"), "reg.line": ("行号", "Line"),
+    "reg.bad_file": ("文件有 {count} 处问题，没有做任何更改：", "{count} problem(s) in the file; nothing was changed:"),
+    "reg.imported": ("已导入：{vehicles} 辆车，{households} 户，{tags} 个标签。",
+                     "Imported {vehicles} vehicles of {households} households with {tags} tags."),
+    # roster and alerts
+    "ros.now": ("现在值班", "On duty now"), "ros.day": ("日期", "Day"), "ros.shift": ("时段", "Shift"),
+    "ros.order": ("顺序", "Order"), "ros.every_day": ("每天", "every day"), "ros.import": ("导入值班表", "Import roster"),
+    "ros.imported": ("已导入 {count} 行。", "Imported {count} rows."),
+    "al.title": ("待确认告警", "Alerts to acknowledge"), "al.ack": ("我来处理", "I'll handle it"),
+    "al.digest": ("晨检汇总", "morning digest"), "al.reminder": ("提醒", "reminder"),
+    "al.fire_lane": ("消防通道占用", "fire lane blocked"), "al.charging": ("充电异常", "charging"),
+    "al.device_offline": ("设备离线", "device offline"), "al.device_fault": ("设备故障", "device fault"),
+    "al.target_fault": ("群消息失败", "chat target fault"), "al.notice": ("通知", "notice"),
+    "al.resolved": ("已处理", "resolved"), "al.retracted": ("已撤回", "retracted"),
+    # devices
+    "dev.kind": ("类型", "Kind"), "dev.online": ("在线", "Online"), "dev.last_seen": ("最后联系", "Last seen"),
+    "dev.skew": ("时钟偏差", "Clock skew"), "dev.backlog": ("待送事件", "Outbox backlog"),
+    "dev.watermark": ("水位线", "Watermark"), "dev.version": ("版本", "Version"),
+    "dev.on": ("在线", "online"), "dev.off": ("离线", "offline"), "dev.faults": ("设备故障", "Device faults"),
+    "dev.fault": ("故障", "fault"), "dev.since": ("开始于", "Since"), "dev.chat": ("群消息通道", "Chat targets"),
+    "dev.state": ("状态", "State"), "dev.ok": ("正常", "OK"),
+    "kind.gate": ("道闸", "gate"), "kind.lane": ("车道监测", "lane"), "kind.charging": ("充电", "charging"),
+    # audit
+    "audit.title": ("审计日志", "Audit log"),
+}
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The words for ``key`` in ``lang`` (the key itself when unknown), with ``{name}`` filled in."""
+    pair = MESSAGES.get(key)
+    words = key if pair is None else pair[0 if lang != "en" else 1]
+    return words.format(**values) if values else words
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """``_(key, **values)`` for templates."""
+    return lambda key, **values: text(lang, key, **values)

@@ -1,0 +1,1 @@
+"""The web view's pages; each module has ``register(ctx) -> APIRouter`` and adds its menu entry."""

@@ -1,0 +1,170 @@
+"""Logging in and out (登录/退出), choosing the language, and the admin's accounts and tokens page."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from .. import audit, csrf, i18n, sessions
+from ..auth import AccountError, Principal, add_user_job, create_token_job, find_user, list_tokens, \
+    list_users, revoke_token_job, set_active_job, verify_password
+from ..context import BadRequest, NavItem, WebContext
+from ..deps import need, safe_next, see_other
+from ..roles import ROLES
+
+logger = logging.getLogger(__name__)
+YEAR = 365 * 86400
+
+
+def register(ctx: WebContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    ctx.nav.append(NavItem("/accounts", "nav.accounts", "admin"))
+    ctx.stats.setdefault("login_refused", 0)
+
+    @router.get("/login")
+    def login_form(request: Request, next: str = "/") -> Response:
+        if ctx.principal(request) is not None:
+            return see_other(safe_next(next))
+        return _login_page(ctx, request, next=next)
+
+    @router.post("/login")
+    def login(request: Request, name: Annotated[str, Form(max_length=200)] = "",
+              password: Annotated[str, Form(max_length=1024)] = "",
+              csrf_field: Annotated[str, Form(alias="csrf")] = "",
+              next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+        _ = i18n.translator(ctx.lang(request))
+        if not csrf.matches(request.cookies.get(csrf.PRE_COOKIE), csrf_field):
+            return _login_page(ctx, request, next=next, name=name, error=_("login.expired"), status=400)
+        address, now_mono = ctx.address(request), ctx.hub.clock.monotonic()
+        verdict = ctx.limiter.check(name, address, now_mono)
+        if not verdict.allowed:
+            ctx.stats["login_refused"] += 1
+            logger.warning("login for %r from %s refused: too many failures per %s", name[:64], address, verdict.reason)
+            minutes = max(1, math.ceil(verdict.retry_after / 60))
+            return _login_page(ctx, request, next=next, name=name, status=429,
+                               error=_("login.limited", minutes=minutes))
+        user = find_user(ctx.reader(), name) if name else None
+        ok = verify_password(user["password_hash"] if user else None, password) and bool(user and user["active"])
+        if not ok:
+            ctx.limiter.failed(name, address, now_mono)
+            ctx.write(lambda db: audit.record(db, ctx.now(), name[:64] or "-", "login_failed", address=address))
+            return _login_page(ctx, request, next=next, name=name, error=_("login.bad"), status=401)
+        ctx.limiter.succeeded(name)
+        return _start_session(ctx, request, user, address, safe_next(next))
+
+    @router.post("/logout")
+    def logout(request: Request, who: Principal = Depends(need(ctx, "viewer", write=True))) -> Response:
+        def job(db):
+            sessions.end_job(who.session_hash)(db)
+            audit.record(db, ctx.now(), who.name, "logout", address=ctx.address(request))
+        ctx.write(job)
+        response = see_other("/login")
+        response.delete_cookie(sessions.COOKIE, path="/")
+        return response
+
+    @router.get("/lang")
+    def choose_lang(to: str = "zh", next: str = "/") -> Response:
+        if to not in i18n.LANGS:
+            raise BadRequest(f"unknown language {to[:10]!r}; choose zh or en")
+        response = see_other(safe_next(next))
+        response.set_cookie(i18n.COOKIE, to, max_age=YEAR, samesite="lax", httponly=True, path="/")
+        return response
+
+    _accounts_routes(ctx, router)
+    return router
+
+
+def _login_page(ctx: WebContext, request: Request, *, next: str, name: str = "", error: str = "",
+                status: int = 200) -> Response:
+    pre = request.cookies.get(csrf.PRE_COOKIE) or csrf.new_pre_token()
+    response = ctx.render(request, "login.html", None, status=status, pre_token=pre,
+                          next=safe_next(next), name=name[:64], error=error)
+    response.set_cookie(csrf.PRE_COOKIE, pre, httponly=True, samesite="lax", path="/",
+                        secure=ctx.https(request))
+    return response
+
+
+def _start_session(ctx: WebContext, request: Request, user: dict, address: str, target: str) -> Response:
+    lifetime = ctx.config.session_lifetime
+    session_id, create = sessions.create_job(user["id"], lifetime, ctx.now(), address)
+
+    def job(db):
+        create(db)
+        audit.record(db, ctx.now(), user["name"], "login", address=address)
+    ctx.write(job)
+    response = see_other(target)
+    response.set_cookie(sessions.COOKIE, session_id, max_age=int(lifetime.total_seconds()), httponly=True,
+                        samesite="lax", secure=ctx.https(request), path="/")
+    response.delete_cookie(csrf.PRE_COOKIE, path="/")
+    return response
+
+
+def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:
+    admin, admin_write = need(ctx, "admin"), need(ctx, "admin", write=True)
+
+    @router.get("/accounts")
+    def accounts(request: Request, who: Principal = Depends(admin)) -> Response:
+        db = ctx.reader()
+        return ctx.render(request, "accounts.html", who, title_key="acc.title", users=list_users(db),
+                          tokens=list_tokens(db), roles=ROLES, new_token=None)
+
+    @router.post("/accounts/users")
+    def add_user(request: Request, name: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=1024)],
+                 role: Annotated[str, Form()], display_name: Annotated[str, Form(max_length=100)] = "",
+                 who: Principal = Depends(admin_write)) -> Response:
+        try:
+            add = add_user_job(name.strip(), password, role, ctx.now(), display_name=display_name.strip())
+        except AccountError as exc:
+            raise BadRequest(str(exc)) from None
+
+        def job(db):
+            try:
+                user_id = add(db)
+            except AccountError as exc:
+                raise BadRequest(str(exc)) from None
+            audit.record(db, ctx.now(), who.name, "user_add", target=name, detail={"role": role},
+                         address=ctx.address(request))
+            return user_id
+        ctx.write(job)
+        return see_other("/accounts")
+
+    @router.post("/accounts/users/{user_id}/active")
+    def set_active(request: Request, user_id: int, active: Annotated[int, Form(ge=0, le=1)],
+                   who: Principal = Depends(admin_write)) -> Response:
+        if user_id == who.user_id and not active:
+            raise BadRequest("you cannot disable your own account")
+
+        def job(db):
+            set_active_job(user_id, bool(active), ctx.now())(db)
+            audit.record(db, ctx.now(), who.name, "user_enable" if active else "user_disable",
+                         target=str(user_id), address=ctx.address(request))
+        ctx.write(job)
+        return see_other("/accounts")
+
+    @router.post("/accounts/tokens")
+    def new_token(request: Request, role: Annotated[str, Form()], name: Annotated[str, Form(max_length=64)] = "",
+                  who: Principal = Depends(admin_write)) -> Response:
+        if role not in ROLES:
+            raise BadRequest(f"unknown role {role[:20]!r}")
+        token, store = create_token_job(role, name, ctx.now())
+
+        def job(db):
+            token_id = store(db)
+            audit.record(db, ctx.now(), who.name, "token_create", target=str(token_id),
+                         detail={"role": role, "name": name}, address=ctx.address(request))
+        ctx.write(job)
+        db = ctx.reader()
+        return ctx.render(request, "accounts.html", who, title_key="acc.title", users=list_users(db),
+                          tokens=list_tokens(db), roles=ROLES, new_token=token)
+
+    @router.post("/accounts/tokens/{token_id}/revoke")
+    def revoke(request: Request, token_id: int, who: Principal = Depends(admin_write)) -> Response:
+        def job(db):
+            revoke_token_job(token_id, ctx.now())(db)
+            audit.record(db, ctx.now(), who.name, "token_revoke", target=str(token_id), address=ctx.address(request))
+        ctx.write(job)
+        return see_other("/accounts")

@@ -1,0 +1,75 @@
+"""Devices (设备): online, last seen, clock skew, outbox backlog, active faults.
+
+Reads the ingest area's ``devices`` table and the fault events; chat targets' faults come from
+the alerts area when it is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlite_utils import Database
+
+from gwcommon.timefmt import parse_ts
+from hub.watermark import is_online
+
+from ..auth import Principal
+from ..context import NavItem, WebContext
+from ..deps import need
+from . import sections
+from .roster import chat_targets
+
+DEVICE_COLUMNS = ("device", "kind", "version", "status_online", "last_seen", "skew_ms", "hb_outbox",
+                  "watermark", "events", "duplicates")
+
+
+def devices(db: Database, now: datetime, offline_after: timedelta) -> list[dict]:
+    """Every known device; ``online`` by the contract's rule at ``now`` (hub wall clock)."""
+    rows = db.execute(f"SELECT {', '.join(DEVICE_COLUMNS)} FROM devices ORDER BY kind, device")
+    found = [dict(zip(DEVICE_COLUMNS, r)) for r in rows]
+    for row in found:
+        seen = parse_ts(row["last_seen"]) if row["last_seen"] else None
+        status = None if row["status_online"] is None else bool(row["status_online"])
+        row["online"] = is_online(status_online=status, last_seen=seen, now=now, offline_after=offline_after)
+    return found
+
+
+def active_faults(db: Database) -> list[dict]:
+    """The newest fault event per (device, code), kept when it says the fault is active."""
+    rows = db.execute("""
+        SELECT device, json_extract(body, '$.code') AS code, MAX(ts) AS ts, body
+        FROM events WHERE kind = 'fault' GROUP BY device, code ORDER BY ts DESC""")
+    faults = []
+    for device, code, ts, body in rows:
+        data = json.loads(body)
+        if data.get("active"):
+            faults.append({"device": device, "code": code, "since": ts, "detail": data.get("detail", "")})
+    return faults
+
+
+def health(ctx: WebContext) -> dict | None:
+    """The Today page's device block: how many are online, which faults are active."""
+    if not ctx.has_table("devices"):
+        return None
+    db = ctx.reader()
+    rows = devices(db, ctx.now(), ctx.hub.config.hub.offline_after)
+    return {"online": sum(1 for r in rows if r["online"]), "total": len(rows),
+            "offline": [r["device"] for r in rows if not r["online"]], "faults": active_faults(db)}
+
+
+def register(ctx: WebContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    ctx.nav.append(NavItem("/devices", "nav.devices", "viewer"))
+    sections.TODAY["devices"] = health
+
+    @router.get("/devices")
+    def devices_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
+        db = ctx.reader()
+        targets = chat_targets(ctx)
+        rows = devices(db, ctx.now(), ctx.hub.config.hub.offline_after)
+        return ctx.render(request, "devices.html", who, title_key="nav.devices", devices=rows,
+                          faults=active_faults(db), targets=targets)
+    return router

@@ -1,0 +1,151 @@
+"""Every route × every role: allowed, or refused as intended.
+
+ROUTES is the one table of who may use what.  ``test_every_route_is_in_the_table`` fails when
+an area adds a route to the hub's app without a row here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from hub.registry import csvfile, store
+from hub.web.roles import ROLES, allows
+from tests.support.webhub import add_user, csrf_of, login, web_hub
+
+PUBLIC = "public"
+ANON = "anonymous"
+
+# (method, route path, path to request, role needed, form fields)
+ROUTES = [
+    ("GET", "/healthz", "/healthz", PUBLIC, None),
+    ("GET", "/openapi.json", "/openapi.json", PUBLIC, None),
+    ("GET", "/static", "/static/web.css", PUBLIC, None),
+    ("GET", "/login", "/login", PUBLIC, None),
+    ("POST", "/login", "/login", PUBLIC, None),  # no form token: refused with 400, the route is open
+    ("GET", "/lang", "/lang?to=en", PUBLIC, None),
+    ("POST", "/logout", "/logout", "viewer", {}),
+    ("GET", "/", "/", "viewer", None),
+    ("GET", "/devices", "/devices", "viewer", None),
+    ("GET", "/passages", "/passages", "viewer", None),
+    ("GET", "/snapshots/{event_id}", "/snapshots/ev-1", "viewer", None),
+    ("GET", "/api/passages", "/api/passages", "viewer", None),
+    ("GET", "/registry", "/registry?q=1-1", "warden", None),
+    ("GET", "/registry/export.csv", "/registry/export.csv", "warden", None),
+    ("POST", "/registry/import", "/registry/import", "committee", None),  # multipart, below
+    ("POST", "/registry/tags/revoke", "/registry/tags/revoke", "warden",
+     {"tag": "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:2", "revoked": "1"}),
+    ("POST", "/registry/visitor", "/registry/visitor", "warden",
+     {"plate": "浙B12345", "household": "2-202", "tag": "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:9:9"}),
+    ("GET", "/roster", "/roster", "viewer", None),
+    ("GET", "/roster/export.csv", "/roster/export.csv", "viewer", None),
+    ("POST", "/roster/import", "/roster/import", "committee", None),  # multipart, below
+    ("POST", "/alerts/{alert_id}/ack", "/alerts/1/ack", "warden", {}),
+    ("GET", "/audit", "/audit", "committee", None),
+    ("GET", "/accounts", "/accounts", "admin", None),
+    ("POST", "/accounts/users", "/accounts/users", "admin",
+     {"name": "newbie", "password": "long enough 1", "role": "viewer"}),
+    ("POST", "/accounts/users/{user_id}/active", "/accounts/users/999/active", "admin", {"active": "1"}),
+    ("POST", "/accounts/tokens", "/accounts/tokens", "admin", {"role": "viewer", "name": "t"}),
+    ("POST", "/accounts/tokens/{token_id}/revoke", "/accounts/tokens/999/revoke", "admin", {}),
+]
+
+
+UPLOADS = {
+    "/registry/import": "车牌,房号,标签\n浙A12345,1-101,ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:2\n".encode(),
+    "/roster/import": "姓名,手机,角色,开始,结束\n王五,13800001111,值班,20:00,08:00\n".encode(),
+}
+
+
+def flat_routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for route in app.routes:
+        path = getattr(route, "path", None)
+        methods = getattr(route, "methods", None) or {"GET"}
+        if isinstance(route, APIRoute) or path:
+            found.update((m, path) for m in methods if m != "HEAD")
+        else:  # an include_router branch of another area: look inside
+            inner = route.original_router
+            prefix = getattr(route.include_context, "prefix", "") or ""
+            found.update((m, prefix + r.path) for r in inner.routes for m in r.methods if m != "HEAD")
+    return found
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, broker):
+    hub = web_hub(tmp_path_factory.mktemp("web-routes"), broker)
+    for role in ROLES:
+        add_user(hub, role, role)
+    hub.writer.call(lambda db: store.replace_all(db, csvfile.parse(UPLOADS["/registry/import"]), at=hub.clock.now()))
+    hub.writer.call(lambda db: db.execute(
+        "INSERT INTO alerts (dedup_key, kind, severity, created_at, state) VALUES "
+        "('x', 'fire_lane', 'safety', '2026-03-02T22:59:00.000+00:00', 'sent')"))
+    hub.snapshots_dir.joinpath("ev-1.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    hub.writer.call(lambda db: db.execute(
+        "INSERT INTO snapshots (event_id, device, path, bytes, received_at) VALUES "
+        "('ev-1', 'gate-1', 'ev-1.jpg', 4, '2026-03-02T23:00:00.000+00:00')"))
+    clients = {ANON: TestClient(hub.web)}
+    for role in ROLES:
+        clients[role] = TestClient(hub.web)
+        login(clients[role], role)
+    yield hub, clients
+    hub.stop()
+
+
+def test_every_route_is_in_the_table(site):
+    hub, _ = site
+    assert flat_routes(hub.web) == {(m, p) for m, p, *_ in ROUTES}
+
+
+def expected(needed: str, who: str) -> bool:
+    return needed == PUBLIC or (who != ANON and allows(who, needed))
+
+
+@pytest.mark.parametrize("who", [ANON, *ROLES])
+@pytest.mark.parametrize("method,route,path,needed,form", ROUTES, ids=[f"{r[0]} {r[1]}" for r in ROUTES])
+def test_route_allows_or_refuses(site, who, method, route, path, needed, form):
+    hub, clients = site
+    client = clients[who]
+    if method == "GET":
+        response = client.get(path, follow_redirects=False)
+    else:
+        data = dict(form or {})
+        if who != ANON:
+            data["csrf"] = csrf_of(client)
+        files = {"file": ("f.csv", UPLOADS[path], "text/csv")} if path in UPLOADS else None
+        response = client.post(path, data=data, files=files, follow_redirects=False)
+    if route == "/logout" and who != ANON:
+        login(client, who)  # it worked: log back in for the next rows
+    if expected(needed, who):
+        ok = (400,) if (method, route) == ("POST", "/login") else (200, 303)
+        assert response.status_code in ok, (response.status_code, response.text[:300])
+        assert response.headers.get("location", "").split("?")[0] != "/login" or route == "/logout"
+    elif who == ANON:
+        if path.startswith("/api/"):
+            assert response.status_code == 401
+        else:
+            assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_tokens_read_the_api_and_cannot_submit_forms(site, role):
+    from hub.web.auth import create_token_job
+
+    hub, _ = site
+    token, store = create_token_job(role, "script", hub.clock.now())
+    hub.writer.call(store)
+    client = TestClient(hub.web)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/passages", headers=headers).status_code == 200
+    assert client.post("/accounts/tokens", data={"role": "admin"}, headers=headers).status_code == 403
+    wrong = {"Authorization": f"Bearer {token[:-2]}xx"}
+    assert client.get("/api/passages", headers=wrong).status_code == 401
+
+
+def test_the_schema_is_served_and_the_online_docs_are_not(site):
+    hub, clients = site
+    assert clients[ANON].get("/docs").status_code == 404
+    assert "/api/passages" in clients[ANON].get("/openapi.json").json()["paths"]

@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from edge.inbox import Inbox
 from edge.outbox import Outbox, OutboxRow
 from edge.sendwindow import SendWindow
 from gwcommon import wire
@@ -48,7 +49,6 @@ from gwcommon.mqtt import make_client
 logger = logging.getLogger(__name__)
 
 OFFLINE = b'{"online":false}'
-MAX_ALLOWLIST_BYTES = 8 * 1024 * 1024
 _STOP = ("stop",)
 
 
@@ -101,15 +101,12 @@ class Publisher:
         self.stats = PublisherStats()
         self.state = SendWindow(window=window, ack_timeout=ack_timeout, settle=settle)
         self._queue: queue.Queue = queue.Queue()
-        self._inbox: queue.Queue = queue.Queue()
         self._wake_pending = threading.Event()
         self._connected = threading.Event()
         self._snap_inflight: dict[int, str] = {}
         self._snap_retry_at = 0.0
         self._next_heartbeat = 0.0
-        self._command_handlers: list[Callable[[wire.Command], None]] = []
-        self._allowlist_handlers: list[Callable[[wire.Allowlist], None]] = []
-        self._allowlist: wire.Allowlist | None = None
+        self.inbox = Inbox(self.topic("cmd"), self.stats)
         self._threads: list[threading.Thread] = []
         self._warned: set[str] = set()
         self.client = self._make_client(client_id or f"gw-{site}-{device}")
@@ -126,16 +123,16 @@ class Publisher:
         self.client.connect_async(self.mqtt.host, self.mqtt.port, keepalive=self.mqtt.keepalive,
                                   clean_start=True)
         self.client.loop_start()
-        for name, target in (("edge-publisher", self._pump), ("edge-inbox", self._dispatch)):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        thread = threading.Thread(target=self._pump, name="edge-publisher", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self.inbox.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Publish the retained offline status, disconnect cleanly and stop the threads."""
         self._queue.put(_STOP)
-        self._inbox.put(None)
+        self.inbox.stop(timeout)
         for thread in self._threads:
             thread.join(timeout)
         if self._connected.is_set():
@@ -161,16 +158,14 @@ class Publisher:
         Commands sent while the device is offline are not queued for it (clean session): a gate
         must never open on a stale order.  Invalid commands are logged and counted.
         """
-        self._command_handlers.append(handler)
+        self.inbox.on_command(handler)
 
     def on_allowlist(self, handler: Callable[[wire.Allowlist], None]) -> None:
         """Call ``handler(allowlist)`` (on the inbox thread) for every valid site allowlist.
 
         The allowlist is retained: a handler added after it arrived gets the latest one at once.
         """
-        self._allowlist_handlers.append(handler)
-        if self._allowlist is not None:
-            self._inbox.put(("allowlist-replay", handler, self._allowlist))
+        self.inbox.on_allowlist(handler)
 
     # -- paho callbacks: only enqueue -----------------------------------------------------
 
@@ -179,6 +174,7 @@ class Publisher:
         client.will_set(self.topic("status"), OFFLINE, qos=1, retain=True)
         client.on_connect = lambda c, u, f, rc, p: self._queue.put(("connect", rc.is_failure, str(rc)))
         client.on_disconnect = lambda c, u, f, rc, p: self._queue.put(("disconnect", str(rc)))
+        client.on_connect_fail = lambda c, u: self._queue.put(("connect", True, "not reachable"))
         client.on_publish = lambda c, u, mid, rc, p: self._queue.put(("puback", mid, rc.value, str(rc)))
         client.on_message = self._on_message
         return client
@@ -187,7 +183,7 @@ class Publisher:
         if message.topic == self.topic("ack"):
             self._queue.put(("ack", message.payload))
         else:
-            self._inbox.put(("message", message.topic, message.payload))
+            self.inbox.put(message.topic, message.payload)
 
     def _wake(self) -> None:
         if not self._wake_pending.is_set():
@@ -238,8 +234,9 @@ class Publisher:
 
     def _on_connected(self, *, failed: bool, reason: str, now: float) -> None:
         if failed:
-            self._warn_once(f"connect:{reason}", "broker %s:%d refused the connection: %s",
-                            self.mqtt.host, self.mqtt.port, reason)
+            self._warn_once(f"connect:{reason}", "cannot connect to the broker %s:%d (%s); retrying "
+                            "in the background, events wait in the outbox", self.mqtt.host,
+                            self.mqtt.port, reason)
             return
         self.stats.connects += 1
         self._warned = {w for w in self._warned if not w.startswith("connect:")}
@@ -279,6 +276,8 @@ class Publisher:
                            "message_size_limit)", seq, reason, code)
 
     def _on_ack(self, payload: bytes, now: float) -> None:
+        if not payload:
+            return  # a cleared retained ack (the hub forgot this device): nothing to delete
         try:
             ack = wire.decode_payload("ack", payload)
         except InvalidMessage as exc:
@@ -384,49 +383,6 @@ class Publisher:
         self._warn_once(f"snapshot:{code}", "the broker refused the picture of event %s: %s "
                         "(reason code 0x%02X); kept and retried every 30 s until the picture "
                         "store's cap drops it", event_id, reason, code)
-
-    # -- the inbox thread -----------------------------------------------------------------
-
-    def _dispatch(self) -> None:
-        while (item := self._inbox.get()) is not None:
-            if item[0] == "allowlist-replay":
-                self._call(item[1], item[2])
-            else:
-                self._deliver(item[1], item[2])
-
-    def _deliver(self, topic: str, payload: bytes) -> None:
-        if topic == self.topic("cmd"):
-            try:
-                command = wire.decode(topic, payload)[1]
-            except InvalidMessage as exc:
-                self.stats.invalid_commands += 1
-                logger.warning("ignoring an invalid command on %s: %s", topic, exc.reason)
-                return
-            for handler in list(self._command_handlers):
-                self._call(handler, command)
-        else:
-            allowlist = self._decode_allowlist(payload)
-            if allowlist is not None:
-                self._allowlist = allowlist
-                for handler in list(self._allowlist_handlers):
-                    self._call(handler, allowlist)
-
-    def _decode_allowlist(self, payload: bytes) -> wire.Allowlist | None:
-        try:
-            if len(payload) > MAX_ALLOWLIST_BYTES:
-                raise InvalidMessage(f"allowlist is {len(payload)} bytes (at most {MAX_ALLOWLIST_BYTES})")
-            return wire.decode_payload("allowlist", payload)
-        except InvalidMessage as exc:
-            self.stats.invalid_allowlists += 1
-            logger.warning("ignoring an invalid allowlist (keeping the previous one): %s", exc.reason)
-            return None
-
-    def _call(self, handler: Callable[[Any], None], message: Any) -> None:
-        try:
-            handler(message)
-        except Exception:
-            self.stats.handler_errors += 1
-            logger.exception("a %s handler failed", type(message).__name__)
 
     def _warn_once(self, key: str, message: str, *args: Any) -> None:
         if key not in self._warned:

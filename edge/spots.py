@@ -7,7 +7,8 @@ night".  Instead each spot is compared with a *reference image of the empty spot
 
 1. crop the spot, convert to grey, shrink to 48×48 by block averages, blur lightly;
 2. normalise brightness and contrast (zero mean, unit spread), so dusk and headlights matter less;
-3. the score is the share of pixels that differ by more than ``pixel_threshold`` spreads.
+3. the score (0..1) is the larger of the share of pixels that differ by more than
+   ``pixel_threshold`` spreads and one minus the patches' correlation (see :func:`score`).
    With several references (day, night under street light) the lowest score counts.
 
 :class:`SpotTracker` adds hysteresis (occupied at ``on`` or above, empty at ``off`` or below) and
@@ -55,11 +56,21 @@ def prepare(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return (blurred - blurred.mean()) / spread
 
 
-def score(reference: np.ndarray, current: np.ndarray, *, pixel_threshold: float = 1.0) -> float:
-    """Share (0..1) of the patch that differs from the empty reference."""
+def score(reference: np.ndarray, current: np.ndarray, *, pixel_threshold: float = 0.5) -> float:
+    """How unlike the empty reference the spot looks, 0 (same) .. 1.
+
+    The larger of two measures: the share of pixels differing by more than ``pixel_threshold``
+    spreads, and — when both patches have texture — one minus their correlation (a car's shape
+    replaces the markings and the asphalt's pattern even where its paint is as grey as the road).
+    """
     if reference.shape != current.shape:
         raise ValueError(f"patch shapes differ: {reference.shape} vs {current.shape}")
-    return float(np.mean(np.abs(reference - current) > pixel_threshold))
+    share = float(np.mean(np.abs(reference - current) > pixel_threshold))
+    spread = float(reference.std() * current.std())
+    if spread < 0.25:  # a plain patch (e.g. fresh asphalt): correlation means nothing there
+        return share
+    correlation = float(np.mean(reference * current)) / spread
+    return min(1.0, max(share, 1.0 - correlation))
 
 
 def spot_score(references: Sequence[np.ndarray], current: np.ndarray, box: tuple[int, int, int, int]) -> float:

@@ -16,6 +16,8 @@ from gwcommon.exc import GatewardenError
 COMMANDS = [
     "hub.cli",
     "edge.cli",
+    "hub.registry.cli",
+    "hub.alerts.cli",
 ]
 
 

@@ -34,6 +34,7 @@ V = 1
 NAME_RE = r"^[a-z0-9][a-z0-9-]{0,31}$"
 HUB_DEVICE = "hub"  # reserved: the hub publishes under gatewarden/<site>/hub/...
 MAX_JSON_BYTES = 16 * 1024
+MAX_ALLOWLIST_BYTES = 8 * 1024 * 1024  # a compound's allowlist: thousands of tags
 MAX_SNAPSHOT_BYTES = 2 * 1024 * 1024
 EVENT_KINDS = ("passage", "presence", "charging", "fault")
 DEVICE_KINDS = ("gate", "lane", "charging")
@@ -253,8 +254,9 @@ def decode(topic_text: str, payload: bytes) -> tuple[Topic, Any]:
     where = parse_topic(topic_text)
     if where.kind == "snapshot":
         return where, _check_jpeg(payload)
-    if len(payload) > MAX_JSON_BYTES:
-        raise InvalidMessage(f"payload is {len(payload)} bytes (at most {MAX_JSON_BYTES})")
+    limit = MAX_ALLOWLIST_BYTES if where.kind == "allowlist" else MAX_JSON_BYTES
+    if len(payload) > limit:
+        raise InvalidMessage(f"{where.kind} payload is {len(payload)} bytes (at most {limit})")
     return where, decode_payload(where.kind, payload)
 
 

@@ -6,5 +6,6 @@ periodic sweeps and web routes on the :class:`hub.app.Hub` (see that class for t
 
 AREAS: list[str] = [
     "hub.web.app",
+    "hub.overnight_area",
     "hub.alerts",
 ]

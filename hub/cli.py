@@ -26,8 +26,9 @@ def add_config_argument(parser: argparse.ArgumentParser, *, nested: bool = True)
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "hub", help="run the hub (MQTT ingest, rules, alerts, web view)",
-        description="Run the hub: store what the edge devices report, run the rules, serve the web "
-                    "view. Runs until SIGTERM or Ctrl-C.")
+        description="Without a COMMAND: run the hub (store what the edge devices report, run the "
+                    "rules, serve the web view) until SIGTERM or Ctrl-C. With a COMMAND: one of the "
+                    "hub's maintenance commands below.")
     add_config_argument(parser, nested=False)
     parser.set_defaults(func=run)
     if HUB_SUBCOMMANDS:

@@ -67,6 +67,8 @@ def create(db: Any, who: Identity, action: Create, *, evidence: list[str], at: d
 
 def transition(db: Any, action: Transition, *, at: datetime, site: str, by: str = "hub",
                evidence: list[str] | None = None) -> None:
+    previous = db.execute("SELECT ts FROM violations WHERE id = ?", [action.violation_id]).fetchone()
+    at = max(at, parse_ts(previous[0])) if previous else at  # a state never begins before the one it ends
     now = ts_text(at)
     sets = "state = ?, provisional = ?, ts = ?, updated_at = ?, reason = ?, by = ?"
     args: list[Any] = [action.state, int(action.provisional), now, now, action.reason, by]

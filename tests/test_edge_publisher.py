@@ -241,3 +241,24 @@ def test_commands_and_the_allowlist_reach_their_handlers(parts):
     spy.publish(f"gatewarden/{SITE}/allowlist", b'{"version": -1}', retain=True)
     wait_until(lambda: pub.stats.invalid_allowlists == 1)
     spy.publish(f"gatewarden/{SITE}/allowlist", b"", retain=True)
+
+
+def test_round_trip_through_a_real_hub_empties_the_outbox(parts, broker, tmp_path):
+    from tests.support.hubrun import make_hub, rows
+
+    hub = make_hub(tmp_path, broker)
+    try:
+        site = hub.config.site.id
+        box = Outbox(tmp_path / "rt.db", site=site, device="gate-rt", clock=FakeClock(T0))
+        pub = Publisher(box, mqtt=MqttConfig(port=broker.port), site=site, device="gate-rt",
+                        kind="gate", clock=box.clock, heartbeat=60.0, settle=0.2)
+        pub.start()
+        ids = box.emit_many([("fault", FAULT)] * 20)
+        wait_until(lambda: box.count() == 0, timeout=20, what="hub acked every event")
+        stored = rows(hub, "SELECT id, seq FROM events WHERE device = 'gate-rt' ORDER BY seq")
+        assert [r["seq"] for r in stored] == list(range(1, 21)) and [r["id"] for r in stored] == ids
+        assert box.acked_seq == 20
+        pub.stop()
+        box.close()
+    finally:
+        hub.stop()

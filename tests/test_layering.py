@@ -14,6 +14,15 @@ DECISION_MODULES = [
     "gwcommon/tagid.py",
     "gwcommon/timefmt.py",
     "gwcommon/wire.py",
+    "edge/sendwindow.py",
+    "edge/envelope.py",
+    "edge/ble/decode.py",
+    "edge/ble/eid.py",
+    "edge/ble/presence.py",
+    "edge/ble/pipeline.py",
+    "edge/ble/watchdog.py",
+    "edge/lane/pairing.py",
+    "edge/lane/schedule.py",
 ]
 
 

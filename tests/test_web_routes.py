@@ -28,6 +28,16 @@ ROUTES = [
     ("POST", "/logout", "/logout", "viewer", {}),
     ("GET", "/", "/", "viewer", None),
     ("GET", "/devices", "/devices", "viewer", None),
+    ("POST", "/stays", "/stays", "warden", {"op": "register", "plate": "浙A12345"}),
+    ("POST", "/lanes/open", "/lanes/open", "warden", {"target": "gate-1/in-1", "reason": "救护车"}),
+    ("GET", "/violations", "/violations?state=open", "viewer", None),
+    ("GET", "/violations/{violation_id}", "/violations/v-1", "viewer", None),
+    ("POST", "/violations/{violation_id}/resolve", "/violations/v-1/resolve", "warden", {"reason": "已挪车"}),
+    ("POST", "/violations/{violation_id}/excuse", "/violations/v-2/excuse", "committee", {"reason": "急诊"}),
+    ("POST", "/violations/{violation_id}/identify", "/violations/v-1/identify", "warden", {"plate": "浙A12345"}),
+    ("GET", "/diary", "/diary", "viewer", None),
+    ("POST", "/diary/notes", "/diary/notes", "warden", {"text": "楼道堆物"}),
+    ("GET", "/api/violations", "/api/violations", "viewer", None),
     ("GET", "/passages", "/passages", "viewer", None),
     ("GET", "/snapshots/{event_id}", "/snapshots/ev-1", "viewer", None),
     ("GET", "/api/passages", "/api/passages", "viewer", None),
@@ -42,6 +52,8 @@ ROUTES = [
     ("GET", "/roster/export.csv", "/roster/export.csv", "viewer", None),
     ("POST", "/roster/import", "/roster/import", "committee", None),  # multipart, below
     ("POST", "/alerts/{alert_id}/ack", "/alerts/1/ack", "warden", {}),
+    ("GET", "/report", "/report?month=2026-03", "committee", None),
+    ("GET", "/report.csv", "/report.csv", "committee", None),
     ("GET", "/audit", "/audit", "committee", None),
     ("GET", "/accounts", "/accounts", "admin", None),
     ("POST", "/accounts/users", "/accounts/users", "admin",
@@ -72,6 +84,17 @@ def flat_routes(app) -> set[tuple[str, str]]:
     return found
 
 
+def seed_gate_and_violations(db):
+    db.execute("INSERT INTO devices (device, kind) VALUES ('gate-1', 'gate')")
+    db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+               "('p-1', 's', 'gate-1', 1, 'passage', '2026-03-02T22:00:00.000+00:00', '', ?)",
+               ['{"lane": "in-1", "direction": "in", "tag": null, "decision": "deny", "reason": "no_tag", "passed": false}'])
+    for vid in ("v-1", "v-2"):
+        db.execute("INSERT INTO violations (id, key, rule, deadline, plate, household, zone, state, provisional, "
+                   "evidence, ts, created_at, updated_at) VALUES (?, ?, 'overnight', '2026-03-03T00:00:00.000+00:00', "
+                   "NULL, NULL, 'east', 'open', 0, '[]', '2026-03-03T00:00:00.000+00:00', 'x', 'x')", [vid, vid])
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("web-routes"), broker)
@@ -81,6 +104,7 @@ def site(tmp_path_factory, broker):
     hub.writer.call(lambda db: db.execute(
         "INSERT INTO alerts (dedup_key, kind, severity, created_at, state) VALUES "
         "('x', 'fire_lane', 'safety', '2026-03-02T22:59:00.000+00:00', 'sent')"))
+    hub.writer.call(seed_gate_and_violations)
     hub.snapshots_dir.joinpath("ev-1.jpg").write_bytes(b"\xff\xd8\xff\xd9")
     hub.writer.call(lambda db: db.execute(
         "INSERT INTO snapshots (event_id, device, path, bytes, received_at) VALUES "
@@ -118,9 +142,12 @@ def test_route_allows_or_refuses(site, who, method, route, path, needed, form):
     if route == "/logout" and who != ANON:
         login(client, who)  # it worked: log back in for the next rows
     if expected(needed, who):
-        ok = (400,) if (method, route) == ("POST", "/login") else (200, 303)
+        ok = {"/login": (400,), "/violations/{violation_id}/resolve": (303, 400),  # 400: no longer open
+              "/violations/{violation_id}/excuse": (303, 400)}.get(route, (200, 303)) if method == "POST" else (200, 303)
         assert response.status_code in ok, (response.status_code, response.text[:300])
         assert response.headers.get("location", "").split("?")[0] != "/login" or route == "/logout"
+        if method == "GET" and response.status_code == 303:  # only /login and /lang redirect a GET
+            assert route in ("/login", "/lang")
     elif who == ANON:
         if path.startswith("/api/"):
             assert response.status_code == 401

@@ -118,6 +118,7 @@ class EidResolver:
     _table: dict[bytes, tuple[EidKey, int]] = field(default_factory=dict)
     _table_for: dict[str, int] = field(default_factory=dict)
     _states: dict[str, _TagState] = field(default_factory=dict)
+    _valid_until: float = float("-inf")  # wall time of the next window change of any key
 
     def resolve(self, eid: bytes, *, source: str, at: float, unix: float) -> Resolved | Refused:
         """Decide about one heard EID (see the module docstring for the rules)."""
@@ -145,10 +146,16 @@ class EidResolver:
         return sorted(format_eid(name) for name, s in self._states.items() if at < s.hold_until)
 
     def _refresh(self, unix: float) -> None:
+        if self._table_for and unix < self._valid_until:
+            return
+        valid_until = float("inf")
         for key in self.keys:
-            window = key.counter_at(unix) >> key.exponent
+            counter = key.counter_at(unix)
+            window = counter >> key.exponent
             if self._table_for.get(key.name) != window:
                 self._rebuild_key(key, window)
+            valid_until = min(valid_until, unix + ((window + 1) << key.exponent) - counter)
+        self._valid_until = valid_until
 
     def _rebuild_key(self, key: EidKey, window: int) -> None:
         for eid in [e for e, (k, _) in self._table.items() if k.name == key.name]:

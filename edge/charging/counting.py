@@ -46,8 +46,6 @@ class CountingParams:
     attribution_s: float = 30.0
     taper_tau_s: float = 1000.0
     full_w: float = 8.0
-    noise_w: float = 3.0
-    noise_pct: float = 0.01
 
 
 @dataclass(frozen=True)
@@ -170,11 +168,9 @@ def attribute(state: CounterState, ts: float, params: CountingParams) -> Counter
     """
     elapsed = ts - (state.attributed_at if state.attributed_at is not None else ts)
     state = replace(state, attributed_at=ts)
-    deadband = max(params.noise_w, params.noise_pct * state.level)
     deficit = free_deficit(state)
-    if not state.sessions or abs(deficit) <= deadband:
+    if not state.sessions or deficit == 0:
         return state
-    deficit -= math.copysign(deadband, deficit)
     if deficit < 0:
         return replace(state, sessions=_give_back(state.sessions, -deficit))
     order = sorted(range(len(state.sessions)), key=lambda i: (state.sessions[i].taken_w == 0, i))
@@ -249,7 +245,7 @@ def _settle(state: CounterState, ts: float, params: CountingParams) -> CounterSt
                        resets=state.resets + 1)
     if state.attributed_at is None or ts - state.attributed_at >= params.attribution_s:
         state = attribute(state, ts, params)
-        surplus = -free_deficit(state) - max(params.noise_w, params.noise_pct * state.level)
+        surplus = -free_deficit(state)
         if surplus > 0:
             state = replace(state, background_w=state.background_w + surplus)
     if all(s.power_w >= params.active_w for s in state.sessions):

@@ -42,6 +42,7 @@ from .model import (
 Verdict = Callable[[str], str]
 """A tag's standing for this lane: allowlisted, passback, unknown_tag, revoked or expired."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+_TAG_LATER = frozenset({"fire_mode", "manual", "remote"})
 
 
 def judge(status: str, direction: str, last_direction: str | None) -> str:
@@ -201,7 +202,7 @@ def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool) -> Result:
 def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Verdict, mode: str) -> Result:
     waiting = _find(state, lambda v: v.on_loop and v.decision is None)
     if waiting is None:
-        return state, ()
+        return _tag_opened(state, now, rules), ()
     best = strongest(state, now, rules)
     tag, rssi = best if best else (None, None)
     reason = verdict(tag) if tag else "no_tag"
@@ -214,6 +215,13 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
     if not waiting.snapped and now - waiting.arrived >= rules.tag_wait:
         return _put(state, replace(waiting, snapped=True)), (TakeSnapshot(waiting.key),)
     return _put(state, waiting), ()
+
+
+def _tag_opened(state: LaneState, now: float, rules: LaneRules) -> LaneState:
+    """A vehicle let in by fire mode or a person before its tag was heard: note the tag for the record."""
+    untagged = _find(state, lambda v: v.on_loop and v.tag is None and v.reason in _TAG_LATER)
+    best = strongest(state, now, rules) if untagged is not None else None
+    return _put(state, replace(untagged, tag=best[0], rssi=best[1])) if best else state
 
 
 def _open(state: LaneState, vehicle: Vehicle, reason: str, now: float, rules: LaneRules) -> Result:

@@ -21,7 +21,7 @@ from gwcommon.timefmt import parse_ts
 from . import ack, roster
 from .escalation import EscalationState, hold_until, inhibited, next_escalation, start_escalation
 from .outbox import add_message, ts
-from .render import Context, Message, format_markdown, format_text, render, render_escalation
+from .render import Context, Message, format_markdown, format_text, mask_mobiles, render, render_escalation
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class Dispatcher:
             text = format_text(message, limit=target.text_limit, lang=s.lang, ack_link=link)
         meta = {"site": s.site_id, "alert_id": alert["id"], "kind": alert["kind"],
                 "severity": message.severity, "audience": audience, "link": message.link}
-        body = {"text": text, "title": message.title, "mobiles": mobiles,
+        body = {"text": text, "title": mask_mobiles(message.title), "mobiles": mobiles,
                 "feishu_ids": [p.feishu_id for p in people if p.feishu_id], "meta": meta}
         key = f"{alert['dedup_key']}|{target.name}|{step}"
         count = int(add_message(db, alert_id=alert["id"], dedup_key=f"{key}|text", target=target.name,
@@ -179,7 +179,7 @@ class Dispatcher:
         if images and target.supports_images and step == 0:
             count += int(add_message(db, alert_id=alert["id"], dedup_key=f"{key}|image", target=target.name,
                                      audience=audience, msg_type="image", now=now,
-                                     body={"images": images, "title": message.title, "meta": meta, "text": ""}))
+                                     body={"images": images, "title": mask_mobiles(message.title), "meta": meta, "text": ""}))
         return count
 
     # --- escalation --------------------------------------------------------------------------

@@ -149,10 +149,14 @@ def add_message(db: Any, *, alert_id: int, dedup_key: str, target: str, audience
     return cursor.rowcount == 1
 
 
-def due(db: Any, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
-    """Messages whose turn has come, oldest first."""
-    return list(db.query("SELECT * FROM alert_outbox WHERE state IN ('pending', 'failed') AND next_try <= ? "
-                         "ORDER BY id LIMIT ?", [ts(now), limit]))
+def due(db: Any, now: datetime, per_target: int = 50) -> list[dict[str, Any]]:
+    """Messages whose turn has come, oldest first, at most ``per_target`` per target (so a long
+    queue for one rate-limited robot never hides another target's messages)."""
+    where = "state IN ('pending', 'failed') AND next_try <= ?"
+    targets = [r[0] for r in db.execute(f"SELECT DISTINCT target FROM alert_outbox WHERE {where}", [ts(now)])]
+    rows = [row for target in targets for row in db.query(
+        f"SELECT * FROM alert_outbox WHERE {where} AND target = ? ORDER BY id LIMIT ?", [ts(now), target, per_target])]
+    return sorted(rows, key=lambda r: r["id"])
 
 
 def claim(db: Any, row_id: int, now: datetime) -> dict[str, Any] | None:

@@ -247,16 +247,20 @@ TARGET_CLASSES: dict[str, type[Target]] = {
 }
 
 
-def target_name(cfg: Any, index: int) -> str:
-    """A target's name: its configured name, else ``<kind>-<n>`` by position in the config."""
-    return cfg.name or f"{cfg.kind}-{index + 1}"
+def target_name(cfg: Any, index: int, chat: list[Any] | None = None) -> str:
+    """A target's name: its configured name, else ``<kind>-<n>``, n counting targets of that kind
+    in the config (so fixing a key keeps the name and the messages waiting for it)."""
+    if cfg.name:
+        return cfg.name
+    n = sum(1 for c in (chat or [cfg])[:index] if c.kind == cfg.kind) + 1
+    return f"{cfg.kind}-{n}"
 
 
 def make_targets(chat: list[Any], *, timeout: float = 10.0) -> list[Target]:
     """Build the configured targets (secrets read from their files now, so a bad path fails at start)."""
     targets = []
     for index, cfg in enumerate(chat):
-        name = target_name(cfg, index)
+        name = target_name(cfg, index, chat)
         secret = cfg.secret
         if cfg.secret_file is not None:
             secret = read_secret(cfg.secret_file, f"chat[{index}].secret_file")

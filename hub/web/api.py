@@ -17,6 +17,7 @@ from .context import BadRequest, WebContext
 from .deps import need
 from .filters import FilterError, parse_limit
 from .pages import passages as passage_page
+from .pages import violations as violation_page
 
 
 class PassageItem(BaseModel):
@@ -35,6 +36,24 @@ class PassageItem(BaseModel):
     snapshot: str | None = Field(description="URL of the snapshot (needs the same login or token).")
 
 
+class ViolationItem(BaseModel):
+    """The violation payload of CONTRACT.md §1, with the zone and the reason of the last change."""
+
+    id: str
+    plate: str | None = Field(description="Registered plate, normalised; null for an untagged car.")
+    household: str | None
+    rule: str = Field(description="overnight or fire_lane.")
+    deadline: str = Field(description="RFC 3339 (UTC).")
+    state: str = Field(description="open, resolved, retracted or excused.")
+    provisional: bool
+    evidence: list[str] = Field(description="Snapshot URLs (need the same login or token).")
+    ts: str = Field(description="When this state began.")
+    zone: str = ""
+    slot: str | None = None
+    reason: str = ""
+    by: str = ""
+
+
 class Page(BaseModel):
     items: list[dict[str, Any]]
     next: str | None = Field(description="Cursor of the next page, or null on the last page.")
@@ -44,9 +63,30 @@ class PassagePage(Page):
     items: list[PassageItem]  # type: ignore[assignment]
 
 
+class ViolationPage(Page):
+    items: list[ViolationItem]  # type: ignore[assignment]
+
+
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["api"])
     viewer = need(ctx, "viewer")
+
+    @router.get("/violations", response_model=ViolationPage, summary="Violations, newest deadline first")
+    def api_violations(start: str | None = Query(None, alias="from", description="Deadline from: day (site time) or RFC 3339."),
+                       to: str | None = Query(None, description="Deadline to: day (inclusive) or RFC 3339 (exclusive)."),
+                       state: str | None = Query(None, description="open, resolved, retracted or excused."),
+                       plate: str | None = Query(None, description="A whole plate (exact) or part of one."),
+                       household: str | None = Query(None, description="Household (房号), exact."),
+                       rule: str | None = Query(None, description="overnight or fire_lane."),
+                       cursor: str | None = Query(None, description="The 'next' of the previous page."),
+                       limit: str | None = Query(None, description="Items per page, 1-500."),
+                       who: Principal = Depends(viewer)) -> dict:
+        params = {"from": start, "to": to, "state": state, "plate": plate, "household": household, "rule": rule}
+        try:
+            items, nxt = violation_page.query(ctx, params, cursor=cursor, limit=parse_limit(limit, ctx.config.page_size))
+        except FilterError as exc:
+            raise BadRequest(str(exc)) from None
+        return {"items": items, "next": nxt}
 
     @router.get("/passages", response_model=PassagePage, summary="The gate log, newest first")
     def api_passages(start: str | None = Query(None, alias="from", description="Day (2026-03-02, site time) or RFC 3339."),

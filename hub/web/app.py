@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 PAGES = [
     "hub.web.pages.account",
     "hub.web.pages.today",
+    "hub.web.pages.violations",
+    "hub.web.pages.diary",
+    "hub.web.pages.report",
     "hub.web.pages.audit",
     "hub.web.pages.devices",
     "hub.web.pages.passages",

@@ -139,10 +139,18 @@ class WebContext:
         lang = self.lang(request)
         page = dict(request=request, user=principal, lang=lang, _=i18n.translator(lang),
                     csrf=principal.csrf if principal else "", site=self.site,
-                    nav=[n for n in self.nav if principal and allows(principal.role, n.role)],
+                    nav=sorted((n for n in self.nav if principal and allows(principal.role, n.role)), key=_nav_place),
                     path=request.url.path, status_code=status, **values)
         html = self.env.get_template(template).render(page)
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+NAV_ORDER = ("/", "/violations", "/diary", "/passages", "/registry", "/charging", "/devices", "/roster",
+             "/report", "/audit", "/accounts")
+
+
+def _nav_place(item: NavItem) -> int:
+    return NAV_ORDER.index(item.path) if item.path in NAV_ORDER else len(NAV_ORDER)
 
 
 SECURITY_HEADERS = {

@@ -30,6 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # errors
     "error.400": ("输入有误", "Bad input"), "error.401": ("请先登录", "Please log in"),
     "error.403": ("没有权限", "Not allowed"), "error.404": ("找不到", "Not found"),
+    "error.429": ("尝试太频繁", "Too many attempts"), "error.503": ("暂不可用", "Not available"),
     "err.csrf": ("表单的安全码缺失或不对；请刷新页面后再试。",
                  "The form's security token is missing or wrong; reload the page and try again."),
     "err.role": ("您的账号没有这个权限。", "Your account is not allowed to do this."),
@@ -74,6 +75,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason.no_tag": ("无标签", "no tag"), "reason.passback": ("重复进出", "passback"),
     "reason.manual": ("人工放行", "manual"), "reason.remote": ("远程放行", "remote"),
     "reason.fire_mode": ("消防模式", "fire mode"),
+    # violations
+    "vio.untagged": ("无标签车辆", "untagged car"), "vio.resolve": ("标记已处理", "Mark resolved"),
+    "vio.resolve_reason": ("处理情况", "What was done"), "vio.excuse": ("豁免", "Excuse"),
+    "vio.excuse_reason": ("豁免原因", "Why it is excused"), "vio.identify": ("认定车牌", "Identify the plate"),
+    "err.unavailable": ("夜间停车规则没有在这台中心机上运行。", "The overnight rule is not running on this hub."),
+    # today
+    "today.stays": ("夜间临停车辆", "Parked off-space now"), "today.violations": ("今晨违规", "This morning's violations"),
+    "today.clear": ("已驶离", "Gone"), "today.register": ("登记临停车辆", "Register an off-space car"),
+    "today.open_lane": ("远程抬杆", "Open a lane remotely"), "today.open": ("抬杆", "Open"),
+    "today.opened": ("抬杆指令已发出。", "The open command was sent."),
+    "today.free": ("余位", "Free spaces"), "today.inside": ("场内车辆", "Cars inside"),
+    # monthly report
+    "rep.title": ("{month} 月报", "Report for {month}"), "rep.month": ("月份", "Month"),
+    "rep.per_week": ("每周违规", "Violations per week"), "rep.week_of": ("{day} 周", "wk {day}"),
+    "rep.standing": ("成立", "standing"), "rep.vehicles": ("多次违规车辆", "Repeat offenders (vehicles)"),
+    "rep.households": ("多次违规住户", "Repeat offenders (households)"), "rep.denials": ("道闸拒绝", "Gate denials"),
+    # diary
+    "diary.kind": ("类别", "Kind"), "diary.add_note": ("写一条记录", "Add a note"),
+    "diary.full": ("记录太多，只显示前 1000 条；请缩小日期范围。", "Only the first 1000 lines are shown; narrow the dates."),
+    "diary.violation_open": ("违规", "violation"), "diary.violation_resolved": ("已处理", "resolved"),
+    "diary.violation_retracted": ("已撤回", "retracted"), "diary.violation_excused": ("已豁免", "excused"),
+    "diary.registration": ("登记临停", "registered off-space"), "diary.clearance": ("确认驶离", "cleared"),
+    "diary.note": ("记录", "note"), "diary.reminder": ("提醒", "reminder"), "diary.identified": ("认定车牌", "identified"),
+    "diary.calendar": ("日历", "calendar"), "diary.occupancy": ("车辆清点", "car count"),
     # registry
     "reg.search": ("车牌或房号", "Plate or household"), "reg.revoked": ("已作废", "revoked"),
     "reg.until": ("有效至", "valid until"), "reg.revoke": ("作废", "Revoke"), "reg.reinstate": ("恢复", "Reinstate"),

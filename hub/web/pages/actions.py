@@ -29,10 +29,12 @@ class Unavailable(WebError):
 
 def area(ctx: WebContext):
     """The overnight area attached to the hub (its context for hub.diary's functions)."""
-    found = getattr(ctx.hub, "overnight", None)
-    if found is None:
-        raise Unavailable("the overnight rule is not running on this hub")
-    return found
+    from hub.overnight_area import area_of
+
+    try:
+        return area_of(ctx.hub)
+    except KeyError:
+        raise Unavailable("err.unavailable") from None
 
 
 def available(ctx: WebContext) -> bool:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from gwcommon.timefmt import format_ts, utc
 from hub.alerts import outbox, roster
 
 from .. import audit
@@ -31,7 +32,7 @@ def open_alerts(ctx: WebContext) -> dict | None:
     """The Today page's block: warnings and safety alerts nobody has acknowledged (last 2 days)."""
     if not ctx.has_table("alerts"):
         return None
-    since = (ctx.now() - timedelta(days=2)).isoformat(timespec="milliseconds")
+    since = format_ts(utc(ctx.now() - timedelta(days=2)))
     rows = ctx.reader().execute(ALERT_SQL, [since]).fetchall()
     items = [{"id": i, "kind": k, "severity": s, "subject": subj or "", "payload": json.loads(p or "{}"),
               "created_at": c} for i, k, s, subj, p, c in rows]

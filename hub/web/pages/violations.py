@@ -18,6 +18,7 @@ from . import actions
 
 RULES = ("overnight", "fire_lane")
 FILTERS = ("from", "to", "state", "plate", "household", "rule")
+Reason = Annotated[str, Form(max_length=500)]
 
 
 def query(ctx: WebContext, params: dict, *, cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
@@ -62,8 +63,6 @@ def register(ctx: WebContext) -> APIRouter:
 
 
 def _action_routes(ctx: WebContext, router: APIRouter) -> None:
-    Reason = Annotated[str, Form(max_length=500)]
-
     @router.post("/violations/{violation_id}/resolve")
     def resolve(request: Request, violation_id: str, reason: Reason = "",
                 who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:

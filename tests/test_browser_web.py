@@ -1,0 +1,115 @@
+"""A real browser (Debian's Chromium through Playwright) against a real hub on a loopback port:
+log in, filter violations, excuse one, import a CSV, use the site on a phone.  Saves the
+screenshots docs/web.md shows (in English: the test machine has no CJK font)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.support.hubrun import rows
+from tests.support.webhub import add_user, web_hub
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "docs/img"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:{}"
+
+
+def seed(db):
+    for i in range(12):
+        state = "open" if i % 3 else "resolved"
+        db.execute("INSERT INTO violations (id, key, rule, deadline, plate, household, zone, state, provisional, "
+                   "evidence, ts, created_at, updated_at) VALUES (?, ?, 'overnight', ?, ?, ?, 'east-strip', ?, 0, '[]', "
+                   "?, 'x', 'x')", [f"v-{i:02d}", f"k{i}", f"2026-03-0{1 + i % 3}T00:00:00.000+00:00",
+                                    f"浙A1234{i % 4}", f"{i % 4 + 1}-10{i % 2 + 1}", state,
+                                    f"2026-03-0{1 + i % 3}T00:00:00.000+00:00"])
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, broker):
+    hub = web_hub(tmp_path_factory.mktemp("browser"), broker, web={"default_lang": "en"},
+                  overrides={"site": {"name": "Pingan No.2", "spaces": 102},
+                             "zones": [{"name": "east-strip", "kind": "night"}]})
+    add_user(hub, "laoli", "committee")
+    add_user(hub, "xiaozhang", "warden")
+    hub.writer.call(seed)
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def log_in(page, base: str, name: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", "correct horse 1")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_committee_filters_violations_excuses_one_and_imports_a_csv(hub, browser, tmp_path):
+    base = f"http://127.0.0.1:{hub.web_port}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1100, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, base, "laoli")
+    page.click("nav.wide >> text=Violations")
+    page.select_option("select[name=state]", "open")
+    page.fill("input[name=plate]", "12341")
+    page.click("#violation-filters button")
+    page.wait_for_url("**/violations?*state=open*")
+    plates = page.locator("#violations tr td:nth-child(2)").all_inner_texts()
+    assert plates and set(plates) == {"浙A12341"}
+    page.screenshot(path=str(SHOTS / "violations.png"))
+    page.locator("#violations tr td a").first.click()
+    page.fill("#excuse-form input[name=reason]", "Took a neighbour to hospital")
+    page.click("#excuse-form button")
+    page.wait_for_selector("text=Took a neighbour to hospital")
+    assert page.locator("h1 .badge").inner_text() == "excused"
+    page.screenshot(path=str(SHOTS / "violation-excused.png"))
+
+    csv_file = tmp_path / "registry.csv"
+    csv_file.write_text(f"车牌,房号,车主,标签\n浙A12340,1-101,Wang,{TAG.format(1)}\n浙A12341,2-102,Li,{TAG.format(2)}\n",
+                        encoding="utf-8-sig")
+    page.goto(f"{base}/registry")
+    page.set_input_files("input[type=file]", str(csv_file))
+    page.click("form[action='/registry/import'] button")
+    page.wait_for_selector("#import-summary")
+    assert "2 vehicles" in page.inner_text("#import-summary")
+    page.screenshot(path=str(SHOTS / "registry-import.png"))
+    context.close()
+    assert rows(hub, "SELECT state FROM violations WHERE reason = 'Took a neighbour to hospital'") == [{"state": "excused"}]
+    assert rows(hub, "SELECT count(*) AS n FROM vehicles") == [{"n": 2}]
+
+
+def test_a_warden_on_a_phone(hub, browser):
+    base = f"http://127.0.0.1:{hub.web_port}"
+    context = browser.new_context(viewport={"width": 390, "height": 780}, device_scale_factor=1, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, base, "xiaozhang")
+    assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    page.fill("#register-stay input[name=plate]", "浙A12342")
+    page.click("#register-stay button")
+    page.wait_for_selector("#stays >> text=浙A12342")
+    page.screenshot(path=str(SHOTS / "phone-today.png"))
+    page.click("summary")  # the menu opens on a phone
+    page.click(".menu >> text=Violations")
+    page.wait_for_url(f"{base}/violations")
+    assert page.evaluate("document.querySelector('.table-wrap').scrollWidth > 0")
+    page.click("summary")
+    page.screenshot(path=str(SHOTS / "phone-menu.png"))
+    context.close()

@@ -1,0 +1,222 @@
+"""The pages do what the warden and the committee need: actions reach the right area, are audited,
+show in the site's time zone and language, and bad input changes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gwcommon import wire
+from hub import diary
+from hub.web import charts, i18n
+from tests.support.hubrun import rows, wait_until
+from tests.support.mqttspy import Spy
+from tests.support.webhub import add_user, csrf_of, login, web_hub
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "hub/web/templates"
+TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:{}"
+GOOD_CSV = f"车牌,房号,车主,手机,标签\n浙A12345,1-101,张三,13800001111,{TAG.format(1)}\n浙B12345,2-202,李四,,{TAG.format(2)}\n"
+BAD_CSV = "车牌,房号,标签\n浙A1,1-101,\n浙C12345,,\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, broker):
+    hub = web_hub(tmp_path_factory.mktemp("web-pages"), broker,
+                  overrides={"zones": [{"name": "east-strip", "kind": "night"}]})
+    for role in ("viewer", "warden", "committee", "admin"):
+        add_user(hub, role, role)
+    clients = {}
+    for role in ("viewer", "warden", "committee", "admin"):
+        clients[role] = TestClient(hub.web)
+        login(clients[role], role)
+    yield hub, clients
+    hub.stop()
+
+
+def post(client, path, **data):
+    return client.post(path, data={**data, "csrf": csrf_of(client)}, follow_redirects=False)
+
+
+def test_registry_import_reports_every_bad_row_and_changes_nothing_then_imports(site):
+    hub, c = site
+    bad = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
+                              files={"file": ("r.csv", BAD_CSV.encode("gb18030"), "text/csv")})
+    assert bad.status_code == 400
+    problems = re.findall(r"<tr><td>(\d+)</td><td>", bad.text)
+    assert problems == ["2", "3"]
+    assert rows(hub, "SELECT count(*) AS n FROM vehicles") == [{"n": 0}]
+    good = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
+                               files={"file": ("r.csv", GOOD_CSV.encode("utf-8-sig"), "text/csv")})
+    assert good.status_code == 200 and "2 辆车" in good.text
+    assert rows(hub, "SELECT action, target FROM web_audit WHERE action = 'registry_import'") == [
+        {"action": "registry_import", "target": "r.csv"}]
+    export = c["warden"].get("/registry/export.csv")
+    assert export.content.startswith("\ufeff车牌".encode()) and "浙B12345" in export.content.decode("utf-8-sig")
+
+
+def test_a_warden_cannot_import_but_can_issue_a_visitor_pass_and_revoke(site):
+    hub, c = site
+    assert c["warden"].post("/registry/import", data={"csrf": csrf_of(c["warden"])},
+                            files={"file": ("r.csv", GOOD_CSV.encode(), "text/csv")}).status_code == 403
+    assert post(c["warden"], "/registry/visitor", plate="浙D12345", household="1-101", tag=TAG.format(9),
+                hours="2").status_code == 303
+    expires = rows(hub, "SELECT expires FROM tags WHERE tag = ?", [TAG.format(9)])[0]["expires"]
+    assert expires == "2026-03-03T01:00:00.000+00:00"
+    assert post(c["warden"], "/registry/tags/revoke", tag=TAG.format(9), revoked="1").status_code == 303
+    assert post(c["warden"], "/registry/tags/revoke", tag=TAG.format(9), revoked="0").status_code == 400
+    assert post(c["committee"], "/registry/tags/revoke", tag=TAG.format(9), revoked="0").status_code == 303
+
+
+def test_register_and_clear_an_off_space_car_from_today(site):
+    hub, c = site
+    assert post(c["warden"], "/stays", op="register", plate="浙a·12345", zone="east-strip").status_code == 303
+    today = c["viewer"].get("/").text
+    assert "浙A12345" in re.search(r'id="stays".*?</section>', today, re.S).group(0)
+    assert post(c["warden"], "/stays", op="clear", plate="浙A12345", zone="east-strip").status_code == 303
+    assert "浙A12345" not in re.search(r'id="stays".*?</section>', c["viewer"].get("/").text, re.S).group(0)
+    actions = [r["action"] for r in rows(hub, "SELECT action FROM web_audit WHERE action LIKE 'stay_%' ORDER BY id")]
+    assert actions == ["stay_register", "stay_clear"]
+    assert post(c["warden"], "/stays", op="register", plate="not a plate").status_code == 400
+
+
+def insert_violation(hub, vid: str, plate: str | None = "浙A12345"):
+    hub.writer.call(lambda db: db.execute(
+        "INSERT INTO violations (id, key, rule, deadline, plate, household, zone, state, provisional, evidence, ts, "
+        "created_at, updated_at) VALUES (?, ?, 'overnight', '2026-03-03T00:00:00.000+00:00', ?, '1-101', "
+        "'east-strip', 'open', 0, '[]', '2026-03-03T00:00:00.000+00:00', 'x', 'x')", [vid, vid, plate]))
+
+
+def test_excuse_needs_a_reason_and_the_committee_and_lands_in_diary_and_audit(site):
+    hub, c = site
+    insert_violation(hub, "v-ex")
+    assert post(c["warden"], "/violations/v-ex/excuse", reason="急诊").status_code == 403
+    assert post(c["committee"], "/violations/v-ex/excuse", reason="  ").status_code == 400
+    assert post(c["committee"], "/violations/v-ex/excuse", reason="送急诊").status_code == 303
+    page = c["viewer"].get("/violations/v-ex").text
+    assert "已豁免" in page and "送急诊" in page
+    assert rows(hub, "SELECT state, reason, by FROM violations WHERE id = 'v-ex'") == [
+        {"state": "excused", "reason": "送急诊", "by": "committee"}]
+    assert rows(hub, "SELECT actor, detail FROM web_audit WHERE action = 'violation_excuse'") == [
+        {"actor": "committee", "detail": '{"reason": "送急诊"}'}]
+    assert post(c["committee"], "/violations/v-ex/excuse", reason="again").status_code == 400  # not open
+
+
+def test_resolve_and_identify(site):
+    hub, c = site
+    insert_violation(hub, "v-untagged", plate=None)
+    assert post(c["warden"], "/violations/v-untagged/identify", plate="浙B·12345").status_code == 303
+    assert post(c["warden"], "/violations/v-untagged/resolve", reason="已挪车").status_code == 303
+    assert rows(hub, "SELECT plate, state FROM violations WHERE id = 'v-untagged'") == [
+        {"plate": "浙B12345", "state": "resolved"}]
+    filtered = c["viewer"].get("/violations", params={"state": "resolved", "plate": "B123"}).text
+    assert "v-untagged" in filtered and "v-ex" not in filtered
+
+
+def test_open_a_lane_remotely_publishes_a_command_and_audits_it(site, broker):
+    hub, c = site
+    hub.writer.call(lambda db: (
+        db.execute("INSERT INTO devices (device, kind) VALUES ('gate-n', 'gate')"),
+        db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+                   "('pp-1', 's', 'gate-n', 1, 'passage', '2026-03-02T22:00:00.000+00:00', '', ?)",
+                   [json.dumps({"lane": "in-1", "direction": "in", "tag": None, "decision": "deny",
+                                "reason": "no_tag", "passed": False})])))
+    spy = Spy(broker.port, topics=(f"gatewarden/{hub.config.site.id}/gate-n/cmd",)).start()
+    try:
+        assert post(c["warden"], "/lanes/open", target="gate-n/in-1", reason="").status_code == 400
+        assert post(c["warden"], "/lanes/open", target="gate-x/in-1", reason="救护车").status_code == 400
+        assert post(c["warden"], "/lanes/open", target="gate-n/in-1", reason="救护车").status_code == 303
+        seen = spy.wait_for(lambda s: s.seen)
+    finally:
+        spy.stop()
+    command = wire.decode_payload("cmd", seen[0].payload)
+    assert (command.op, command.lane, command.by, command.reason) == ("open", "in-1", "warden", "救护车")
+    assert rows(hub, "SELECT target FROM web_audit WHERE action = 'lane_open'") == [{"target": "gate-n/in-1"}]
+
+
+def test_acknowledge_an_alert(site):
+    hub, c = site
+    alert_id = hub.writer.call(lambda db: db.execute(
+        "INSERT INTO alerts (dedup_key, kind, severity, subject, created_at, state) VALUES "
+        "('fl-1', 'fire_lane', 'safety', '消防通道', '2026-03-02T22:50:00.000+00:00', 'sent')").lastrowid)
+    assert "消防通道占用" in c["viewer"].get("/").text
+    assert f"/alerts/{alert_id}/ack" in c["warden"].get("/").text
+    assert post(c["warden"], f"/alerts/{alert_id}/ack").status_code == 303
+    assert rows(hub, "SELECT acked_by FROM alerts WHERE id = ?", [alert_id]) == [{"acked_by": "warden"}]
+    assert f"/alerts/{alert_id}/ack" not in c["warden"].get("/").text
+    assert post(c["warden"], "/alerts/99999/ack").status_code == 400
+
+
+def test_snapshots_only_behind_a_login_and_only_inside_the_snapshot_dir(site, tmp_path):
+    hub, c = site
+    hub.snapshots_dir.joinpath("s-1.jpg").write_bytes(b"\xff\xd8jpeg\xff\xd9")
+    hub.writer.call(lambda db: db.conn.executemany(
+        "INSERT INTO snapshots (event_id, device, path, bytes, received_at) VALUES (?, 'gate-n', ?, 8, '')",
+        [("s-1", "s-1.jpg"), ("s-evil", "../hub.db")]))
+    assert c["viewer"].get("/snapshots/s-1").content.startswith(b"\xff\xd8")
+    assert TestClient(hub.web).get("/snapshots/s-1", follow_redirects=False).status_code == 303
+    assert c["viewer"].get("/snapshots/s-evil").status_code == 400
+    assert c["viewer"].get("/snapshots/nothing").status_code == 404
+
+
+def test_english_is_selectable_and_times_are_in_the_site_zone(site):
+    hub, _ = site
+    client = TestClient(hub.web)
+    login(client, "viewer")
+    assert "今日" in client.get("/").text and "03-03 07:00" in client.get("/").text  # 23:00 UTC = 07:00 Shanghai
+    client.get("/lang?to=en")
+    page = client.get("/").text
+    assert "Today" in page and "今日" not in page.split("<main>")[1]
+
+
+def test_monthly_report_counts_and_csv(site):
+    hub, c = site
+    page = c["committee"].get("/report", params={"month": "2026-03"}).text
+    assert "<svg" in page and "浙A12345" not in page.split("多次违规车辆")[0][-10:]
+    assert c["committee"].get("/report", params={"month": "2026-13"}).status_code == 400
+    data = c["committee"].get("/report.csv", params={"month": "2026-03"}).content.decode("utf-8-sig")
+    assert data.splitlines()[0].startswith("部分 section") and "violations_per_week:standing" in data
+
+
+def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):
+    hub, c = site
+    hub.writer.call(lambda db: (
+        db.execute("INSERT INTO devices (device, kind, status_online, last_seen, skew_ms, hb_outbox) VALUES "
+                   "('lane-e', 'lane', 1, '2026-03-02T22:59:30.000+00:00', 3500, 12)"),
+        db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+                   "('f-1', 's', 'lane-e', 5, 'fault', '2026-03-02T22:00:00.000+00:00', '', ?)",
+                   [json.dumps({"code": "camera_unavailable", "active": True, "detail": "no /dev/video0"})]),
+        db.execute("INSERT INTO alert_target_faults (target, code, detail, since, active) VALUES "
+                   "('wecom-1', '93000', 'invalid webhook url', '2026-03-02T20:00:00.000+00:00', 1)")))
+    page = c["viewer"].get("/devices").text
+    for text in ("lane-e", "3.5 s", "12", "camera_unavailable", "wecom-1", "invalid webhook url"):
+        assert text in page
+
+
+def test_every_word_the_templates_use_is_in_both_languages():
+    keys = set()
+    for path in TEMPLATES.glob("*.html"):
+        keys |= set(re.findall(r'_\("([a-z_]+\.[a-z_0-9]+)"', path.read_text(encoding="utf-8")))
+    dynamic = {"state": ("open", "resolved", "retracted", "excused"), "rule": ("overnight", "fire_lane"),
+               "role": ("viewer", "warden", "committee", "admin"), "kind": ("gate", "lane", "charging"),
+               "reason": wire.Passage.model_fields["reason"].annotation.__args__,
+               "w": ("in", "out", "open", "deny"), "error": ("400", "401", "403", "404", "429", "503"),
+               "diary": diary.KINDS, "al": __import__("hub.alerts.outbox", fromlist=["KINDS"]).KINDS}
+    keys |= {f"{prefix}.{value}" for prefix, values in dynamic.items() for value in values}
+    missing = sorted(k for k in keys if k not in i18n.MESSAGES)
+    assert missing == []
+    assert all(zh and en for zh, en in i18n.MESSAGES.values())
+
+
+@pytest.mark.parametrize("value,expected", [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (120, 200), (501, 1000)])
+def test_chart_axis_is_round(value, expected):
+    assert charts.nice_max(value) == expected
+
+
+def test_chart_escapes_labels():
+    svg = charts.stacked_bars(["<b>", "w2"], [("<script>", [1, 2]), ("ok", [0, 3])], title="<i>")
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "<b>" not in svg
+    assert svg.count("<rect") == 4 + 2  # bars + legend

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field
 
 from edge.ble.config import ScannerConfig
+from edge.charging.config import ChargingConfig, Meters
 from edge.gate.config import GateConfig
 from edge.lane.config import LaneDeviceConfig
 from edge.replay import ReplayConfig
@@ -57,6 +58,8 @@ class EdgeConfig(Section):
     gate: GateConfig | None = Field(None, description="Gate lanes: barrier, loops, photo-eye, tags (kind = gate).")
     scanner: ScannerConfig | None = Field(None, description="Bluetooth scanner for residents' tags (gate and lane devices).")
     lane: LaneDeviceConfig | None = Field(None, description="Zones watched for tags and untagged vehicles (kind = lane).")
+    charging: ChargingConfig | None = Field(None, description="E-bike charging shed: meter polling and charger counting (kind = charging).")
+    meters: Meters = Field(default_factory=list, description="The charging device's meters, one per circuit ([[meters]]).")
 
 
 def load_edge_config(path: str | Path) -> EdgeConfig:

@@ -18,9 +18,11 @@ from edge import sources
 from edge.config import EdgeConfig, load_edge_config
 from edge.outbox import Outbox
 from edge.publisher import Publisher
+from edge.timesync import Check, ClockWatch, ntp_synchronized
 from gwcommon.clock import Clock, SystemClock
 from gwcommon.exc import ConfigError
 from gwcommon.logsetup import setup_logging
+from gwcommon.sdnotify import Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ def edge_clock(config: EdgeConfig, base: Clock) -> Clock:
 class EdgeDaemon:
     """The running parts of one edge device; ``start()``, then ``stop()`` once."""
 
-    def __init__(self, config: EdgeConfig, *, clock: Clock | None = None):
+    def __init__(self, config: EdgeConfig, *, clock: Clock | None = None,
+                 clock_check: Check | None = None):
         self.config = config
         self.clock = edge_clock(config, clock or SystemClock())
         self.stop_event = threading.Event()
@@ -53,6 +56,10 @@ class EdgeDaemon:
             kind=config.device.kind, clock=self.clock, heartbeat=box.heartbeat.total_seconds(),
             window=box.window, ack_timeout=box.ack_timeout.total_seconds())
         self.handles: list[tuple[str, sources.SourceHandle]] = []
+        # a replay runs on the recording's clock: the machine's clock is not the one to watch
+        self.clockwatch = None if config.replay is not None else ClockWatch(
+            self.outbox, state_file=config.storage.dir / f"clock-unsynced-{config.device.id}.flag",
+            check=clock_check or ntp_synchronized)
 
     def start(self) -> "EdgeDaemon":
         names = sources.configured(self.config)
@@ -68,24 +75,36 @@ class EdgeDaemon:
             self.publisher.stop()
             self.outbox.close()
             raise
+        if self.clockwatch is not None:
+            self.clockwatch.start()
         return self
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self.clockwatch is not None:
+            self.clockwatch.stop()
         sources.stop_all(self.handles)
         self.publisher.stop()
         self.outbox.close()
         logger.info("edge %s stopped", self.config.device.id)
 
+    def publisher_alive(self) -> bool:
+        """The publisher's threads still run (else systemd's watchdog restarts the process)."""
+        return all(thread.is_alive() for thread in self.publisher._threads)
+
     def run(self) -> int:
         """Start, wait for SIGTERM/SIGINT, stop; returns the exit code."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop_event.set())
+        notifier = Notifier.from_environment()
         self.start()
+        notifier.ready()
         try:
             while not self.stop_event.wait(0.5):
-                pass
+                if self.publisher_alive():
+                    notifier.ping()
         finally:
+            notifier.stopping()
             self.stop()
         return 0
 

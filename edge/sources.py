@@ -35,6 +35,7 @@ SOURCES: dict[str, str] = {
     "replay": "edge.replay:start",
     "gate": "edge.gate.daemon:start",
     "lane": "edge.lane.daemon:start",
+    "charging": "edge.charging.device:start",
 }
 
 

@@ -16,6 +16,7 @@ from gwcommon.exc import GatewardenError
 COMMANDS = [
     "hub.cli",
     "edge.cli",
+    "gatewarden.demo",
     "hub.registry.cli",
     "hub.alerts.cli",
 ]

@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from .exc import ConfigError
+from .redact import register_secret
 from .timefmt import parse_clock_time, parse_duration
 from .wire import NAME_RE
 
@@ -115,7 +116,9 @@ class MqttConfig(Section):
         """The password from ``password_file`` or the ``GATEWARDEN_MQTT_PASSWORD`` environment variable."""
         if self.password_file is not None:
             return read_secret(self.password_file, "mqtt.password_file")
-        return os.environ.get("GATEWARDEN_MQTT_PASSWORD")
+        value = os.environ.get("GATEWARDEN_MQTT_PASSWORD")
+        register_secret(value)
+        return value
 
 
 class LogConfig(Section):
@@ -143,9 +146,11 @@ class DeviceConfig(Section):
 def read_secret(path: Path, key: str) -> str:
     """A secret from a file, without its trailing newline; a missing file is a ConfigError."""
     try:
-        return path.read_text(encoding="utf-8").strip()
+        value = path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from None
+    register_secret(value)  # never logged, wherever it would appear
+    return value
 
 
 M = TypeVar("M", bound=BaseModel)

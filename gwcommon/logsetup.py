@@ -1,7 +1,9 @@
 """Logging set up from ``[log]``: text on a terminal, JSON lines otherwise (for journald), stderr.
 
 Secrets never reach the log: components log ids, counts and reasons, never config values such as
-passwords or tokens (those are read from files and stay in memory).
+passwords or tokens (those are read from files and stay in memory); and every line goes through
+:class:`gwcommon.redact.RedactingFormatter`, which masks what slips through anyway (passwords in
+URLs, webhook keys, signing secrets, full mobile numbers → 138****5678).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, timezone
 from typing import IO
 
 from .config import LogConfig
+from .redact import RedactingFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -44,7 +47,8 @@ def setup_logging(config: LogConfig, *, stream: IO[str] | None = None) -> loggin
     """Replace the root logger's handlers with one on ``stream`` (stderr); returns the handler."""
     stream = stream or sys.stderr
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter() if use_json(config, stream) else logging.Formatter(TEXT_FORMAT))
+    inner = JsonFormatter() if use_json(config, stream) else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(RedactingFormatter(inner))  # no secret or full mobile number in the log
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -8,4 +8,6 @@ AREAS: list[str] = [
     "hub.web.app",
     "hub.overnight_area",
     "hub.alerts",
+    "hub.charging.area",
+    "hub.retention",
 ]

@@ -14,6 +14,7 @@ import importlib
 
 HUB_SUBCOMMANDS: list[str] = [  # modules with register(hub_subparsers)
     "hub.web.cli",
+    "hub.backup",
 ]
 
 
@@ -52,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from gwcommon.clock import clock_from_env
     from gwcommon.logsetup import setup_logging
+    from gwcommon.sdnotify import Notifier
     from hub.app import Hub
     from hub.config import load_hub_config
 
@@ -62,13 +65,17 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        hub = Hub(config).start()
+        hub = Hub(config, clock=clock_from_env()).start()
     except OSError as exc:  # storage.dir unwritable, disk full …
         from gwcommon.exc import ConfigError
         raise ConfigError(f"storage.dir: cannot use {config.storage.dir}: {exc.strerror or exc}") from None
+    notifier = Notifier.from_environment()
+    notifier.ready(f"site {config.site.id}")
     try:
         while not stop.wait(1.0):
-            pass
+            if hub.writer_alive():  # a dead writer stops the pings: systemd restarts us
+                notifier.ping()
     finally:
+        notifier.stopping()
         hub.stop()
     return 0

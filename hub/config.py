@@ -23,6 +23,9 @@ from gwcommon.config import (
     load,
 )
 
+from hub.charging.config import ChargingRulesConfig, Circuits
+from hub.retention_policy import RetentionConfig
+
 
 class OvernightRuleConfig(Section):
     """The 8 a.m. rule: off-space parking is tolerated from night_start until the deadline."""
@@ -44,6 +47,7 @@ class RulesConfig(Section):
     """The committee's rules."""
 
     overnight: OvernightRuleConfig = Field(default_factory=OvernightRuleConfig, description="The overnight (8 a.m.) rule.")
+    charging: ChargingRulesConfig = Field(default_factory=ChargingRulesConfig, description="E-bike charging safety thresholds.")
 
 
 class ZoneConfig(Section):
@@ -150,10 +154,13 @@ class HubConfig(Section):
     log: LogConfig = Field(default_factory=LogConfig, description="Logging.")
     rules: RulesConfig = Field(default_factory=RulesConfig, description="The committee's rules.")
     zones: list[ZoneConfig] = Field(default_factory=list, description="Watched zones.")
+    circuits: Circuits = Field(default_factory=list, description="Metered circuits of the charging shed and corridors ([[circuits]]).")
     chat: list[ChatConfig] = Field(default_factory=list, description="Chat targets for alerts.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Chat alerts.")
     web: WebConfig = Field(default_factory=WebConfig, description="The web view.")
     hub: HubSection = Field(default_factory=lambda: HubSection(), description="The hub process itself.")
+    retention: RetentionConfig = Field(default_factory=RetentionConfig,
+                                       description="How long sightings, readings, passages and pictures are kept.")
 
     @model_validator(mode="after")
     def _unique_zones(self) -> "HubConfig":

@@ -65,6 +65,8 @@ class WriterStats:
     failed_jobs: int = 0
     last_commit_ms: float = 0.0
     tick_errors: int = 0
+    sweeps: int = 0  # passes over every tick (rule sweeps)
+    last_sweep_ms: float = 0.0  # how long the newest pass took
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -211,6 +213,12 @@ class Writer:
         item.future.set_result(result)
 
     def _run_ticks(self) -> None:
+        started = time.perf_counter()
+        self._run_each_tick()
+        self.stats.sweeps += 1
+        self.stats.last_sweep_ms = (time.perf_counter() - started) * 1000
+
+    def _run_each_tick(self) -> None:
         for tick in self._ticks:
             try:
                 self.db.execute("BEGIN IMMEDIATE")

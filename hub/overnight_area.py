@@ -287,3 +287,17 @@ class OvernightArea:
 
     def add_note(self, text: str, **kw: Any) -> int:
         return self.hub.writer.call(lambda db: diary.add_note(db, text, at=self.hub.clock.now(), **kw))
+
+    def occupancy(self) -> dict:
+        """Cars inside and free spaces (余位) now, by the site clock."""
+        from hub import occupancy
+
+        at = self.hub.site_time().now
+        return self.hub.writer.call(lambda db: occupancy.snapshot(db, spaces=self.hub.config.site.spaces, at=at))
+
+    def count_cars(self, inside: int, *, by: str, note: str = "") -> int:
+        """A warden's count of the cars inside, the new base of the 余位 figure."""
+        from hub import occupancy
+
+        at = self.hub.site_time().now
+        return self.hub.writer.call(lambda db: occupancy.correct(db, inside, by=by, at=at, note=note))

@@ -5,3 +5,4 @@ import hub.web.schema  # noqa: E402,F401  (web view: accounts, sessions, tokens,
 import hub.alerts.schema  # noqa: E402,F401  (alerts: outbox, conditions, roster, target faults)
 import hub.registry.schema  # noqa: E402,F401  (registry: households, vehicles, tags)
 import hub.overnight_schema  # noqa: E402,F401  (overnight rule, violations, diary, calendar, occupancy)
+import hub.charging.schema  # noqa: E402,F401  (charging: circuits, incidents)

@@ -113,7 +113,8 @@ def test_fire_lane_reminder_and_maintenance_notices(rig):
             "deadline": ts(rig.clock.now()), "evidence": [], "state": "open"}
     notice(rig, "violation", fire)
     notice(rig, "reminder", {"deadline": ts(DEADLINE), "items": [{"id": "v-1", "plate": "浙B22222",
-                                                                  "household": "2-1-101", "owner": "李秀英"}]})
+                                                                  "household": "2-1-101", "owner": "李秀英", "zone": "east-strip",
+                                                                  "slot": None}], "provisional": False})
     notice(rig, "maintenance", {"title": "请更新节假日数据", "lines": ["2027 年的法定节假日尚未录入"], "severity": "warning"})
     notice(rig, "something_new", {"plate": "浙A12345", "owner": "王美华"})
     rig.pump()
@@ -124,6 +125,7 @@ def test_fire_lane_reminder_and_maintenance_notices(rig):
     assert titles == ["【安全】消防通道占用：北侧消防通道", "【提醒】挪车提醒：1 辆车须在 08:00 前驶离临时车位",
                       "【提醒】请更新节假日数据", "【通知】已恢复：消防通道占用：北侧消防通道"]
     assert "自 07:20 起停留" in rig.wecom.texts[0]            # the deadline minus the zone's grace
+    assert "1. 浙B·2**22（2-1-101）　东侧临时停车带" in rig.wecom.texts[1]
     assert rig.area.notices.ignored == {"something_new": 1}
 
 
@@ -171,3 +173,50 @@ def test_a_device_fault_published_over_mqtt_reaches_the_chat_through_a_real_hub(
         assert texts[0].startswith("【提醒】设备故障：lane-east") and "摄像头不可用" in texts[0]
     finally:
         hub.stop()
+
+
+# --- with the real overnight area ---------------------------------------------------------------
+
+class DirectWriter:
+    """The scenario rig's hub is driven synchronously: run the sender's jobs in its transactions."""
+
+    def __init__(self, rig):
+        self.rig = rig
+
+    def call(self, job):
+        return self.rig._tx(job)
+
+
+def test_a_night_played_through_the_overnight_area_ends_in_one_masked_digest(tmp_path, fakechat):
+    from hub.alerts import area as alerts_area
+    from hub.alerts.sender import Sender
+    from tests.scenarios.rig import Rig as NightRig
+    from tests.scenarios.runner import load
+    from tests.support.fakechat import OWNER_NAMES
+
+    scenario = load(__import__("pathlib").Path(__file__).parent / "scenarios" / "s03_stays_all_night.toml")
+    scenario.registry[0].update(owner=OWNER_NAMES[0], mobile="13812345678")
+    wecom = fakechat("wecom")
+    scenario.config["chat"] = [{"kind": "wecom", "url": wecom.url}]
+    night = NightRig(scenario, tmp_path)
+    wecom.clock = night.clock
+    alerts = alerts_area.attach(night.hub)
+    alerts.sender = Sender(DirectWriter(night), lambda job: job(night.db), alerts.targets, clock=night.clock,
+                           snapshots_dir=night.hub.snapshots_dir)
+    alerts.sender.recover()
+    overnight_tick = night.tick
+
+    def tick():
+        overnight_tick()
+        night._tx(lambda db: alerts.tick(db, night.hub.site_time()))
+        alerts.sender.run_once()
+    night.tick = tick
+    try:
+        night.run()
+        night.clock.advance(timedelta(minutes=5))
+        night.tick()
+    finally:
+        night.close()
+    # the scenario's clock jumps from 07:00 to 08:00, past the 07:30 reminder, so the digest is all
+    assert [t.splitlines()[:2] for t in wecom.texts] == [["【提醒】违停晨报：08:00 后仍停在临时车位 1 辆",
+                                                         "1. 浙A·1**45（1-101）　east-strip　自 3月9日 22:00 起"]]

@@ -112,13 +112,16 @@ def test_every_kind_renders_without_private_data(kind, lang):
     ("fire_lane", "消防通道占用：北侧消防通道", "Fire lane blocked"),
     ("charging", "充电过载：充电棚A路", "Charging overload: 充电棚A路"),
     ("device_offline", "设备离线：gate-north（道闸）", "Device offline: gate-north (gate)"),
+    ("charging_flying_wire", "疑似飞线充电：3号楼楼道", "Suspected flying-wire charging: 3号楼楼道"),
     ("device_fault", "摄像头不可用", "camera unavailable"),
     ("resolved", "已恢复：设备离线", "Resolved: "),
     ("retracted", "撤回：浙A·1**45（3-2-401）", "Withdrawn: 浙A·1**45 (3-2-401)"),
 ])
 def test_titles_in_both_languages(kind, zh, en):
-    assert zh in render(kind, PAYLOADS[kind], Context(lang="zh", now=NOW)).title
-    assert en in render(kind, PAYLOADS[kind], Context(lang="en", now=NOW)).title
+    payload = PAYLOADS.get(kind, {"circuit": "3号楼楼道", "reason": "flying_wire"})
+    kind = kind.split("_")[0] if kind.startswith("charging") else kind
+    assert zh in render(kind, payload, Context(lang="zh", now=NOW)).title
+    assert en in render(kind, payload, Context(lang="en", now=NOW)).title
 
 
 def test_times_are_local_and_dated_when_not_today():

@@ -32,12 +32,12 @@ def allowlist_message(version: int) -> bytes:
 def one_car(device, sim, clock, tag):
     lane = sim["lane-0"]
 
-    def run(seconds):
-        for _ in range(round(seconds / 0.05)):
+    def run(seconds, dt=0.05):
+        for _ in range(round(seconds / dt)):
             device.pump()
             sim.step(clock.monotonic())
             device.pump()
-            clock.advance(0.05)
+            clock.advance(dt)
 
     lane.set("arming_loop", True)
     device.sighted(Sighting(tag, -55, clock.monotonic(), False))
@@ -48,7 +48,8 @@ def one_car(device, sim, clock, tag):
     lane.set("arming_loop", False)
     run(0.5)
     lane.block_eye(False)
-    run(600)  # ten quiet minutes between cars
+    run(3)
+    run(600, dt=2.0)  # ten quiet minutes between cars
     device._shooter.submit(lambda: None).result()
     device.pump()
 
@@ -106,7 +107,7 @@ def test_gate_source_wires_allowlist_and_commands(broker, tmp_path, mock_factory
     site, device_id = "pingan-9", "gate-west"
     config = validate({
         "site": {"id": site}, "storage": {"dir": str(tmp_path)}, "device": {"id": device_id, "kind": "gate"},
-        "gate": gate_config().model_dump(mode="json"),
+        "gate": gate_config().model_dump(),
     }, EdgeConfig)
     box = Outbox(tmp_path / "outbox.db", site=site, device=device_id, clock=SystemClock())
     pub = Publisher(box, mqtt=MqttConfig(port=broker.port, keepalive=2), site=site, device=device_id,

@@ -23,6 +23,11 @@ DECISION_MODULES = [
     "edge/ble/watchdog.py",
     "edge/lane/pairing.py",
     "edge/lane/schedule.py",
+    "edge/gate/decide.py",
+    "edge/gate/fsm.py",
+    "edge/gate/lane.py",
+    "edge/gate/model.py",
+    "edge/spots.py",
 ]
 
 

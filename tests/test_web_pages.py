@@ -76,6 +76,7 @@ def test_register_and_clear_an_off_space_car_from_today(site):
     assert post(c["warden"], "/stays", op="register", plate="浙a·12345", zone="east-strip").status_code == 303
     today = c["viewer"].get("/").text
     assert "浙A12345" in re.search(r'id="stays".*?</section>', today, re.S).group(0)
+    hub.clock.advance(1)  # the clearance comes after the registration
     assert post(c["warden"], "/stays", op="clear", plate="浙A12345", zone="east-strip").status_code == 303
     assert "浙A12345" not in re.search(r'id="stays".*?</section>', c["viewer"].get("/").text, re.S).group(0)
     actions = [r["action"] for r in rows(hub, "SELECT action FROM web_audit WHERE action LIKE 'stay_%' ORDER BY id")]
@@ -220,3 +221,13 @@ def test_chart_escapes_labels():
     svg = charts.stacked_bars(["<b>", "w2"], [("<script>", [1, 2]), ("ok", [0, 3])], title="<i>")
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "<b>" not in svg
     assert svg.count("<rect") == 4 + 2  # bars + legend
+
+
+def test_free_spaces_and_a_warden_count(site):
+    hub, c = site
+    bad = post(c["warden"], "/occupancy", inside="-3")
+    assert bad.status_code == 400 and "inside: Input should be greater than or equal to 0" in bad.text
+    assert post(c["warden"], "/occupancy", inside="80").status_code == 303
+    block = re.search(r'id="occupancy".*?</section>', c["viewer"].get("/").text, re.S).group(0)
+    assert "22" in block and "/ 102" in block  # 102 spaces - 80 inside (none off-space)
+    assert rows(hub, "SELECT inside, by FROM occupancy_counts") == [{"inside": 80, "by": "warden"}]

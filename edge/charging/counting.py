@@ -246,22 +246,22 @@ def _settle(state: CounterState, ts: float, params: CountingParams) -> CounterSt
     if state.attributed_at is None or ts - state.attributed_at >= params.attribution_s:
         state = attribute(state, ts, params)
         surplus = -free_deficit(state)
-        if surplus > 0:
+        if surplus >= params.step_w:
+            state = _adopt(state, surplus, ts, params)
+        elif surplus > 0:
             state = replace(state, background_w=state.background_w + surplus)
     if all(s.power_w >= params.active_w for s in state.sessions):
-        return _adopt_orphans(state, ts, params)
+        return state
     kept = tuple(s for s in state.sessions if s.power_w >= params.active_w)
     residue = sum(max(0.0, s.power_w) for s in state.sessions if s.power_w < params.active_w)
     return replace(state, sessions=kept, background_w=state.background_w + residue)
 
 
-def _adopt_orphans(state: CounterState, ts: float, params: CountingParams) -> CounterState:
-    """Power nobody accounts for (the counter started while chargers were on): new sessions."""
-    orphan = state.level - state.background_w
-    if state.sessions or state.candidate or orphan < params.step_w:
-        return state
-    n = max(1, round(orphan / params.typical_charger_w))
-    sessions = tuple(Session(ts, orphan / n) for _ in range(n))
+def _adopt(state: CounterState, surplus: float, ts: float, params: CountingParams) -> CounterState:
+    """Power nobody accounts for — the counter started while chargers were on, or a charger
+    ramped up too slowly to make a step — becomes new sessions (split by typical size at start)."""
+    n = 1 if state.sessions else max(1, round(surplus / params.typical_charger_w))
+    sessions = state.sessions + tuple(Session(ts, surplus / n) for _ in range(n))
     return replace(state, sessions=sessions, steps_on=state.steps_on + 1)
 
 

@@ -16,9 +16,6 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from gwcommon.config import Duration, Section
 
-PinName = Annotated[int | str, Field(description="BCM GPIO number (17) or a gpiozero pin name ('GPIO17', 'BOARD11').")]
-
-
 def _pin_shorthand(value: Any) -> Any:
     return {"pin": value} if isinstance(value, (int, str)) else value
 

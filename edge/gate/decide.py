@@ -91,7 +91,7 @@ def strongest(state: LaneState, now: float, rules: LaneRules) -> tuple[str, int]
     for tag, (rssi, at) in state.heard.items():
         if rssi < rules.rssi_threshold or now - at > rules.tag_window or state.cooldown.get(tag, -1.0) > now:
             continue
-        if best is None or (rssi, best[0]) > (best[1], tag):
+        if best is None or rssi > best[1] or (rssi == best[1] and tag < best[0]):  # ties: stable order
             best = (tag, rssi)
     return best
 

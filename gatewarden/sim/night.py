@@ -128,7 +128,7 @@ def _mornings(night: Night, rng: random.Random, strip: list, morning: date) -> N
             leave = _between(rng, _local(morning, "07:00"), _local(morning, "07:50"))
             night.actions.append(Park(leave, "east-strip", car.plate, car.tag, False))
         else:  # drove off before the deadline (one of them at the last moment)
-            out = _local(morning, "07:59:59.900") if index == 6 else \
+            out = _local(morning, "07:59:30") if index == 6 else \
                 _between(rng, _local(morning, "06:30"), _local(morning, "07:55"))
             night.actions.append(Park(out - timedelta(seconds=60), "east-strip", car.plate, car.tag, False))
             night.actions.append(Drive(out, LANE_OUT, "out", car.plate, car.tag))

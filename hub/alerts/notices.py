@@ -71,7 +71,8 @@ class NoticeReader:
         if kind == "violation":
             self.violation(db, data, now)
         elif kind == "reminder" and data.get("deadline"):
-            queue_reminder(db, deadline=parse_ts(data["deadline"]), items=data.get("items", []), now=now)
+            items = [{**i, "zone": self._label(i.get("zone"))} for i in data.get("items", [])]
+            queue_reminder(db, deadline=parse_ts(data["deadline"]), items=items, now=now)
         elif kind in ("maintenance", "notice") and data.get("title"):
             queue_notice(db, dedup_key=f"notice:{data.get('dedup') or notice_id}", title=str(data["title"]),
                          lines=[str(x) for x in data.get("lines", [])], severity=data.get("severity", "info"),

@@ -213,9 +213,3 @@ def reminder_due(now: datetime, deadline: datetime, before: timedelta, already_s
     """Whether the reminder for ``deadline`` should go out now (never after the deadline)."""
     return not already_sent and deadline - before <= now < deadline
 
-
-def catch_up(due: list[datetime], decided: set[datetime], horizon: datetime | None,
-             limit: int = 14) -> list[datetime]:
-    """The deadlines of ``due`` still to decide: after the horizon, undecided, at most ``limit``."""
-    todo = [d for d in due if d not in decided and (horizon is None or d > horizon)]
-    return todo[-limit:]

@@ -12,12 +12,13 @@ import logging
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from . import csrf, i18n
 from .auth import Principal
-from .context import SECURITY_HEADERS, Forbidden, LoginRequired, WebContext, WebError
+from .context import SECURITY_HEADERS, BadRequest, Forbidden, LoginRequired, WebContext, WebError
 from .roles import allows
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,13 @@ def install_handlers(app: FastAPI, ctx: WebContext) -> None:
         principal = await run_in_threadpool(ctx.principal, request)
         return ctx.render(request, "error.html", principal, status=exc.status, message=exc.message)
 
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "input"
+        return await handle(request, BadRequest(f"{where}: {first.get('msg', 'invalid')}"))
+
     app.add_exception_handler(WebError, handle)
+    app.add_exception_handler(RequestValidationError, invalid)
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -86,6 +86,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "today.open_lane": ("远程抬杆", "Open a lane remotely"), "today.open": ("抬杆", "Open"),
     "today.opened": ("抬杆指令已发出。", "The open command was sent."),
     "today.free": ("余位", "Free spaces"), "today.inside": ("场内车辆", "Cars inside"),
+    "today.offspace": ("临停", "off-space"), "today.uncounted": ("尚未人工清点，数字从空场开始计算。",
+                                                             "Nobody has counted yet: the figure starts from an empty compound."),
+    "today.counted": ("上次清点", "Last counted"), "today.count": ("我数了场内车辆数", "I counted the cars inside"),
+    "today.drift": ("出多于进：请重新清点。", "More exits than entries: please count again."),
     # monthly report
     "rep.title": ("{month} 月报", "Report for {month}"), "rep.month": ("月份", "Month"),
     "rep.per_week": ("每周违规", "Violations per week"), "rep.week_of": ("{day} 周", "wk {day}"),

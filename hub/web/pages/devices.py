@@ -39,9 +39,11 @@ def devices(db: Database, now: datetime, offline_after: timedelta) -> list[dict]
 
 def active_faults(db: Database) -> list[dict]:
     """The newest fault event per (device, code), kept when it says the fault is active."""
+    # likelihood(): faults are few among a million passages; tell the planner, so it reads them
+    # by the (kind, ts) index instead of scanning every event (ANALYZE alone cannot know).
     rows = db.execute("""
         SELECT device, json_extract(body, '$.code') AS code, MAX(ts) AS ts, body
-        FROM events WHERE kind = 'fault' GROUP BY device, code ORDER BY ts DESC""")
+        FROM events WHERE likelihood(kind = 'fault', 0.001) GROUP BY device, code ORDER BY ts DESC""")
     faults = []
     for device, code, ts, body in rows:
         data = json.loads(body)

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from gwcommon.timefmt import format_ts, utc
-from hub import stays
+from hub import diary, occupancy, stays
 
+from .. import audit
 from ..auth import Principal
 from ..context import BadRequest, NavItem, WebContext
 from ..deps import need, see_other
@@ -23,6 +24,11 @@ ORDER = ("occupancy", "stays", "violations", "alerts", "devices", "charging")
 LANES_SQL = """SELECT DISTINCT e.device, json_extract(e.body, '$.lane') FROM
     (SELECT device, body FROM events WHERE kind = 'passage' ORDER BY ts DESC LIMIT 2000) e
     JOIN devices d ON d.device = e.device WHERE d.kind = 'gate' ORDER BY 1, 2"""
+
+
+def free_spaces(ctx: WebContext) -> dict:
+    """余位: cars inside and free painted spaces by event time (hub.occupancy)."""
+    return occupancy.snapshot(ctx.reader(), spaces=ctx.site.spaces, at=ctx.hub.site_time().now)
 
 
 def parked(ctx: WebContext) -> dict:
@@ -47,6 +53,7 @@ def gate_lanes(ctx: WebContext) -> list[tuple[str, str]]:
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.insert(0, NavItem("/", "nav.today", "viewer"))
+    sections.TODAY["occupancy"] = free_spaces
     sections.TODAY["stays"] = parked
     sections.TODAY["violations"] = morning_violations
 
@@ -64,6 +71,21 @@ def register(ctx: WebContext) -> APIRouter:
         if op not in ("register", "clear"):
             raise BadRequest("op: must be register or clear")
         actions.mark(ctx, request, who, op, plate=plate.strip(), zone=zone.strip(), slot=slot.strip(), note=note.strip())
+        return see_other("/")
+
+    @router.post("/occupancy")
+    def count_cars(request: Request, inside: Annotated[int, Form(ge=0, le=100_000)],
+                   note: Annotated[str, Form(max_length=500)] = "",
+                   who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:
+        address, at = ctx.address(request), ctx.hub.site_time().now
+
+        def job(db):
+            try:
+                occupancy.correct(db, inside, by=who.name, at=at, note=note.strip())
+            except diary.WardenActionError as exc:
+                raise BadRequest(str(exc)) from None
+            audit.record(db, ctx.now(), who.name, "occupancy_count", target=str(inside), address=address)
+        ctx.write(job)
         return see_other("/")
 
     @router.post("/lanes/open")

@@ -1,0 +1,95 @@
+"""Benchmark: the morning deadline with 10,000 open stays and 100,000 stored events.
+
+Builds a hub database in a temporary directory (real schema, real event handlers of the overnight
+area), then times deciding one deadline and committing it: a violation, a diary line, a notice and
+an MQTT message for each of the 10,000 cars still parked off-space.  Prints a markdown table.
+
+    .venv/bin/python bench/deadline.py [--stays 10000] [--events 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gwcommon import wire  # noqa: E402
+from gwcommon.clock import FakeClock  # noqa: E402
+from gwcommon.config import validate  # noqa: E402
+from gwcommon.timefmt import format_ts  # noqa: E402
+from hub import overnight_area  # noqa: E402
+from hub.config import HubConfig  # noqa: E402
+from hub.db import open_db  # noqa: E402
+from hub.schema import all_sets  # noqa: E402
+
+EVENING = datetime(2026, 3, 9, 11, 0, tzinfo=timezone.utc)  # 19:00 in Shanghai
+DEADLINE = datetime(2026, 3, 10, 0, 0, tzinfo=timezone.utc)  # 08:00 next morning
+
+
+class _Hub:
+    """The parts of hub.app.Hub the area uses, without MQTT or the web server."""
+
+    def __init__(self, **parts):
+        self.__dict__.update(parts)
+
+
+def build(tmp: Path, stays: int, events: int):
+    config = validate({"site": {"id": "bench", "spaces": 102}, "storage": {"dir": str(tmp)},
+                       "zones": [{"name": "east-strip", "kind": "night"}]}, HubConfig)
+    db = open_db(tmp / "hub.db", migrations=all_sets())
+    hub = _Hub(config=config, clock=FakeClock(EVENING), publish=lambda *a, **k: None,
+               on_event=lambda *a: None, add_tick=lambda *a: None)
+    area = overnight_area.attach(hub)
+    db.execute("BEGIN IMMEDIATE")
+    per_car = max(1, events // stays)
+    seq = 0
+    for car in range(stays):
+        for n in range(per_car):
+            seq += 1
+            present = n % 2 == 0 or n == per_car - 1
+            at = EVENING + timedelta(seconds=car + n * 600)
+            body = {"id": f"lane:{seq}", "ts": format_ts(at), "seq": seq, "zone": "east-strip",
+                    "tag": f"eid:car-{car}", "present": present}
+            event = wire.Presence.model_validate(wire.decode_payload("presence", json.dumps(body)))
+            db.execute("INSERT INTO events(id, site, device, seq, kind, ts, received_at, body) VALUES (?,?,?,?,?,?,?,?)",
+                       [event.id, "bench", "lane", seq, "presence", format_ts(at), format_ts(at), json.dumps(body)])
+            area.on_presence(db, event, None)
+    db.execute("COMMIT")
+    return db, area, seq
+
+
+def decide(db, area) -> tuple[int, float]:
+    st = SimpleNamespace(now=DEADLINE + timedelta(seconds=5), provisional=False)
+    started = time.perf_counter()
+    db.execute("BEGIN IMMEDIATE")
+    made = area.decide(db, DEADLINE, st, {})
+    db.execute("COMMIT")
+    return made, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stays", type=int, default=10_000)
+    parser.add_argument("--events", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        db, area, stored = build(Path(tmp), args.stays, args.events)
+        setup = time.perf_counter() - started
+        made, seconds = decide(db, area)
+        db.close()
+    print("| open stays | stored events | violations recorded | decide + commit (s) | per violation (ms) | setup (s) |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"| {args.stays:,} | {stored:,} | {made:,} | {seconds:.3f} | {seconds * 1000 / max(made, 1):.3f} | {setup:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

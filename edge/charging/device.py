@@ -1,0 +1,159 @@
+"""The charging device's daemon: poll every meter each second, count, emit through the outbox.
+
+``start(config, sink, publisher, clock, stop_event)`` is registered in :mod:`edge.sources` under
+the ``charging`` section.  One thread polls the sources (paho's own thread feeds the MQTT ones),
+runs :mod:`edge.charging.track` for each circuit, and emits ``charging`` / ``fault`` events.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from typing import Any
+
+from gwcommon.clock import Clock
+
+from . import counting, track
+from .config import MQTT_KINDS, ChargingConfig
+from .energy import PZEM_WRAP_WH
+from .model import PowerSource, Reading, Unreadable
+
+logger = logging.getLogger(__name__)
+
+
+def params_from(config: ChargingConfig) -> counting.CountingParams:
+    return counting.CountingParams(
+        median_window=config.median_window, step_w=config.step_w, stable_samples=config.stable_samples,
+        active_w=config.active_w, baseline_w=config.baseline_w, typical_charger_w=config.typical_charger_w)
+
+
+def policy_from(config: ChargingConfig) -> counting.EmitPolicy:
+    return counting.EmitPolicy(max_interval_s=config.max_interval.total_seconds(),
+                               power_delta_w=config.power_delta_w)
+
+
+def build_sources(charging: ChargingConfig, meters: list, *, mqtt, clock: Clock,
+                  device_id: str = "charging") -> list[PowerSource]:
+    """One source per meter family: the Modbus bus, the CT clamps, the MQTT subscription…"""
+    by_kind: dict[str, list] = {}
+    for meter in meters:
+        by_kind.setdefault(meter.kind, []).append(meter)
+    sources: list[PowerSource] = []
+    if "pzem" in by_kind:
+        from .pzem import PzemBus
+        sources.append(PzemBus(charging.modbus, by_kind["pzem"], clock=clock))
+    if "ct" in by_kind:
+        from .ctclamp import CtClamps
+        sources.append(CtClamps(by_kind["ct"], clock=clock))
+    mqtt_meters = [m for k in MQTT_KINDS for m in by_kind.get(k, [])]
+    if mqtt_meters:
+        from .mqttsource import MqttMeters
+        sources.append(MqttMeters(mqtt_meters, mqtt=mqtt, clock=clock, client_id=f"{device_id}-meters"))
+    if "simulated" in by_kind:
+        sources.append(_simulated(by_kind["simulated"], clock))
+    return sources
+
+
+def _simulated(meters: list, clock: Clock) -> PowerSource:
+    from .simulator import CircuitSim, SimulatedSource, random_evening
+
+    sims = {}
+    for meter in meters:
+        rng = random.Random(meter.seed)
+        chargers = random_evening(rng, max_chargers=meter.chargers) if meter.chargers else []
+        sims[meter.circuit] = CircuitSim(chargers, rng=rng)
+    return SimulatedSource(sims, clock=clock)
+
+
+class ChargingDevice:
+    """Sources → per-circuit tracks → events.  ``step()`` is one poll of every meter."""
+
+    def __init__(self, config: ChargingConfig, sources: list[PowerSource], *, sink: Any, clock: Clock):
+        self.config = config
+        self.sources = list(sources)
+        self.sink = sink
+        self.clock = clock
+        self.params = params_from(config)
+        self.policy = policy_from(config)
+        self.tracks: dict[str, track.Track] = {}
+        for source in self.sources:
+            wrap = PZEM_WRAP_WH if source.name == "pzem" else None
+            for circuit in source.circuits:
+                self.tracks[circuit] = track.new_track(self.params, wrap_wh=wrap)
+        self.emitted = 0
+
+    def step(self) -> None:
+        for source in self.sources:
+            try:
+                polls = source.poll()
+            except Exception as exc:  # a source must not stop the others
+                logger.exception("meter source %s failed", source.name)
+                polls = [Unreadable(c, self.clock.now(), f"{source.name} failed: {exc}") for c in source.circuits]
+            for poll in polls:
+                self._take(poll)
+
+    def _take(self, poll: Reading | Unreadable) -> None:
+        current = self.tracks[poll.circuit]
+        if isinstance(poll, Reading):
+            new, events = track.on_reading(current, poll, self.params, self.policy)
+        else:
+            new, events = track.on_unreadable(current, poll, self.config.unreadable_after.total_seconds())
+            if events:
+                logger.warning("meter of circuit %s unreadable: %s", poll.circuit, poll.reason)
+        self.tracks[poll.circuit] = new
+        for kind, fields in events:
+            self.sink.emit(kind, fields)
+            self.emitted += 1
+
+    def run(self, stop_event: threading.Event) -> None:
+        interval = self.config.poll_interval.total_seconds()
+        next_at = self.clock.monotonic()
+        while not stop_event.is_set():
+            self.step()
+            next_at += interval
+            delay = next_at - self.clock.monotonic()
+            if delay < -5 * interval:  # fell far behind (a slow bus): start afresh
+                next_at = self.clock.monotonic()
+            stop_event.wait(max(0.0, delay))
+
+    def close(self) -> None:
+        for source in self.sources:
+            try:
+                source.close()
+            except Exception:
+                logger.exception("closing meter source %s failed", source.name)
+
+
+class _Handle:
+    def __init__(self, device: ChargingDevice, thread: threading.Thread, stop_event: threading.Event):
+        self.device = device
+        self._thread = thread
+        self._stop = stop_event
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self.device.close()
+
+
+def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: threading.Event) -> _Handle:
+    """The ``charging`` source of :mod:`edge.sources`."""
+    from gwcommon.exc import ConfigError
+
+    if not config.meters:
+        raise ConfigError("[charging] is set but no [[meters]] are listed: add one per circuit")
+    sources = build_sources(config.charging, config.meters, mqtt=config.mqtt, clock=clock,
+                            device_id=config.device.id)
+    device = ChargingDevice(config.charging, sources, sink=sink, clock=clock)
+    own_stop = threading.Event()
+
+    def run() -> None:
+        watcher = threading.Thread(target=lambda: (stop_event.wait(), own_stop.set()), daemon=True)
+        watcher.start()
+        device.run(own_stop)
+
+    thread = threading.Thread(target=run, name="charging-meters", daemon=True)
+    thread.start()
+    logger.info("charging device: %d circuit(s) on %d source(s)", len(device.tracks), len(sources))
+    return _Handle(device, thread, own_stop)

@@ -1,0 +1,169 @@
+"""``gatewarden demo``: a whole simulated compound on this machine, no hardware, no config.
+
+It starts a private Mosquitto, the hub, and the simulated edge devices as separate processes —
+the north gate's two lanes (simulated Bluetooth tags, barrier on mock pins), a lane scanner over
+the night parking strip and the fire lane, and the e-bike shed's meters — and plays one evening
+and night into the morning deadline, faster than life (a night in about two minutes).  The chat
+messages land in the web view's inbox page; it prints the web view's address and a login.
+Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from gatewarden.localbroker import Broker, free_port, wait_port
+from gatewarden.sim import configs
+from gatewarden.sim.compound import build
+from gatewarden.sim.night import plan
+from gwcommon.clock import ScaledClock
+from gwcommon.exc import GatewardenError
+
+class DemoError(GatewardenError, RuntimeError):
+    """A part of the demo could not be started."""
+
+
+DEFAULT_EVENING = date(2026, 11, 19)  # a Thursday: Friday's deadline is a working day's 08:00
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run a whole simulated compound on this machine",
+        description="Run a whole simulated compound on this machine: a private Mosquitto, the hub, "
+                    "two gate lanes, a lane scanner and a charging shed, through one night.")
+    parser.add_argument("--night-seconds", type=float, default=120.0, metavar="S",
+                        help="real seconds the simulated evening and night take (default 120)")
+    parser.add_argument("--seed", type=int, default=1, help="which simulated compound and night (default 1)")
+    parser.add_argument("--evening", type=date.fromisoformat, default=DEFAULT_EVENING, metavar="YYYY-MM-DD",
+                        help=f"the simulated evening (default {DEFAULT_EVENING})")
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="where to keep the demo's data (default: a new temporary directory)")
+    parser.add_argument("--port", type=int, default=0, help="web view port (default: a free one)")
+    parser.add_argument("--exit-after-morning", action="store_true",
+                        help="stop once the morning digest is out instead of keeping the web view up")
+    parser.set_defaults(func=run)
+
+
+class Demo:
+    """The processes of one demo run; ``stop()`` ends every one of them."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.dir = Path(args.dir or tempfile.mkdtemp(prefix="gatewarden-demo-")).resolve()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.compound = build(args.seed)
+        self.night = plan(self.compound, args.evening, args.seed)
+        span = (self.night.end - self.night.start).total_seconds()
+        self.speed = span / args.night_seconds
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.broker: Broker | None = None
+        self.web_port = args.port or free_port()
+        self.password = secrets.token_urlsafe(9)
+
+    # -- set-up ----------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        self.broker = Broker(self.dir / "mosquitto").start()
+        self.files = configs.write_all(self.dir, self.compound, broker_port=self.broker.port,
+                                       web_port=self.web_port)
+        (self.dir / "registry.csv").write_text(self.compound.registry_csv(), encoding="utf-8-sig")
+        self._cli("registry", "import", str(self.dir / "registry.csv"), "--config", str(self.files["hub"]))
+        pw = self.dir / "admin.password"
+        pw.write_text(self.password + "\n")
+        self._cli("hub", "user", "add", "admin", "--role", "admin", "--password-file", str(pw),
+                  "--replace", "--config", str(self.files["hub"]))
+
+    def _cli(self, *words: str) -> None:
+        result = subprocess.run([sys.executable, "-m", "gatewarden", *words], capture_output=True, text=True,
+                                timeout=120)
+        if result.returncode != 0:
+            raise DemoError(f"gatewarden {' '.join(words[:2])} failed: {result.stderr.strip()[-500:]}")
+
+    def start(self) -> None:
+        self.clock = ScaledClock(self.night.start - timedelta(minutes=10), real_start=time.time() + 5,
+                                 speed=self.speed)
+        env = dict(os.environ, GATEWARDEN_CLOCK=self.clock.to_env(), GPIOZERO_PIN_FACTORY="mock")
+        self._spawn("hub", ["-m", "gatewarden", "hub", "--config", str(self.files["hub"])], env)
+        wait_port(self.web_port, timeout=60)
+        for name, role in (("gate", "gate"), ("lane-east", "lane"), ("lane-fire", "lane"), ("shed", "shed")):
+            self._spawn(name, ["-m", "gatewarden.sim.device", role, "--config", str(self.files[name]),
+                               "--seed", str(self.args.seed), "--evening", self.args.evening.isoformat()], env)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        log = (self.dir / f"{name}.log").open("ab")
+        self.procs[name] = subprocess.Popen([sys.executable, *argv], env=env, stdout=log, stderr=log,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def watch(self) -> bool:
+        """Show progress until the morning digest is out; False if a process died."""
+        from gatewarden.sim.progress import Progress
+
+        progress = Progress(self.dir / "hub" / "hub.db", self.night, self.clock)
+        while True:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    print(f"\n{name} stopped unexpectedly (exit {proc.returncode}); see {self.dir / name}.log",
+                          file=sys.stderr)
+                    return False
+            status = progress.poll()
+            print("\r" + status.line, end="", flush=True)
+            if status.digest_sent:
+                print()
+                return True
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for name, proc in reversed(list(self.procs.items())):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        if self.broker:
+            self.broker.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
+        print("gatewarden demo: Mosquitto is not installed (sudo apt-get install mosquitto), "
+              "or run ./dev demo, which installs it", file=sys.stderr)
+        return 2
+    demo = Demo(args)
+    url = f"http://127.0.0.1:{demo.web_port}/"
+    try:
+        print(f"gatewarden demo: {len(demo.compound.households)} households, {len(demo.compound.cars)} cars, "
+              f"{demo.compound.spaces} spaces; the night of {args.evening} in about {args.night_seconds:.0f} s")
+        print(f"  data: {demo.dir}")
+        demo.prepare()
+        demo.start()
+        print(f"  web view: {url}   login: admin / {demo.password}   (chat messages: {url}inbox)")
+        if not demo.watch():
+            return 1
+        print(f"The morning digest is out. Look around: {url}  (login admin / {demo.password})")
+        if args.exit_after_morning:
+            return 0
+        print("Press Ctrl-C to stop the demo.")
+        while all(p.poll() is None for p in demo.procs.values()):
+            time.sleep(1)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…")
+        return 0
+    finally:
+        demo.stop()

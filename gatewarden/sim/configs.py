@@ -1,0 +1,146 @@
+"""Config files for the simulated compound: the hub and its three simulated edge devices.
+
+They are ordinary config files (the same keys a real compound uses, see docs/configuration.md);
+only the timings suit a night that runs a few hundred times faster than life.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .compound import Compound
+
+LANES = {  # lane → (direction, open relay, arming loop, photo-eye, safety loop): BCM pins
+    "north-in": ("in", 17, 27, 22, 23),
+    "north-out": ("out", 5, 6, 13, 19),
+}
+
+
+def _common(compound: Compound, storage: str, broker_port: int) -> str:
+    return f"""\
+[site]
+id = "{compound.site}"
+name = "{compound.name}"
+timezone = "Asia/Shanghai"
+spaces = {compound.spaces}
+
+[storage]
+dir = "{storage}"
+
+[mqtt]
+host = "127.0.0.1"
+port = {broker_port}
+keepalive = 5
+
+[log]
+format = "text"
+"""
+
+
+def hub_toml(compound: Compound, broker_port: int, web_port: int, inbox_key: str) -> str:
+    return _common(compound, "hub", broker_port) + f"""
+[hub]
+offline_after = "30m"   # simulated time: a night runs ~400 times faster than life
+
+[rules.overnight]
+night_start = "20:00"
+deadline = "08:00"
+reminder_before = "30m"
+
+[[zones]]
+name = "{compound.strip}"
+kind = "night"
+label = "东侧夜间临停带"
+
+[[zones]]
+name = "{compound.fire_lane}"
+kind = "never"
+grace = "10m"
+label = "3号楼消防通道"
+
+[[chat]]
+kind = "webhook"
+name = "demo-inbox"
+url = "http://127.0.0.1:{web_port}/inbox/hook/{inbox_key}"
+
+[web]
+listen = "127.0.0.1:{web_port}"
+public_url = "http://127.0.0.1:{web_port}"
+
+"""
+
+
+def gate_toml(compound: Compound, broker_port: int) -> str:
+    text = _common(compound, "gate", broker_port) + """
+[device]
+id = "gate-north"
+kind = "gate"
+
+[outbox]
+heartbeat = "1s"
+
+[gate]
+"""
+    for name, (direction, relay, loop, eye, safety) in LANES.items():
+        text += f"""
+[[gate.lanes]]
+name = "{name}"
+direction = "{direction}"
+open_relay = {relay}
+arming_loop = {loop}
+photo_eye = {eye}
+safety_loop = {safety}
+rssi_threshold = -70
+"""
+    return text
+
+
+def lane_toml(compound: Compound, broker_port: int, device: str, zone: str) -> str:
+    return _common(compound, device, broker_port) + f"""
+[device]
+id = "{device}"
+kind = "lane"
+
+[outbox]
+heartbeat = "1s"
+
+[lane]
+photo_at = []
+
+[[lane.zones]]
+name = "{zone}"
+rssi_threshold = -80
+missed = 3
+min_away = "30s"
+max_away = "2m"
+"""
+
+
+def shed_toml(compound: Compound, broker_port: int) -> str:
+    return _common(compound, "shed", broker_port) + """
+[device]
+id = "shed"
+kind = "charging"
+
+[outbox]
+heartbeat = "1s"
+"""
+
+
+def write_all(directory: Path, compound: Compound, *, broker_port: int, web_port: int,
+              inbox_key: str = "demo") -> dict[str, Path]:
+    """Write every config into ``directory``; returns {role: path}."""
+    files = {
+        "hub": hub_toml(compound, broker_port, web_port, inbox_key),
+        "gate": gate_toml(compound, broker_port),
+        "lane-east": lane_toml(compound, broker_port, "lane-east", compound.strip),
+        "lane-fire": lane_toml(compound, broker_port, "lane-fire", compound.fire_lane),
+        "shed": shed_toml(compound, broker_port),
+    }
+    paths = {}
+    for name in ("hub", "gate", "lane-east", "lane-fire", "shed"):
+        (directory / name).mkdir(exist_ok=True)
+    for role, text in files.items():
+        paths[role] = directory / f"{role}.toml"
+        paths[role].write_text(text, encoding="utf-8")
+    return paths

@@ -1,0 +1,94 @@
+"""One simulated edge device: the real edge code, driven by the night's script through its seams.
+
+``python -m gatewarden.sim.device gate|lane|shed --config FILE --seed S --evening YYYY-MM-DD``
+
+Each process runs the real outbox and publisher (events reach the hub exactly as from a Pi) and
+the real device logic — the gate's lane decisions and barrier state machine on gpiozero mock pins
+with a simulated barrier controller, the lane scanner's presence hysteresis, the shed's charger
+counting — while an *actor* plays the script: cars on loops and tags in the air, chargers plugged
+in.  The device's clock is a stepped clock kept in line with the demo's scaled clock
+(``GATEWARDEN_CLOCK``), so a barrier cycle takes its real seconds of simulated time however fast
+the night runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import date, datetime, timedelta
+
+from edge.config import load_edge_config
+from edge.daemon import EdgeDaemon
+from gwcommon.clock import Clock, FakeClock, clock_from_env
+from gwcommon.logsetup import setup_logging
+
+from .compound import build
+from .night import Night, plan
+
+logger = logging.getLogger(__name__)
+
+
+class Actor:
+    """Plays one device's part of the night on a stepped clock."""
+
+    def __init__(self, config, daemon: EdgeDaemon, clock: FakeClock, night: Night):
+        self.config, self.daemon, self.clock, self.night = config, daemon, clock, night
+
+    def advance_to(self, moment: datetime) -> None:
+        if moment > self.clock.now():
+            self.clock.set(moment)
+
+    def run(self, scaled: Clock, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.until(scaled.now())
+            stop.wait(0.02)
+
+    def until(self, moment: datetime) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Release the device's resources."""
+
+
+def actor_for(role: str):
+    if role == "gate":
+        from .gateactor import GateActor
+        return GateActor
+    if role == "lane":
+        from .laneactor import LaneActor
+        return LaneActor
+    from .shedactor import ShedActor
+    return ShedActor
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gatewarden.sim.device")
+    parser.add_argument("role", choices=["gate", "lane", "shed"])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--evening", type=date.fromisoformat, required=True)
+    args = parser.parse_args(argv)
+    config = load_edge_config(args.config)
+    setup_logging(config.log)
+    scaled = clock_from_env()
+    clock = FakeClock(scaled.now() - timedelta(seconds=1))
+    night = plan(build(args.seed), args.evening, args.seed)
+    daemon = EdgeDaemon(config, clock=clock)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    daemon.publisher.start()
+    actor = actor_for(args.role)(config, daemon, clock, night)
+    try:
+        actor.run(scaled, stop)
+    finally:
+        actor.stop()
+        daemon.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The north gate's two lanes in the simulator: residents' cars, tags and loops; the real gate code."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from gpiozero.pins.mock import MockFactory
+
+from edge.allowlist import Allowlist
+from edge.ble.model import Sighting
+from edge.gate.device import GateDevice
+from edge.gate.sim import SimulatedGate
+
+from .device import Actor
+from .night import Drive
+from .scenecam import SceneCamera
+
+LEAD = timedelta(seconds=6)  # a car reaches the loop this long before its scripted time
+DT = 0.1  # seconds of simulated time per step during a barrier cycle
+
+
+class GateActor(Actor):
+    """Drives the gate device's mock pins and feeds it the tags a Bluetooth scanner would hear."""
+
+    def __init__(self, config, daemon, clock, night):
+        super().__init__(config, daemon, clock, night)
+        self.factory = MockFactory()
+        self.current: dict[str, str] = {}
+        cameras = {lane.name: SceneCamera(lane.name, clock=clock, scene=self._scene(lane.name))
+                   for lane in config.gate.lanes}
+        allowlist = Allowlist.in_storage(config.storage.dir, clock=clock)
+        self.device = GateDevice(config.gate, sink=daemon.outbox, allowlist=allowlist, clock=clock,
+                                 pin_factory=self.factory, cameras=cameras)
+        self.sim = SimulatedGate(config.gate, self.factory, travel=3.0, auto_close=3.0)
+        daemon.publisher.on_allowlist(self.device.handle_allowlist)
+        daemon.publisher.on_command(self.device.handle_command)
+        self.device.start(thread=False)
+        self.pending = night.of(Drive)
+
+    def _scene(self, lane: str):
+        return lambda: [self.current[lane]] if lane in self.current else []
+
+    def until(self, moment: datetime) -> None:
+        while self.pending and self.pending[0].at - LEAD <= moment:
+            drive = self.pending.pop(0)
+            self.advance_to(drive.at - LEAD)
+            self.play(drive)
+        self.advance_to(moment)
+        self.cycle(DT)
+
+    def cycle(self, seconds: float, tag: str | None = None) -> None:
+        for step in range(max(1, round(seconds / DT))):
+            if tag and step % 5 == 0:
+                self.device.sighted(Sighting(tag, -55, self.clock.monotonic(), True))
+            self.device.pump()
+            self.sim.step(self.clock.monotonic())
+            self.device.pump()
+            self.clock.advance(DT)
+
+    def play(self, drive: Drive) -> None:
+        """One car at one lane: onto the loop, through the opened arm (or back out), gone."""
+        lane = self.sim[drive.lane]
+        self.current[drive.lane] = drive.plate
+        self.cycle(1.0, drive.tag)
+        lane.set("arming_loop", True)
+        for _ in range(40):
+            self.cycle(0.3, drive.tag)
+            if lane.position == "open":
+                break
+        if lane.position == "open":
+            self._pass(lane)
+        else:
+            self.cycle(2.0)
+            lane.set("arming_loop", False)
+            self.cycle(6.0)
+        self.current.pop(drive.lane, None)
+
+    def _pass(self, lane) -> None:
+        self.cycle(0.5)
+        lane.block_eye(True)
+        self.cycle(0.8)
+        lane.set("arming_loop", False)
+        self.cycle(0.8)
+        lane.block_eye(False)
+        self.cycle(8.0)
+
+    def stop(self) -> None:
+        self.device.stop()

@@ -1,0 +1,312 @@
+"""E-bike charging safety rules (充电安全规则), per circuit: pure functions, no I/O.
+
+``(state, observation, limits) → (state, changes)``.  Each rule keeps at most one open incident
+per circuit; a change opens it, raises its level (warn → alarm → critical; never lowers it while
+open) or closes it.  Rules, by code:
+
+* ``overload`` — current vs the breaker rating: warn 70 %, alarm 80 %, critical 100 %; closes after
+  ``load_clear_after`` below 95 % of the warning level.
+* ``long_charge`` — one charge longer than 8 h (warn) or 12 h (alarm).  The hub sees only the
+  circuit's ``loads``; sessions are matched first-in first-out (a rise opens sessions, a fall
+  closes the oldest) — exact for one-socket meters (``ports = 1``).
+* ``port_overpower`` — one socket over 400 W (warn) or 1100 W (alarm): the power itself on a
+  one-socket meter; on a shared circuit the power added per new load when ``loads`` rises.
+* ``full_plugged`` — no load, power in the trickle band (3–15 W above baseline) for 2 h: a full
+  battery still plugged in (充满未拔).
+* ``outside_hours`` — loads outside the circuit's allowed hours for ``outside_grace``.
+* ``flying_wire`` — a charger-like load (40–450 W per load) on a ``no_charging`` circuit for
+  ``flying_wire_after`` (飞线充电): alarm.
+* ``meter_silent`` — no charging event for ``silent_after`` (the hub's wall clock, see
+  :func:`on_silence`); ``meter_unreadable`` — the device's ``sensor_unreadable`` fault.
+
+Event-driven rules use the events' own ``ts`` (event time), so a replay decides the same; an event
+older than the newest one seen for the circuit changes nothing (it is counted in ``stale``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LEVELS = ("info", "warn", "alarm", "critical")
+RULES = ("overload", "long_charge", "port_overpower", "full_plugged", "outside_hours", "flying_wire",
+         "meter_silent", "meter_unreadable")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """One circuit's configuration and the rule thresholds, flattened (built from config)."""
+
+    circuit: str
+    label: str = ""
+    breaker_a: float = 16.0
+    ports: int = 0
+    baseline_w: float = 0.0
+    no_charging: bool = False
+    allowed: tuple[time, time] | None = None
+    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    load_pct: tuple[float, float, float] = (70.0, 80.0, 100.0)
+    load_clear_after: timedelta = timedelta(minutes=2)
+    session: tuple[timedelta, timedelta] = (timedelta(hours=8), timedelta(hours=12))
+    port_w: tuple[float, float] = (400.0, 1100.0)
+    trickle_w: tuple[float, float] = (3.0, 15.0)
+    full_after: timedelta = timedelta(hours=2)
+    outside_grace: timedelta = timedelta(minutes=5)
+    flying_wire_after: timedelta = timedelta(minutes=3)
+    charger_w: tuple[float, float] = (40.0, 450.0)
+    silent_after: timedelta = timedelta(minutes=5)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.circuit
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One charging event, as the rules need it."""
+
+    ts: datetime
+    power_w: float
+    current_a: float
+    loads: int
+    voltage_v: float | None = None
+    energy_wh: float | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An open incident of one rule on the circuit."""
+
+    rule: str
+    level: str
+    since: datetime
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What to record: an incident opened, raised to a higher level, or closed."""
+
+    circuit: str
+    rule: str
+    action: str  # open | raise | close
+    level: str
+    ts: datetime
+    since: datetime
+    value: float | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CircuitState:
+    """What the rules remember about one circuit."""
+
+    circuit: str
+    last: Observation | None = None
+    sessions: tuple[datetime, ...] = ()
+    load_low_since: datetime | None = None
+    trickle_since: datetime | None = None
+    outside_since: datetime | None = None
+    flying_since: datetime | None = None
+    port_suspect_w: float | None = None
+    incidents: tuple[Incident, ...] = ()
+    stale: int = 0
+
+    def open(self, rule: str) -> Incident | None:
+        return next((i for i in self.incidents if i.rule == rule), None)
+
+
+Result = tuple[CircuitState, list[Change]]
+
+
+def _rank(level: str) -> int:
+    return LEVELS.index(level)
+
+
+def settle(state: CircuitState, rule: str, level: str | None, ts: datetime, limits: Limits,
+           *, since: datetime | None = None, value: float | None = None) -> Result:
+    """Open, raise or close ``rule``'s incident so that it matches ``level`` (None: closed)."""
+    current = state.open(rule)
+    others = tuple(i for i in state.incidents if i.rule != rule)
+    if level is None:
+        if current is None:
+            return state, []
+        change = Change(state.circuit, rule, "close", current.level, ts, current.since, value,
+                        message(rule, "close", limits, value, current.since, ts))
+        return replace(state, incidents=others), [change]
+    if current is not None and _rank(level) <= _rank(current.level):
+        return state, []
+    start = current.since if current else (since or ts)
+    action = "raise" if current else "open"
+    opened = Incident(rule, level, start, value)
+    change = Change(state.circuit, rule, action, level, ts, start, value,
+                    message(rule, level, limits, value, start, ts))
+    return replace(state, incidents=others + (opened,)), [change]
+
+
+def on_charging(state: CircuitState, obs: Observation, limits: Limits) -> Result:
+    """Every event-time rule, for one new charging event of the circuit."""
+    if state.last is not None and obs.ts < state.last.ts:
+        return replace(state, stale=state.stale + 1), []
+    changes: list[Change] = []
+    state, prev = replace(state, sessions=_sessions(state, obs)), state.last
+    for rule in (_meter_back, _overload, _long_charge, _port, _full, _outside, _flying):
+        state, more = rule(state, obs, limits, prev)
+        changes += more
+    return replace(state, last=obs), changes
+
+
+def _sessions(state: CircuitState, obs: Observation) -> tuple[datetime, ...]:
+    sessions = state.sessions
+    if obs.loads > len(sessions):
+        return sessions + (obs.ts,) * (obs.loads - len(sessions))
+    return sessions[len(sessions) - obs.loads:]
+
+
+def _meter_back(state: CircuitState, obs: Observation, limits: Limits, prev) -> Result:
+    state, closed = settle(state, "meter_silent", None, obs.ts, limits)
+    state, more = settle(state, "meter_unreadable", None, obs.ts, limits)
+    return state, closed + more
+
+
+def _overload(state: CircuitState, obs: Observation, limits: Limits, prev) -> Result:
+    pct = 100.0 * obs.current_a / limits.breaker_a
+    warn, alarm, critical = limits.load_pct
+    level = "critical" if pct >= critical else "alarm" if pct >= alarm else "warn" if pct >= warn else None
+    if level is not None:
+        return settle(replace(state, load_low_since=None), "overload", level, obs.ts, limits, value=obs.current_a)
+    if state.open("overload") is None:
+        return replace(state, load_low_since=None), []
+    if pct >= 0.95 * warn:
+        return replace(state, load_low_since=None), []
+    low = state.load_low_since or obs.ts
+    if obs.ts - low < limits.load_clear_after:
+        return replace(state, load_low_since=low), []
+    return settle(replace(state, load_low_since=None), "overload", None, obs.ts, limits, value=obs.current_a)
+
+
+def _long_charge(state: CircuitState, obs: Observation, limits: Limits, prev) -> Result:
+    if not state.sessions:
+        return settle(state, "long_charge", None, obs.ts, limits)
+    oldest = state.sessions[0]
+    age = obs.ts - oldest
+    warn, alarm = limits.session
+    level = "alarm" if age >= alarm else "warn" if age >= warn else None
+    current = state.open("long_charge")
+    if level is None or (current is not None and current.since != oldest):
+        state, closed = settle(state, "long_charge", None, obs.ts, limits)
+        if level is None:
+            return state, closed
+        state, opened = settle(state, "long_charge", level, obs.ts, limits, since=oldest, value=age.total_seconds())
+        return state, closed + opened
+    return settle(state, "long_charge", level, obs.ts, limits, since=oldest, value=age.total_seconds())
+
+
+def _port(state: CircuitState, obs: Observation, limits: Limits, prev) -> Result:
+    warn, alarm = limits.port_w
+    if limits.ports == 1:
+        level = "alarm" if obs.power_w > alarm else "warn" if obs.power_w > warn else None
+        if level is None and state.open("port_overpower") and obs.power_w > 0.9 * warn:
+            return state, []
+        return settle(state, "port_overpower", level, obs.ts, limits, value=obs.power_w)
+    if obs.loads == 0:
+        return settle(replace(state, port_suspect_w=None), "port_overpower", None, obs.ts, limits)
+    if prev is not None and obs.loads > prev.loads:
+        per = (obs.power_w - prev.power_w) / (obs.loads - prev.loads)
+        level = "alarm" if per > alarm else "warn" if per > warn else None
+        if level is not None:
+            state = replace(state, port_suspect_w=per)
+            return settle(state, "port_overpower", level, obs.ts, limits, value=per)
+    suspect = state.port_suspect_w
+    if prev is not None and suspect and obs.loads < prev.loads and prev.power_w - obs.power_w >= 0.8 * suspect:
+        return settle(replace(state, port_suspect_w=None), "port_overpower", None, obs.ts, limits)
+    return state, []
+
+
+def _full(state: CircuitState, obs: Observation, limits: Limits, prev) -> Result:
+    low, high = limits.trickle_w
+    extra = obs.power_w - limits.baseline_w
+    if obs.loads != 0 or not low <= extra <= high:
+        return settle(replace(state, trickle_since=None), "full_plugged", None, obs.ts, limits)
+    since = state.trickle_since or obs.ts
+    state = replace(state, trickle_since=since)
+    if obs.ts - since < limits.full_after:
+        return state, []
+    return settle(state, "full_plugged", "warn", obs.ts, limits, since=since, value=extra)
+
+
+def allowed_now(limits: Limits, moment: datetime) -> bool:
+    """Whether charging is allowed at ``moment`` (local time of the site)."""
+    if limits.allowed is None:
+        return True
+    start, end = limits.allowed
+    local = moment.astimezone(limits.tz).time()
+    return start <= local < end if start < end else (local >= start or local < end)
+
+
+def _outside(state: CircuitState, obs: Observation, limits: Limits, prev) -> Result:
+    if obs.loads == 0 or allowed_now(limits, obs.ts) or limits.no_charging:
+        return settle(replace(state, outside_since=None), "outside_hours", None, obs.ts, limits)
+    since = state.outside_since or obs.ts
+    state = replace(state, outside_since=since)
+    if obs.ts - since < limits.outside_grace:
+        return state, []
+    return settle(state, "outside_hours", "warn", obs.ts, limits, since=since, value=float(obs.loads))
+
+
+def _flying(state: CircuitState, obs: Observation, limits: Limits, prev) -> Result:
+    if not limits.no_charging:
+        return state, []
+    per = (obs.power_w - limits.baseline_w) / obs.loads if obs.loads else 0.0
+    low, high = limits.charger_w
+    if not low <= per <= high:
+        return settle(replace(state, flying_since=None), "flying_wire", None, obs.ts, limits)
+    since = state.flying_since or obs.ts
+    state = replace(state, flying_since=since)
+    if obs.ts - since < limits.flying_wire_after:
+        return state, []
+    return settle(state, "flying_wire", "alarm", obs.ts, limits, since=since, value=per)
+
+
+def on_fault(state: CircuitState, active: bool, ts: datetime, limits: Limits) -> Result:
+    """The device's ``sensor_unreadable`` fault for this circuit's meter, raised or cleared."""
+    return settle(state, "meter_unreadable", "warn" if active else None, ts, limits)
+
+
+def on_silence(state: CircuitState, last_heard: datetime, now: datetime, limits: Limits) -> Result:
+    """Called on the hub's tick with its wall clock: a meter silent for ``silent_after``."""
+    if now - last_heard < limits.silent_after or state.open("meter_silent"):
+        return state, []
+    return settle(state, "meter_silent", "warn", now, limits, since=last_heard,
+                  value=(now - last_heard).total_seconds())
+
+
+def _hm(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60}小时{minutes % 60}分" if minutes >= 60 else f"{minutes}分钟"
+
+
+def message(rule: str, level: str, limits: Limits, value: float | None, since: datetime, ts: datetime) -> str:
+    """The Chinese line for the chat and the patrol diary."""
+    name, v = limits.name, value or 0.0
+    if level == "close":
+        return f"{name}：{_TITLES.get(rule, rule)}已解除（持续{_hm(ts - since)}）"
+    texts = {
+        "overload": f"{name}：电流 {v:.1f} A，达到空开额定 {limits.breaker_a:g} A 的 {100 * v / limits.breaker_a:.0f}%",
+        "long_charge": f"{name}：有一路充电已持续 {_hm(timedelta(seconds=v))}（超过 {_hm(limits.session[0])}）",
+        "port_overpower": f"{name}：单个充电负载约 {v:.0f} W（超过 {limits.port_w[0]:.0f} W），可能是改装充电器或其他电器",
+        "full_plugged": f"{name}：电池似已充满（约 {v:.0f} W 涓流）仍插着，已 {_hm(ts - since)}",
+        "outside_hours": f"{name}：在允许充电时段以外仍在充电（{int(v)} 路），已 {_hm(ts - since)}",
+        "flying_wire": f"{name}：禁止充电的线路上检测到疑似电动车充电（约 {v:.0f} W），疑似飞线充电",
+        "meter_silent": f"{name}：电表 {_hm(timedelta(seconds=v))} 没有数据",
+        "meter_unreadable": f"{name}：电表无法读取",
+    }
+    return f"[{_LEVEL_ZH[level]}] {texts.get(rule, rule)}"
+
+
+_LEVEL_ZH = {"info": "提示", "warn": "预警", "alarm": "告警", "critical": "严重"}
+_TITLES = {"overload": "负载过高", "long_charge": "充电时间过长", "port_overpower": "单口功率过大",
+           "full_plugged": "充满未拔", "outside_hours": "非允许时段充电", "flying_wire": "疑似飞线充电",
+           "meter_silent": "电表无数据", "meter_unreadable": "电表无法读取"}
+TITLES = dict(_TITLES)

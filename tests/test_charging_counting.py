@@ -1,0 +1,126 @@
+"""Charger counting, energy counters and the emission policy (pure; edge/charging)."""
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.charging import counting, energy
+from edge.charging.counting import CountingParams, Emitted, EmitPolicy, initial_state, observe, should_emit
+from edge.charging.simulator import Charger, CircuitSim, random_evening
+
+P = CountingParams()
+
+
+def run(powers, params=P):
+    state, counts = initial_state(params), []
+    for t, p in enumerate(powers):
+        state, c = observe(state, float(t), p, params)
+        counts.append(c)
+    return state, counts
+
+
+def flat(*segments):
+    """[(watts, seconds), ...] → one power per second."""
+    return [float(w) for w, n in segments for _ in range(n)]
+
+
+@pytest.mark.parametrize("segments,expected", [
+    ([(0, 10)], 0),
+    ([(0, 10), (110, 20)], 1),
+    ([(0, 10), (110, 20), (220, 20)], 2),
+    ([(0, 10), (110, 20), (300, 20), (410, 20)], 3),                 # 110 + 190 + 110
+    ([(0, 10), (110, 20), (220, 20), (110, 20)], 1),                 # one unplugged
+    ([(0, 10), (110, 20), (220, 20), (0, 20)], 0),                   # both unplugged: reset
+    ([(0, 10), (120, 20), (66, 20)], 1),                             # lead-acid CC → CV is not an unplug
+    ([(0, 10), (30, 20)], 0),                                        # below the 40 W step
+    ([(0, 10), (110, 1), (0, 20)], 0),                               # a one-second blip
+    ([(250, 20)], 2),                                                # started with chargers on
+    ([(0, 10), (480, 20)], 1),                                       # one big load (a modified charger) is one
+])
+def test_count_after_steps(segments, expected):
+    _, counts = run(flat(*segments))
+    assert counts[-1].loads == expected
+
+
+def test_inrush_spike_is_filtered_and_step_is_seen_within_five_samples():
+    powers = flat((0, 10)) + [300.0] + flat((110, 20))
+    _, counts = run(powers)
+    assert max(c.power_w for c in counts) < 200
+    first = next(i for i, c in enumerate(counts) if c.loads == 1)
+    assert first - 10 <= 5
+
+
+def test_a_tapered_charger_stops_counting_once_below_active_power():
+    sim = CircuitSim([Charger("lithium", plug_s=10, unplug_s=float("inf"), cc_w=110, cc_s=600,
+                              taper_s=3600, full_w=6)], rng=random.Random(1))
+    state, loads = initial_state(P), []
+    for t in range(6000):
+        state, c = observe(state, float(t), sim.sample(float(t)).power_w, P)
+        loads.append(c.loads)
+    assert loads[300] == 1 and loads[-1] == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_simulated_evenings_count_mostly_exact(seed):
+    rng = random.Random(seed)
+    sim = CircuitSim(random_evening(rng, max_chargers=8, hours=3), rng=rng)
+    state, exact, within, n = initial_state(P), 0, 0, 0
+    for t in range(3 * 3600):
+        s = sim.sample(float(t))
+        state, c = observe(state, float(t), s.power_w, P)
+        exact += c.loads == s.true_loads
+        within += abs(c.loads - s.true_loads) <= 1
+        n += 1
+    assert within / n >= 0.95 and exact / n >= 0.6
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=3000, allow_nan=False), min_size=1, max_size=120))
+def test_loads_never_exceed_what_the_level_allows(powers):
+    _, counts = run(powers)
+    for c in counts:
+        assert 0 <= c.loads <= max(0, int(c.level_w // P.active_w))
+
+
+@pytest.mark.parametrize("last,now,expected", [
+    (None, Emitted(0, 100, 0.5, 1), True),
+    (Emitted(0, 100, 0.5, 1), Emitted(1, 105, 0.52, 1), False),
+    (Emitted(0, 100, 0.5, 1), Emitted(1, 100, 0.5, 2), True),         # loads changed
+    (Emitted(0, 100, 0.5, 1), Emitted(1, 121, 0.5, 1), True),         # ≥ 20 W
+    (Emitted(0, 100, 0.5, 1), Emitted(1, 100, 0.61, 1), True),        # ≥ 0.1 A
+    (Emitted(0, 100, 0.5, 1), Emitted(59.9, 100, 0.5, 1), False),
+    (Emitted(0, 100, 0.5, 1), Emitted(60, 100, 0.5, 1), True),        # heartbeat
+    (Emitted(10, 100, 0.5, 1), Emitted(5, 100, 0.5, 1), True),        # clock went back
+])
+def test_should_emit(last, now, expected):
+    assert should_emit(last, now, EmitPolicy()) is expected
+
+
+@pytest.mark.parametrize("wrap,raws,total,wraps,resets", [
+    (None, [10, 20, 30], 30, 0, 0),
+    (None, [100, 150, 5, 20], 170, 0, 1),                              # reboot: counting restarts
+    (energy.PZEM_WRAP_WH, [9_999_000, 9_999_900, 50, 100], 10_000_100, 1, 0),
+    (energy.PZEM_WRAP_WH, [5_000, 10], 5_010, 0, 1),                    # an energy reset, not a wrap
+])
+def test_energy_counter(wrap, raws, total, wraps, resets):
+    c = energy.EnergyCounter(wrap_wh=wrap)
+    for raw in raws:
+        c = energy.advance(c, raw)
+    assert (c.total_wh, c.wraps, c.resets) == (total, wraps, resets)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e7, allow_nan=False), min_size=1, max_size=50))
+def test_energy_total_never_goes_back(raws):
+    c, last = energy.EnergyCounter(wrap_wh=energy.PZEM_WRAP_WH), 0.0
+    for raw in raws:
+        c = energy.advance(c, raw)
+        assert c.total_wh >= last
+        last = c.total_wh
+
+
+def test_remaining_follows_sessions():
+    state, _ = run(flat((0, 10), (110, 20), (220, 20)))
+    assert [round(p) for p in counting.remaining(state)] == [110, 110]

@@ -15,6 +15,7 @@ from pydantic import Field
 from edge.ble.config import ScannerConfig
 from edge.charging.config import ChargingConfig, Meters
 from edge.gate.config import GateConfig
+from edge.metrics import EdgeMetricsConfig
 from edge.lane.config import LaneDeviceConfig
 from edge.replay import ReplayConfig
 from gwcommon.config import (
@@ -60,6 +61,7 @@ class EdgeConfig(Section):
     lane: LaneDeviceConfig | None = Field(None, description="Zones watched for tags and untagged vehicles (kind = lane).")
     charging: ChargingConfig | None = Field(None, description="E-bike charging shed: meter polling and charger counting (kind = charging).")
     meters: Meters = Field(default_factory=list, description="The charging device's meters, one per circuit ([[meters]]).")
+    edge_metrics: EdgeMetricsConfig | None = Field(None, description="Prometheus metrics of this device on a port of its own.")
 
 
 def load_edge_config(path: str | Path) -> EdgeConfig:

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from edge import metrics as edge_metrics
 from edge import sources
 from edge.config import EdgeConfig, load_edge_config
 from edge.outbox import Outbox
@@ -77,10 +78,13 @@ class EdgeDaemon:
             raise
         if self.clockwatch is not None:
             self.clockwatch.start()
+        self.metrics = edge_metrics.start(self)  # only with [edge_metrics]
         return self
 
     def stop(self) -> None:
         self.stop_event.set()
+        if getattr(self, "metrics", None) is not None:
+            self.metrics.stop()
         if self.clockwatch is not None:
             self.clockwatch.stop()
         sources.stop_all(self.handles)

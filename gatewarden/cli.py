@@ -19,6 +19,8 @@ COMMANDS = [
     "gatewarden.demo",
     "hub.registry.cli",
     "hub.alerts.cli",
+    "gatewarden.deploy.cli",
+    "gatewarden.doctor.cli",
 ]
 
 

@@ -75,9 +75,15 @@ class Demo:
     def prepare(self) -> None:
         self.broker = Broker(self.dir / "mosquitto").start()
         self.files = configs.write_all(self.dir, self.compound, broker_port=self.broker.port,
-                                       web_port=self.web_port)
+                                       web_port=self.web_port, inbox_key=secrets.token_hex(8))
         (self.dir / "registry.csv").write_text(self.compound.registry_csv(), encoding="utf-8-sig")
         self._cli("registry", "import", str(self.dir / "registry.csv"), "--config", str(self.files["hub"]))
+        roster = self.dir / "roster.csv"
+        roster.write_text("姓名,手机,角色,日期,开始,结束,顺序,飞书ID,备注\n"
+                          "值班甲,13800001111,值班,,18:00,09:00,1,,\n"
+                          "值班乙,13900002222,值班,,18:00,09:00,2,,后备\n"
+                          "委员丙,13700003333,委员,,,,1,,\n", encoding="utf-8-sig")
+        self._cli("roster", "import", str(roster), "--config", str(self.files["hub"]))
         pw = self.dir / "admin.password"
         pw.write_text(self.password + "\n")
         self._cli("hub", "user", "add", "admin", "--role", "admin", "--password-file", str(pw),

@@ -235,6 +235,8 @@ def parse_topic(text: str) -> Topic:
         return Topic(parts[1], None, "allowlist")
     if len(parts) == 4 and parts[2] == HUB_DEVICE and parts[3] == "violation":
         return Topic(parts[1], HUB_DEVICE, "violation")
+    if len(parts) >= 4 and parts[2] == HUB_DEVICE and parts[3] == "ha":  # the hub's Home Assistant topics
+        return Topic(parts[1], HUB_DEVICE, "ha")
     if not re.match(NAME_RE, parts[2]) or parts[2] == HUB_DEVICE:
         raise InvalidMessage(f"topic {text[:120]!r}: {parts[2][:40]!r} is not a device id")
     if len(parts) == 5 and parts[3] == "snapshot" and re.match(r"^[A-Za-z0-9._:-]{1,64}$", parts[4]):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from functools import partial, update_wrapper
+from functools import update_wrapper
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -32,7 +32,8 @@ from hub.config import HubConfig
 from hub.db import Writer, open_db
 from hub.devices import DeviceBook
 from hub.httpserver import WebServer, create_app
-from hub.ingest import EventContext, Ingest, RawMessage
+from hub.ingest import EventContext, Ingest
+from hub.intake import Intake
 from hub.mqttlink import HubLink
 from hub.quarantine import Quarantine
 from hub.watermark import SiteTime, site_time
@@ -61,7 +62,8 @@ class Hub:
         self.quarantine.load(self.db)
         self.ingest = Ingest(config.site.id, book=self.book, quarantine=self.quarantine,
                              snapshots_dir=self.snapshots_dir, tz=config.site.tz, publish=self.publish)
-        self.link = HubLink(config.mqtt, config.site.id, clock=self.clock, deliver=self._deliver)
+        self.intake = Intake(self.writer, self.ingest)
+        self.link = HubLink(config.mqtt, config.site.id, clock=self.clock, deliver=self.intake.deliver)
         self.web: FastAPI = create_app(self)
         self.server = WebServer(self.web, config.web.listen)
         self.writer.add_tick(self._tick)
@@ -123,6 +125,7 @@ class Hub:
             return
         self.started = False
         self.link.stop_intake()
+        self.intake.close()
         try:
             self.writer.call(self._tick)  # publish the last acks, write device state
         except Exception:
@@ -150,20 +153,5 @@ class Hub:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _deliver(self, msg: RawMessage, ack: Callable[[], None]) -> None:
-        def after_commit(outcome: Any) -> None:
-            self.ingest.apply(outcome)
-            ack()
-
-        future = self.writer.submit(partial(self.ingest.process, msg=msg), after_commit=after_commit)
-        future.add_done_callback(partial(_log_failure, msg.topic))
-
     def _tick(self, db: Database) -> None:
         self.ingest.tick(db, self.clock.now())
-
-
-def _log_failure(topic: str, future) -> None:
-    exc = future.exception()
-    if exc is not None:
-        logger.error("message on %s was not stored (it stays unacknowledged and comes again): %s",
-                     topic[:120], exc)

@@ -9,5 +9,7 @@ AREAS: list[str] = [
     "hub.overnight_area",
     "hub.alerts",
     "hub.charging.area",
+    "hub.homeassistant",
+    "hub.metrics",
     "hub.retention",
 ]

@@ -24,6 +24,8 @@ from gwcommon.config import (
 )
 
 from hub.charging.config import ChargingRulesConfig, Circuits
+from hub.ha_discovery import HomeAssistantConfig
+from hub.metrics import MetricsConfig
 from hub.retention_policy import RetentionConfig
 
 
@@ -88,6 +90,10 @@ class WebConfig(Section):
 
     listen: str = Field("127.0.0.1:8080", pattern=r"^[^\s:]*:\d{1,5}$", description="host:port the web view listens on.")
     public_url: str = Field("", description="Address people open (behind a proxy or tunnel), used in chat links.")
+    inbox_key: str = Field("", pattern=r"^([A-Za-z0-9_-]{4,64})?$",
+                           description="When set, a local chat inbox: a webhook chat target pointed at "
+                                       "http://127.0.0.1:<port>/inbox/hook/<inbox_key> lands its messages on the "
+                                       "web view's Inbox page (for the demo and for trying rules before the real group).")
     secure_cookies: Literal["auto", "always", "never"] = Field(
         "auto", description="Mark login cookies Secure: auto = when the request came over HTTPS (directly or "
                             "X-Forwarded-Proto from a trusted proxy); always behind an HTTPS proxy or tunnel.")
@@ -159,6 +165,9 @@ class HubConfig(Section):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="Chat alerts.")
     web: WebConfig = Field(default_factory=WebConfig, description="The web view.")
     hub: HubSection = Field(default_factory=lambda: HubSection(), description="The hub process itself.")
+    homeassistant: HomeAssistantConfig = Field(default_factory=HomeAssistantConfig,
+                                               description="Home Assistant MQTT discovery (off by default).")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus metrics at /metrics.")
     retention: RetentionConfig = Field(default_factory=RetentionConfig,
                                        description="How long sightings, readings, passages and pictures are kept.")
 

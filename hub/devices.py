@@ -120,9 +120,11 @@ class DeviceBook:
             dev.last_seen = received_at
             self.touch(dev)
 
-    def duplicate(self, dev: Device) -> None:
+    def duplicate(self, dev: Device, seq: int, ts: datetime) -> None:
+        """A repeat of a stored event; it is committed, so the track may count it (self-healing)."""
         dev.duplicates += 1
-        self.touch(dev)
+        dev.track.add(seq, ts)
+        self._recompute(dev)
 
     def event_stored(self, dev: Device, kind: str, seq: int, ts: datetime) -> None:
         """A new event was stored (inside the writer's transaction)."""

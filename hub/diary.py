@@ -46,6 +46,23 @@ def add(db: Any, *, ts: datetime, kind: str, text: str, plate: str | None = None
     return int(cur.lastrowid)
 
 
+def add_many(db: Any, lines: list[dict[str, Any]]) -> None:
+    """Write many diary lines at once (each a dict of :func:`add`'s keyword arguments)."""
+    db.conn.executemany(
+        "INSERT INTO diary(ts, kind, plate, household, zone, slot, violation_id, by, text, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [[x["ts"] if isinstance(x["ts"], str) else _ts(x["ts"]), x["kind"], x.get("plate"), x.get("household"), x.get("zone"), x.get("slot"),
+          x.get("violation_id"), x.get("by", "hub"), x["text"], json.dumps(x.get("detail") or {}, ensure_ascii=False)]
+         for x in lines])
+
+
+def notice_many(db: Any, kind: str, payloads: list[dict[str, Any]], *, at: datetime) -> None:
+    """Queue many notices of one kind (no dedup keys)."""
+    created = _ts(at)
+    db.conn.executemany("INSERT INTO rule_notices(kind, dedup, payload, created_at) VALUES (?, NULL, ?, ?)",
+                        [[kind, json.dumps(p, ensure_ascii=False), created] for p in payloads])
+
+
 def notice(db: Any, kind: str, payload: dict[str, Any], *, at: datetime, dedup: str | None = None) -> int | None:
     """Queue something for the alerting engine (table ``rule_notices``); a repeated ``dedup`` is ignored."""
     cur = db.execute("INSERT OR IGNORE INTO rule_notices(kind, dedup, payload, created_at) VALUES (?, ?, ?, ?)",

@@ -67,6 +67,8 @@ def health(hub: "Hub") -> dict:
         "duplicates": stats.duplicates,
         "quarantined": hub.quarantine.total,
         "handler_errors": stats.handler_errors,
+        "ingest_errors": hub.intake.errors,
+        "ingest_backlog": hub.intake.backlog,
         "writer_backlog": hub.writer.backlog,
     }
 

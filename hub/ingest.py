@@ -11,7 +11,6 @@ device, only ever growing.  So an ack never covers an event that is not durably 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -31,7 +30,9 @@ from gwcommon.wire import (
     Envelope,
     Status,
     Topic,
+    MAX_JSON_BYTES,
     decode,
+    decode_payload,
     encode,
     parse_topic,
     topic,
@@ -144,7 +145,7 @@ class Ingest:
         if where.device in (HUB_DEVICE, None) or where.kind in OUTBOUND_KINDS:
             return Outcome("ignored")
         try:
-            _, body = decode(msg.topic, msg.payload)
+            body = decode(msg.topic, msg.payload)[1] if where.kind == "snapshot" else _decode_json(where.kind, msg.payload)
         except InvalidMessage as exc:
             return self._quarantine(db, msg, classify(where.kind, exc.reason), exc.reason)
         if where.kind in EVENT_KINDS:
@@ -160,21 +161,21 @@ class Ingest:
 
     def _store_event(self, db: Database, msg: RawMessage, where: Topic, event: Envelope) -> Outcome:
         device = where.device
-        same_id = db.execute("SELECT device, seq FROM events WHERE id = ?", [event.id]).fetchone()
-        if same_id is not None:
-            if tuple(same_id) == (device, event.seq):
-                return Outcome("duplicate", device, event, msg.received_at)
-            return self._quarantine(db, msg, "id_conflict",
-                                    f"event id {event.id} is already stored as {same_id[0]} seq {same_id[1]}")
-        same_seq = db.execute("SELECT id FROM events WHERE device = ? AND seq = ?", [device, event.seq]).fetchone()
-        if same_seq is not None:
-            return self._quarantine(db, msg, "seq_conflict",
-                                    f"{device} seq {event.seq} is already stored with id {same_seq[0]}, not {event.id}")
-        body = json.loads(encode(event))
+        found = db.execute("SELECT id, device, seq FROM events WHERE id = ? OR (device = ? AND seq = ?)",
+                           [event.id, device, event.seq]).fetchall()
+        for other_id, other_device, other_seq in found:
+            if other_id != event.id:
+                return self._quarantine(db, msg, "seq_conflict",
+                                        f"{device} seq {event.seq} is already stored with id {other_id}, not {event.id}")
+            if (other_device, other_seq) != (device, event.seq):
+                return self._quarantine(db, msg, "id_conflict",
+                                        f"event id {event.id} is already stored as {other_device} seq {other_seq}")
+        if found:
+            return Outcome("duplicate", device, event, msg.received_at)
         db.execute(
             "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [event.id, self.site, device, event.seq, where.kind, format_ts(utc(event.ts)),
-             format_ts(msg.received_at), json.dumps(body, ensure_ascii=False, separators=(",", ":"))])
+             format_ts(msg.received_at), encode(event).decode("utf-8")])
         self._run_handlers(db, where.kind, event, EventContext(self.site, device, msg.received_at))
         return Outcome("event", device, (where.kind, event), msg.received_at)
 
@@ -218,7 +219,7 @@ class Ingest:
             self.book.event_stored(dev, kind, event.seq, event.ts)
         elif what == "duplicate":
             self.stats.duplicates += 1
-            self.book.duplicate(dev)
+            self.book.duplicate(dev, outcome.message.seq, outcome.message.ts)
         elif what == "snapshot":
             self.stats.snapshots += 1
         elif what == "heartbeat":
@@ -241,6 +242,12 @@ class Ingest:
             self.publish(topic(self.site, device, "ack"), encode(Ack(seq=seq)), retain=True)
         for device, online in self.book.flush(db, now):
             logger.info("device %s is now %s", device, "online" if online else "offline (silent or said so)")
+
+
+def _decode_json(kind: str, payload: bytes):
+    if len(payload) > MAX_JSON_BYTES:
+        raise InvalidMessage(f"payload is {len(payload)} bytes (at most {MAX_JSON_BYTES})")
+    return decode_payload(kind, payload)
 
 
 def _write_durably(path: Path, data: bytes) -> None:

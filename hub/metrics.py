@@ -20,6 +20,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator
 
+from fastapi import Request, Response
 from pydantic import Field
 
 from gwcommon.config import Section
@@ -107,9 +108,13 @@ class HubCollector:
                 ("gatewarden_events_ingested", stats.events, "Events stored (new ids)."),
                 ("gatewarden_events_duplicate", stats.duplicates, "Events received again (already stored)."),
                 ("gatewarden_snapshots_stored", stats.snapshots, "Snapshots stored."),
-                ("gatewarden_event_handler_errors", stats.handler_errors, "Area handlers that failed on an event."),
-                ("gatewarden_mqtt_messages", stats.received, "MQTT messages handed to ingest.")):
+                ("gatewarden_event_handler_errors", stats.handler_errors, "Area handlers that failed on an event.")):
             yield CounterMetricFamily(name, text, value=value)
+        outcomes = CounterMetricFamily("gatewarden_mqtt_messages", "Messages from the edge, by what became of them.",
+                                       labels=["outcome"])
+        for outcome, count in sorted(dict(stats.by_kind).items()):
+            outcomes.add_metric([outcome], count)
+        yield outcomes
         quarantined = CounterMetricFamily("gatewarden_events_quarantined", "Messages kept in the quarantine, by reason.",
                                           labels=["code"])
         for code, count in sorted(self.hub.quarantine.counts().items()):
@@ -212,7 +217,6 @@ def _add_middleware(hub: "Hub", latency: Any) -> None:
 
 
 def _add_route(hub: "Hub", registry: Any, public: bool) -> None:
-    from fastapi import Request, Response
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     @hub.web.get("/metrics", include_in_schema=False)

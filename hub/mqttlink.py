@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from typing import Callable
 
@@ -47,6 +48,8 @@ class HubLink:
         self._generation = 0
         self._lock = threading.Lock()
         self._last_publish: MQTTMessageInfo | None = None
+        self._acks: queue.SimpleQueue = queue.SimpleQueue()
+        self._acker: threading.Thread | None = None
         # Everything under the site, not only the contract's patterns: a message on a mistyped
         # topic (an extra level, a trailing '/') lands in the quarantine instead of nowhere.
         self.topics = [f"gatewarden/{site}/#"]
@@ -58,6 +61,8 @@ class HubLink:
         self.client.connect_async(self.config.host, self.config.port, keepalive=self.config.keepalive,
                                   clean_start=False, properties=props)
         self.client.loop_start()
+        self._acker = threading.Thread(target=self._run_acker, name="hub-mqtt-acks", daemon=True)
+        self._acker.start()
 
     def stop_intake(self) -> None:
         """Stop handing messages on; those not yet acked come again in the next session."""
@@ -65,6 +70,9 @@ class HubLink:
 
     def stop(self, timeout: float = 3.0) -> None:
         """Let the last publishes leave, then disconnect (the session stays on the broker)."""
+        if self._acker is not None:
+            self._acks.put(None)
+            self._acker.join(timeout)
         info = self._last_publish
         if info is not None and self.connected.is_set():
             try:
@@ -114,9 +122,13 @@ class HubLink:
             logger.exception("could not queue an MQTT message for storage")
 
     def _ack(self, generation: int, mid: int, qos: int) -> None:
-        """PUBACK once stored, unless the connection it came on is gone (then the broker resends)."""
-        if qos == 0:
-            return
-        with self._lock:
-            if generation == self._generation:
-                self.client.ack(mid, qos)
+        """PUBACK once stored (called after commit); sent from the acker thread, off the writer's path."""
+        if qos:
+            self._acks.put((generation, mid, qos))
+
+    def _run_acker(self) -> None:
+        while (item := self._acks.get()) is not None:
+            generation, mid, qos = item
+            with self._lock:  # a message of a connection that is gone is resent by the broker
+                if generation == self._generation:
+                    self.client.ack(mid, qos)

@@ -159,16 +159,16 @@ class OvernightArea:
         info = calendar.classify(deadline.astimezone(self.rule.tz).date(), overrides)
         if info.source == "weekday-fallback":
             self._calendar_alert(db, info.day.year, st.now)
-        made = 0
         known = {k for (k,) in db.execute("SELECT key FROM violations WHERE rule = 'overnight' AND deadline = ?",
                                           [stays.ts_text(deadline)])}
-        for key in stays.parked_at_deadline(db, deadline):
-            if key in known:
-                continue
-            who = stays.identity(db, key)
-            action = rules.Create("overnight", deadline, st.provisional, who.zone or "")
-            self._create(db, who, action, st)
-            made += 1
+        keys = [k for k in stays.parked_at_deadline(db, deadline) if k not in known]
+        who = stays.identities(db, keys)
+        since = calendar.night_start_for(deadline, self.rule)
+        proof = violations.evidence_many(db, {k: who[k].zone or "" for k in keys}, deadline, since)
+        items = [(who[k], rules.Create("overnight", deadline, st.provisional, who[k].zone or ""), proof.get(k, []))
+                 for k in keys]
+        violations.create_many(db, items, at=max(st.now, deadline), site=self.site)
+        made = len(items)
         db.execute("INSERT OR REPLACE INTO ovn_deadlines(deadline, day, day_kind, day_source, decided_at, provisional, "
                    "violations) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    [stays.ts_text(deadline), info.day.isoformat(), info.kind, info.source,

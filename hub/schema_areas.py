@@ -6,3 +6,4 @@ import hub.alerts.schema  # noqa: E402,F401  (alerts: outbox, conditions, roster
 import hub.registry.schema  # noqa: E402,F401  (registry: households, vehicles, tags)
 import hub.overnight_schema  # noqa: E402,F401  (overnight rule, violations, diary, calendar, occupancy)
 import hub.charging.schema  # noqa: E402,F401  (charging: circuits, incidents)
+import hub.inbox  # noqa: E402,F401  (local chat inbox for the demo and trials)

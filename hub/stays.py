@@ -61,6 +61,17 @@ def identity(db: Any, key: str) -> Identity:
     return Identity(key, *row) if row else Identity(key)
 
 
+def identities(db: Any, keys: list[str]) -> dict[str, Identity]:
+    """Identities of many keys at once."""
+    wanted = set(keys)
+    found = {k: Identity(k, *rest) for k, *rest in db.execute(
+        "SELECT key, plate, household, tag, zone, slot FROM ovn_keys WHERE parked = 1 OR key IN "
+        "(SELECT key FROM ovn_recheck)") if k in wanted}
+    for key in wanted - set(found):
+        found[key] = identity(db, key)
+    return found
+
+
 def state_to_json(state: KeyState) -> str:
     return json.dumps({
         "night": sorted(state.night),

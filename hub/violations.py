@@ -25,9 +25,10 @@ _STATE_ZH = {"open": "违规", "resolved": "已处理", "retracted": "已撤销"
 _RULE_ZH = {"overnight": "夜间临时停放超时", "fire_lane": "占用消防通道"}
 
 
-def violation_id(key: str, rule: str, deadline: datetime) -> str:
+def violation_id(key: str, rule: str, deadline: datetime | str) -> str:
     """The same vehicle, rule and deadline always get the same id (replays agree)."""
-    return "v-" + hashlib.sha256(f"{key}|{rule}|{ts_text(deadline)}".encode()).hexdigest()[:20]
+    text = deadline if isinstance(deadline, str) else ts_text(deadline)
+    return "v-" + hashlib.sha256(f"{key}|{rule}|{text}".encode()).hexdigest()[:20]
 
 
 def existing(db: Any, key: str) -> list[Existing]:
@@ -55,14 +56,27 @@ def to_wire(data: dict[str, Any]) -> wire.Violation:
 
 
 def create(db: Any, who: Identity, action: Create, *, evidence: list[str], at: datetime, site: str) -> str:
-    vid = violation_id(who.key, action.rule, action.deadline)
+    return create_many(db, [(who, action, evidence)], at=at, site=site)[0]
+
+
+def create_many(db: Any, items: list[tuple[Identity, Create, list[str]]], *, at: datetime, site: str) -> list[str]:
+    """Record new open violations in bulk (a morning deadline may make thousands at once)."""
     now = ts_text(at)
-    db.execute(f"INSERT INTO violations({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-               [vid, who.key, action.rule, ts_text(action.deadline), who.plate, who.household,
-                action.zone or who.zone or "", who.slot, "open", int(action.provisional),
-                json.dumps(evidence), ts_text(max(action.deadline, at)), now, now, "", "hub"])
-    _announce(db, vid, at=at, site=site, by="hub", reason="")
-    return vid
+    rows, texts = [], {}
+    for who, action, proof in items:
+        if action.deadline not in texts:
+            texts[action.deadline] = (ts_text(action.deadline), ts_text(max(action.deadline, at)))
+        deadline, began = texts[action.deadline]
+        rows.append({"id": violation_id(who.key, action.rule, deadline), "key": who.key, "rule": action.rule,
+                     "deadline": deadline, "plate": who.plate, "household": who.household,
+                     "zone": action.zone or who.zone or "", "slot": who.slot, "state": "open",
+                     "provisional": bool(action.provisional), "evidence": proof,
+                     "ts": began, "created_at": now, "updated_at": now, "reason": "", "by": "hub"})
+    db.conn.executemany(f"INSERT INTO violations({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                        [[json.dumps(r[c]) if c == "evidence" else (int(r[c]) if c == "provisional" else r[c])
+                          for c in COLUMNS] for r in rows])
+    _announce_many(db, rows, at=at, site=site, by="hub", reason="")
+    return [r["id"] for r in rows]
 
 
 def transition(db: Any, action: Transition, *, at: datetime, site: str, by: str = "hub",
@@ -87,15 +101,38 @@ def republish(db: Any, vid: str, *, at: datetime, site: str, by: str, reason: st
 def _announce(db: Any, vid: str, *, at: datetime, site: str, by: str, reason: str, kind: str | None = None) -> None:
     data = get(db, vid)
     assert data is not None
-    payload = wire.encode(to_wire(data))
-    db.execute("INSERT INTO ovn_outbox(topic, payload, retain) VALUES (?, ?, 0)",
-               [wire.topic(site, wire.HUB_DEVICE, "violation"), payload])
-    diary.add(db, ts=at, kind=kind or f"violation_{data['state']}", plate=data["plate"], household=data["household"],
-              zone=data["zone"], slot=data["slot"], violation_id=vid, by=by, text=_diary_text(data, reason),
-              detail={"rule": data["rule"], "deadline": data["deadline"], "provisional": data["provisional"],
-                      "evidence": data["evidence"], "reason": reason})
-    diary.notice(db, "violation", {**json.loads(payload), "zone": data["zone"], "slot": data["slot"],
-                                   "masked_plate": mask_plate(data["plate"]), "reason": reason}, at=at)
+    _announce_many(db, [data], at=at, site=site, by=by, reason=reason, kind=kind)
+
+
+def payload(data: dict[str, Any]) -> bytes:
+    """The violation message of CONTRACT.md §1, as ``wire.encode(wire.Violation(...))`` writes it."""
+    return json.dumps({"id": data["id"], "plate": data["plate"], "household": data["household"],
+                       "rule": data["rule"], "deadline": data["deadline"], "state": data["state"],
+                       "provisional": bool(data["provisional"]), "evidence": list(data["evidence"]),
+                       "ts": data["ts"]}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _announce_many(db: Any, rows: list[dict[str, Any]], *, at: datetime, site: str, by: str, reason: str,
+                   kind: str | None = None) -> None:
+    topic = wire.topic(site, wire.HUB_DEVICE, "violation")
+    outbox, lines, notices = [], [], []
+    when = ts_text(at)
+    for data in rows:
+        message = payload(data)
+        outbox.append((topic, message))
+        lines.append(dict(ts=when, kind=kind or f"violation_{data['state']}", plate=data["plate"],
+                          household=data["household"], zone=data["zone"], slot=data["slot"], violation_id=data["id"],
+                          by=by, text=_diary_text(data, reason),
+                          detail={"rule": data["rule"], "deadline": data["deadline"], "provisional": data["provisional"],
+                                  "evidence": data["evidence"], "reason": reason}))
+        notices.append({"id": data["id"], "plate": data["plate"], "household": data["household"],
+                        "rule": data["rule"], "deadline": data["deadline"], "state": data["state"],
+                        "provisional": bool(data["provisional"]), "evidence": list(data["evidence"]),
+                        "ts": data["ts"], "zone": data["zone"], "slot": data["slot"],
+                        "masked_plate": mask_plate(data["plate"]), "reason": reason})
+    db.conn.executemany("INSERT INTO ovn_outbox(topic, payload, retain) VALUES (?, ?, 0)", outbox)
+    diary.add_many(db, lines)
+    diary.notice_many(db, "violation", notices, at=at)
 
 
 def _diary_text(data: dict[str, Any], reason: str) -> str:
@@ -107,23 +144,34 @@ def _diary_text(data: dict[str, Any], reason: str) -> str:
 
 def evidence(db: Any, key: str, zone: str, deadline: datetime, since: datetime) -> list[str]:
     """Snapshot ids: the zone's nearest the deadline, the vehicle's own in the zone, its last gate passages."""
-    if not _has_snapshots(db):
-        return []
-    found: list[str] = []
+    return evidence_many(db, {key: zone}, deadline, since).get(key, [])
+
+
+def evidence_many(db: Any, zones: dict[str, str], deadline: datetime, since: datetime) -> dict[str, list[str]]:
+    """Evidence for many vehicles ({key: zone}) at one deadline, in a few queries."""
+    if not zones or not _has_snapshots(db):
+        return {}
     join = "FROM ovn_marks m JOIN snapshots s ON s.event_id = m.event_id"
-    queries = [
-        (f"SELECT m.event_id {join} WHERE m.zone = ? AND m.ts >= ? AND m.ts <= ? "
-         "ORDER BY abs(julianday(m.ts) - julianday(?)), m.ts LIMIT 1",
-         [zone, ts_text(since), ts_text(deadline + timedelta(hours=1)), ts_text(deadline)]),
-        (f"SELECT m.event_id {join} WHERE m.key = ? AND m.op = 'present' AND m.ts < ? ORDER BY m.ts DESC LIMIT 1",
-         [key, ts_text(deadline)]),
-        (f"SELECT m.event_id {join} WHERE m.key = ? AND m.op IN ('in', 'out') AND m.ts < ? ORDER BY m.ts DESC LIMIT 2",
-         [key, ts_text(deadline)]),
-    ]
-    for sql, args in queries:
-        for (event_id,) in db.execute(sql, args):
-            if event_id not in found:
-                found.append(event_id)
+    lo, hi, at = ts_text(since - timedelta(hours=36)), ts_text(deadline), ts_text(deadline)
+    nearest = {}
+    for zone in sorted(set(zones.values()) - {""}):
+        row = db.execute(f"SELECT m.event_id {join} WHERE m.zone = ? AND m.ts >= ? AND m.ts <= ? "
+                         "ORDER BY abs(julianday(m.ts) - julianday(?)), m.ts LIMIT 1",
+                         [zone, ts_text(since), ts_text(deadline + timedelta(hours=1)), at]).fetchone()
+        nearest[zone] = row[0] if row else None
+    own: dict[str, list[str]] = {}
+    for key, event_id in db.execute(f"SELECT m.key, m.event_id FROM (SELECT m.key, m.event_id, row_number() OVER "
+                                    f"(PARTITION BY m.key ORDER BY m.ts DESC) AS n {join} WHERE m.op = 'present' "
+                                    "AND m.ts >= ? AND m.ts < ?) m WHERE m.n = 1", [lo, hi]):
+        own.setdefault(key, []).append(event_id)
+    for key, event_id in db.execute(f"SELECT m.key, m.event_id FROM (SELECT m.key, m.event_id, row_number() OVER "
+                                    f"(PARTITION BY m.key ORDER BY m.ts DESC) AS n {join} WHERE m.op IN ('in', 'out') "
+                                    "AND m.ts >= ? AND m.ts < ?) m WHERE m.n <= 2", [lo, hi]):
+        own.setdefault(key, []).append(event_id)
+    found = {}
+    for key, zone in zones.items():
+        ids = [i for i in [nearest.get(zone)] + own.get(key, []) if i]
+        found[key] = list(dict.fromkeys(ids))
     return found
 
 

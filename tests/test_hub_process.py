@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -120,8 +121,9 @@ def test_runs_serves_healthz_and_stops_cleanly_on_sigterm(tmp_path, broker):
 
 
 def send_all(pub: Publisher, site: str, device: str, seqs) -> None:
+    """Events stamped now (the hub's areas run with the real clock: retention, rules)."""
     for seq in seqs:
-        pub.event(site, device, "charging", seq, id=f"{device}-{seq}")
+        pub.event(site, device, "charging", seq, id=f"{device}-{seq}", at=datetime.now(timezone.utc))
 
 
 def test_a_killed_hub_loses_nothing_it_acked(tmp_path, broker):

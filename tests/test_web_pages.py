@@ -231,3 +231,27 @@ def test_free_spaces_and_a_warden_count(site):
     block = re.search(r'id="occupancy".*?</section>', c["viewer"].get("/").text, re.S).group(0)
     assert "22" in block and "/ 102" in block  # 102 spaces - 80 inside (none off-space)
     assert rows(hub, "SELECT inside, by FROM occupancy_counts") == [{"inside": 80, "by": "warden"}]
+
+
+def test_charging_now_chart_and_incidents(site):
+    hub, c = site
+    hub.writer.call(lambda db: (
+        db.execute("INSERT INTO charging_circuits (circuit, device, ts, received_at, power_w, current_a, loads) "
+                   "VALUES ('shed-a', 'shed-1', '2026-03-02T22:59:00.000+00:00', '', 812.0, 3.7, 4)"),
+        db.conn.executemany(
+            "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?, 's', 'shed-1', ?, "
+            "'charging', ?, '', ?)",
+            [(f"c-{i}", i + 1, f"2026-03-02T{12 + i}:00:00.000+00:00",
+              json.dumps({"circuit": "shed-a", "power_w": 100.0 * i, "current_a": 0.5 * i, "loads": i}))
+             for i in range(10)]),
+        db.execute("INSERT INTO charging_incidents (circuit, rule, level, state, since, opened_at, updated_at, "
+                   "message, alert_key) VALUES ('shed-a', 'overload', 'alarm', 'open', "
+                   "'2026-03-02T21:00:00.000+00:00', '', '', '电流过大', 'k')")))
+    page = c["viewer"].get("/charging").text
+    assert "shed-a" in page and "812 W" in page and "<polyline" in page and "电流过大" in page
+    assert c["viewer"].get("/charging", params={"day": "2026-03-02"}).status_code == 200
+    assert c["viewer"].get("/charging", params={"day": "yesterday"}).status_code == 400
+    state = c["viewer"].get("/api/charging").json()
+    assert state["circuits"][0]["circuit"] == "shed-a" and state["open_incidents"] == 1
+    report = c["committee"].get("/report", params={"month": "2026-03"}).text
+    assert "充电异常" in report

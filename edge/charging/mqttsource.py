@@ -68,10 +68,10 @@ class MqttMeters:
 
     def __init__(self, meters: list, *, mqtt: MqttConfig, clock: Clock, client_id: str | None = None):
         self._meters = {m.circuit: m for m in meters}
-        self._routes: dict[str, tuple[object, str]] = {}
-        for meter in meters:
+        self._routes: dict[str, list[tuple[object, str]]] = {}
+        for meter in meters:  # a node's status topic serves every meter on it
             for topic, what in plugs.routes(meter).items():
-                self._routes[topic] = (meter, what)
+                self._routes.setdefault(topic, []).append((meter, what))
         self._clock = clock
         self._inbox: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
         self._states = {c: PlugState() for c in self._meters}
@@ -116,15 +116,13 @@ class MqttMeters:
                 topic, payload = self._inbox.get_nowait()
             except queue.Empty:
                 return
-            meter, what = self._routes.get(topic, (None, ""))
-            if meter is None:
-                continue
-            try:
-                update = plugs.parse(meter, what, payload)
-            except ValueError as exc:
-                self._reject(meter.circuit, topic, str(exc))
-                continue
-            self._states[meter.circuit] = merge(self._states[meter.circuit], update, now)
+            for meter, what in self._routes.get(topic, []):
+                try:
+                    update = plugs.parse(meter, what, payload)
+                except ValueError as exc:
+                    self._reject(meter.circuit, topic, str(exc))
+                    continue
+                self._states[meter.circuit] = merge(self._states[meter.circuit], update, now)
 
     def _reject(self, circuit: str, topic: str, reason: str) -> None:
         self.rejected += 1

@@ -29,6 +29,7 @@ class Track:
     failing_since: datetime | None = None
     fault_raised: bool = False
     last_reason: str = ""
+    recent_a: tuple[float, ...] = ()
 
 
 def new_track(params: counting.CountingParams, *, wrap_wh: float | None) -> Track:
@@ -48,11 +49,15 @@ def on_reading(track: Track, reading: Reading, params: counting.CountingParams,
     t = reading.ts.timestamp()
     counter, count = counting.observe(track.counter, t, reading.power_w, params)
     meter = track.energy if reading.energy_wh is None else energy.advance(track.energy, reading.energy_wh)
-    current = reading.current_a
-    if current is None:
+    recent_a = track.recent_a
+    if reading.current_a is None:
         current = count.power_w / (reading.voltage_v or nominal_v)
+    else:  # the same median filter as the power: an inrush spike is no overload
+        recent_a = (recent_a + (reading.current_a,))[-params.median_window:]
+        current = counting.median(recent_a)
     now = counting.Emitted(t, count.power_w, current, count.loads)
-    track = replace(track, counter=counter, energy=meter, failing_since=None, fault_raised=False)
+    track = replace(track, counter=counter, energy=meter, failing_since=None, fault_raised=False,
+                    recent_a=recent_a)
     if counting.should_emit(track.last, now, policy):
         events.append(("charging", _fields(reading, count, current, meter)))
         track = replace(track, last=now)

@@ -66,6 +66,7 @@ url = "http://127.0.0.1:{web_port}/inbox/hook/{inbox_key}"
 [web]
 listen = "127.0.0.1:{web_port}"
 public_url = "http://127.0.0.1:{web_port}"
+inbox_key = "{inbox_key}"
 
 """
 

@@ -30,14 +30,18 @@ class SceneCamera:
         """Nothing to close."""
 
     def snapshot(self) -> bytes | None:
+        ok, jpeg = cv2.imencode(".jpg", self.frame(), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        return jpeg.tobytes() if ok else None
+
+    def frame(self) -> np.ndarray:
+        """The current picture as a BGR array."""
         image = np.full((240, 320, 3), (70, 80, 70), np.uint8)
         cv2.rectangle(image, (0, 150), (320, 240), (90, 90, 90), -1)
         for index, label in enumerate(self.scene()[:3]):
             self._car(image, 20 + index * 100, label)
         stamp = self.clock.now().astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
         cv2.putText(image, f"{self.name}  {stamp}", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
-        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        return jpeg.tobytes() if ok else None
+        return image
 
     @staticmethod
     def _car(image: np.ndarray, x: int, label: str) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from hub.charging.query import charging_state
+
 from .auth import Principal
 from .context import BadRequest, WebContext
 from .deps import need
@@ -87,6 +89,10 @@ def register(ctx: WebContext) -> APIRouter:
         except FilterError as exc:
             raise BadRequest(str(exc)) from None
         return {"items": items, "next": nxt}
+
+    @router.get("/charging", summary="The current state of every charging circuit")
+    def api_charging(who: Principal = Depends(viewer)) -> dict:
+        return charging_state(ctx.reader(), ctx.hub.config, now=ctx.now())
 
     @router.get("/passages", response_model=PassagePage, summary="The gate log, newest first")
     def api_passages(start: str | None = Query(None, alias="from", description="Day (2026-03-02, site time) or RFC 3339."),

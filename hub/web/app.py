@@ -28,6 +28,8 @@ PAGES = [
     "hub.web.pages.passages",
     "hub.web.pages.registry",
     "hub.web.pages.roster",
+    "hub.web.pages.inbox",
+    "hub.web.pages.charging",
     "hub.web.api",
 ]
 

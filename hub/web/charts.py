@@ -68,3 +68,27 @@ def _legend(names: list[str]) -> str:
 def _svg(title: str, parts: list[str]) -> str:
     return (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
             f'aria-label="{escape(title)}"><title>{escape(title)}</title>{"".join(parts)}</svg>')
+
+
+def lines(series: list[tuple[str, list[tuple[float, float]]]], *, x_span: tuple[float, float],
+          x_ticks: list[tuple[float, str]], title: str, unit: str = "") -> str:
+    """Lines of (x, y) points over ``x_span``; ``x_ticks`` label the horizontal axis."""
+    top = nice_max(max((y for _, pts in series for _, y in pts), default=0))
+    plot_w, plot_h = WIDTH - PAD_L - 8, HEIGHT - PAD_B - PAD_T - 16
+    x0, x1 = x_span
+    scale_x = plot_w / max(1e-9, x1 - x0)
+    parts = [_axis(top, plot_h)]
+    for at, label in x_ticks:
+        x = PAD_L + (at - x0) * scale_x
+        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD_B + 16}" font-size="11" text-anchor="middle">'
+                     f'{escape(label)}</text>')
+    for k, (name, points) in enumerate(series):
+        coords = " ".join(f"{PAD_L + (x - x0) * scale_x:.1f},{PAD_T + 16 + plot_h * (1 - y / top):.1f}"
+                          for x, y in points)
+        if coords:
+            parts.append(f'<polyline fill="none" stroke="{COLOURS[k % len(COLOURS)]}" stroke-width="1.5" '
+                         f'points="{coords}"><title>{escape(name)}</title></polyline>')
+    if unit:
+        parts.append(f'<text x="{PAD_L}" y="{HEIGHT - 4}" font-size="11">{escape(unit)}</text>')
+    parts.append(_legend([name for name, _ in series]))
+    return _svg(title, parts)

@@ -16,6 +16,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # navigation
     "nav.menu": ("菜单", "Menu"), "nav.logout": ("退出", "Log out"),
     "nav.today": ("今日", "Today"), "nav.violations": ("违规记录", "Violations"),
+    "nav.inbox": ("消息箱", "Inbox"),
+    "inbox.intro": ("发往本地消息箱的群消息（演示或试运行时代替真实的群机器人）。",
+                    "Chat messages sent to the local inbox (instead of a real group robot, for the demo or a trial)."),
     "nav.diary": ("巡查日记", "Patrol diary"), "nav.passages": ("通行记录", "Passages"),
     "nav.registry": ("住户车辆", "Registry"), "nav.charging": ("充电棚", "Charging"),
     "nav.devices": ("设备", "Devices"), "nav.roster": ("值班表", "Roster"),
@@ -90,6 +93,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                                              "Nobody has counted yet: the figure starts from an empty compound."),
     "today.counted": ("上次清点", "Last counted"), "today.count": ("我数了场内车辆数", "I counted the cars inside"),
     "today.drift": ("出多于进：请重新清点。", "More exits than entries: please count again."),
+    # charging
+    "chg.circuit": ("回路", "Circuit"), "chg.power": ("功率", "Power"), "chg.current": ("电流", "Current"),
+    "chg.loads": ("在充", "Charging"), "chg.chart": ("充电功率（每 5 分钟最大值）", "Charging power (5-minute maximum)"),
+    "chg.last24": ("最近 24 小时", "Last 24 hours"), "chg.incidents": ("充电异常", "Incidents"),
+    "chg.ok": ("正常", "ok"), "chg.warn": ("注意", "warning"), "chg.alarm": ("告警", "alarm"),
+    "chg.critical": ("危险", "critical"), "chg.silent": ("电表无数据", "meter silent"), "chg.unknown": ("未知", "unknown"),
+    "rep.charging": ("充电异常", "Charging incidents"),
     # monthly report
     "rep.title": ("{month} 月报", "Report for {month}"), "rep.month": ("月份", "Month"),
     "rep.per_week": ("每周违规", "Violations per week"), "rep.week_of": ("{day} 周", "wk {day}"),

@@ -13,6 +13,7 @@ from sqlite_utils.migrations import Migrations
 # registered once, whichever module imports it first.
 from hub import events_schema, overnight_schema  # noqa: F401
 from hub.alerts import schema as alerts_schema  # noqa: F401
+from hub.charging import schema as charging_schema  # noqa: F401
 from hub.registry import schema as registry_schema  # noqa: F401
 from hub.schema import register
 

@@ -55,7 +55,20 @@ def build(ctx: WebContext, year: int, month: int) -> dict:
     return {"year": year, "month": month, "weeks": [m.strftime("%m-%d") for m in mondays], "counts": counts,
             "vehicles": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="vehicle"),
             "households": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="household"),
-            "denials": [{"reason": r or "", "count": n} for r, n in denials]}
+            "denials": [{"reason": r or "", "count": n} for r, n in denials],
+            "charging": charging_incidents(db, start, end)}
+
+
+def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
+    """Charging incidents that began in the month, counted per rule (None without the charging area)."""
+    from hub.charging import store
+    from hub.rules.charging import TITLES
+
+    counts: dict[str, int] = {}
+    for incident in store.incidents(db, since=start, limit=100_000):
+        if parse_ts(incident["since"]) < end:
+            counts[incident["rule"]] = counts.get(incident["rule"], 0) + 1
+    return [{"rule": TITLES.get(r, r), "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
 def chart(report: dict, lang: str) -> str:
@@ -78,6 +91,8 @@ def to_csv(report: dict) -> bytes:
         w.writerow(["repeat_household", row["household"], row["count"]])
     for row in report["denials"]:
         w.writerow(["gate_denials", row["reason"], row["count"]])
+    for row in report["charging"]:
+        w.writerow(["charging_incidents", row["rule"], row["count"]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -1,0 +1,132 @@
+"""Charger counting and overload reporting on simulated evenings (prints a markdown table).
+
+    .venv/bin/python bench/charging_count.py                 # 1,000 evenings, 1,000 overloads
+    .venv/bin/python bench/charging_count.py --evenings 50 --workers 1
+
+Counting: each evening is 1..8 chargers (48/60/72 V lithium and lead-acid, see
+edge/charging/simulator.py) plugged in over 6 hours on one circuit, sampled at 1 Hz with ripple,
+meter noise and plug-in inrush; every sample's estimated ``loads`` is compared with the number of
+chargers truly drawing ≥ 15 W.  Overload: a 16 A circuit carrying 2–8 chargers gets a load (a
+heater, a modified charger) that takes it to 83–103 % of its rating at a random moment; the time from its start to the hub's ``overload`` alarm (≥ 80 %) is
+measured through the edge's counter and emission policy and the hub's rule, in simulated time.
+Numbers, not asserts: the targets are exact ≥ 90 %, within ±1 ≥ 99 %, overload ≤ 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from edge.charging import counting, track  # noqa: E402
+from edge.charging.model import Reading  # noqa: E402
+from edge.charging.simulator import Charger, CircuitSim, random_charger, random_evening  # noqa: E402
+from hub.rules import charging as rules  # noqa: E402
+
+T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+PARAMS = counting.CountingParams()
+
+
+def evening(seed: int, hours: float = 6.0) -> dict:
+    """Counting errors of one evening, split by how many chargers were truly drawing."""
+    rng = random.Random(seed)
+    sim = CircuitSim(random_evening(rng, max_chargers=8, hours=hours), rng=rng)
+    state = counting.initial_state(PARAMS)
+    by_true: dict[int, list[int]] = {}
+    for t in range(int(hours * 3600)):
+        s = sim.sample(float(t))
+        state, c = counting.observe(state, float(t), s.power_w, PARAMS)
+        cell = by_true.setdefault(s.true_loads, [0, 0, 0])
+        err = abs(c.loads - s.true_loads)
+        cell[0] += 1
+        cell[1] += err == 0
+        cell[2] += err <= 1
+    return by_true
+
+
+def overload(seed: int) -> float | None:
+    """Seconds from a big load's start to the hub's overload alarm (None: never reported)."""
+    rng = random.Random(seed)
+    base = [random_charger(rng, plug_s=rng.uniform(0, 300), unplug_s=float("inf")) for _ in range(rng.randint(2, 8))]
+    start = float(int(rng.uniform(400, 900)))
+    base_amps = sum(c.power(start) / (220 * c.power_factor) for c in base)
+    heater_w = max(500.0, (rng.uniform(13.3, 16.5) - base_amps) * 220)   # lands between 83 % and 103 %
+    heater = Charger("modified", plug_s=start, unplug_s=float("inf"), cc_w=heater_w, cc_s=0,
+                     taper_s=1, full_w=0, power_factor=1.0, inrush=1.0)
+    sim = CircuitSim(base + [heater], rng=rng)
+    tr = track.new_track(PARAMS, wrap_wh=None)
+    limits = rules.Limits(circuit="shed-a", breaker_a=16.0)
+    hub_state = rules.CircuitState("shed-a")
+    for t in range(int(start) + 120):
+        s = sim.sample(float(t))
+        reading = Reading("shed-a", T0 + timedelta(seconds=t), s.voltage_v, s.current_a, s.power_w, None)
+        tr, events = track.on_reading(tr, reading, PARAMS, counting.EmitPolicy())
+        for kind, f in events:
+            if kind != "charging":
+                continue
+            obs = rules.Observation(reading.ts, f["power_w"], f["current_a"], f["loads"])
+            hub_state, changes = rules.on_charging(hub_state, obs, limits)
+            if any(c.rule == "overload" and c.level in ("alarm", "critical") for c in changes) and t >= start:
+                return t - start
+    return None
+
+
+def merge(results: list[dict]) -> dict[int, list[int]]:
+    total: dict[int, list[int]] = {}
+    for by_true in results:
+        for n, cell in by_true.items():
+            acc = total.setdefault(n, [0, 0, 0])
+            for i in range(3):
+                acc[i] += cell[i]
+    return total
+
+
+def pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f} %" if b else "–"
+
+
+def report(total: dict[int, list[int]], latencies: list[float | None], evenings: int, seconds: float) -> None:
+    print(f"## Charger counting: {evenings} simulated evenings of 6 h at 1 Hz, 1–8 chargers per circuit\n")
+    print("| chargers truly drawing | samples | count exact | within ±1 |")
+    print("|---|---:|---:|---:|")
+    rows = [("all samples", [sum(c[i] for c in total.values()) for i in range(3)]),
+            ("none", [sum(c[i] for n, c in total.items() if n == 0) for i in range(3)]),
+            ("≥ 1 (charging)", [sum(c[i] for n, c in total.items() if n >= 1) for i in range(3)])]
+    rows += [(f"{lo}–{hi}", [sum(c[i] for n, c in total.items() if lo <= n <= hi) for i in range(3)])
+             for lo, hi in ((1, 2), (3, 4), (5, 6), (7, 8))]
+    for name, (n, exact, within) in rows:
+        print(f"| {name} | {n:,} | {pct(exact, n)} | {pct(within, n)} |")
+    found = [x for x in latencies if x is not None]
+    print(f"\n## Overload on a 16 A circuit (alarm at 80 %): {len(latencies)} simulated overloads\n")
+    print("| reported | within 10 s | median | 99th percentile | worst |")
+    print("|---:|---:|---:|---:|---:|")
+    ordered = sorted(found) or [float("nan")]
+    p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    print(f"| {pct(len(found), len(latencies))} | {pct(sum(x <= 10 for x in found), len(latencies))} | "
+          f"{statistics.median(ordered):.0f} s | {p99:.0f} s | {ordered[-1]:.0f} s |")
+    print(f"\n(run time {seconds:.0f} s)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--evenings", type=int, default=1000, help="simulated evenings (default 1000)")
+    parser.add_argument("--overloads", type=int, default=1000, help="simulated overloads (default 1000)")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        counts = list(pool.map(evening, range(args.evenings), chunksize=4))
+        latencies = list(pool.map(overload, range(10_000, 10_000 + args.overloads), chunksize=20))
+    report(merge(counts), latencies, args.evenings, time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""``gatewarden deploy broker|bridge``: the installer's broker tools (docs/install.md, docs/district.md)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import socket
+from pathlib import Path
+
+from gwcommon.wire import NAME_RE
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "deploy", help="installer's tools: lock the broker down, bridge to a district",
+        description="Generate configuration for the compound's Mosquitto broker (accounts, ACLs, TLS) "
+                    "and for its bridge to a district broker.")
+    nested = parser.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
+    _register_broker(nested)
+    _register_bridge(nested)
+
+
+def _register_broker(nested) -> None:
+    broker = nested.add_parser(
+        "broker", help="write the compound broker's accounts, ACLs and TLS files",
+        description="Write a Mosquitto configuration for the compound into --out: one account per device "
+                    "and one for the hub, ACLs (a device writes only its own topics), anonymous clients "
+                    "refused, and with --tls a local CA and a TLS listener. Re-running keeps the CA and "
+                    "the passwords already issued.")
+    broker.add_argument("--config", required=True, metavar="CONFIG", help="the hub's TOML config (for the site id)")
+    broker.add_argument("--devices", required=True, metavar="ID,ID,...",
+                        help="every edge device id of the compound, comma-separated (e.g. gate-north,lane-east)")
+    broker.add_argument("--meters", default="", metavar="NAME,NAME,...",
+                        help="accounts for MQTT meters (Tasmota, ESPHome, Shelly) that publish under meters/<site>/")
+    broker.add_argument("--out", required=True, type=Path, metavar="DIR",
+                        help="directory to write (e.g. /etc/mosquitto/gatewarden)")
+    broker.add_argument("--tls", action="store_true", help="devices connect over TLS with a CA made here")
+    broker.add_argument("--client-certs", action="store_true",
+                        help="with --tls: also require a client certificate from every device (issued here)")
+    broker.add_argument("--host", action="append", default=[], metavar="NAME_OR_IP",
+                        help="a name or address devices use to reach the broker (repeat; the first one goes "
+                             "into the devices' config; default: this machine's name.local)")
+    broker.add_argument("--port", type=int, default=1883, help="plain MQTT port (loopback only with --tls; default 1883)")
+    broker.add_argument("--tls-port", type=int, default=8883, help="TLS port for the devices (default 8883)")
+    broker.add_argument("--plain-on-lan", action="store_true",
+                        help="with --tls: keep the plain port open on the network too (for meters without TLS)")
+    broker.add_argument("--bind", default="", metavar="ADDRESS",
+                        help="address of the devices' listener (default: every interface)")
+    broker.set_defaults(func=run_broker)
+
+
+def _register_bridge(nested) -> None:
+    bridge = nested.add_parser(
+        "bridge", help="write the bridge from the compound broker to a district broker",
+        description="Write bridge.conf for the compound broker (MQTT 5, persistent session, only violations "
+                    "and device status upward) and, under district/, the account and ACL lines to add to "
+                    "the district broker. Re-running keeps the bridge's password.")
+    bridge.add_argument("--config", required=True, metavar="CONFIG", help="the hub's TOML config (for the site id)")
+    bridge.add_argument("--district-host", required=True, metavar="HOST", help="the district broker's name or address")
+    bridge.add_argument("--district-port", type=int, default=8883, help="the district broker's port (default 8883)")
+    bridge.add_argument("--district-ca", type=Path, metavar="FILE",
+                        help="CA certificate of the district broker (turns TLS on; strongly advised)")
+    bridge.add_argument("--faults", action="store_true", help="also send the devices' fault events upward")
+    bridge.add_argument("--out", required=True, type=Path, metavar="DIR", help="directory to write")
+    bridge.set_defaults(func=run_bridge)
+
+
+def parse_devices(text: str, *, option: str = "--devices", required: bool = True) -> list[str]:
+    """``"gate-north, lane-east"`` → ids; a bad, reserved or repeated id is a ConfigError."""
+    from gwcommon.exc import ConfigError
+
+    devices = [d.strip() for d in text.split(",") if d.strip()]
+    if required and not devices:
+        raise ConfigError(f"{option}: name at least one device id")
+    for device in devices:
+        if not re.match(NAME_RE, device):
+            raise ConfigError(f"{option}: {device!r} is not an id (lower case letters, digits and '-')")
+        if device == "hub":
+            raise ConfigError(f"{option}: 'hub' is reserved for the hub's own account")
+    repeated = sorted({d for d in devices if devices.count(d) > 1})
+    if repeated:
+        raise ConfigError(f"{option}: repeated: {', '.join(repeated)}")
+    return devices
+
+
+def _check_port(name: str, value: int) -> None:
+    from gwcommon.exc import ConfigError
+
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{name}: {value} is not a port (1-65535)")
+
+
+def run_broker(args: argparse.Namespace) -> int:
+    from gatewarden.deploy.broker import BrokerPlan, write_broker
+    from gatewarden.deploy.render import Listeners
+    from gwcommon.exc import ConfigError
+    from hub.config import load_hub_config
+
+    config = load_hub_config(args.config)
+    devices = parse_devices(args.devices)
+    meters = parse_devices(args.meters, option="--meters", required=False)
+    both = sorted(set(devices) & set(meters))
+    if both:
+        raise ConfigError(f"--meters: {', '.join(both)} is also in --devices")
+    if args.plain_on_lan and not args.tls:
+        raise ConfigError("--plain-on-lan needs --tls (without --tls the plain port is on the network anyway)")
+    for name in ("--port", "--tls-port"):
+        _check_port(name, getattr(args, name[2:].replace("-", "_")))
+    if args.client_certs and not args.tls:
+        raise ConfigError("--client-certs needs --tls")
+    if args.tls and args.port == args.tls_port:
+        raise ConfigError("--port and --tls-port must differ")
+    own = f"{socket.gethostname()}.local"
+    device_host = args.host[0] if args.host else own
+    hosts = [*args.host, own, socket.gethostname(), "localhost", "127.0.0.1", "::1", config.mqtt.host]
+    listeners = Listeners(port=args.port, tls_port=args.tls_port if args.tls else None, bind=args.bind,
+                          require_certificate=args.client_certs, plain_on_lan=args.plain_on_lan)
+    plan = BrokerPlan(site=config.site.id, devices=devices, out=args.out.resolve(), listeners=listeners,
+                      hosts=hosts, device_host=device_host, meters=meters)
+    try:
+        result = write_broker(plan)
+    except OSError as exc:
+        raise ConfigError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from None
+    _report_broker(result, plan)
+    return 0
+
+
+def _report_broker(result, plan) -> None:
+    print(f"broker configuration for site {plan.site} written to {result.out}")
+    for name, folder in result.clients.items():
+        state = "new account" if name in result.new else "password kept"
+        if name in plan.meters:
+            print(f"  {name:<20} {state:<14} type {folder}/meter.txt into the meter's MQTT page")
+        else:
+            print(f"  {name:<20} {state:<14} copy {folder}/mqtt/ and merge {folder}/mqtt.toml")
+    for name in result.removed:
+        print(f"  {name:<20} account removed (no longer in --devices)")
+    print(f"next: ln -sf {result.out}/mosquitto.conf /etc/mosquitto/conf.d/gatewarden.conf "
+          "&& systemctl restart mosquitto")
+
+
+def run_bridge(args: argparse.Namespace) -> int:
+    from gatewarden.deploy.bridge import write_bridge
+    from gatewarden.deploy.render import District
+    from gwcommon.exc import ConfigError
+    from hub.config import load_hub_config
+
+    config = load_hub_config(args.config)
+    _check_port("--district-port", args.district_port)
+    if args.district_ca is not None and not args.district_ca.is_file():
+        raise ConfigError(f"--district-ca: no such file: {args.district_ca}")
+    district = District(args.district_host, args.district_port,
+                        args.district_ca.resolve() if args.district_ca else None)
+    try:
+        out = write_bridge(config.site.id, district, args.out.resolve(), faults=args.faults)
+    except OSError as exc:
+        raise ConfigError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from None
+    print(f"bridge of site {config.site.id} written to {out}")
+    print(f"  compound broker: ln -sf {out}/bridge.conf /etc/mosquitto/conf.d/gatewarden-bridge.conf")
+    print(f"  district broker: append {out}/district/passwd to its password file and "
+          f"{out}/district/acl to its acl_file (docs/district.md)")
+    if district.ca_file is None:
+        print("  warning: no --district-ca: the bridge talks to the district without TLS")
+    return 0

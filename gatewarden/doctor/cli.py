@@ -1,0 +1,33 @@
+"""``gatewarden doctor``: check a Pi and say, in plain words, what is wrong and what to do."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "doctor", help="check this Pi: config, broker, clock, storage and its hardware",
+        description="Check everything this Pi's role needs (the config, the MQTT broker with its "
+                    "credentials and TLS, the clock, storage; for gate and lane devices Bluetooth, "
+                    "GPIO pins and inputs, cameras; for charging devices the meters) and explain "
+                    "each problem. Exit status 1 when anything fails. Stop the device's own service "
+                    "first: the doctor needs its pins.")
+    parser.add_argument("--config", required=True, metavar="FILE", help="the Pi's TOML config file")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON (for scripts)")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report (default zh)")
+    parser.add_argument("--hub", metavar="URL", default=None,
+                        help="the hub's web address (http://HUB:8080), to measure this Pi's clock offset to it")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .report import as_json, as_text, exit_code
+    from .run import run_checks
+    from .seams import Env
+
+    checks = run_checks(args.config, Env(), hub_url=args.hub)
+    render = as_json if args.json else as_text
+    print(render(checks, config=args.config, lang=args.lang), file=sys.stdout)
+    return exit_code(checks)

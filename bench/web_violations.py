@@ -5,7 +5,9 @@
 Builds a hub database (every migration, so every index the hub really has), attaches the web
 view to a ``hub.app.Hub`` (MQTT not started: the pages only read the database), logs in, and
 times each request through the ASGI app in-process (httpx TestClient: no network, the whole
-FastAPI + SQLite + Jinja2 path).  Goal: violations page and API p95 ≤ 150 ms.
+FastAPI + SQLite + Jinja2 path).  Goal: violations page and API p95 ≤ 150 ms.  The Today page
+includes 余位 (hub.occupancy), which counts the passages since the wardens' last count: the bench
+puts that count 30,000 passages (about ten days) back.
 
 Prints a markdown table.  Numbers, not a test: nothing here asserts.
 """
@@ -67,6 +69,8 @@ def fill(db, passages: int, violations: int, cars: int = 230) -> None:
         car = rnd.randrange(cars)
         vrows.append((f"v-{n:07d}", f"k{n}", "overnight", deadline, f"浙A{car:05d}", f"{car % 11 + 1}-{car % 60 + 101}",
                       "east", None, rnd.choice(STATES), 0, '["p-0000001"]', deadline, deadline, deadline, "", "hub"))
+    counted = ts(T0 + timedelta(seconds=max(0, passages - 30_000) * 31))  # a warden counted cars ~10 days ago
+    db.execute("INSERT INTO occupancy_counts (ts, inside, by, note) VALUES (?, 180, 'bench', '')", [counted])
     db.conn.executemany("INSERT INTO violations (id, key, rule, deadline, plate, household, zone, slot, state, "
                         "provisional, evidence, ts, created_at, updated_at, reason, by) VALUES "
                         "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", vrows)
@@ -79,7 +83,7 @@ def build(tmp: Path, passages: int, violations: int):
 
     config = validate({"site": {"id": "bench", "name": "bench"}, "storage": {"dir": str(tmp)},
                        "web": {"listen": "127.0.0.1:0"}}, HubConfig)
-    hub = Hub(config, clock=FakeClock(T0 + timedelta(days=1700)), areas=())
+    hub = Hub(config, clock=FakeClock(T0 + timedelta(seconds=passages * 31 + 60)), areas=())
     started = time.perf_counter()
     hub.db.execute("BEGIN")
     fill(hub.db, passages, violations)

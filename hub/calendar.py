@@ -82,7 +82,7 @@ def classify(day: date, overrides: Mapping[date, Override] | None = None) -> Day
         return DayInfo(day, "working" if day.weekday() < 5 else "holiday", "weekday-fallback")
     label = (getattr(name, "value", None) or str(name or "")) if name else ""
     if working and day.weekday() >= 5:
-        label = label or "调休"
+        label = f"调休（{label}）" if label else "调休"
     return DayInfo(day, "working" if working else "holiday", "calendar", label)
 
 

@@ -98,6 +98,15 @@ def test_a_taken_web_port_is_one_clear_line(tmp_path, broker):
     assert f"web.listen: cannot listen on 127.0.0.1:{hub.web_port}" in done.stderr.splitlines()[-1]
 
 
+def test_an_unusable_storage_dir_is_one_clear_line(tmp_path, broker):
+    config = write_config(tmp_path, broker.port, site=unique_site(), web_port=0)
+    (tmp_path / "data").write_text("a file where the data directory should be")
+    done = subprocess.run([sys.executable, "-m", "gatewarden", "hub", "--config", str(config)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith("gatewarden hub: storage.dir: cannot use ")
+
+
 def test_runs_serves_healthz_and_stops_cleanly_on_sigterm(tmp_path, broker):
     web_port = free_port()
     site = unique_site()

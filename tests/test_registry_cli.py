@@ -1,0 +1,95 @@
+"""``gatewarden registry import|export`` — with and without a running hub."""
+
+import json
+import threading
+import uuid
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gatewarden.cli import main
+from tests.support.hubrun import make_hub, wait_until
+
+ROWS = "车牌,房号,车主,手机,标签,备注\n浙A12345,1-101,张三,13800138000,eid:car-1,\n浙GD12345,2-202,,,eid:car-2,\n"
+
+
+def write_config(tmp_path, site="reg-cli", storage=None):
+    storage = storage or tmp_path / "hub"
+    storage.mkdir(parents=True, exist_ok=True)
+    config = tmp_path / "hub.toml"
+    config.write_text(f'[site]\nid = "{site}"\n[storage]\ndir = "{storage}"\n', encoding="utf-8")
+    return config
+
+
+def test_import_then_export_to_a_file_and_to_stdout(tmp_path, capsysbinary):
+    config = write_config(tmp_path)
+    source = tmp_path / "residents.csv"
+    source.write_bytes(ROWS.encode("gb18030"))
+    assert main(["registry", "import", str(source), "--config", str(config)]) == 0
+    assert "imported 2 vehicles of 2 households with 2 tags" in capsysbinary.readouterr().out.decode()
+    target = tmp_path / "out.csv"
+    assert main(["registry", "export", str(target), "--config", str(config)]) == 0
+    assert target.read_bytes().startswith("\ufeff车牌,房号,车主,手机,标签,备注\r\n浙A12345,1-101,张三,13800138000,eid:car-1,".encode())
+    capsysbinary.readouterr()
+    assert main(["registry", "export", "--config", str(config)]) == 0
+    assert capsysbinary.readouterr().out == target.read_bytes()
+
+
+def test_bad_file_lists_every_line_and_exits_nonzero(tmp_path, capsys):
+    config = write_config(tmp_path)
+    source = tmp_path / "bad.csv"
+    source.write_text("车牌,房号,手机\n浙A1,1-101,\n浙A12345,1-102,555\n", encoding="utf-8")
+    assert main(["registry", "import", str(source), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: line 2: plate '浙A1'" in err and "bad.csv: line 3: mobile '555'" in err
+    assert "nothing was changed" in err
+
+
+def test_check_only_and_missing_file(tmp_path, capsys):
+    config = write_config(tmp_path)
+    source = tmp_path / "ok.csv"
+    source.write_text(ROWS, encoding="utf-8")
+    assert main(["registry", "import", str(source), "--check", "--config", str(config)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert main(["registry", "import", str(tmp_path / "nope.csv"), "--config", str(config)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_bad_config_is_one_line(tmp_path, capsys):
+    assert main(["registry", "export", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def allowlist_listener(port, site):
+    seen: list[dict] = []
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"al-{uuid.uuid4().hex[:8]}", protocol=paho.MQTTv5)
+    subscribed = threading.Event()
+    client.on_message = lambda c, u, msg: seen.append(json.loads(msg.payload))
+    client.on_connect = lambda c, *a: c.subscribe(f"gatewarden/{site}/allowlist", qos=1)
+    client.on_subscribe = lambda *a: subscribed.set()
+    client.connect("127.0.0.1", port, keepalive=5)
+    client.loop_start()
+    assert subscribed.wait(10)
+    return client, seen
+
+
+@pytest.mark.timeout(60)
+def test_import_while_the_hub_runs_republishes_the_allowlist(tmp_path, broker):
+    hub = make_hub(tmp_path, broker, areas=["hub.overnight_area"])
+    client, seen = allowlist_listener(broker.port, hub.config.site.id)
+    try:
+        first = wait_until(lambda: seen and seen[-1], message="no allowlist at start")
+        assert first["entries"] == []
+        config = write_config(tmp_path, site=hub.config.site.id, storage=hub.config.storage.dir)
+        source = tmp_path / "residents.csv"
+        source.write_bytes(b"\xef\xbb\xbf" + ROWS.encode())
+        assert main(["registry", "import", str(source), "--config", str(config)]) == 0
+        latest = wait_until(lambda: seen[-1] if seen[-1]["version"] > first["version"] else None,
+                            message="the hub did not republish the allowlist after the import")
+        assert sorted((e["tag"], e["vehicle"]) for e in latest["entries"]) == [("eid:car-1", "浙A12345"),
+                                                                                ("eid:car-2", "浙GD12345")]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+        hub.stop()

@@ -9,8 +9,8 @@ and serves the web view.  Areas plug in through the small interface of :class:`H
 - ``hub.publish(topic, payload, retain=...)``: outbound MQTT at QoS 1;
 - ``hub.web``: the FastAPI app (areas add routers); ``hub.site_time()``: the site clock.
 
-Start order: open and migrate the database, load device state, attach the areas (hub.areas),
-start the writer, the web server, then MQTT.  Stop order is the reverse, and every message the
+Start order: open and migrate the database, load device state, start the writer, attach the
+areas (hub.areas; they may already use ``hub.writer.call``), start the web server, then MQTT.  Stop order is the reverse, and every message the
 broker handed over is either committed and acked or left unacked for the next session.
 """
 
@@ -103,12 +103,12 @@ class Hub:
     # -- life cycle ------------------------------------------------------------------------------
 
     def start(self) -> "Hub":
-        for name in self.areas:
-            importlib.import_module(name).attach(self)
-        self.writer.start()
+        self.writer.start()  # first, so that an area's attach may already use writer.call
         try:
+            for name in self.areas:
+                importlib.import_module(name).attach(self)
             self.server.start()
-        except Exception:
+        except BaseException:
             self.writer.stop()
             self.db.close()
             raise

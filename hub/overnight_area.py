@@ -169,10 +169,12 @@ class OvernightArea:
                  for k in keys]
         violations.create_many(db, items, at=max(st.now, deadline), site=self.site)
         made = len(items)
+        reminded = db.execute("SELECT value FROM ovn_meta WHERE name = ?",
+                              [f"reminded:{stays.ts_text(deadline)}"]).fetchone()
         db.execute("INSERT OR REPLACE INTO ovn_deadlines(deadline, day, day_kind, day_source, decided_at, provisional, "
-                   "violations) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   "violations, reminded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    [stays.ts_text(deadline), info.day.isoformat(), info.kind, info.source,
-                    stays.ts_text(self.hub.clock.now()), int(st.provisional), made])
+                    stays.ts_text(self.hub.clock.now()), int(st.provisional), made, reminded[0] if reminded else None])
         logger.info("deadline %s decided: %d violation(s)%s", deadline.astimezone(self.rule.tz).isoformat(),
                     made, " (provisional)" if st.provisional else "")
         return made

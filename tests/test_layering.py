@@ -28,6 +28,20 @@ DECISION_MODULES = [
     "edge/gate/lane.py",
     "edge/gate/model.py",
     "edge/spots.py",
+    "hub/alerts/ratelimit.py",
+    "hub/alerts/escalation.py",
+    "hub/alerts/render.py",
+    "hub/alerts/verdict.py",
+    "hub/ha_discovery.py",
+    "gwcommon/redact.py",
+    "gatewarden/doctor/report.py",
+    "gatewarden/doctor/texts.py",
+    "hub/web/roles.py",
+    "hub/web/ratelimit.py",
+    "hub/web/i18n.py",
+    "hub/web/filters.py",
+    "hub/web/charts.py",
+    "hub/web/csrf.py",
 ]
 
 

@@ -70,6 +70,10 @@ ROUTES = [
     ("POST", "/accounts/users/{user_id}/active", "/accounts/users/999/active", "admin", {"active": "1"}),
     ("POST", "/accounts/tokens", "/accounts/tokens", "admin", {"role": "viewer", "name": "t"}),
     ("POST", "/accounts/tokens/{token_id}/revoke", "/accounts/tokens/999/revoke", "admin", {}),
+    # the local chat inbox ([web] inbox_key): the hook takes messages from the hub itself (loopback only)
+    ("POST", "/inbox/hook/{given}", "/inbox/hook/testkey", PUBLIC, None),
+    ("GET", "/inbox", "/inbox", "viewer", None),
+    ("GET", "/inbox/{message_id}.jpg", "/inbox/1.jpg", "viewer", None),
 ]
 
 
@@ -85,6 +89,7 @@ OK_STATUS = {
     ("GET", "/ack/{token}"): (400,), ("POST", "/ack/{token}"): (400,),  # a forged link
     ("POST", "/violations/{violation_id}/resolve"): (303, 400),  # 400 once it is no longer open
     ("POST", "/violations/{violation_id}/excuse"): (303, 400),
+    ("POST", "/inbox/hook/{given}"): (404,),  # the test client is not on the loopback: refused
 }
 
 
@@ -115,7 +120,10 @@ def seed_gate_and_violations(db):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, broker):
-    hub = web_hub(tmp_path_factory.mktemp("web-routes"), broker, areas=AREAS)  # every area's routes
+    hub = web_hub(tmp_path_factory.mktemp("web-routes"), broker, areas=AREAS,  # every area's routes
+                  web={"inbox_key": "testkey"})
+    hub.writer.call(lambda db: db["inbox"].insert({"received_at": "2026-03-02T23:00:00.000+00:00", "type": "image",
+                                                   "image": b"\xff\xd8\xff\xd9"}))
     for role in ROLES:
         add_user(hub, role, role)
     hub.writer.call(lambda db: store.replace_all(db, csvfile.parse(UPLOADS["/registry/import"]), at=hub.clock.now()))

@@ -123,14 +123,28 @@ def open_outbox(config: EdgeConfig, clock: Clock) -> Outbox:
         raise ConfigError(f"storage.dir: cannot open the outbox {path}: {exc}") from None
 
 
+def role_warning(config: EdgeConfig, config_path: str) -> str | None:
+    """A device whose kind has no section of its own (and no replay) only sends status and heartbeats."""
+    kind = config.device.kind
+    if config.replay is None and getattr(config, kind, None) is None:
+        return (f"{config_path}: device.kind is '{kind}' but the file has no [{kind}] section: this device "
+                f"only sends its status and heartbeats (see docs/configuration.md)")
+    return None
+
+
 def main(config_path: str, *, check: bool = False) -> int:
     """Run an edge device from its config file (or only check it with ``check``)."""
     config = load_edge_config(config_path)
+    warning = role_warning(config, config_path)
     if check:
         edge_clock(config, SystemClock())
         names = sources.configured(config)
         print(f"{config_path}: OK — device {config.device.id} ({config.device.kind}) of site "
               f"{config.site.id}; sources: {', '.join(names) or 'none'}")
+        if warning:
+            print(f"warning: {warning}")
         return 0
     setup_logging(config.log)
+    if warning:
+        logger.warning("%s", warning)
     return EdgeDaemon(config).run()

@@ -51,9 +51,11 @@ def config_path(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the hub until SIGTERM/SIGINT."""
     import signal
+    import sqlite3
     import threading
 
     from gwcommon.clock import clock_from_env
+    from gwcommon.exc import ConfigError, GatewardenError
     from gwcommon.logsetup import setup_logging
     from gwcommon.sdnotify import Notifier
     from hub.app import Hub
@@ -66,9 +68,11 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     try:
         hub = Hub(config, clock=clock_from_env()).start()
-    except OSError as exc:  # storage.dir unwritable, disk full …
-        from gwcommon.exc import ConfigError
-        raise ConfigError(f"storage.dir: cannot use {config.storage.dir}: {exc.strerror or exc}") from None
+    except (OSError, sqlite3.Error) as exc:  # storage.dir unwritable, disk full …
+        if isinstance(exc, GatewardenError):  # e.g. web.listen taken: already one clear line
+            raise
+        raise ConfigError(f"storage.dir: cannot use {config.storage.dir}: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
     notifier = Notifier.from_environment()
     notifier.ready(f"site {config.site.id}")
     try:

@@ -146,3 +146,11 @@ def test_check_prints_a_summary(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "gate-north (gate)" in result.stdout and "sources: replay" in result.stdout
     assert not (tmp_path / "data").exists()
+
+
+def test_a_device_without_its_section_is_flagged_by_check(tmp_path):
+    config = write_config(tmp_path, 1883, replay=None)
+    result = subprocess.run([sys.executable, "-m", "gatewarden", "edge", "--config", str(config), "--check"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0
+    assert "device.kind is 'gate' but the file has no [gate] section" in result.stdout

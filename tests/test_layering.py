@@ -42,6 +42,10 @@ DECISION_MODULES = [
     "hub/web/filters.py",
     "hub/web/charts.py",
     "hub/web/csrf.py",
+    "hub/rules/overnight.py",
+    "hub/registry/plates.py",
+    "hub/registry/csvfile.py",
+    "hub/calendar.py",
 ]
 
 

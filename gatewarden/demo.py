@@ -11,27 +11,18 @@ Ctrl-C stops everything.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-from gatewarden.localbroker import Broker, free_port, wait_port
-from gatewarden.sim import configs
-from gatewarden.sim.compound import build
-from gatewarden.sim.night import plan
+from gatewarden.localbroker import free_port
+from gatewarden.sim.runner import Runner, SimulationError
 from gwcommon.clock import ScaledClock
-from gwcommon.exc import GatewardenError
 
-class DemoError(GatewardenError, RuntimeError):
-    """A part of the demo could not be started."""
-
+DemoError = SimulationError  # a part of the demo could not be started
 
 DEFAULT_EVENING = date(2026, 11, 19)  # a Thursday: Friday's deadline is a working day's 08:00
 
@@ -54,61 +45,45 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+ROSTER = ("姓名,手机,角色,日期,开始,结束,顺序,飞书ID,备注\n"
+          "值班甲,13800001111,值班,,18:00,09:00,1,,\n"
+          "值班乙,13900002222,值班,,18:00,09:00,2,,后备\n"
+          "委员丙,13700003333,委员,,,,1,,\n")
+
+
 class Demo:
-    """The processes of one demo run; ``stop()`` ends every one of them."""
+    """The processes of one demo run (a :class:`~gatewarden.sim.runner.Runner`) and what it shows."""
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        self.dir = Path(args.dir or tempfile.mkdtemp(prefix="gatewarden-demo-")).resolve()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.compound = build(args.seed)
-        self.night = plan(self.compound, args.evening, args.seed)
+        self.runner = Runner(args.dir, seed=args.seed, evening=args.evening, web_port=args.port or free_port())
+        self.dir, self.compound, self.web_port = self.runner.dir, self.runner.compound, self.runner.web_port
+        self.night = self.runner.nights[0]
         span = (self.night.end - self.night.start).total_seconds()
         self.speed = span / args.night_seconds
-        self.procs: dict[str, subprocess.Popen] = {}
-        self.broker: Broker | None = None
-        self.web_port = args.port or free_port()
         self.password = secrets.token_urlsafe(9)
+
+    @property
+    def procs(self):
+        return self.runner.procs
 
     # -- set-up ----------------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        self.broker = Broker(self.dir / "mosquitto").start()
-        self.files = configs.write_all(self.dir, self.compound, broker_port=self.broker.port,
-                                       web_port=self.web_port, inbox_key=secrets.token_hex(8))
-        (self.dir / "registry.csv").write_text(self.compound.registry_csv(), encoding="utf-8-sig")
-        self._cli("registry", "import", str(self.dir / "registry.csv"), "--config", str(self.files["hub"]))
+        self.runner.prepare(inbox_key=secrets.token_hex(8))
+        hub_config = str(self.runner.files["hub"])
         roster = self.dir / "roster.csv"
-        roster.write_text("姓名,手机,角色,日期,开始,结束,顺序,飞书ID,备注\n"
-                          "值班甲,13800001111,值班,,18:00,09:00,1,,\n"
-                          "值班乙,13900002222,值班,,18:00,09:00,2,,后备\n"
-                          "委员丙,13700003333,委员,,,,1,,\n", encoding="utf-8-sig")
-        self._cli("roster", "import", str(roster), "--config", str(self.files["hub"]))
+        roster.write_text(ROSTER, encoding="utf-8-sig")
+        self.runner.cli("roster", "import", str(roster), "--config", hub_config)
         pw = self.dir / "admin.password"
         pw.write_text(self.password + "\n")
-        self._cli("hub", "user", "add", "admin", "--role", "admin", "--password-file", str(pw),
-                  "--replace", "--config", str(self.files["hub"]))
-
-    def _cli(self, *words: str) -> None:
-        result = subprocess.run([sys.executable, "-m", "gatewarden", *words], capture_output=True, text=True,
-                                timeout=120)
-        if result.returncode != 0:
-            raise DemoError(f"gatewarden {' '.join(words[:2])} failed: {result.stderr.strip()[-500:]}")
+        self.runner.cli("hub", "user", "add", "admin", "--role", "admin", "--password-file", str(pw),
+                        "--replace", "--config", hub_config)
 
     def start(self) -> None:
         self.clock = ScaledClock(self.night.start - timedelta(minutes=10), real_start=time.time() + 5,
                                  speed=self.speed)
-        env = dict(os.environ, GATEWARDEN_CLOCK=self.clock.to_env(), GPIOZERO_PIN_FACTORY="mock")
-        self._spawn("hub", ["-m", "gatewarden", "hub", "--config", str(self.files["hub"])], env)
-        wait_port(self.web_port, timeout=60)
-        for name, role in (("gate", "gate"), ("lane-east", "lane"), ("lane-fire", "lane"), ("shed", "shed")):
-            self._spawn(name, ["-m", "gatewarden.sim.device", role, "--config", str(self.files[name]),
-                               "--seed", str(self.args.seed), "--evening", self.args.evening.isoformat()], env)
-
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        log = (self.dir / f"{name}.log").open("ab")
-        self.procs[name] = subprocess.Popen([sys.executable, *argv], env=env, stdout=log, stderr=log,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.runner.start(self.clock)
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -116,13 +91,13 @@ class Demo:
         """Show progress until the morning digest is out; False if a process died."""
         from gatewarden.sim.progress import Progress
 
-        progress = Progress(self.dir / "hub" / "hub.db", self.night, self.clock)
+        progress = Progress(self.runner.db_path, self.night, self.clock)
         while True:
-            for name, proc in self.procs.items():
-                if proc.poll() is not None:
-                    print(f"\n{name} stopped unexpectedly (exit {proc.returncode}); see {self.dir / name}.log",
-                          file=sys.stderr)
-                    return False
+            dead = self.runner.dead()
+            if dead:
+                print(f"\n{dead[0]} stopped unexpectedly (exit {dead[1]}); see {self.dir / dead[0]}.log",
+                      file=sys.stderr)
+                return False
             status = progress.poll()
             print("\r" + status.line, end="", flush=True)
             if status.digest_sent:
@@ -131,18 +106,7 @@ class Demo:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        for name, proc in reversed(list(self.procs.items())):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-        if self.broker:
-            self.broker.stop()
+        self.runner.stop()
 
 
 def run(args: argparse.Namespace) -> int:

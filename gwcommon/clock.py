@@ -68,21 +68,30 @@ class ScaledClock:
     environment variable, so the hub and the simulated devices agree on the time of night.
     """
 
-    def __init__(self, sim_start: datetime, *, real_start: float, speed: float):
+    def __init__(self, sim_start: datetime, *, real_start: float, speed: float,
+                 skips: tuple[tuple[datetime, datetime], ...] = ()):
         if sim_start.tzinfo is None or speed <= 0:
             raise ValueError("ScaledClock needs an aware start and a positive speed")
+        if any(end <= start for start, end in skips):
+            raise ValueError("ScaledClock skips must each end after they start")
         self.sim_start = sim_start
         self.real_start = real_start
         self.speed = speed
+        self.skips = tuple(sorted(skips))  # (from, to): simulated spans jumped over (``simulate``'s daytime)
 
     def now(self) -> datetime:
-        return self.sim_start + timedelta(seconds=(_time.time() - self.real_start) * self.speed)
+        moment = self.sim_start + timedelta(seconds=(_time.time() - self.real_start) * self.speed)
+        for start, end in self.skips:
+            if moment >= start:
+                moment += end - start
+        return moment
 
     def monotonic(self) -> float:
-        return (_time.time() - self.real_start) * self.speed
+        return (self.now() - self.sim_start).total_seconds()
 
     def to_env(self) -> str:
-        return f"scaled,{self.sim_start.isoformat()},{self.real_start!r},{self.speed!r}"
+        skips = "".join(f",{a.isoformat()}/{b.isoformat()}" for a, b in self.skips)
+        return f"scaled,{self.sim_start.isoformat()},{self.real_start!r},{self.speed!r}{skips}"
 
 
 def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
@@ -92,7 +101,9 @@ def clock_from_env(environ: dict[str, str] | None = None) -> Clock:
     spec = (environ if environ is not None else os.environ).get("GATEWARDEN_CLOCK", "")
     if not spec:
         return SystemClock()
-    kind, start, real_start, speed = spec.split(",")
+    kind, start, real_start, speed, *skips = spec.split(",")
     if kind != "scaled":
         raise ValueError(f"GATEWARDEN_CLOCK: unknown clock kind {kind!r}")
-    return ScaledClock(datetime.fromisoformat(start), real_start=float(real_start), speed=float(speed))
+    spans = tuple(tuple(datetime.fromisoformat(t) for t in skip.split("/")) for skip in skips)
+    return ScaledClock(datetime.fromisoformat(start), real_start=float(real_start), speed=float(speed),
+                       skips=spans)  # type: ignore[arg-type]

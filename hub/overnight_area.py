@@ -3,7 +3,8 @@
 ``attach(hub)`` registers:
 
 * handlers for ``presence`` and ``passage`` events, which turn each new event into a mark of the
-  vehicle it concerns (:mod:`hub.stays`) inside the transaction that stores the event;
+  vehicle it concerns (:mod:`hub.stays`) inside the transaction that stores the event, and keep
+  the running count of cars inside (余位, :mod:`hub.occupancy`);
 * one tick that, in order: hands committed violation messages to MQTT (``ovn_outbox``),
   republishes the allowlist when the registry version moved (also after ``gatewarden registry
   import`` from another process), decides every morning deadline the site clock has passed,
@@ -23,7 +24,7 @@ from typing import Any
 
 from gwcommon import wire
 from gwcommon.timefmt import parse_ts
-from hub import calendar, diary, stays, violations
+from hub import calendar, diary, occupancy, stays, violations
 from hub.registry import store as registry
 from hub.rules import overnight as rules
 from hub.rules.overnight import Mark
@@ -38,6 +39,7 @@ def attach(hub: Any) -> "OvernightArea":
     area = OvernightArea(hub)
     hub.on_event("presence", area.on_presence)
     hub.on_event("passage", area.on_passage)
+    hub.on_event("passage", occupancy.on_passage)
     hub.add_tick(area.tick)
     _AREAS[hub] = area
     return area
@@ -292,14 +294,10 @@ class OvernightArea:
 
     def occupancy(self) -> dict:
         """Cars inside and free spaces (余位) now, by the site clock."""
-        from hub import occupancy
-
         at = self.hub.site_time().now
         return self.hub.writer.call(lambda db: occupancy.snapshot(db, spaces=self.hub.config.site.spaces, at=at))
 
     def count_cars(self, inside: int, *, by: str, note: str = "") -> int:
         """A warden's count of the cars inside, the new base of the 余位 figure."""
-        from hub import occupancy
-
         at = self.hub.site_time().now
         return self.hub.writer.call(lambda db: occupancy.correct(db, inside, by=by, at=at, note=note))

@@ -8,7 +8,8 @@
 * ``diary``: the patrol diary (巡查日记), one chronological log.
 * ``calendar_overrides``: the committee's per-date working-day/holiday decisions.
 * ``rule_notices``: what the alerting engine sends (reminders, violations, maintenance alerts).
-* ``occupancy_counts``: wardens' counts of cars inside (余位 correction).
+* ``occupancy_counts``: wardens' counts of cars inside (余位 correction); ``occupancy_running``: the
+  running count since the latest of them (one row, kept by the passage handler, see hub.occupancy).
 
 Timestamps are RFC 3339 UTC with milliseconds, so text order is time order.
 """
@@ -85,3 +86,20 @@ def m003_diary_calendar_notices(db: Database) -> None:
     db.execute("""CREATE TABLE occupancy_counts (
         id INTEGER PRIMARY KEY, ts TEXT NOT NULL, inside INTEGER NOT NULL,
         by TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')""")
+
+
+@migrations()
+def m004_occupancy_running(db: Database) -> None:
+    """The running count behind 余位 (one row), initialised from the data an upgraded hub already has:
+    the latest warden count (by time, then id) and the passed passages after it."""
+    db.execute("""CREATE TABLE occupancy_running (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        base_id INTEGER, base_ts TEXT NOT NULL DEFAULT '', base_inside INTEGER NOT NULL DEFAULT 0, base_by TEXT,
+        entered INTEGER NOT NULL DEFAULT 0, exited INTEGER NOT NULL DEFAULT 0)""")
+    base = db.execute("SELECT id, ts, inside, by FROM occupancy_counts ORDER BY ts DESC, id DESC LIMIT 1").fetchone()
+    base_id, base_ts, inside, by = base if base else (None, "", 0, None)
+    moves = dict(db.execute(
+        "SELECT json_extract(body, '$.direction'), count(*) FROM events WHERE kind = 'passage' AND ts > ? "
+        "AND json_extract(body, '$.passed') = 1 GROUP BY 1", [base_ts]).fetchall())
+    db.execute("INSERT INTO occupancy_running (id, base_id, base_ts, base_inside, base_by, entered, exited) "
+               "VALUES (1, ?, ?, ?, ?, ?, ?)", [base_id, base_ts, inside, by, moves.get("in", 0), moves.get("out", 0)])

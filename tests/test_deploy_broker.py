@@ -320,4 +320,19 @@ def test_the_hub_and_an_edge_do_their_whole_job_through_the_locked_broker(secure
         edge.stop()
         box.close()
         hub.stop()
-    assert render.HUB_USER == "hub"
+
+
+@pytest.mark.parametrize("listeners,expected", [
+    (render.Listeners(), "127.0.0.1"),
+    (render.Listeners(bind="192.168.1.10"), "192.168.1.10"),
+    (render.Listeners(tls_port=8883, bind="192.168.1.10"), "127.0.0.1"),
+    (render.Listeners(tls_port=8883, bind="192.168.1.10", plain_on_lan=True), "192.168.1.10"),
+])
+def test_the_hub_is_told_where_the_plain_port_listens(listeners, expected):
+    from gatewarden.deploy.broker import hub_host
+
+    assert hub_host(listeners) == expected
+    conf = render.broker_conf("s", Path("/etc/x"), listeners)
+    plain = [line for line in conf.splitlines() if line.startswith(f"listener {listeners.port}")]
+    assert plain == [f"listener {listeners.port}" + ("" if expected == "127.0.0.1" and not listeners.tls_port
+                                                     else f" {expected}")]

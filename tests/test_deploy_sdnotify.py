@@ -19,7 +19,7 @@ import pytest
 
 from gwcommon.sdnotify import Notifier, socket_address, watchdog_interval
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(100)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def notify_socket():
     name = f"@gatewarden-test-{uuid.uuid4().hex[:10]}"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(socket_address(name))
-    sock.settimeout(20)
+    sock.settimeout(30)
 
     def receive() -> str:
         return sock.recv(4096).decode()
@@ -95,7 +95,7 @@ def run_until_pinged(cmd: list[str], env_socket: str, receive) -> list[str]:
         proc.send_signal(signal.SIGTERM)
         while "STOPPING=1" not in got:
             got.append(receive())
-        assert proc.wait(30) == 0, proc.stderr.read()
+        assert proc.wait(60) == 0, proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -71,3 +71,10 @@ def test_readme_quick_start_is_two_commands():
 def test_ci_runs_the_readme_test_command():
     assert "./dev test" in (ROOT / ".ci/run").read_text()
     assert os.access(ROOT / ".ci/run", os.X_OK) and os.access(ROOT / "dev", os.X_OK)
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/README.md"])
+def test_links_between_docs_resolve(page):
+    path = ROOT / page
+    for target in re.findall(r"\]\(([^)#:]+\.md)\)", path.read_text(encoding="utf-8")):
+        assert (path.parent / target).exists(), f"{page} links to missing {target}"

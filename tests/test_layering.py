@@ -46,6 +46,8 @@ DECISION_MODULES = [
     "hub/registry/plates.py",
     "hub/registry/csvfile.py",
     "hub/calendar.py",
+    "hub/retention_policy.py",
+    "gatewarden/deploy/render.py",
 ]
 
 

@@ -118,8 +118,8 @@ def _client(out: Path, plan: BrokerPlan, name: str, password: str, authority: ca
         _write(folder / "meter.txt", render.meter_note(who=name, site=plan.site, host=plan.device_host,
                                                         port=port, tls=tls), 0o644)
         return folder
-    if hub:  # the hub runs next to the broker: loopback, no TLS needed
-        snippet = render.mqtt_snippet(who=name, host="127.0.0.1", port=plan.listeners.port, tls=False,
+    if hub:  # the hub runs next to the broker: the plain port, no TLS needed
+        snippet = render.mqtt_snippet(who=name, host=hub_host(plan.listeners), port=plan.listeners.port, tls=False,
                                       client_cert=False)
     else:
         port = plan.listeners.tls_port or plan.listeners.port
@@ -127,6 +127,12 @@ def _client(out: Path, plan: BrokerPlan, name: str, password: str, authority: ca
                                       client_cert=certs)
     _write(folder / "mqtt.toml", snippet, 0o644)
     return folder
+
+
+def hub_host(listeners: render.Listeners) -> str:
+    """Where the hub reaches the plain port: loopback, unless that listener is bound elsewhere."""
+    on_network = listeners.tls_port is None or listeners.plain_on_lan
+    return listeners.bind if on_network and listeners.bind else "127.0.0.1"
 
 
 def _remove_stale(out: Path, keep: set[str]) -> list[str]:

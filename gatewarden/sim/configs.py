@@ -37,10 +37,11 @@ format = "text"
 """
 
 
-def hub_toml(compound: Compound, broker_port: int, web_port: int, inbox_key: str) -> str:
+def hub_toml(compound: Compound, broker_port: int, web_port: int, inbox_key: str,
+             offline_after: str = "30m") -> str:
     return _common(compound, "hub", broker_port) + f"""
 [hub]
-offline_after = "30m"   # simulated time: a night runs ~400 times faster than life
+offline_after = "{offline_after}"   # simulated time: a night runs hundreds of times faster than life
 
 [rules.overnight]
 night_start = "20:00"
@@ -129,10 +130,14 @@ heartbeat = "1s"
 
 
 def write_all(directory: Path, compound: Compound, *, broker_port: int, web_port: int,
-              inbox_key: str = "demo") -> dict[str, Path]:
-    """Write every config into ``directory``; returns {role: path}."""
+              inbox_key: str = "demo", offline_after: str = "30m") -> dict[str, Path]:
+    """Write every config into ``directory``; returns {role: path}.
+
+    ``offline_after`` is in the hub's (scaled) clock while the devices' heartbeats and MQTT
+    keepalives run in real time: the faster the night, the longer it must be.
+    """
     files = {
-        "hub": hub_toml(compound, broker_port, web_port, inbox_key),
+        "hub": hub_toml(compound, broker_port, web_port, inbox_key, offline_after),
         "gate": gate_toml(compound, broker_port),
         "lane-east": lane_toml(compound, broker_port, "lane-east", compound.strip),
         "lane-fire": lane_toml(compound, broker_port, "lane-fire", compound.fire_lane),

@@ -1,6 +1,6 @@
 """One simulated edge device: the real edge code, driven by the night's script through its seams.
 
-``python -m gatewarden.sim.device gate|lane|shed --config FILE --seed S --evening YYYY-MM-DD``
+``python -m gatewarden.sim.device gate|lane|shed --config FILE --seed S --evening YYYY-MM-DD [--nights N]``
 
 Each process runs the real outbox and publisher (events reach the hub exactly as from a Pi) and
 the real device logic — the gate's lane decisions and barrier state machine on gpiozero mock pins
@@ -21,12 +21,12 @@ import threading
 from datetime import date, datetime, timedelta
 
 from edge.config import load_edge_config
-from edge.daemon import EdgeDaemon
+from edge.daemon import EdgeDaemon, outbox_path
 from gwcommon.clock import Clock, FakeClock, clock_from_env
 from gwcommon.logsetup import setup_logging
 
 from .compound import build
-from .night import Night, plan
+from .night import Night, merge, plan_nights
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +64,28 @@ def actor_for(role: str):
     return ShedActor
 
 
+LEAD_IN = timedelta(minutes=10)  # a first start plays the script from this long before the night
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gatewarden.sim.device")
     parser.add_argument("role", choices=["gate", "lane", "shed"])
     parser.add_argument("--config", required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--evening", type=date.fromisoformat, required=True)
+    parser.add_argument("--nights", type=int, default=1, help="consecutive nights from --evening")
     args = parser.parse_args(argv)
     config = load_edge_config(args.config)
     setup_logging(config.log)
     scaled = clock_from_env()
-    clock = FakeClock(scaled.now() - timedelta(seconds=1))
-    night = plan(build(args.seed), args.evening, args.seed)
+    night = merge(plan_nights(build(args.seed), args.evening, args.nights, args.seed))
+    start = scaled.now() - timedelta(seconds=1)
+    if not outbox_path(config).exists():
+        # a first start plays the script from its beginning however late the process came up
+        # (the events keep their scripted times; the hub waits for this device's watermark);
+        # a restart goes on from now: what happened while it was down went unseen
+        start = min(start, night.start - LEAD_IN)
+    clock = FakeClock(start)
     daemon = EdgeDaemon(config, clock=clock)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -28,19 +28,23 @@ class GateActor(Actor):
         self.current: dict[str, str] = {}
         cameras = {lane.name: SceneCamera(lane.name, clock=clock, scene=self._scene(lane.name))
                    for lane in config.gate.lanes}
-        allowlist = Allowlist.in_storage(config.storage.dir, clock=clock)
+        self.allowlist = allowlist = Allowlist.in_storage(config.storage.dir, clock=clock)
         self.device = GateDevice(config.gate, sink=daemon.outbox, allowlist=allowlist, clock=clock,
                                  pin_factory=self.factory, cameras=cameras)
         self.sim = SimulatedGate(config.gate, self.factory, travel=3.0, auto_close=3.0)
         daemon.publisher.on_allowlist(self.device.handle_allowlist)
         daemon.publisher.on_command(self.device.handle_command)
         self.device.start(thread=False)
-        self.pending = night.of(Drive)
+        # after a restart, the drives that came while the device was down are not played: a car
+        # at a dead gate is let through by hand and leaves no passage
+        self.pending = [d for d in night.of(Drive) if d.at - LEAD >= clock.now()]
 
     def _scene(self, lane: str):
         return lambda: [self.current[lane]] if lane in self.current else []
 
     def until(self, moment: datetime) -> None:
+        if len(self.allowlist) == 0:  # not yet heard from the hub: hold this device's clock back
+            return
         while self.pending and self.pending[0].at - LEAD <= moment:
             drive = self.pending.pop(0)
             self.advance_to(drive.at - LEAD)

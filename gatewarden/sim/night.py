@@ -168,3 +168,28 @@ def _charging(night: Night, rng: random.Random, evening: date, morning: date) ->
                 night.actions.append(Plug(off, circuit, port, 0))
     night.actions.append(Plug(_local(evening, "22:00"), "stair-3", 0, 180, "lead_acid"))
     night.actions.append(Plug(_local(morning, "01:00"), "stair-3", 0, 0))
+
+
+def plan_nights(compound: Compound, first_evening: date, nights: int, seed: int = 1) -> list[Night]:
+    """``nights`` consecutive nights from ``first_evening``, each its own script and truth.
+
+    Every night starts and ends with the watched zones empty (the last violator drives off at
+    08:16, before the night's end at 08:30), so the nights are independent: the truth of one
+    never depends on another.  Residents who are already inside and drive in again get the
+    gate's soft anti-passback (the barrier opens; the passage says ``passback``).
+    """
+    if nights < 1:
+        raise ValueError("nights must be at least 1")
+    return [plan(compound, first_evening + timedelta(days=k), seed) for k in range(nights)]
+
+
+def merge(nights: list[Night]) -> Night:
+    """One script playing every night in turn (what a simulated device follows)."""
+    merged = Night(evening=nights[0].evening, start=nights[0].start, deadline=nights[-1].deadline,
+                   end=nights[-1].end)
+    for night in nights:
+        merged.actions.extend(night.actions)
+        merged.violations |= night.violations
+        merged.denied += night.denied
+    merged.inside_at_start = nights[0].inside_at_start
+    return merged

@@ -1,0 +1,198 @@
+"""``gatewarden simulate``: the demo's compound, unwatched and fast, scored against the truth.
+
+It runs the same processes as ``gatewarden demo`` (:mod:`gatewarden.sim.runner`: a private
+Mosquitto, the hub, the simulated gate, lane scanners and shed driving the real edge code) through
+N consecutive nights — each evening-to-morning night at ``--speed`` times real time, the daytime
+between nights jumped over — then reads what the hub decided from its database and compares it
+with what the script says happened (:mod:`gatewarden.sim.score`).  With ``--outages`` gate and
+lane devices are frozen or killed for a while each night (:mod:`gatewarden.sim.outages`).
+
+Exit status: 0 when the nights were scored and no resident was falsely accused (a confirmed
+violation that is not in the truth); 1 when there was such a false accusation or a process died;
+2 when it could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+DEFAULT_EVENING = date(2026, 11, 19)
+DEFAULT_SPEED = 1500.0  # simulated seconds per real second (see docs/simulator.md: how it was chosen)
+WARMUP = 4.0  # real seconds before the simulated clock reaches the first evening
+EDGE = timedelta(minutes=10)  # simulated time kept before and after each night
+OFFLINE_AFTER = "12h"  # hub clock; longer than the daytime jump, so silence alone never means offline
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 60:
+        raise argparse.ArgumentTypeError("must be between 1 and 60")
+    return value
+
+
+def _speed(text: str) -> float:
+    value = float(text)
+    if not 1 <= value <= 20000:
+        raise argparse.ArgumentTypeError("must be between 1 and 20000")
+    return value
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "simulate", help="run simulated nights as fast as they go and score the hub's decisions",
+        description="Run the simulated compound of `gatewarden demo` through consecutive nights, unwatched, "
+                    "and score what the hub decided against the ground truth: violations found "
+                    "(precision, recall, false accusations), late-data retractions, gate decisions, "
+                    "charging counts.  Exit 1 when any resident was falsely accused.")
+    parser.add_argument("--nights", type=_positive, default=1, metavar="N", help="consecutive nights (1-60, default 1)")
+    parser.add_argument("--seed", type=int, default=1, help="which compound, nights and outages (default 1)")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON instead of a table")
+    parser.add_argument("--outages", action="store_true",
+                        help="freeze or kill a gate or lane device for a while each night (from the seed)")
+    parser.add_argument("--speed", type=_speed, default=DEFAULT_SPEED,
+                        help=f"simulated seconds per real second during a night (default {DEFAULT_SPEED:.0f})")
+    parser.add_argument("--evening", type=date.fromisoformat, default=DEFAULT_EVENING, metavar="YYYY-MM-DD",
+                        help=f"the first evening (default {DEFAULT_EVENING})")
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="keep the run's data and logs here (default: a temporary directory, removed after)")
+    parser.set_defaults(func=run)
+
+
+class Simulation:
+    """One ``simulate`` run: the runner, the clock, the outages, and the wait for the hub."""
+
+    def __init__(self, args: argparse.Namespace):
+        from gatewarden.localbroker import free_port
+        from gatewarden.sim import outages
+        from gatewarden.sim.runner import Runner
+
+        self.args = args
+        self.runner = Runner(args.dir, seed=args.seed, evening=args.evening, nights=args.nights,
+                             web_port=free_port(), prefix="gatewarden-simulate-")
+        self.nights = self.runner.nights
+        self.outages = outages.plan(self.nights, args.seed) if args.outages else []
+        self.steps = sorted([(o.start, "down", o) for o in self.outages] + [(o.end, "up", o) for o in self.outages],
+                            key=lambda s: s[0])
+        self.down: set[str] = set()
+        self.downtimes: list = []
+
+    def start(self) -> None:
+        from gwcommon.clock import ScaledClock
+
+        self.runner.prepare(offline_after=OFFLINE_AFTER)
+        skips = tuple((a.end + EDGE, b.start - EDGE) for a, b in zip(self.nights, self.nights[1:]))
+        self.clock = ScaledClock(self.nights[0].start - EDGE, real_start=time.time() + WARMUP,
+                                 speed=self.args.speed, skips=skips)
+        self.runner.start(self.clock, wait_web=False)
+
+    def play(self, progress) -> None:
+        """Until every clock device has reported past the last night and the hub is idle."""
+        from gatewarden.sim.hubread import HubReader
+        from gatewarden.sim.runner import DEVICE_IDS, CLOCK_DEVICES, SimulationError
+
+        reader = HubReader(self.runner.db_path)
+        end = self.nights[-1].end
+        budget = time.monotonic() + WARMUP + 120 + 6 * self._real_span()
+        clock_ids = [DEVICE_IDS[n] for n in CLOCK_DEVICES]
+        while True:
+            self._outage_steps()
+            dead = self.runner.dead()
+            if dead and dead[0] not in self.down:
+                raise SimulationError(f"{dead[0]} stopped unexpectedly (exit {dead[1]}); "
+                                      f"see {self.runner.dir / dead[0]}.log")
+            marks = reader.watermarks(clock_ids)
+            progress(self.clock.now(), marks)
+            if not self.steps and self.clock.now() >= end and reader.settled(clock_ids, end):
+                return
+            if time.monotonic() > budget:
+                raise SimulationError(f"the hub did not finish within its time budget; see {self.runner.dir}")
+            time.sleep(0.1)
+
+    def _real_span(self) -> float:
+        night = sum(((n.end - n.start) + 2 * EDGE).total_seconds() for n in self.nights)
+        return night / self.args.speed
+
+    def _outage_steps(self) -> None:
+        from gatewarden.sim.score import Downtime
+
+        now = self.clock.now()
+        while self.steps and self.steps[0][0] <= now:
+            _, step, outage = self.steps.pop(0)
+            name = outage.device
+            if step == "down":
+                self.down.add(name)
+                (self.runner.pause if outage.mode == "pause" else self.runner.kill)(name)
+            else:
+                self.down.discard(name)
+                (self.runner.resume if outage.mode == "pause" else self.runner.restart)(name)
+                if outage.mode == "kill":
+                    self.downtimes.append(Downtime(name, outage.start, now))
+
+    def score(self):
+        from gatewarden.sim import score
+        from gatewarden.sim.hubread import HubReader
+
+        reader = HubReader(self.runner.db_path)
+        verdicts, passages, reports = reader.verdicts(), reader.passages(), reader.charging()
+        reader.close()
+        nights = [score.score_night(n, verdicts, passages, reports, self.downtimes) for n in self.nights]
+        return nights, score.total(nights)
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    from gatewarden.sim.runner import SimulationError
+    from gatewarden.sim.table import render
+
+    if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
+        print("gatewarden simulate: Mosquitto is not installed (sudo apt-get install mosquitto)", file=sys.stderr)
+        return 2
+    sim = Simulation(args)
+    started = time.monotonic()
+    try:
+        sim.start()
+        sim.play(_progress(args))
+        sim.stop()
+        nights, overall = sim.score()
+    except SimulationError as exc:
+        print(f"\ngatewarden simulate: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sim.stop()
+        if args.dir is None:
+            shutil.rmtree(sim.runner.dir, ignore_errors=True)
+    seconds = time.monotonic() - started
+    if args.json:
+        print(json.dumps({"seed": args.seed, "nights": [n.to_json() for n in nights], "total": overall.to_json(),
+                          "outages": [_outage_json(o) for o in sim.outages], "speed": args.speed,
+                          "seconds": round(seconds, 1)}, ensure_ascii=False, indent=2))
+    else:
+        print(render(nights, overall, outages=sim.outages, seconds=seconds))
+    return 1 if overall.false_accusations else 0
+
+
+def _outage_json(outage) -> dict:
+    return {"device": outage.device, "mode": outage.mode, "start": outage.start.isoformat(),
+            "end": outage.end.isoformat()}
+
+
+def _progress(args: argparse.Namespace):
+    from gatewarden.sim.night import TZ
+
+    interactive = sys.stderr.isatty() and not args.json
+
+    def show(now: datetime, marks: dict) -> None:
+        if interactive:
+            slowest = min((m for m in marks.values() if m), default=None)
+            behind = f"  hub decided up to {slowest.astimezone(TZ):%m-%d %H:%M}" if slowest else ""
+            print(f"\r  simulated {now.astimezone(TZ):%m-%d %H:%M}{behind}   ", end="", file=sys.stderr, flush=True)
+
+    return show

@@ -6,10 +6,10 @@ Three runs against one private broker, each fed by a publisher in its own proces
 share the hub's interpreter):
 
 1. the hub (``hub.app.Hub``: validation, dedupe by id, one writer, synchronous=FULL commits,
-   acks) fed as fast as one QoS 1 publisher can: sustained events/s;
+   acks) fed as fast as ``--publishers`` QoS 1 publishers can: sustained events/s;
 2. the hub fed at a steady ``--rate`` events/s: publish → committed latency (p50/p99/max);
 3. a bare paho subscriber doing batched ``executemany`` inserts into SQLite (WAL, synchronous
-   FULL): the practical limit on this machine, and the hub's ratio to it.
+   FULL), fed the same way: the practical limit on this machine, and the hub's ratio to it.
 
 The broker runs with ``max_queued_messages 1000000`` (see docs/mqtt.md: with Mosquitto's default
 of 1000, a burst beyond what the hub has in flight is dropped by the broker and must be resent by
@@ -72,7 +72,14 @@ def spawn_publisher(port: int, count: int, rate: float, device: str) -> subproce
     return subprocess.Popen([sys.executable, __file__, "--publish", str(port), str(count), str(rate), device])
 
 
-def run_hub(broker: Broker, workdir: Path, count: int, rate: float, device: str) -> tuple[float, list[float]]:
+def spawn_publishers(port: int, count: int, rate: float, device: str, publishers: int) -> list[subprocess.Popen]:
+    """``publishers`` processes sharing ``count`` events (one device each)."""
+    share = count // publishers
+    return [spawn_publisher(port, share, rate / publishers, f"{device}{i}") for i in range(publishers)]
+
+
+def run_hub(broker: Broker, workdir: Path, count: int, rate: float, device: str,
+            publishers: int = 1) -> tuple[float, list[float]]:
     """Feed the real hub; returns (events/s from first publish to last commit, latencies in s)."""
     from gwcommon.config import validate
     from hub.app import Hub
@@ -95,17 +102,18 @@ def run_hub(broker: Broker, workdir: Path, count: int, rate: float, device: str)
 
     hub.ingest.apply = timed_apply
     try:
-        proc = spawn_publisher(broker.port, count, rate, device)
+        procs = spawn_publishers(broker.port, count, rate, device, publishers)
         while len(latencies) < count:
             time.sleep(0.01)
         end = time.time()
-        proc.wait(30)
+        for proc in procs:
+            proc.wait(30)
     finally:
         hub.stop()
     return count / (end - min(first)), latencies
 
 
-def run_bare(broker: Broker, workdir: Path, count: int) -> float:
+def run_bare(broker: Broker, workdir: Path, count: int, publishers: int = 1) -> float:
     """A bare subscriber with batched inserts: events/s from first publish to last commit."""
     db = sqlite3.connect(workdir / "bare.db", isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
@@ -116,11 +124,11 @@ def run_bare(broker: Broker, workdir: Path, count: int) -> float:
     client.on_message = lambda c, u, m: inbox.put(m.payload)
     ready = threading.Event()
     client.on_subscribe = lambda *a: ready.set()
-    client.on_connect = lambda c, *a: c.subscribe(f"gatewarden/{SITE}/bare/fault", qos=1)
+    client.on_connect = lambda c, *a: c.subscribe(f"gatewarden/{SITE}/+/fault", qos=1)
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
     ready.wait(10)
-    proc = spawn_publisher(broker.port, count, 0, "bare")
+    procs = spawn_publishers(broker.port, count, 0, "bare", publishers)
     stored, first = 0, None
     while stored < count:
         batch = [inbox.get()]
@@ -130,13 +138,14 @@ def run_bare(broker: Broker, workdir: Path, count: int) -> float:
         for payload in batch:
             data = json.loads(payload)
             first = first or float(data["detail"])
-            rows.append((data["id"], "bare", data["seq"], payload.decode()))
+            rows.append((data["id"], data["id"].rsplit("-", 1)[0], data["seq"], payload.decode()))
         db.execute("BEGIN")
         db.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?)", rows)
         db.execute("COMMIT")
         stored += len(batch)
     end = time.time()
-    proc.wait(30)
+    for proc in procs:
+        proc.wait(30)
     client.disconnect()
     client.loop_stop()
     return count / (end - first)
@@ -152,6 +161,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20000, help="events for the throughput runs")
     parser.add_argument("--rate", type=float, default=1000, help="events/s for the latency run")
     parser.add_argument("--seconds", type=float, default=10, help="length of the latency run")
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes for the throughput runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -160,16 +170,16 @@ def main() -> int:
         broker = Broker(work / "mosquitto", extra="max_queued_messages 1000000").start()
         try:
             (work / "a").mkdir(), (work / "b").mkdir(), (work / "c").mkdir()
-            sustained, _ = run_hub(broker, work / "a", args.events, 0, "full")
+            sustained, _ = run_hub(broker, work / "a", args.events, 0, "full", args.publishers)
             _, lat = run_hub(broker, work / "b", int(args.rate * args.seconds), args.rate, "paced")
-            bare = run_bare(broker, work / "c", args.events)
+            bare = run_bare(broker, work / "c", args.events, args.publishers)
         finally:
             broker.kill()
     ms = [x * 1000 for x in lat]
     print(f"Hub ingest through Mosquitto ({platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version})\n")
     print("| measure | value |\n|---|---|")
-    print(f"| hub, sustained ({args.events} events, one QoS 1 publisher) | {sustained:,.0f} events/s |")
+    print(f"| hub, sustained ({args.events} events, {args.publishers} QoS 1 publisher processes) | {sustained:,.0f} events/s |")
     print(f"| hub, publish → committed at {args.rate:,.0f} events/s, p50 | {statistics.median(ms):.1f} ms |")
     print(f"| hub, publish → committed at {args.rate:,.0f} events/s, p99 | {pct(ms, 0.99):.1f} ms |")
     print(f"| hub, publish → committed at {args.rate:,.0f} events/s, max | {max(ms):.1f} ms |")

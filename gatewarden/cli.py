@@ -17,6 +17,7 @@ COMMANDS = [
     "hub.cli",
     "edge.cli",
     "gatewarden.demo",
+    "gatewarden.simulate",
     "hub.registry.cli",
     "hub.alerts.cli",
     "gatewarden.deploy.cli",

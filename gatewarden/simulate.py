@@ -26,7 +26,20 @@ DEFAULT_EVENING = date(2026, 11, 19)
 DEFAULT_SPEED = 1500.0  # simulated seconds per real second (see docs/simulator.md: how it was chosen)
 WARMUP = 4.0  # real seconds before the simulated clock reaches the first evening
 EDGE = timedelta(minutes=10)  # simulated time kept before and after each night
-OFFLINE_AFTER = "12h"  # hub clock; longer than the daytime jump, so silence alone never means offline
+CONFIRM_WAIT = 5.0  # real seconds the hub gets to confirm provisional decisions at the end
+DEVICE_KEEPALIVE = 2  # real seconds: the broker gives up on a frozen device after about 3 s
+PAUSE_AT_LEAST = 4.0  # real seconds a frozen device stays frozen, so the hub sees it go offline
+KILL_SLACK = timedelta(hours=1)  # a killed gate may have been this far behind the clock when it died
+
+
+def offline_after(speed: float) -> str:
+    """``[hub] offline_after`` (hub clock) for ``speed``: 30 real seconds of silence, at least 12 h.
+
+    The devices' heartbeats come every real second, so at thousands of times real speed minutes
+    of simulated silence are normal; 12 h also covers the jump over the daytime between nights.
+    A device that really goes away is noticed by the broker (its will), not by this.
+    """
+    return f"{max(12 * 3600, round(30 * speed))}s"
 
 
 def _positive(text: str) -> int:
@@ -79,13 +92,15 @@ class Simulation:
         self.outages = outages.plan(self.nights, args.seed) if args.outages else []
         self.steps = sorted([(o.start, "down", o) for o in self.outages] + [(o.end, "up", o) for o in self.outages],
                             key=lambda s: s[0])
-        self.down: set[str] = set()
+        self.down: dict[str, float] = {}  # device → real time it went down
+        self.killed_at: dict[str, datetime] = {}
+        self.stopped = False
         self.downtimes: list = []
 
     def start(self) -> None:
         from gwcommon.clock import ScaledClock
 
-        self.runner.prepare(offline_after=OFFLINE_AFTER)
+        self.runner.prepare(offline_after=offline_after(self.args.speed), device_keepalive=DEVICE_KEEPALIVE)
         skips = tuple((a.end + EDGE, b.start - EDGE) for a, b in zip(self.nights, self.nights[1:]))
         self.clock = ScaledClock(self.nights[0].start - EDGE, real_start=time.time() + WARMUP,
                                  speed=self.args.speed, skips=skips)
@@ -109,10 +124,19 @@ class Simulation:
             marks = reader.watermarks(clock_ids)
             progress(self.clock.now(), marks)
             if not self.steps and self.clock.now() >= end and reader.settled(clock_ids, end):
+                self._confirmations(reader, end)
                 return
             if time.monotonic() > budget:
                 raise SimulationError(f"the hub did not finish within its time budget; see {self.runner.dir}")
             time.sleep(0.1)
+
+    @staticmethod
+    def _confirmations(reader, end: datetime) -> None:
+        """Give the hub's ticks a moment to confirm (or retract) what it decided provisionally."""
+        until = time.monotonic() + CONFIRM_WAIT
+        while reader.provisional(end) != 0 and time.monotonic() < until:
+            time.sleep(0.2)
+        time.sleep(0.5)
 
     def _real_span(self) -> float:
         night = sum(((n.end - n.start) + 2 * EDGE).total_seconds() for n in self.nights)
@@ -123,16 +147,23 @@ class Simulation:
 
         now = self.clock.now()
         while self.steps and self.steps[0][0] <= now:
-            _, step, outage = self.steps.pop(0)
+            _, step, outage = self.steps[0]
             name = outage.device
             if step == "down":
-                self.down.add(name)
+                self.down[name] = time.monotonic()
                 (self.runner.pause if outage.mode == "pause" else self.runner.kill)(name)
+                self.killed_at[name] = now
+            elif outage.mode == "pause":
+                if time.monotonic() - self.down[name] < PAUSE_AT_LEAST:
+                    return
+                self.runner.resume(name)
             else:
-                self.down.discard(name)
-                (self.runner.resume if outage.mode == "pause" else self.runner.restart)(name)
-                if outage.mode == "kill":
-                    self.downtimes.append(Downtime(name, outage.start, now))
+                self.runner.restart(name, "--resume-at", outage.end.isoformat())
+                self.downtimes.append(Downtime(name, min(outage.start, self.killed_at[name]) - KILL_SLACK,
+                                               outage.end))
+            if step == "up":
+                self.down.pop(name)
+            self.steps.pop(0)
 
     def score(self):
         from gatewarden.sim import score
@@ -145,7 +176,9 @@ class Simulation:
         return nights, score.total(nights)
 
     def stop(self) -> None:
-        self.runner.stop()
+        if not self.stopped:
+            self.stopped = True
+            self.runner.stop()
 
 
 def run(args: argparse.Namespace) -> int:

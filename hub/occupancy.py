@@ -45,7 +45,7 @@ def on_passage(db: Any, event: Any, ctx: Any = None) -> None:
     if not event.passed or event.direction not in ("in", "out"):
         return
     column = "entered" if event.direction == "in" else "exited"
-    db.execute(f"UPDATE occupancy_running SET {column} = {column} + 1 WHERE id = 1 AND base_ts <= ?",
+    db.execute(f"UPDATE occupancy_running SET {column} = {column} + 1 WHERE id = 1 AND base_ts < ?",
                [ts_text(event.ts)])
 
 

@@ -264,13 +264,17 @@ class OvernightArea:
             self._calendar_alert(db, today.year + 1, st.now, ahead=True)
 
     def _calendar_alert(self, db: Any, year: int, at: datetime, *, ahead: bool = False) -> None:
+        """The yearly maintenance notice; the chat words it in the alerts language from ``topic`` and
+        ``values`` (hub.alerts.render), ``title``/``lines`` are the Chinese words for other readers."""
         title = (f"节假日日历缺少 {year} 年数据" if ahead else f"{year} 年节假日未知，按周末规则判定截止时间")
-        lines = [f"chinesecalendar does not know {year}: upgrade it (pip install -U chinesecalendar) "
-                 "or set the year's holidays in the web view (calendar overrides)."]
-        if diary.notice(db, "maintenance", {"title": title, "lines": lines, "severity": "warning",
-                                            "dedup": f"calendar:{year}"}, at=at, dedup=f"calendar:{year}"):
+        lines = [f"已安装的节假日数据（chinesecalendar）还没有 {year} 年：请安装维护人员升级"
+                 "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。"]
+        payload = {"title": title, "lines": lines, "severity": "warning", "dedup": f"calendar:{year}",
+                   "topic": "calendar_unknown_year", "values": {"year": year, "ahead": ahead}}
+        if diary.notice(db, "maintenance", payload, at=at, dedup=f"calendar:{year}"):
             diary.add(db, ts=at, kind="calendar", text=title, detail={"year": year})
-            logger.warning("holiday calendar: %s", lines[0])
+            logger.warning("holiday calendar: chinesecalendar does not know %d; upgrade it "
+                           "(pip install -U chinesecalendar); until then deadlines follow weekday rules", year)
 
     # -- warden actions (any thread: run on the writer) ------------------------------------------
 

@@ -220,3 +220,27 @@ def test_a_night_played_through_the_overnight_area_ends_in_one_masked_digest(tmp
     # the scenario's clock jumps from 07:00 to 08:00, past the 07:30 reminder, so the digest is all
     assert [t.splitlines()[:2] for t in wecom.texts] == [["【提醒】违停晨报：08:00 后仍停在临时车位 1 辆",
                                                          "1. 浙A·1**45（1-101）　east-strip　自 3月9日 22:00 起"]]
+
+
+@pytest.mark.parametrize("language,title,words", [
+    ("zh", "【提醒】2027 年节假日未知，按周末规则判定截止时间", "请安装维护人员升级"),
+    ("en", "[warning] Holidays of 2027 unknown: deadlines follow weekday rules", "installer, please upgrade"),
+])
+def test_the_calendar_maintenance_notice_reaches_the_chat_in_the_alerts_language(tmp_path, fakechat, language,
+                                                                                 title, words):
+    from hub.overnight_area import OvernightArea
+
+    wecom = fakechat("wecom")
+    rig = Rig(tmp_path, [wecom], clock=FakeClock(START), alerts={"language": language})
+    wecom.clock = rig.clock
+    try:
+        rig.tick()                                   # first start: the notice cursor begins here
+        # the overnight area's own notice, as it writes it when chinesecalendar does not know a year
+        rig.call(lambda db: OvernightArea._calendar_alert(None, db, 2027, rig.clock.now()))
+        rig.pump()
+        [text] = wecom.texts
+        assert text.splitlines()[0] == title and words in text
+        if language == "en":
+            assert not any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    finally:
+        rig.close()

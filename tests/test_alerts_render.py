@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -134,3 +135,27 @@ def test_escalation_keeps_the_content_and_says_who_is_next():
     original = render("fire_lane", PAYLOADS["fire_lane"], Context(now=NOW))
     louder = render_escalation(original, minutes=15, audience="committee", lang="zh")
     assert louder.title.startswith("15 分钟无人确认，转业委会") and louder.lines == original.lines
+
+
+CALENDAR = {"title": "2027 年节假日未知，按周末规则判定截止时间", "lines": ["（中文说明）"], "severity": "warning",
+            "topic": "calendar_unknown_year", "values": {"year": 2027, "ahead": False}}
+
+
+@pytest.mark.parametrize("values,lang,title,line", [
+    ({"year": 2027, "ahead": False}, "zh", "2027 年节假日未知，按周末规则判定截止时间", "请安装维护人员升级（pip install -U chinesecalendar）"),
+    ({"year": 2027, "ahead": True}, "zh", "节假日日历缺少 2027 年数据", "法定节假日和调休不会识别"),
+    ({"year": 2027, "ahead": False}, "en", "Holidays of 2027 unknown: deadlines follow weekday rules",
+     "installer, please upgrade it (pip install -U chinesecalendar)"),
+    ({"year": 2027, "ahead": True}, "en", "Holiday calendar has no data for 2027 yet", "make-up days are not recognised"),
+])
+def test_the_calendar_maintenance_notice_is_worded_in_the_alerts_language(values, lang, title, line):
+    message = render("notice", {**CALENDAR, "values": values}, Context(lang=lang, now=NOW))
+    assert message.title == title and line in message.lines[0] and message.severity == "warning"
+    text = format_text(message, limit=2048, lang=lang)
+    assert (re.search(r"[\u4e00-\u9fff]", text) is None) == (lang == "en")
+
+
+def test_a_notice_without_a_known_topic_is_sent_as_the_free_text_it_carries():
+    for payload in ({**CALENDAR, "topic": "something_else"}, {k: v for k, v in CALENDAR.items() if k != "topic"}):
+        message = render("notice", payload, Context(lang="en", now=NOW))
+        assert (message.title, message.lines) == (CALENDAR["title"], ("（中文说明）",))

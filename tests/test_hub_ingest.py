@@ -108,8 +108,7 @@ def test_a_failing_handler_keeps_the_event(hub, pub):
 
     hub.ingest.handlers["fault"].append(broken)
     pub.event(site, "gate-1", "fault", 1)
-    wait_until(lambda: hub.ingest.stats.handler_errors == 1)
-    assert count(hub, "events") == 1
+    wait_until(lambda: hub.ingest.stats.handler_errors == 1 and count(hub, "events") == 1)
     assert rows(hub, "SELECT name FROM sqlite_master WHERE name = 'scratch'") == []   # its writes undone
 
 

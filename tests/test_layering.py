@@ -48,6 +48,14 @@ DECISION_MODULES = [
     "hub/calendar.py",
     "hub/retention_policy.py",
     "gatewarden/deploy/render.py",
+    "edge/charging/counting.py",
+    "edge/charging/energy.py",
+    "edge/charging/track.py",
+    "edge/charging/plugs.py",
+    "edge/charging/simulator.py",
+    "edge/charging/model.py",
+    "hub/rules/charging.py",
+    "hub/watermark.py",
 ]
 
 

@@ -169,6 +169,9 @@ def test_a_year_the_calendar_does_not_know_raises_one_maintenance_alert(tmp_path
     beat(rig, start + timedelta(days=2), {"lane-e": 0, "gate-n": 0})
     notes = [n for n in rig._tx(lambda db: diary.notices_after(db)) if n["kind"] == "maintenance"]
     assert len(notes) == 1 and "2027" in notes[0]["payload"]["title"]
+    assert (notes[0]["payload"]["topic"], notes[0]["payload"]["values"]) == ("calendar_unknown_year",
+                                                                          {"year": 2027, "ahead": False})
+    assert "pip install -U chinesecalendar" in notes[0]["payload"]["lines"][0] and "升级" in notes[0]["payload"]["lines"][0]
     decided = list(rig.db.query("SELECT day_source FROM ovn_deadlines"))
     assert decided and {d["day_source"] for d in decided} == {"weekday-fallback"}
     rig.close()

@@ -36,14 +36,24 @@ def test_import_then_export_to_a_file_and_to_stdout(tmp_path, capsysbinary):
     assert capsysbinary.readouterr().out == target.read_bytes()
 
 
-def test_bad_file_lists_every_line_and_exits_nonzero(tmp_path, capsys):
+def test_bad_file_lists_every_line_in_chinese_or_english_and_exits_nonzero(tmp_path, capsys, monkeypatch):
     config = write_config(tmp_path)
     source = tmp_path / "bad.csv"
     source.write_text("车牌,房号,手机\n浙A1,1-101,\n浙A12345,1-102,555\n", encoding="utf-8")
+    for name in ("GATEWARDEN_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["registry", "import", str(source), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: 第 2 行: 车牌“浙A1”有 3 个字符" in err and "bad.csv: 第 3 行: 手机号“555”不是" in err
+    assert "共 2 处问题，没有做任何更改" in err
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
     assert main(["registry", "import", str(source), "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "bad.csv: line 2: plate '浙A1'" in err and "bad.csv: line 3: mobile '555'" in err
-    assert "nothing was changed" in err
+    assert "2 bad line(s); nothing was changed" in err
+    monkeypatch.setenv("GATEWARDEN_LANG", "zh")
+    assert main(["registry", "import", str(source), "--config", str(config)]) == 2
+    assert "第 2 行" in capsys.readouterr().err
 
 
 def test_check_only_and_missing_file(tmp_path, capsys):

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from hub.db import open_db
-from hub.registry import csvfile, store
+from hub.registry import csvfile, problems, store
 from hub.registry.csvfile import RegistryFileError
 from hub.registry.plates import BadMobile, BadPlate, mask_plate, parse_mobile, parse_plate
 from hub.schema import all_sets
@@ -67,32 +67,58 @@ def test_english_headers_in_any_order_and_crlf_and_blank_rows():
     assert [(r.line, r.plate, r.household) for r in rows] == [(2, "浙A12345", "1-101"), (4, "浙A54321", "2-202")]
 
 
-@pytest.mark.parametrize("body,line,reason", [
-    ("浙A1234,1-101,,,,", 2, "7, or 8 for new-energy"),
-    ("浙A12345,1-101,,1380013800,,", 2, "mobile '1380013800' is not an 11-digit"),
-    ("浙A12345,1-101,,,,\n浙A 12345,1-102,,,,", 3, "duplicate plate 浙A12345 (already on line 2)"),
-    ("浙A12345,1-101,,,eid:car-1,\n浙A54321,1-102,,,eid:car-1,", 3, "tag eid:car-1 is already bound to vehicle 浙A12345 (line 2)"),
-    ("浙A12345,1-101,,,blue-tag,", 2, "must start with one of"),
-    (",1-101,,,,", 2, "plate is missing"),
-    ("浙A12345,,,,,", 2, "household (房号) is missing"),
-    ("浙A12345,1-101,,,,,extra", 2, "has 7 cells but the header has 6 columns"),
+@pytest.mark.parametrize("body,line,code,zh,en", [
+    ("浙A1234,1-101,,,,", 2, "plate_length", "车牌“浙A1234”有 6 个字符（普通车牌 7 个，新能源车牌 8 个）",
+     "7, or 8 for new-energy"),
+    ("浙GX12345,1-101,,,,", 2, "plate_shape_new_energy", "新能源车牌字母后面应是 D 或 F", "D or F and five more"),
+    ("浙A12345,1-101,,1380013800,,", 2, "mobile_invalid", "手机号“1380013800”不是以 1 开头的 11 位手机号",
+     "mobile '1380013800' is not an 11-digit"),
+    ("浙A12345,1-101,,,,\n浙A 12345,1-102,,,,", 3, "duplicate_plate", "车牌 浙A12345 重复（第 2 行已有）",
+     "duplicate plate 浙A12345 (already on line 2)"),
+    ("浙A12345,1-101,,,eid:car-1,\n浙A54321,1-102,,,eid:car-1,", 3, "tag_taken",
+     "标签 eid:car-1 已经绑定车辆 浙A12345（第 2 行）", "tag eid:car-1 is already bound to vehicle 浙A12345 (line 2)"),
+    ("浙A12345,1-101,,,blue-tag,", 2, "tag_scheme", "标签“blue-tag”应以 ibeacon:、eddystone:、eid: 或 mac: 开头",
+     "must start with one of"),
+    ("浙A12345,1-101,,,ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:1:70000,", 2, "tag_ibeacon",
+     "不是有效的 iBeacon 编号", "is not a valid ibeacon id"),
+    ("浙A12345,1-101,,,MAC:12:34,", 2, "tag_mac", "标签“MAC:12:34”不是有效的 MAC 地址", "is not a valid mac id"),
+    (",1-101,,,,", 2, "plate_missing", "车牌没有填", "plate is missing"),
+    ("浙A12345,,,,,", 2, "household_missing", "房号没有填", "household (房号) is missing"),
+    ("浙A12345,1-101,,,,,extra", 2, "too_many_cells", "这一行有 7 格，但表头只有 6 列",
+     "has 7 cells but the header has 6 columns"),
+    ("浙A12345,1-101,,,," + "长" * 501, 2, "too_long", "备注超过 500 个字", "note is longer than 500 characters"),
 ])
-def test_every_bad_row_reason_with_its_line(body, line, reason):
+def test_every_bad_row_reason_with_its_line_in_chinese_and_english(body, line, code, zh, en):
     data = ("车牌,房号,车主,手机,标签,备注\n" + body + "\n").encode()
     with pytest.raises(RegistryFileError) as err:
         csvfile.parse(data)
-    assert any(p.line == line and reason in p.reason for p in err.value.problems), err.value.problems
+    found = [p for p in err.value.problems if p.line == line and p.code == code]
+    assert found, err.value.problems
+    assert zh in found[0].text() and zh in found[0].text("zh") and en in found[0].text("en")
+    assert str(found[0]) == f"line {line}: {found[0].text('en')}"
 
 
-@pytest.mark.parametrize("header,reason", [
-    ("车牌,房号,颜色", "unknown column '颜色'"),
-    ("车牌,车主", "missing column 房号/household"),
-    ("plate,车牌,房号", "column '车牌' appears twice"),
+@pytest.mark.parametrize("header,code,zh,en", [
+    ("车牌,房号,颜色", "unknown_column", "不认识的列“颜色”（可用的列：车牌/plate, 房号/household", "unknown column '颜色'"),
+    ("车牌,车主", "missing_column", "缺少“房号”列", "missing column 房号/household"),
+    ("plate,车牌,房号", "duplicate_column", "列“车牌”出现了两次", "column '车牌' appears twice"),
 ])
-def test_header_problems(header, reason):
+def test_header_problems(header, code, zh, en):
     with pytest.raises(RegistryFileError) as err:
         csvfile.parse((header + "\n浙A12345,1-101,x\n").encode())
-    assert any(p.line == 1 and reason in p.reason for p in err.value.problems)
+    found = [p for p in err.value.problems if p.line == 1 and p.code == code]
+    assert found and zh in found[0].text("zh") and en in found[0].text("en")
+
+
+def test_every_code_has_both_languages_and_the_cli_language_follows_the_environment():
+    assert all(zh and en and zh != en for zh, en in problems.MESSAGES.values())
+    assert problems.text("fr", "plate_missing") == "车牌没有填"
+    for env, lang in [({}, "zh"), ({"LANG": "zh_CN.UTF-8"}, "zh"), ({"LANG": "C.UTF-8"}, "zh"),
+                      ({"LANG": "en_GB.UTF-8"}, "en"), ({"LANG": "en_US.UTF-8", "LC_ALL": "zh_CN.UTF-8"}, "zh"),
+                      ({"LANG": "zh_CN.UTF-8", "LC_MESSAGES": "en_US.UTF-8"}, "en"),
+                      ({"LANG": "en_GB.UTF-8", "GATEWARDEN_LANG": "zh"}, "zh"), ({"GATEWARDEN_LANG": "EN"}, "en"),
+                      ({"GATEWARDEN_LANG": "fr", "LANG": "en_US"}, "en")]:
+        assert problems.cli_lang(env) == lang, env
 
 
 def test_every_bad_row_is_reported_not_just_the_first():
@@ -103,13 +129,16 @@ def test_every_bad_row_is_reported_not_just_the_first():
 
 
 def test_neither_utf8_nor_gb18030():
-    with pytest.raises(RegistryFileError, match="neither UTF-8 nor GB18030"):
+    with pytest.raises(RegistryFileError, match="neither UTF-8 nor GB18030") as err:
         csvfile.parse("车牌,房号\n".encode("gb18030") + b"\x81\x20\xff\n")
+    assert [(p.line, p.code) for p in err.value.problems] == [(2, "bad_encoding")]
+    assert "既不是 UTF-8 也不是 GB18030/GBK" in err.value.problems[0].text()
 
 
 def test_empty_file():
-    with pytest.raises(RegistryFileError, match="empty"):
+    with pytest.raises(RegistryFileError, match="empty") as err:
         csvfile.parse(b"\xef\xbb\xbf")
+    assert err.value.problems[0].text().startswith("文件是空的")
 
 
 @pytest.fixture

@@ -46,8 +46,13 @@ def test_registry_import_reports_every_bad_row_and_changes_nothing_then_imports(
     bad = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
                               files={"file": ("r.csv", BAD_CSV.encode("gb18030"), "text/csv")})
     assert bad.status_code == 400
-    problems = re.findall(r"<tr><td>(\d+)</td><td>", bad.text)
-    assert problems == ["2", "3"]
+    problems = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", bad.text)
+    assert problems == [("2", "车牌“浙A1”有 3 个字符（普通车牌 7 个，新能源车牌 8 个）"), ("3", "房号没有填")]
+    english = TestClient(hub.web, cookies={**c["committee"].cookies, "gw_lang": "en"}).post(
+        "/registry/import", data={"csrf": csrf_of(c["committee"])},
+        files={"file": ("r.csv", BAD_CSV.encode("gb18030"), "text/csv")})
+    assert re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", english.text) == [
+        ("2", "plate &#39;浙A1&#39; has 3 characters (7, or 8 for new-energy plates)"), ("3", "household (房号) is missing")]
     assert rows(hub, "SELECT count(*) AS n FROM vehicles") == [{"n": 0}]
     good = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
                                files={"file": ("r.csv", GOOD_CSV.encode("utf-8-sig"), "text/csv")})

@@ -118,26 +118,47 @@ max_away = "2m"
 """
 
 
+CIRCUITS = {  # circuit → (label, breaker A, no_charging)
+    "shed-1": ("充电棚A路", 16, False),
+    "shed-2": ("充电棚B路", 16, False),
+    "stair-3": ("3号楼2单元楼道", 10, True),
+}
+
+
 def shed_toml(compound: Compound, broker_port: int) -> str:
-    return _common(compound, "shed", broker_port) + """
+    text = _common(compound, "shed", broker_port) + """
 [device]
 id = "shed"
 kind = "charging"
 
 [outbox]
 heartbeat = "1s"
+
+[charging]
 """
+    for circuit in CIRCUITS:
+        text += f'\n[[meters]]\nkind = "simulated"\ncircuit = "{circuit}"\nchargers = 0\n'
+    return text
+
+
+def circuits_toml() -> str:
+    text = ""
+    for name, (label, breaker, no_charging) in CIRCUITS.items():
+        text += (f'\n[[circuits]]\nname = "{name}"\nlabel = "{label}"\nbreaker_a = {breaker}\n'
+                 f'no_charging = {str(no_charging).lower()}\n')
+    return text
 
 
 def write_all(directory: Path, compound: Compound, *, broker_port: int, web_port: int,
-              inbox_key: str = "demo", offline_after: str = "30m") -> dict[str, Path]:
+              inbox_key: str = "demo", offline_after: str = "30m", device_keepalive: int = 5) -> dict[str, Path]:
     """Write every config into ``directory``; returns {role: path}.
 
     ``offline_after`` is in the hub's (scaled) clock while the devices' heartbeats and MQTT
-    keepalives run in real time: the faster the night, the longer it must be.
+    keepalives run in real time: the faster the night, the longer it must be.  A short
+    ``device_keepalive`` (real seconds) lets the broker notice a frozen device sooner.
     """
     files = {
-        "hub": hub_toml(compound, broker_port, web_port, inbox_key, offline_after),
+        "hub": hub_toml(compound, broker_port, web_port, inbox_key, offline_after) + circuits_toml(),
         "gate": gate_toml(compound, broker_port),
         "lane-east": lane_toml(compound, broker_port, "lane-east", compound.strip),
         "lane-fire": lane_toml(compound, broker_port, "lane-fire", compound.fire_lane),
@@ -147,6 +168,8 @@ def write_all(directory: Path, compound: Compound, *, broker_port: int, web_port
     for name in ("hub", "gate", "lane-east", "lane-fire", "shed"):
         (directory / name).mkdir(exist_ok=True)
     for role, text in files.items():
+        if role != "hub":
+            text = text.replace("keepalive = 5", f"keepalive = {device_keepalive}")
         paths[role] = directory / f"{role}.toml"
         paths[role].write_text(text, encoding="utf-8")
     return paths

@@ -74,12 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--evening", type=date.fromisoformat, required=True)
     parser.add_argument("--nights", type=int, default=1, help="consecutive nights from --evening")
+    parser.add_argument("--resume-at", type=datetime.fromisoformat, default=None,
+                        help="after a restart: the simulated moment the device came back (default: now)")
     args = parser.parse_args(argv)
     config = load_edge_config(args.config)
     setup_logging(config.log)
     scaled = clock_from_env()
     night = merge(plan_nights(build(args.seed), args.evening, args.nights, args.seed))
-    start = scaled.now() - timedelta(seconds=1)
+    start = args.resume_at or scaled.now() - timedelta(seconds=1)
     if not outbox_path(config).exists():
         # a first start plays the script from its beginning however late the process came up
         # (the events keep their scripted times; the hub waits for this device's watermark);

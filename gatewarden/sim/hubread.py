@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from gwcommon.timefmt import parse_ts
+from gwcommon.timefmt import format_ts, parse_ts, utc
 
 from .score import ChargeReport, Passage, Verdict
 
@@ -47,9 +47,14 @@ class HubReader:
         rows = self._query(f"SELECT online, watermark FROM devices WHERE device IN ({marks})", devices)
         if len(rows) < len(devices) or not all(online and mark and parse_ts(mark) >= until for online, mark in rows):
             return False
-        waiting = self._query("SELECT (SELECT count(*) FROM ovn_recheck) + (SELECT count(*) FROM violations "
-                              "WHERE provisional = 1 AND deadline <= ?)", [until.isoformat()])
+        waiting = self._query("SELECT count(*) FROM ovn_recheck")
         return bool(waiting) and waiting[0][0] == 0
+
+    def provisional(self, until: datetime) -> int:
+        """Violations with a deadline up to ``until`` that are still provisional."""
+        rows = self._query("SELECT count(*) FROM violations WHERE provisional = 1 AND deadline <= ?",
+                           [format_ts(utc(until))])
+        return rows[0][0] if rows else -1
 
     def verdicts(self) -> list[Verdict]:
         return [Verdict(plate, rule, parse_ts(deadline), state, bool(provisional)) for plate, rule, deadline, state,

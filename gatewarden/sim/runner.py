@@ -62,12 +62,12 @@ class Runner:
 
     # -- set-up ----------------------------------------------------------------------------------
 
-    def prepare(self, *, offline_after: str = "30m", inbox_key: str | None = None) -> None:
+    def prepare(self, *, offline_after: str = "30m", device_keepalive: int = 5, inbox_key: str | None = None) -> None:
         """Start the broker, write the configs and import the registry (through the real CLI)."""
         self.broker = Broker(self.dir / "mosquitto").start()
         self.files = configs.write_all(self.dir, self.compound, broker_port=self.broker.port,
                                        web_port=self.web_port, inbox_key=inbox_key or secrets.token_hex(8),
-                                       offline_after=offline_after)
+                                       offline_after=offline_after, device_keepalive=device_keepalive)
         (self.dir / "registry.csv").write_text(self.compound.registry_csv(), encoding="utf-8-sig")
         self.cli("registry", "import", str(self.dir / "registry.csv"), "--config", str(self.files["hub"]))
 
@@ -118,8 +118,11 @@ class Runner:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
-    def restart(self, name: str) -> None:
-        self.spawn(name, self.argv[name])
+    def restart(self, name: str, *extra: str) -> None:
+        """Start a killed process again, with ``extra`` arguments this once."""
+        argv = self.argv[name]
+        self.spawn(name, [*argv, *extra])
+        self.argv[name] = argv
 
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):

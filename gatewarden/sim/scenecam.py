@@ -35,8 +35,7 @@ class SceneCamera:
 
     def frame(self) -> np.ndarray:
         """The current picture as a BGR array."""
-        image = np.full((240, 320, 3), (70, 80, 70), np.uint8)
-        cv2.rectangle(image, (0, 150), (320, 240), (90, 90, 90), -1)
+        image = _background().copy()
         for index, label in enumerate(self.scene()[:3]):
             self._car(image, 20 + index * 100, label)
         stamp = self.clock.now().astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
@@ -54,3 +53,15 @@ class SceneCamera:
         ascii_part = label.encode("ascii", "ignore").decode()[-6:] or "car"
         cv2.rectangle(image, (x + 20, 155), (x + 66, 168), (200, 120, 30), -1)
         cv2.putText(image, ascii_part, (x + 22, 166), cv2.FONT_HERSHEY_PLAIN, 0.8, (255, 255, 255), 1)
+
+
+_BACKGROUND: list[np.ndarray] = []
+
+
+def _background() -> np.ndarray:
+    """The empty scene, drawn once (the simulator asks for thousands of frames a night)."""
+    if not _BACKGROUND:
+        image = np.full((240, 320, 3), (70, 80, 70), np.uint8)
+        cv2.rectangle(image, (0, 150), (320, 240), (90, 90, 90), -1)
+        _BACKGROUND.append(image)
+    return _BACKGROUND[0]

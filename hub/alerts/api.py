@@ -61,7 +61,12 @@ def queue_charging(db: Any, *, key: str, circuit: str, reason: str, now: datetim
 
 
 def queue_notice(db: Any, *, dedup_key: str, title: str, now: datetime, lines: Iterable[str] = (),
-                 severity: str = "info", path: str | None = None) -> int:
-    """A free-text notice (e.g. the yearly calendar maintenance alert).  Write no personal data."""
+                 severity: str = "info", path: str | None = None, topic: str | None = None,
+                 values: dict[str, Any] | None = None) -> int:
+    """A notice (e.g. the yearly calendar maintenance alert).  Write no personal data.  With a
+    ``topic`` that :mod:`hub.alerts.render` knows, the message is worded from ``values`` in the alerts
+    language; otherwise (or for an unknown topic) ``title`` and ``lines`` are sent as they are."""
     payload = {"title": title, "lines": list(lines), "severity": severity, "path": path}
+    if topic:
+        payload.update(topic=topic, values=dict(values or {}))
     return queue_alert(db, kind="notice", severity=severity, dedup_key=dedup_key, now=now, payload=payload)

@@ -8,7 +8,9 @@ keeps ``violations`` and ``ovn_deadlines``; this module turns them into alerts:
   after a digest or reminder named it → a retraction naming the masked plate.
 - ``reminder`` notices (``{"deadline", "items": [{id, plate, household, since, zone}]}``) → the
   reminder before the deadline.
-- ``maintenance``/``notice`` notices (``{"title", "lines", "severity"}``) → a free-text notice.
+- ``maintenance``/``notice`` notices (``{"title", "lines", "severity"}``, optionally ``"topic"`` and
+  ``"values"``) → a notice, worded in the alerts language when render knows the topic (e.g.
+  ``calendar_unknown_year``), else sent as the free text it is.
 - the morning digest: once a deadline is decided (``ovn_deadlines``) and ``digest_at`` (+ delay)
   has passed, one digest of that deadline's open overnight violations with one contact sheet;
   violations decided later for the same deadline get a supplement.
@@ -76,7 +78,8 @@ class NoticeReader:
         elif kind in ("maintenance", "notice") and data.get("title"):
             queue_notice(db, dedup_key=f"notice:{data.get('dedup') or notice_id}", title=str(data["title"]),
                          lines=[str(x) for x in data.get("lines", [])], severity=data.get("severity", "info"),
-                         path=data.get("path"), now=now)
+                         path=data.get("path"), now=now, topic=data.get("topic"),
+                         values=data.get("values") if isinstance(data.get("values"), dict) else None)
         else:
             self.ignored[kind] = self.ignored.get(kind, 0) + 1
             if self.ignored[kind] == 1:

@@ -299,10 +299,34 @@ def render_target_fault(payload: dict[str, Any], ctx: Context) -> Message:
                    link=ctx.url("/alerts"), severity="warning")
 
 
+def _calendar_unknown_year(values: dict[str, Any], ctx: Context) -> tuple[str, tuple[str, ...]]:
+    """The holiday package (chinesecalendar) does not know a year (节假日数据缺失)."""
+    year, ahead = values.get("year", "?"), bool(values.get("ahead"))
+    if ctx.lang == "en":
+        title = (f"Holiday calendar has no data for {year} yet" if ahead
+                 else f"Holidays of {year} unknown: deadlines follow weekday rules")
+        return title, (f"The installed holiday data (chinesecalendar) does not cover {year}: installer, please "
+                       "upgrade it (pip install -U chinesecalendar). Until then Monday to Friday are working "
+                       "days and weekends are not; statutory holidays and make-up days are not recognised.",)
+    title = f"节假日日历缺少 {year} 年数据" if ahead else f"{year} 年节假日未知，按周末规则判定截止时间"
+    return title, (f"已安装的节假日数据（chinesecalendar）还没有 {year} 年：请安装维护人员升级"
+                   "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。",)
+
+
+NOTICE_TOPICS: dict[str, Callable[[dict[str, Any], Context], tuple[str, tuple[str, ...]]]] = {
+    "calendar_unknown_year": _calendar_unknown_year,
+}
+
+
 def render_notice(payload: dict[str, Any], ctx: Context) -> Message:
-    """A free-text notice from another area (e.g. calendar maintenance)."""
-    return Message(str(payload.get("title", "")), tuple(str(x) for x in payload.get("lines", ())),
-                   link=ctx.url(payload["path"]) if payload.get("path") else None,
+    """A notice from another area: worded here from ``topic`` and ``values`` when the topic is known
+    (e.g. calendar maintenance), else the free text (``title``, ``lines``) it carries."""
+    worded = NOTICE_TOPICS.get(str(payload.get("topic") or ""))
+    if worded is not None:
+        title, lines = worded(payload.get("values") or {}, ctx)
+    else:
+        title, lines = str(payload.get("title", "")), tuple(str(x) for x in payload.get("lines", ()))
+    return Message(title, lines, link=ctx.url(payload["path"]) if payload.get("path") else None,
                    severity=payload.get("severity", "info"))
 
 

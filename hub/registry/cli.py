@@ -3,11 +3,15 @@
 Both work whether or not the hub is running: they open the hub database themselves, write in one
 ``BEGIN IMMEDIATE`` transaction (waiting up to 30 s for the hub's writer), and bump the registry
 version, which the running hub notices on its next tick and republishes the allowlist.
+
+A refused file's bad lines are printed in Chinese, or in English when ``GATEWARDEN_LANG=en`` or
+(that unset) the locale starts with ``en`` (:func:`hub.registry.problems.cli_lang`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -45,7 +49,7 @@ def _open(config_path: Path):
 
 def run_import(args: argparse.Namespace) -> int:
     from gwcommon.clock import clock_from_env
-    from hub.registry import csvfile, store
+    from hub.registry import csvfile, problems, store
 
     try:
         data = args.file.read_bytes()
@@ -55,9 +59,7 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         rows = csvfile.parse(data)
     except csvfile.RegistryFileError as exc:
-        for problem in exc.problems:
-            print(f"{args.file}: {problem}", file=sys.stderr)
-        print(f"gatewarden registry import: {len(exc.problems)} bad line(s); nothing was changed", file=sys.stderr)
+        _report(args.file, exc.problems, problems.cli_lang(os.environ))
         return 2
     if args.check:
         print(f"{args.file}: {len(rows)} vehicles, no problems found (nothing changed: --check)")
@@ -76,6 +78,17 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"imported {summary['vehicles']} vehicles of {summary['households']} households with "
           f"{summary['tags']} tags; registry version {summary['version']}")
     return 0
+
+
+def _report(path: Path, found: list, lang: str) -> None:
+    """Every bad line on standard error, in Chinese or English (see hub.registry.problems.cli_lang)."""
+    for problem in found:
+        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
+        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
+    if lang == "en":
+        print(f"gatewarden registry import: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
+    else:
+        print(f"gatewarden registry import: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -26,11 +26,21 @@ _NEW_ENERGY = re.compile(rf"^[DF][{_ALNUM}][0-9]{{4}}$|^[0-9]{{5}}[DF]$")
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
-class BadPlate(GatewardenError, ValueError):
+class _Refusal(GatewardenError, ValueError):
+    """A refusal with an English one-line message, and a ``code`` and ``params`` that
+    :mod:`hub.registry.problems` renders in Chinese or English."""
+
+    def __init__(self, message: str, *, code: str, **params: object):
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+class BadPlate(_Refusal):
     """A licence plate that is not a valid Chinese plate."""
 
 
-class BadMobile(GatewardenError, ValueError):
+class BadMobile(_Refusal):
     """A mobile number that is not an 11-digit mainland mobile number."""
 
 
@@ -44,20 +54,24 @@ def parse_plate(text: str) -> str:
     """The normalised plate, or :class:`BadPlate` with a one-line reason."""
     plate = normalize_plate(text)
     if not plate:
-        raise BadPlate("plate is empty")
+        raise BadPlate("plate is empty", code="plate_empty")
     if plate[0] not in PROVINCES:
-        raise BadPlate(f"plate {plate!r} must start with a province character such as 浙 or 京")
+        raise BadPlate(f"plate {plate!r} must start with a province character such as 浙 or 京", code="plate_province",
+                       plate=plate)
     if len(plate) not in (7, 8):
-        raise BadPlate(f"plate {plate!r} has {len(plate)} characters (7, or 8 for new-energy plates)")
+        raise BadPlate(f"plate {plate!r} has {len(plate)} characters (7, or 8 for new-energy plates)",
+                       code="plate_length", plate=plate, length=len(plate))
     if not ("A" <= plate[1] <= "Z"):
-        raise BadPlate(f"plate {plate!r}: the second character must be the city letter")
+        raise BadPlate(f"plate {plate!r}: the second character must be the city letter", code="plate_city", plate=plate)
     body = plate[2:]
     if "I" in body or "O" in body:
-        raise BadPlate(f"plate {plate!r}: the letters I and O are not used on Chinese plates")
+        raise BadPlate(f"plate {plate!r}: the letters I and O are not used on Chinese plates", code="plate_letters",
+                       plate=plate)
     pattern = _ORDINARY if len(plate) == 7 else _NEW_ENERGY
     if not pattern.match(body):
         shape = "five letters or digits" if len(plate) == 7 else "D or F and five more, or five digits and D or F"
-        raise BadPlate(f"plate {plate!r}: after the city letter expected {shape}")
+        raise BadPlate(f"plate {plate!r}: after the city letter expected {shape}",
+                       code="plate_shape" if len(plate) == 7 else "plate_shape_new_energy", plate=plate)
     return plate
 
 
@@ -77,7 +91,8 @@ def parse_mobile(text: str) -> str:
     elif digits.startswith("0086"):
         digits = digits[4:]
     if not _MOBILE.match(digits):
-        raise BadMobile(f"mobile {text!r} is not an 11-digit mobile number starting with 1")
+        raise BadMobile(f"mobile {text!r} is not an 11-digit mobile number starting with 1", code="mobile_invalid",
+                        mobile=text)
     return digits
 
 

@@ -1,0 +1,88 @@
+"""The words for what is wrong with a registry file (登记表问题): Chinese by default, English selectable.
+
+A decision module: a catalogue and lookups, no I/O.  :mod:`hub.registry.csvfile` reports each bad
+line as a code and its parameters (:class:`hub.registry.csvfile.Problem`); the web view renders them
+in the page's language (cookie ``gw_lang``, as :mod:`hub.web.i18n`), ``gatewarden registry import``
+in the language :func:`cli_lang` picks from the environment.  Every code has both languages (a test
+checks it); ``{name}`` fields are filled from the parameters, ``{name!r}`` quotes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+LANGS = ("zh", "en")
+ENV_LANG = "GATEWARDEN_LANG"
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # the file as a whole
+    "bom_not_utf8": ("文件开头有 UTF-8 标记（BOM），内容却不是 UTF-8 编码",
+                     "starts with a UTF-8 BOM but is not UTF-8"),
+    "bad_encoding": ("既不是 UTF-8 也不是 GB18030/GBK 编码的文本；请在 Excel/WPS 中另存为 CSV",
+                     "is neither UTF-8 nor GB18030/GBK text"),
+    "empty_file": ("文件是空的（第一行应是表头，例如 车牌,房号,车主,手机,标签,备注）",
+                   "the file is empty (expected a header line such as 车牌,房号,车主,手机,标签,备注)"),
+    # the header
+    "unknown_column": ("不认识的列“{name}”（可用的列：{known}）", "unknown column {name!r} (known: {known})"),
+    "duplicate_column": ("列“{name}”出现了两次", "column {name!r} appears twice"),
+    "missing_column": ("缺少“{label}”列", "missing column {label}/{column}"),
+    # a row
+    "too_many_cells": ("这一行有 {cells} 格，但表头只有 {columns} 列",
+                       "has {cells} cells but the header has {columns} columns"),
+    "plate_missing": ("车牌没有填", "plate is missing"),
+    "household_missing": ("房号没有填", "household (房号) is missing"),
+    "too_long": ("{label}超过 {limit} 个字", "{column} is longer than {limit} characters"),
+    "duplicate_plate": ("车牌 {plate} 重复（第 {first} 行已有）", "duplicate plate {plate} (already on line {first})"),
+    "tag_taken": ("标签 {tag} 已经绑定车辆 {plate}（第 {first} 行）",
+                  "tag {tag} is already bound to vehicle {plate} (line {first})"),
+    # plates (hub.registry.plates.BadPlate codes)
+    "plate_empty": ("车牌是空的", "plate is empty"),
+    "plate_province": ("车牌“{plate}”应以省份简称开头，例如 浙 或 京",
+                       "plate {plate!r} must start with a province character such as 浙 or 京"),
+    "plate_length": ("车牌“{plate}”有 {length} 个字符（普通车牌 7 个，新能源车牌 8 个）",
+                     "plate {plate!r} has {length} characters (7, or 8 for new-energy plates)"),
+    "plate_city": ("车牌“{plate}”的第二个字符应是发牌机关代号（字母）",
+                   "plate {plate!r}: the second character must be the city letter"),
+    "plate_letters": ("车牌“{plate}”里有字母 I 或 O，车牌不用这两个字母",
+                      "plate {plate!r}: the letters I and O are not used on Chinese plates"),
+    "plate_shape": ("车牌“{plate}”：字母后面应是 5 位字母或数字",
+                    "plate {plate!r}: after the city letter expected five letters or digits"),
+    "plate_shape_new_energy": ("车牌“{plate}”：新能源车牌字母后面应是 D 或 F 再加 5 位，或 5 位数字再加 D 或 F",
+                               "plate {plate!r}: after the city letter expected D or F and five more, "
+                               "or five digits and D or F"),
+    # mobiles (hub.registry.plates.BadMobile)
+    "mobile_invalid": ("手机号“{mobile}”不是以 1 开头的 11 位手机号",
+                       "mobile {mobile!r} is not an 11-digit mobile number starting with 1"),
+    # tags (CONTRACT.md §1 tag ids)
+    "tag_too_long": ("标签“{tag}…”太长（{length} 个字符，最多 {limit} 个）",
+                     "tag id {tag!r}… is {length} characters long (at most {limit})"),
+    "tag_scheme": ("标签“{tag}”应以 ibeacon:、eddystone:、eid: 或 mac: 开头",
+                   "tag id {tag!r} must start with one of ibeacon:, eddystone:, eid:, mac:"),
+    "tag_ibeacon": ("标签“{tag}”不是有效的 iBeacon 编号（格式 ibeacon:<UUID>:<major>:<minor>，major 和 minor 为 0–65535）",
+                    "tag id {tag!r} is not a valid ibeacon id (ibeacon:<uuid>:<major>:<minor>, major and minor "
+                    "0..65535)"),
+    "tag_eddystone": ("标签“{tag}”不是有效的 Eddystone 编号（格式 eddystone:<20 位十六进制>:<12 位十六进制>）",
+                      "tag id {tag!r} is not a valid eddystone id (eddystone:<20 hex digits>:<12 hex digits>)"),
+    "tag_eid": ("标签“{tag}”不是有效的 EID 名称（eid: 后面只能用字母、数字和 . _ -，最多 64 个）",
+                "tag id {tag!r} is not a valid eid id (eid:<name of letters, digits, '.', '_' or '-'>)"),
+    "tag_mac": ("标签“{tag}”不是有效的 MAC 地址（格式 mac:aa:bb:cc:dd:ee:ff）",
+                "tag id {tag!r} is not a valid mac id (mac:aa:bb:cc:dd:ee:ff)"),
+}
+
+
+def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:
+    """The words for ``code`` in ``lang`` (Chinese unless ``"en"``), with its parameters filled in."""
+    pair = MESSAGES.get(code)
+    if pair is None:  # a code without words: still say which, with its parameters
+        return f"{code} {dict(params or {})}"
+    return pair[1 if lang == "en" else 0].format(**(params or {}))
+
+
+def cli_lang(environ: Mapping[str, str]) -> str:
+    """The command line's language: ``GATEWARDEN_LANG`` (zh|en) when set, else English when the
+    locale (the first set of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``) starts with ``en``, else Chinese."""
+    chosen = environ.get(ENV_LANG, "").strip().lower()
+    if chosen in LANGS:
+        return chosen
+    locale = next((environ[n] for n in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(n)), "")
+    return "en" if locale.lower().startswith("en") else "zh"

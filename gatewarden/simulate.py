@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -29,7 +30,7 @@ EDGE = timedelta(minutes=10)  # simulated time kept before and after each night
 CONFIRM_WAIT = 5.0  # real seconds the hub gets to confirm provisional decisions at the end
 DEVICE_KEEPALIVE = 2  # real seconds: the broker gives up on a frozen device after about 3 s
 PAUSE_AT_LEAST = 4.0  # real seconds a frozen device stays frozen, so the hub sees it go offline
-KILL_SLACK = timedelta(hours=1)  # a killed gate may have been this far behind the clock when it died
+MARGIN = timedelta(minutes=1)  # a drive this close to a gate's downtime may have been cut short by it
 
 
 def offline_after(speed: float) -> str:
@@ -90,10 +91,8 @@ class Simulation:
                              web_port=free_port(), prefix="gatewarden-simulate-")
         self.nights = self.runner.nights
         self.outages = outages.plan(self.nights, args.seed) if args.outages else []
-        self.steps = sorted([(o.start, "down", o) for o in self.outages] + [(o.end, "up", o) for o in self.outages],
-                            key=lambda s: s[0])
-        self.down: dict[str, float] = {}  # device → real time it went down
-        self.killed_at: dict[str, datetime] = {}
+        self.pending = {name: [o for o in self.outages if o.device == name] for name in outages.DEVICES}
+        self.down: dict[str, float] = {}  # device → real time it was first seen down
         self.stopped = False
         self.downtimes: list = []
 
@@ -104,7 +103,7 @@ class Simulation:
         skips = tuple((a.end + EDGE, b.start - EDGE) for a, b in zip(self.nights, self.nights[1:]))
         self.clock = ScaledClock(self.nights[0].start - EDGE, real_start=time.time() + WARMUP,
                                  speed=self.args.speed, skips=skips)
-        self.runner.start(self.clock, wait_web=False)
+        self.runner.start(self.clock, wait_web=False, device_args=("--outages",) if self.outages else ())
 
     def play(self, progress) -> None:
         """Until every clock device has reported past the last night and the hub is idle."""
@@ -118,12 +117,12 @@ class Simulation:
         while True:
             self._outage_steps()
             dead = self.runner.dead()
-            if dead and dead[0] not in self.down:
+            if dead and not (dead[0] in self.down and dead[1] == -signal.SIGKILL):
                 raise SimulationError(f"{dead[0]} stopped unexpectedly (exit {dead[1]}); "
                                       f"see {self.runner.dir / dead[0]}.log")
             marks = reader.watermarks(clock_ids)
             progress(self.clock.now(), marks)
-            if not self.steps and self.clock.now() >= end and reader.settled(clock_ids, end):
+            if not any(self.pending.values()) and self.clock.now() >= end and reader.settled(clock_ids, end):
                 self._confirmations(reader, end)
                 return
             if time.monotonic() > budget:
@@ -143,27 +142,27 @@ class Simulation:
         return night / self.args.speed
 
     def _outage_steps(self) -> None:
+        """Thaw or restart a device that went down by its own clock (see ``sim.device``) once due."""
         from gatewarden.sim.score import Downtime
 
-        now = self.clock.now()
-        while self.steps and self.steps[0][0] <= now:
-            _, step, outage = self.steps[0]
-            name = outage.device
-            if step == "down":
-                self.down[name] = time.monotonic()
-                (self.runner.pause if outage.mode == "pause" else self.runner.kill)(name)
-                self.killed_at[name] = now
-            elif outage.mode == "pause":
-                if time.monotonic() - self.down[name] < PAUSE_AT_LEAST:
-                    return
+        for name, queue in self.pending.items():
+            if not queue:
+                continue
+            outage, state = queue[0], self.runner.state(name)
+            if state == "running":
+                continue
+            if (state == "dead") != (outage.mode == "kill"):
+                return  # a death that is not an outage: play() reports it
+            first = self.down.setdefault(name, time.monotonic())
+            if self.clock.now() < outage.end or time.monotonic() - first < PAUSE_AT_LEAST:
+                continue
+            if outage.mode == "pause":
                 self.runner.resume(name)
             else:
                 self.runner.restart(name, "--resume-at", outage.end.isoformat())
-                self.downtimes.append(Downtime(name, min(outage.start, self.killed_at[name]) - KILL_SLACK,
-                                               outage.end))
-            if step == "up":
-                self.down.pop(name)
-            self.steps.pop(0)
+                self.downtimes.append(Downtime(name, outage.start - MARGIN, outage.end + MARGIN))
+            del self.down[name]
+            queue.pop(0)
 
     def score(self):
         from gatewarden.sim import score

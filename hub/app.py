@@ -71,6 +71,7 @@ class Hub:
             from hub.areas import AREAS
             areas = AREAS
         self.areas = list(areas)
+        self._on_stop: list[Callable[[], None]] = []
         self.started = False
 
     # -- the interface areas use ------------------------------------------------------------------
@@ -100,6 +101,11 @@ class Hub:
         """Send a message at QoS 1 (kept in memory and sent on reconnect while the broker is away)."""
         self.link.publish(topic, payload, retain=retain)
 
+    def on_stop(self, fn: Callable[[], None]) -> None:
+        """Run ``fn()`` when the hub stops, after MQTT intake has stopped and before the writer does
+        (latest registered first), so an area can end its threads and close its connections."""
+        self._on_stop.append(fn)
+
     # -- life cycle ------------------------------------------------------------------------------
 
     def start(self) -> "Hub":
@@ -126,6 +132,11 @@ class Hub:
         self.started = False
         self.link.stop_intake()
         self.intake.close()
+        for fn in reversed(self._on_stop):
+            try:
+                fn()
+            except Exception:
+                logger.exception("stopping %s failed", getattr(fn, "__qualname__", fn))
         try:
             self.writer.call(self._tick)  # publish the last acks, write device state
         except Exception:

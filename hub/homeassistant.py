@@ -249,22 +249,7 @@ def attach(hub: "Hub") -> HomeAssistantLink | None:
     hub.on_event("passage", link.on_passage)
     hub.on_event("charging", link.on_charging)
     hub.add_tick(link.tick)
-    _stop_with(hub, link.stop)
+    hub.on_stop(link.stop)
     hub.homeassistant = link
     link.start()
     return link
-
-
-def _stop_with(hub: "Hub", fn: Any) -> None:
-    """Run ``fn`` when the hub stops (``hub.on_stop`` when the hub offers it)."""
-    on_stop = getattr(hub, "on_stop", None)
-    if callable(on_stop):
-        on_stop(fn)
-        return
-    original = hub.stop
-
-    def stop() -> None:
-        original()
-        fn()
-
-    hub.stop = stop  # type: ignore[method-assign]

@@ -96,3 +96,12 @@ def test_a_message_that_fails_unexpectedly_is_left_unacked_and_stored_when_sent_
     listener.disconnect()
     listener.loop_stop()
     assert json.loads(json.dumps(acks)) == {"gate-1": [1, 3]}
+
+
+def test_on_stop_runs_once_at_stop_latest_first_before_the_writer_stops(tmp_path, broker):
+    order = []
+    running = make_hub(tmp_path, broker, clock=FakeClock(T0))
+    running.on_stop(lambda: order.append(("first", running.writer.call(lambda db: 1))))
+    running.on_stop(lambda: order.append(("second", running.writer.call(lambda db: 2))))
+    running.stop()
+    assert order == [("second", 2), ("first", 1)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -36,6 +37,7 @@ class Actor:
 
     def __init__(self, config, daemon: EdgeDaemon, clock: FakeClock, night: Night):
         self.config, self.daemon, self.clock, self.night = config, daemon, clock, night
+        self.outages: list = []  # this device's own outages still to come (``simulate --outages``)
 
     def advance_to(self, moment: datetime) -> None:
         if moment > self.clock.now():
@@ -43,8 +45,22 @@ class Actor:
 
     def run(self, scaled: Clock, stop: threading.Event) -> None:
         while not stop.is_set():
-            self.until(scaled.now())
+            moment = scaled.now()
+            if self.outages and self.outages[0].start <= moment:
+                self._go_down(self.outages.pop(0))
+                continue
+            self.until(moment)
             stop.wait(0.02)
+
+    def _go_down(self, outage) -> None:
+        """Play up to the outage's start by this device's own clock, then hang or die.
+
+        The device stops itself, at the same simulated moment however far it lags behind the
+        scaled clock; the simulator thaws it (SIGCONT) or starts it again (``--resume-at``).
+        """
+        self.until(outage.start)
+        logger.warning("simulated outage: %s at %s", outage.mode, self.clock.now().isoformat())
+        os.kill(os.getpid(), signal.SIGSTOP if outage.mode == "pause" else signal.SIGKILL)
 
     def until(self, moment: datetime) -> None:
         raise NotImplementedError
@@ -67,6 +83,15 @@ def actor_for(role: str):
 LEAD_IN = timedelta(minutes=10)  # a first start plays the script from this long before the night
 
 
+def own_outages(args: argparse.Namespace, device_id: str, now: datetime) -> list:
+    """The outages planned for this device from ``now`` on."""
+    from . import outages
+    from .runner import DEVICE_IDS
+
+    nights = plan_nights(build(args.seed), args.evening, args.nights, args.seed)
+    return [o for o in outages.plan(nights, args.seed) if DEVICE_IDS[o.device] == device_id and o.start >= now]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gatewarden.sim.device")
     parser.add_argument("role", choices=["gate", "lane", "shed"])
@@ -76,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nights", type=int, default=1, help="consecutive nights from --evening")
     parser.add_argument("--resume-at", type=datetime.fromisoformat, default=None,
                         help="after a restart: the simulated moment the device came back (default: now)")
+    parser.add_argument("--outages", action="store_true", help="go down as `simulate --outages` plans")
     args = parser.parse_args(argv)
     config = load_edge_config(args.config)
     setup_logging(config.log)
@@ -94,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     daemon.publisher.start()
     actor = actor_for(args.role)(config, daemon, clock, night)
+    if args.outages:
+        actor.outages = own_outages(args, config.device.id, clock.now())
     try:
         actor.run(scaled, stop)
     finally:

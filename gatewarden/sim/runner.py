@@ -78,7 +78,7 @@ class Runner:
         if result.returncode != 0:
             raise SimulationError(f"gatewarden {' '.join(words[:2])} failed: {result.stderr.strip()[-500:]}")
 
-    def start(self, clock: ScaledClock, *, wait_web: bool = True) -> None:
+    def start(self, clock: ScaledClock, *, wait_web: bool = True, device_args: tuple[str, ...] = ()) -> None:
         """The hub, then every device, all on ``clock``."""
         self.env = dict(os.environ, GATEWARDEN_CLOCK=clock.to_env(), GPIOZERO_PIN_FACTORY="mock")
         self.spawn("hub", ["-m", "gatewarden", "hub", "--config", str(self.files["hub"])])
@@ -87,7 +87,7 @@ class Runner:
         for name, role in DEVICES.items():
             self.spawn(name, ["-m", "gatewarden.sim.device", role, "--config", str(self.files[name]),
                               "--seed", str(self.seed), "--evening", self.evening.isoformat(),
-                              "--nights", str(len(self.nights))])
+                              "--nights", str(len(self.nights)), *device_args])
 
     def spawn(self, name: str, argv: list[str]) -> None:
         log = (self.dir / f"{name}.log").open("ab")
@@ -104,6 +104,17 @@ class Runner:
             if proc.poll() is not None:
                 return name, proc.returncode
         return None
+
+    def state(self, name: str) -> str:
+        """``running``, ``stopped`` (SIGSTOP: frozen) or ``dead``."""
+        proc = self.procs[name]
+        if proc.poll() is not None:
+            return "dead"
+        try:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return "running"
+        return "stopped" if fields[0] in ("T", "t") else "running"
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process hangs (its connection times out; its outbox keeps its events)."""

@@ -4,7 +4,7 @@
 - one tick (writer thread): device offline conditions and debounce, the overnight area's notices
   and the morning digest, then fan-out, quiet hours and escalation (:mod:`.dispatch`);
 - the sender thread (network I/O), started from the first tick once the writer runs, and
-  stopped with the hub (``Hub.on_stop`` when the hub offers it; it is a daemon thread otherwise);
+  stopped with the hub (``Hub.on_stop``);
 - GET/POST /ack/<token> on ``Hub.web``.
 """
 
@@ -118,9 +118,7 @@ def attach(hub: Any) -> AlertsArea:
     hub.add_tick(area.tick)
     hub.web.include_router(router(secret=area.secret, writer=hub.writer, clock=hub.clock,
                                   lang=area.settings.lang, describe=area.describe))
-    on_stop = getattr(hub, "on_stop", None)
-    if callable(on_stop):
-        on_stop(area.stop)
+    hub.on_stop(area.stop)
     hub.alerts = area
     logger.info("alerts attached: %d chat target(s): %s", len(area.targets),
                 ", ".join(f"{t.name} ({t.kind})" for t in area.targets) or "none")

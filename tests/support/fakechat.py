@@ -316,9 +316,13 @@ class FakeHub:
         self.web = FastAPI()
         self.handlers: dict[str, list] = {}
         self.ticks: list = []
+        self.stoppers: list = []
 
     def on_event(self, kind: str, handler) -> None:
         self.handlers.setdefault(kind, []).append(handler)
+
+    def on_stop(self, fn) -> None:
+        self.stoppers.append(fn)
 
     def add_tick(self, fn) -> None:
         self.ticks.append(fn)

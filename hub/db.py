@@ -234,3 +234,19 @@ class Writer:
             self.db.execute("ROLLBACK")
         except sqlite3.Error:
             pass
+
+
+def open_for_command(config_path: str | Path) -> Database:
+    """The hub database for a maintenance command (``registry import``, ``user add``…).
+
+    Safe while the hub runs: WAL, a 30 s busy timeout, and the command's writes in ``BEGIN
+    IMMEDIATE`` transactions.  A missing storage directory is a one-line ConfigError.
+    """
+    from gwcommon.exc import ConfigError
+    from hub.config import load_hub_config
+    from hub.schema import all_sets
+
+    config = load_hub_config(config_path)
+    if not config.storage.dir.is_dir():
+        raise ConfigError(f"{config_path}: storage.dir {config.storage.dir} does not exist")
+    return open_db(config.storage.dir / "hub.db", migrations=all_sets())

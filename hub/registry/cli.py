@@ -36,15 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(config_path: Path):
-    from gwcommon.exc import ConfigError
-    from hub.config import load_hub_config
-    from hub.db import open_db
-    from hub.schema import all_sets
+    from hub.db import open_for_command
 
-    config = load_hub_config(config_path)
-    if not config.storage.dir.is_dir():
-        raise ConfigError(f"{config_path}: storage.dir {config.storage.dir} does not exist")
-    return open_db(config.storage.dir / "hub.db", migrations=all_sets())
+    return open_for_command(config_path)
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -47,16 +47,9 @@ def register(hub_subparsers) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from gwcommon.exc import ConfigError
-    from hub.config import load_hub_config
-    from hub.db import open_db
-    from hub.schema import all_sets
+    from hub.db import open_for_command
 
-    path = config_path(args)
-    config = load_hub_config(path)
-    if not config.storage.dir.is_dir():
-        raise ConfigError(f"{path}: storage.dir {config.storage.dir} does not exist")
-    return open_db(config.storage.dir / "hub.db", migrations=all_sets())
+    return open_for_command(config_path(args))
 
 
 def _in_transaction(db, job):

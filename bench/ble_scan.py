@@ -19,7 +19,6 @@ import random
 import resource
 import statistics
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path

@@ -165,7 +165,7 @@ BASE = f"gatewarden/{SITE}"
     ("hub", f"{BASE}/gate-north/passage", False),
     ("shed-plug", f"meters/{SITE}/tele/shed_a/SENSOR", True),
     ("shed-plug", f"{BASE}/shed-plug/charging", False),
-    ("shed-plug", f"meters/other-site/tele/shed_a/SENSOR", False),
+    ("shed-plug", "meters/other-site/tele/shed_a/SENSOR", False),
     ("gate-north", f"meters/{SITE}/tele/shed_a/SENSOR", False),
 ])
 def test_each_account_publishes_only_its_own_topics(secured, user, topic, allowed):

@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from edge.gate.fsm import Arm, BarrierState, step
 from edge.gate.model import (
-    CloseRelayOff,
     EyeTest,
     FireOn,
     FireReset,

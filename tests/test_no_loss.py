@@ -8,7 +8,6 @@ every emitted event exactly once, gapless, and that the edge's outbox ends empty
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from gwcommon import wire
 from hub import diary
 from hub.web import charts, i18n
-from tests.support.hubrun import rows, wait_until
+from tests.support.hubrun import rows
 from tests.support.mqttspy import Spy
 from tests.support.webhub import add_user, csrf_of, login, web_hub
 

@@ -155,7 +155,8 @@ class Sender:
         try:
             part = self.part(claimed, target)
         except contactsheet.NoPictures as exc:
-            _writer_call(self.writer, lambda db: outbox.kill(db, row["id"], str(exc), self.clock.now()))
+            reason = str(exc)
+            _writer_call(self.writer, lambda db: outbox.kill(db, row["id"], reason, self.clock.now()))
             self.stats["dead"] += 1
             return 1
         verdict = target.send(part, self.clock.now())

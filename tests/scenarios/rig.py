@@ -108,7 +108,7 @@ class Rig:
 
 def run_hub(scenario: Scenario, tmp_path: Path, broker) -> tuple[list[dict], list[dict], Any]:
     """Play the scenario through a real broker and a started hub; returns violations, diary, hub."""
-    from tests.support.hubrun import Publisher, make_hub, rows, wait_until
+    from tests.support.hubrun import Publisher, make_hub, rows
 
     clock = FakeClock(scenario.start)
     hub = make_hub(tmp_path, broker, clock=clock, config_overrides=scenario.config, areas=["hub.overnight_area"])

@@ -7,7 +7,7 @@ import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from .. import audit, csrf, i18n, sessions
 from ..auth import AccountError, Principal, add_user_job, create_token_job, find_user, list_tokens, \

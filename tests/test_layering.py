@@ -56,6 +56,7 @@ DECISION_MODULES = [
     "edge/charging/model.py",
     "hub/rules/charging.py",
     "hub/watermark.py",
+    "hub/registry/problems.py",
 ]
 
 

@@ -48,6 +48,9 @@ night_start = "20:00"
 deadline = "08:00"
 reminder_before = "30m"
 
+[rules.charging]
+silent_after = "{offline_after}"   # a meter silent this long (simulated time) is reported
+
 [[zones]]
 name = "{compound.strip}"
 kind = "night"

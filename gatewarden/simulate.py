@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 DEFAULT_EVENING = date(2026, 11, 19)
-DEFAULT_SPEED = 1500.0  # simulated seconds per real second (see docs/simulator.md: how it was chosen)
+DEFAULT_SPEED = 8000.0  # simulated seconds per real second (docs/simulator.md: how it was chosen)
 WARMUP = 4.0  # real seconds before the simulated clock reaches the first evening
 EDGE = timedelta(minutes=10)  # simulated time kept before and after each night
 CONFIRM_WAIT = 5.0  # real seconds the hub gets to confirm provisional decisions at the end
@@ -33,14 +33,23 @@ PAUSE_AT_LEAST = 4.0  # real seconds a frozen device stays frozen, so the hub se
 MARGIN = timedelta(minutes=1)  # a drive this close to a gate's downtime may have been cut short by it
 
 
+KEEP_EVERYTHING = """
+[retention]   # the hub's clean-up must not take away what the simulator scores
+presence = "forever"
+charging = "forever"
+passages = "forever"
+"""
+
+
 def offline_after(speed: float) -> str:
-    """``[hub] offline_after`` (hub clock) for ``speed``: 30 real seconds of silence, at least 12 h.
+    """``[hub] offline_after`` (hub clock) for ``speed``: 30 real seconds of silence, 12 h to 24 h.
 
     The devices' heartbeats come every real second, so at thousands of times real speed minutes
-    of simulated silence are normal; 12 h also covers the jump over the daytime between nights.
-    A device that really goes away is noticed by the broker (its will), not by this.
+    of simulated silence are normal; 12 h also covers the jump over the daytime between nights,
+    and 24 h is the most the shed's ``silent_after`` (set to the same) accepts.  A device that
+    really goes away is noticed by the broker (its will), not by this.
     """
-    return f"{max(12 * 3600, round(30 * speed))}s"
+    return f"{min(24 * 3600, max(12 * 3600, round(30 * speed)))}s"
 
 
 def _positive(text: str) -> int:
@@ -100,6 +109,8 @@ class Simulation:
         from gwcommon.clock import ScaledClock
 
         self.runner.prepare(offline_after=offline_after(self.args.speed), device_keepalive=DEVICE_KEEPALIVE)
+        with self.runner.files["hub"].open("a", encoding="utf-8") as hub_config:
+            hub_config.write(KEEP_EVERYTHING)
         skips = tuple((a.end + EDGE, b.start - EDGE) for a, b in zip(self.nights, self.nights[1:]))
         self.clock = ScaledClock(self.nights[0].start - EDGE, real_start=time.time() + WARMUP,
                                  speed=self.args.speed, skips=skips)
@@ -171,13 +182,32 @@ class Simulation:
         reader = HubReader(self.runner.db_path)
         verdicts, passages, reports = reader.verdicts(), reader.passages(), reader.charging()
         reader.close()
-        nights = [score.score_night(n, verdicts, passages, reports, self.downtimes) for n in self.nights]
+        active = charging_truth(self.nights)
+        nights = [score.score_night(n, verdicts, passages, reports, self.downtimes, active) for n in self.nights]
         return nights, score.total(nights)
 
     def stop(self) -> None:
         if not self.stopped:
             self.stopped = True
             self.runner.stop()
+
+
+def charging_truth(nights):
+    """(circuit, moment) → chargers drawing power, from the same simulated chargers the shed plays."""
+    from edge.charging.simulator import ACTIVE_W
+    from gatewarden.sim.night import Plug, merge
+    from gatewarden.sim.shedactor import chargers_of
+
+    script = merge(nights)
+    chargers = chargers_of(script.of(Plug), script.start)
+
+    def active(circuit: str, moment: datetime) -> int | None:
+        if circuit not in chargers:
+            return None
+        t = (moment - script.start).total_seconds()
+        return sum(c.power(t) >= ACTIVE_W for c in chargers[circuit])
+
+    return active
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from gwcommon.exc import GatewardenError
 from gwcommon.timefmt import format_ts, utc
+from hub import warden_problems
 
 KINDS = ("violation_open", "violation_resolved", "violation_retracted", "violation_excused", "registration",
          "clearance", "note", "reminder", "identified", "calendar", "occupancy")
@@ -28,7 +29,17 @@ _COLS = ("id", "ts", "kind", "plate", "household", "zone", "slot", "violation_id
 
 
 class WardenActionError(GatewardenError, ValueError):
-    """A warden's action that cannot be carried out (unknown violation, wrong state, bad plate...)."""
+    """A warden's action that cannot be carried out (unknown violation, wrong state, bad plate...):
+    a ``code`` of :mod:`hub.warden_problems` and its ``params``; the message (logs) is in English,
+    :meth:`text` words it in Chinese or English for people."""
+
+    def __init__(self, code: str, **params: Any):
+        self.code = code
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "zh") -> str:
+        return warden_problems.text(lang, self.code, self.params)
 
 
 def _ts(moment: datetime) -> str:
@@ -126,10 +137,10 @@ def _who(db: Any, plate: str | None, zone: str | None, slot: str | None):
         try:
             return stays.for_plate(db, parse_plate(plate))
         except BadPlate as exc:
-            raise WardenActionError(str(exc)) from None
+            raise WardenActionError(exc.code, **exc.params) from None
     if zone and slot:
         return stays.for_slot(zone, slot)
-    raise WardenActionError("name the car by its plate, or by its zone and spot (slot)")
+    raise WardenActionError("car_unnamed")
 
 
 def _warden_mark(db: Any, ctx: Any, op: str, *, plate: str | None, zone: str | None, slot: str | None,
@@ -138,7 +149,8 @@ def _warden_mark(db: Any, ctx: Any, op: str, *, plate: str | None, zone: str | N
     from hub.rules.overnight import Mark
 
     if zone and zone not in ctx.zone_kinds:
-        raise WardenActionError(f"unknown zone {zone!r} (configured: {', '.join(ctx.zone_kinds) or 'none'})")
+        known = ", ".join(ctx.zone_kinds)
+        raise WardenActionError("zone_unknown" if known else "zone_unknown_none", zone=zone, known=known)
     who = _who(db, plate, zone, slot)
     order = mark_id or f"warden:{uuid.uuid4().hex}"
     mark = Mark(utc(at), order, op, zone or "", "night" if zone else "", "warden")
@@ -172,12 +184,12 @@ def _settle(db: Any, ctx: Any, vid: str, state: str, reason: str, by: str, at: d
     from hub.rules.overnight import Transition
 
     if not reason.strip():
-        raise WardenActionError("give a reason (it goes into the patrol diary)")
+        raise WardenActionError("reason_missing")
     current = violations.get(db, vid)
     if current is None:
-        raise WardenActionError(f"no violation {vid}")
+        raise WardenActionError("violation_unknown", id=vid)
     if current["state"] != "open":
-        raise WardenActionError(f"violation {vid} is {current['state']}, not open")
+        raise WardenActionError("violation_not_open", id=vid, state=current["state"])
     violations.transition(db, Transition(vid, state, current["provisional"], reason.strip()), at=at,
                           site=ctx.site, by=by)
     return violations.get(db, vid)
@@ -200,11 +212,11 @@ def identify(db: Any, ctx: Any, violation_id: str, *, plate: str, by: str, at: d
 
     current = violations.get(db, violation_id)
     if current is None:
-        raise WardenActionError(f"no violation {violation_id}")
+        raise WardenActionError("violation_unknown", id=violation_id)
     try:
         plate = parse_plate(plate)
     except BadPlate as exc:
-        raise WardenActionError(str(exc)) from None
+        raise WardenActionError(exc.code, **exc.params) from None
     who = stays.for_plate(db, plate)
     db.execute("UPDATE violations SET plate = ?, household = ?, updated_at = ? WHERE id = ?",
                [plate, who.household, _ts(at), violation_id])
@@ -216,7 +228,7 @@ def add_note(db: Any, text: str, *, by: str, at: datetime, plate: str | None = N
              violation_id: str | None = None) -> int:
     """A warden's free note (楼道堆物, 化粪池满溢, 无法处理的事情...)."""
     if not text.strip():
-        raise WardenActionError("the note is empty")
+        raise WardenActionError("note_empty")
     if len(text) > 2000:
-        raise WardenActionError("the note is longer than 2000 characters")
+        raise WardenActionError("note_too_long", limit=2000)
     return add(db, ts=at, kind="note", text=text.strip(), plate=plate, violation_id=violation_id, by=by)

@@ -66,6 +66,7 @@ class OvernightArea:
         self.ticks = 0
         self.unknown_zones: dict[str, int] = {}
         self._calendar_checked: str | None = None
+        self._skipped: set[datetime] = set()
 
     # -- events (writer thread, inside the event's transaction) ----------------------------------
 
@@ -149,11 +150,26 @@ class OvernightArea:
         start = max(horizon, parse_ts(row[0])) if row and row[0] else horizon
         if st.now <= start:
             return
-        due = calendar.deadlines_between(start, st.now, self.rule, overrides)
+        due = self._undecided_days(db, calendar.deadlines_between(start, st.now, self.rule, overrides))
         if len(due) > MAX_CATCH_UP:
             logger.warning("site clock jumped over %d deadlines; deciding only the last %d", len(due), MAX_CATCH_UP)
         for deadline in due[-MAX_CATCH_UP:]:
             self.decide(db, deadline, st, overrides)
+
+    def _undecided_days(self, db: Any, due: list[datetime]) -> list[datetime]:
+        """``due`` without the mornings already decided: an override changed after its morning was
+        decided (moving that deadline later) must not decide the same morning twice."""
+        if not due:
+            return due
+        days = [d.astimezone(self.rule.tz).date().isoformat() for d in due]
+        decided = {day for (day,) in db.execute(
+            f"SELECT day FROM ovn_deadlines WHERE day IN ({', '.join('?' * len(days))})", days)}
+        for deadline, day in zip(due, days):
+            if day in decided and deadline not in self._skipped:
+                self._skipped.add(deadline)
+                logger.warning("deadline %s not decided: the morning of %s was decided already (its calendar "
+                               "override changed afterwards)", deadline.astimezone(self.rule.tz).isoformat(), day)
+        return [d for d, day in zip(due, days) if day not in decided]
 
     def decide(self, db: Any, deadline: datetime, st: Any, overrides: dict) -> int:
         """Decide one morning deadline: a violation for every vehicle still parked off-space."""
@@ -216,8 +232,9 @@ class OvernightArea:
         scope |= {("fire_lane", limit) for _, limit in fire}
         scope |= {(e.rule, e.deadline) for e in existing if e.rule == "fire_lane" and e.deadline <= st.now}
         self._apply(db, key, rules.reconcile(existing, desired, scope, provisional=st.provisional), st)
-        stays.set_fire_due(db, key, rules.next_fire_due(stays.load_state(db, key) or rules.KeyState(),
-                                                        self.grace, st.now))
+        # from every stay, not only the open ones: a stay whose marks all came before the site clock
+        # reached its grace (a lane device catching up) must still be looked at then
+        stays.set_fire_due(db, key, rules.fire_due_after(marks, self.grace, st.now))
 
     def _rechecks(self, db: Any, st: Any) -> None:
         for key, since in db.execute("SELECT key, since FROM ovn_recheck ORDER BY key").fetchall():

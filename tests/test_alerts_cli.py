@@ -36,12 +36,20 @@ def test_roster_import_export_round_trip(tmp_path, capsys):
     assert out.read_bytes().decode("utf-8-sig").splitlines()[1] == "王五,13800001111,值班,mon,20:00,08:00,1,,"
 
 
-def test_a_bad_roster_changes_nothing_and_names_every_bad_line(tmp_path, capsys):
+def test_a_bad_roster_changes_nothing_and_names_every_bad_line(tmp_path, capsys, monkeypatch):
     path = config(tmp_path, [])
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_text("姓名,手机\n王五,13800001111\n", encoding="utf-8")
     bad.write_text("姓名,手机\n赵六,12345\n孙七,\n", encoding="utf-8")
     assert main(["roster", "import", str(good), "--config", path]) == 0
+    for name in ("GATEWARDEN_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["roster", "import", str(bad), "--config", path]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv: 第 2 行: 手机号 123… 不是 11 位的大陆手机号" in err
+    assert "bad.csv: 第 3 行: 需要手机号（或飞书ID）" in err and "共 2 处问题，没有做任何更改" in err
+    monkeypatch.setenv("GATEWARDEN_LANG", "en")
     assert main(["roster", "import", str(bad), "--config", path]) == 2
     err = capsys.readouterr().err
     assert "bad.csv: line 2: 手机/mobile 123… is not an 11-digit" in err and "bad.csv: line 3:" in err

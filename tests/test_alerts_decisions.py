@@ -214,8 +214,29 @@ def test_a_bad_roster_reports_every_bad_row_with_its_line():
     with pytest.raises(roster.RosterError) as err:
         roster.parse_csv(text.encode())
     problems = err.value.problems
-    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 4"]
-    assert "11-digit" in problems[0] and "1380000111" not in problems[0]   # the reason, not the number
+    assert [p.line for p in problems] == [2, 3, 4]
+    assert [p.code for p in problems] == ["mobile_invalid", "name_missing", "role_unknown"]
+    assert "11-digit" in problems[0].text("en") and "1380000111" not in str(problems[0])   # the reason, not the number
+    assert problems[0].text("zh") == "手机号 138… 不是 11 位的大陆手机号" and problems[2].text() == "角色“队长”不对：应是 值班 或 委员"
+
+
+@pytest.mark.parametrize("row,code,zh", [
+    ("王五,13800001111,值班,周九,,", "day_invalid", "日期“周九”不对"),
+    ("王五,13800001111,值班,,25:00,", "time_invalid", "开始时间“25:00”不对"),
+    ("王五,13800001111,值班,,,8点", "time_invalid", "结束时间“8点”不对"),
+])
+def test_roster_row_problems_in_both_languages(row, code, zh):
+    with pytest.raises(roster.RosterError) as err:
+        roster.parse_csv(f"姓名,手机,角色,日期,开始,结束\n{row}\n".encode())
+    (problem,) = err.value.problems
+    assert (problem.line, problem.code) == (2, code) and zh in problem.text("zh") and problem.text("en") in str(err.value)
+
+
+def test_every_roster_code_has_both_languages():
+    from hub.alerts import roster_problems
+
+    assert all(zh and en and zh != en for zh, en in roster_problems.MESSAGES.values())
+    assert roster_problems.text("fr", "name_missing") == "姓名没有填"
 
 
 def test_a_roster_with_an_unknown_column_is_refused():

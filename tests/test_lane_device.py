@@ -204,3 +204,39 @@ def test_missing_empty_spot_picture_is_a_config_error(tmp_path):
         start(config(tmp_path, lane=lane_cfg), ListSink(), None, FakeClock(), threading.Event(),
               backend=FakeRadio().backend, camera=FakeCamera())
 
+
+
+def _state_device(tmp_path, clock, sink):
+    from edge.lane.config import LaneDeviceConfig
+    from edge.lane.device import LaneDevice
+
+    lane = validate({"zones": [{"name": "east-strip", "rssi_threshold": -75, "min_away": "30s"}]}, LaneDeviceConfig)
+    return LaneDevice(lane, sink=sink, clock=clock, tz=timezone.utc, state_file=tmp_path / "lane-state.json")
+
+
+@pytest.mark.parametrize("heard_again", [False, True])
+def test_a_restarted_lane_device_reports_a_car_that_left_while_it_was_down(tmp_path, heard_again):
+    """Found by `gatewarden simulate --outages`: a lane device killed while a car left the strip
+    forgot the car, so the hub kept it parked (a false accusation every morning after)."""
+    from edge.ble.model import Sighting
+
+    clock = FakeClock(datetime(2026, 11, 19, 23, 0, tzinfo=timezone.utc))
+    first = ListSink()
+    device = _state_device(tmp_path, clock, first)
+    device.sighted(Sighting(RESIDENT, -60, clock.monotonic(), True))
+    device.step()
+    watched = clock.now()
+    assert [f["present"] for _, f in first.events] == [True]
+
+    clock.advance(3600)  # down for an hour; the car leaves meanwhile (or stays)
+    second = ListSink()
+    device = _state_device(tmp_path, clock, second)
+    for _ in range(12):
+        if heard_again:
+            device.sighted(Sighting(RESIDENT, -60, clock.monotonic(), True))
+        device.step()
+        clock.advance(10)
+    if heard_again:
+        assert second.events == []  # still there: nothing new to say
+    else:
+        assert [(f["tag"], f["present"], f["ts"]) for _, f in second.events] == [(RESIDENT, False, watched)]

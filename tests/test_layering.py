@@ -57,6 +57,8 @@ DECISION_MODULES = [
     "hub/rules/charging.py",
     "hub/watermark.py",
     "hub/registry/problems.py",
+    "gatewarden/sim/score.py",
+    "gatewarden/sim/outages.py",
 ]
 
 

@@ -81,8 +81,9 @@ def test_resolve_and_excuse_need_an_open_violation_and_a_reason(rig):
         rig._tx(lambda db: diary.excuse(db, ctx, "v-nope", reason="x", by="老王", at=at))
     done = rig._tx(lambda db: diary.resolve(db, ctx, vid, reason="已电话联系车主挪车", by="老王", at=at))
     assert done["state"] == "resolved" and done["by"] == "老王"
-    with pytest.raises(diary.WardenActionError, match="is resolved, not open"):
+    with pytest.raises(diary.WardenActionError, match="is resolved, not open") as err:
         rig._tx(lambda db: diary.excuse(db, ctx, vid, reason="x", by="老王", at=at))
+    assert err.value.text("zh") == f"违规记录 {vid} 是“已处理”，不是未处理" and err.value.text("en") == str(err.value)
     kinds = [line["kind"] for line in rig.diary()]
     assert kinds[-2:] == ["violation_open", "violation_resolved"]
 
@@ -104,9 +105,21 @@ def test_identify_an_untagged_car_and_notes(rig):
 
 
 def test_warden_registration_needs_a_plate_or_a_spot(rig):
-    for kw, why in [({}, "plate"), ({"plate": "123"}, "province"), ({"zone": "nowhere", "slot": "1"}, "unknown zone")]:
-        with pytest.raises(diary.WardenActionError, match=why):
+    for kw, why, chinese in [({}, "plate", "请写车牌，或者写区域和车位号"),
+                             ({"plate": "123"}, "province", "车牌“123”应以省份简称开头"),
+                             ({"zone": "nowhere", "slot": "1"}, "unknown zone", "区域“nowhere”不是配置的区域（已配置：")]:
+        with pytest.raises(diary.WardenActionError, match=why) as err:
             rig._tx(lambda db: diary.register_offspace(db, rig.area, by="w", at=EVENING, **kw))
+        assert err.value.text("zh").startswith(chinese)
+
+
+def test_every_warden_problem_has_both_languages():
+    from hub import warden_problems
+
+    assert all(zh and en and zh != en for zh, en in warden_problems.MESSAGES.values())
+    assert warden_problems.text("zh", "violation_not_open", {"id": "v-1", "state": "excused"}) == \
+        "违规记录 v-1 是“已豁免”，不是未处理"
+    assert warden_problems.text("en", "plate_empty") == "plate is empty"   # the registry's plate words
 
 
 def test_monthly_ranking_by_vehicle_and_household(tmp_path):

@@ -144,3 +144,17 @@ def test_reconcile_leaves_what_is_out_of_scope_alone():
 ])
 def test_reminder_due(now, sent, due):
     assert reminder_due(now, D, timedelta(minutes=30), sent) is due
+
+
+def test_a_fire_stay_that_ended_before_the_site_clock_got_there_is_still_due():
+    """Found by `gatewarden simulate --outages`: a lagging lane device delivered a 25-minute fire-lane
+    stay (in and out) while the site clock was still inside the grace; the recheck then cleared the
+    key's due time because no stay was open, and the fire-lane violation was never raised."""
+    from hub.rules.overnight import fire_due_after
+
+    marks = [fire(F0), fire(F0 + timedelta(minutes=25), "absent")]
+    assert next_fire_due(fold(marks), GRACE, F0 + timedelta(minutes=2)) is None  # open stays only
+    assert fire_due_after(marks, GRACE, F0 + timedelta(minutes=2)) == F0 + timedelta(minutes=10)
+    assert fire_due_after(marks, GRACE, F0 + timedelta(minutes=10)) is None
+    short = [fire(F0), fire(F0 + timedelta(minutes=4), "absent")]
+    assert fire_due_after(short, GRACE, F0) is None  # left within its grace: nothing due

@@ -108,7 +108,10 @@ def test_excuse_needs_a_reason_and_the_committee_and_lands_in_diary_and_audit(si
         {"state": "excused", "reason": "送急诊", "by": "committee"}]
     assert rows(hub, "SELECT actor, detail FROM web_audit WHERE action = 'violation_excuse'") == [
         {"actor": "committee", "detail": '{"reason": "送急诊"}'}]
-    assert post(c["committee"], "/violations/v-ex/excuse", reason="again").status_code == 400  # not open
+    again = post(c["committee"], "/violations/v-ex/excuse", reason="again")  # no longer open: said in Chinese
+    assert again.status_code == 400 and "违规记录 v-ex 是“已豁免”，不是未处理" in again.text
+    english = TestClient(hub.web, cookies={**c["committee"].cookies, "gw_lang": "en"})
+    assert "violation v-ex is excused, not open" in post(english, "/violations/v-ex/excuse", reason="again").text
 
 
 def test_resolve_and_identify(site):
@@ -210,7 +213,9 @@ def test_every_word_the_templates_use_is_in_both_languages():
                "role": ("viewer", "warden", "committee", "admin"), "kind": ("gate", "lane", "charging"),
                "reason": wire.Passage.model_fields["reason"].annotation.__args__,
                "w": ("in", "out", "open", "deny"), "error": ("400", "401", "403", "404", "429", "503"),
-               "diary": diary.KINDS, "al": __import__("hub.alerts.outbox", fromlist=["KINDS"]).KINDS}
+               "diary": diary.KINDS, "al": __import__("hub.alerts.outbox", fromlist=["KINDS"]).KINDS,
+               "calkind": ("working", "weekend", "holiday", "makeup", "override_working", "override_holiday"),
+               "wd": tuple("0123456")}
     keys |= {f"{prefix}.{value}" for prefix, values in dynamic.items() for value in values}
     missing = sorted(k for k in keys if k not in i18n.MESSAGES)
     assert missing == []
@@ -260,3 +265,65 @@ def test_charging_now_chart_and_incidents(site):
     assert state["circuits"][0]["circuit"] == "shed-a" and state["open_incidents"] == 1
     report = c["committee"].get("/report", params={"month": "2026-03"}).text
     assert "充电异常" in report
+
+
+def error_of(response) -> str:
+    return re.search(r'<p class="error" role="alert">([^<]*)</p>', response.text).group(1)
+
+
+@pytest.mark.parametrize("form,chinese,english", [
+    ({"plate": "浙D1", "household": "1-101", "tag": TAG.format(20)},
+     "车牌“浙D1”有 3 个字符（普通车牌 7 个，新能源车牌 8 个）", "plate &#39;浙D1&#39; has 3 characters"),
+    ({"plate": "浙D12346", "household": " ", "tag": TAG.format(20)}, "房号没有填", "household (房号) is missing"),
+    ({"plate": "浙D12346", "household": "1-101", "tag": "ibeacon:nope"},
+     "标签“ibeacon:nope”不是有效的 iBeacon 编号", "tag id &#39;ibeacon:nope&#39; is not a valid ibeacon id"),
+    ({"plate": "浙D12346", "household": "1-101", "tag": TAG.format(1)},
+     f"标签 {TAG.format(1)} 已经绑定车辆 浙A12345", f"tag {TAG.format(1)} is already bound to vehicle 浙A12345"),
+    ({"plate": "浙D12346", "household": "1-101", "tag": TAG.format(20), "hours": "0"},
+     "有效小时数“0”不对：应是 1 到 744 的整数", "Valid for (hours) “0” must be a whole number from 1 to 744"),
+])
+def test_visitor_pass_refusals_in_the_page_language_change_nothing(site, form, chinese, english):
+    hub, c = site
+    before = rows(hub, "SELECT count(*) AS n FROM tags"), rows(hub, "SELECT count(*) AS n FROM vehicles")
+    refused = post(c["warden"], "/registry/visitor", **form)
+    assert refused.status_code == 400 and chinese in error_of(refused)
+    en = TestClient(hub.web, cookies={**c["warden"].cookies, "gw_lang": "en"})
+    assert english in error_of(post(en, "/registry/visitor", **form))
+    assert (rows(hub, "SELECT count(*) AS n FROM tags"), rows(hub, "SELECT count(*) AS n FROM vehicles")) == before
+
+
+def test_revoke_refusals_and_the_size_limit_in_chinese(site):
+    hub, c = site
+    unknown = post(c["warden"], "/registry/tags/revoke", tag=TAG.format(77), revoked="1")
+    assert unknown.status_code == 400 and error_of(unknown) == f"标签 {TAG.format(77)} 没有登记"
+    assert error_of(post(c["warden"], "/registry/tags/revoke", tag="wifi:1", revoked="1")).startswith(
+        "标签“wifi:1”应以 ibeacon:、eddystone:、eid: 或 mac: 开头")
+    big = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
+                              files={"file": ("r.csv", b"x" * (2 * 1024 * 1024 + 1), "text/csv")})
+    assert big.status_code == 400 and error_of(big) == "文件超过 2 MB，这真的是登记表吗？"
+
+
+def test_roster_import_problems_in_the_page_language(site):
+    hub, c = site
+    data = "姓名,手机,角色\n王五,1380000111,值班\n赵六,13900002222,队长\n".encode("gb18030")
+    bad = c["committee"].post("/roster/import", data={"csrf": csrf_of(c["committee"])},
+                              files={"file": ("roster.csv", data, "text/csv")})
+    assert bad.status_code == 400
+    assert re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", bad.text) == [
+        ("2", "手机号 138… 不是 11 位的大陆手机号"), ("3", "角色“队长”不对：应是 值班 或 委员")]
+    english = TestClient(hub.web, cookies={**c["committee"].cookies, "gw_lang": "en"}).post(
+        "/roster/import", data={"csrf": csrf_of(c["committee"])}, files={"file": ("roster.csv", data, "text/csv")})
+    assert re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", english.text)[1] == (
+        "3", "角色/role &#39;队长&#39; is not 值班/warden or 委员/committee")
+    assert rows(hub, "SELECT count(*) AS n FROM web_audit WHERE action = 'roster_import'") == [{"n": 0}]
+
+
+def test_warden_action_refusals_in_chinese(site):
+    hub, c = site
+    unnamed = post(c["warden"], "/stays", op="register")
+    assert unnamed.status_code == 400 and error_of(unnamed) == "请写车牌，或者写区域和车位号"
+    assert error_of(post(c["warden"], "/stays", op="register", plate="浙A12345", zone="west")) == \
+        "区域“west”不是配置的区域（已配置：east-strip）"
+    assert error_of(post(c["warden"], "/stays", op="park", plate="浙A12345")) == "操作只能是登记或已驶离。"
+    assert error_of(post(c["warden"], "/violations/v-none/resolve", reason="x")) == "没有编号为 v-none 的违规记录"
+    assert error_of(post(c["warden"], "/diary/notes", text="   ")) == "记录是空的"

@@ -61,6 +61,10 @@ ROUTES = [
     ("GET", "/roster/export.csv", "/roster/export.csv", "viewer", None),
     ("POST", "/roster/import", "/roster/import", "committee", None),  # multipart, below
     ("POST", "/alerts/{alert_id}/ack", "/alerts/1/ack", "warden", {}),
+    ("GET", "/calendar", "/calendar", "viewer", None),
+    ("POST", "/calendar/overrides", "/calendar/overrides", "committee",
+     {"day": "2026-03-20", "kind": "holiday", "deadline": "09:30", "note": "小区活动"}),
+    ("POST", "/calendar/overrides/remove", "/calendar/overrides/remove", "committee", {"day": "2026-03-20"}),
     ("GET", "/report", "/report?month=2026-03", "committee", None),
     ("GET", "/report.csv", "/report.csv", "committee", None),
     ("GET", "/audit", "/audit", "committee", None),
@@ -90,6 +94,7 @@ OK_STATUS = {
     ("POST", "/violations/{violation_id}/resolve"): (303, 400),  # 400 once it is no longer open
     ("POST", "/violations/{violation_id}/excuse"): (303, 400),
     ("POST", "/inbox/hook/{given}"): (404,),  # the test client is not on the loopback: refused
+    ("POST", "/calendar/overrides/remove"): (303, 400),  # 400 once there is nothing left to remove
 }
 
 

@@ -42,7 +42,8 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
     if camera is None and lane.camera:
         camera = _camera(lane.camera, sink, config)
     device = LaneDevice(lane, sink=sink, clock=clock, tz=config.site.tz, camera=camera,
-                        spot_trackers=_spot_trackers(lane) if camera is not None else None, tick=tick)
+                        spot_trackers=_spot_trackers(lane) if camera is not None else None, tick=tick,
+                        state_file=config.storage.dir / f"lane-state-{config.device.id}.json")
     scanner.subscribe(device.sighted)
     device.start()
     scanner.start()

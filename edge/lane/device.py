@@ -14,27 +14,39 @@ rssi).  With a camera it also
 
 Threads: the scanner's decode thread calls :meth:`LaneDevice.sighted`; one tick thread calls
 :meth:`LaneDevice.step` (expiry, spots, roll calls, pictures).  A lock keeps them apart.
+
+With a ``state_file`` the device remembers across a restart (a crash, a power cut) which tags were
+present and until when it was watching.  A remembered tag that is not heard again after the
+restart is reported away *as of the last moment the device was watching* — the car left while
+nobody looked, perhaps long before the deadline, so it gets the benefit of the doubt.  Without
+this a car that left while the device was down stayed "parked" at the hub for ever.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from edge.ble.model import Sighting
-from edge.ble.presence import PresenceParams, PresenceTracker, Transition
+from edge.ble.presence import PresenceParams, PresenceTracker, TagTrack, Transition
 from edge.events import EventSink
 from gwcommon.clock import Clock
+from gwcommon.timefmt import format_ts, parse_ts
 
 from .config import LaneDeviceConfig, ZoneWatch
 from .pairing import Pairing, SlotChange
 from .schedule import due
 
 logger = logging.getLogger(__name__)
+
+SAVE_EVERY = timedelta(minutes=1)  # how often the state file's "watching until" moves on
 
 
 def presence_params(zone: ZoneWatch) -> PresenceParams:
@@ -57,7 +69,8 @@ class LaneDevice:
     """Presence per zone from sightings and camera spots; see the module docstring."""
 
     def __init__(self, config: LaneDeviceConfig, *, sink: EventSink, clock: Clock, tz: ZoneInfo,
-                 camera: Any | None = None, spot_trackers: Mapping[str, Any] | None = None, tick: float = 1.0):
+                 camera: Any | None = None, spot_trackers: Mapping[str, Any] | None = None, tick: float = 1.0,
+                 state_file: Path | None = None):
         self.config = config
         self.sink = sink
         self.clock = clock
@@ -74,6 +87,11 @@ class LaneDevice:
         self._last_spot_check = float("-inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.state_file = state_file
+        self._restored: dict[tuple[str, str], datetime] = {}  # (zone, tag) → watched until, before a restart
+        self._saved: tuple[datetime, dict] | None = None
+        if state_file is not None:
+            self._restore(state_file)
 
     def start(self) -> None:
         if self.camera is not None:
@@ -93,6 +111,7 @@ class LaneDevice:
         with self._lock:
             for zone in self.zones:
                 if zone.watches(sighting.tag):
+                    self._restored.pop((zone.config.name, sighting.tag), None)  # still there
                     change = zone.tracker.observe(sighting)
                     if change:
                         self._tag_changed(zone, change)
@@ -116,12 +135,15 @@ class LaneDevice:
                 self._roll_call(moment)
             self._last_wall = max(self._last_wall, wall)
             photos, self._photos = self._photos, []
+            present = {zone.config.name: sorted(zone.tracker.present()) for zone in self.zones}
+        self._save(wall, present)
         self._take_pictures(photos)
 
     # --- inside the lock ----------------------------------------------------------------------
 
     def _tag_changed(self, zone: _Zone, change: Transition) -> None:
-        self._emit(zone, change.tag, change.present, change.rssi)
+        since = None if change.present else self._restored.pop((zone.config.name, change.tag), None)
+        self._emit(zone, change.tag, change.present, change.rssi, ts=since)
         pairing = zone.pairing
         slots = (pairing.tag_arrived if change.present else pairing.tag_left)(change.tag, change.at)
         self._slots(zone, slots)
@@ -148,15 +170,50 @@ class LaneDevice:
             for spot in untagged:
                 self._emit(zone, None, True, None, slot=spot)
 
-    def _emit(self, zone: _Zone, tag: str | None, present: bool, rssi: int | None, *, slot: str | None = None) -> None:
+    def _emit(self, zone: _Zone, tag: str | None, present: bool, rssi: int | None, *, slot: str | None = None,
+              ts: datetime | None = None) -> None:
         fields: dict[str, Any] = {"zone": zone.config.name, "tag": tag, "present": present, "rssi": rssi}
         if slot is not None:
             fields["slot"] = slot
+        if ts is not None:
+            fields["ts"] = ts
         event_id = self.sink.emit("presence", fields)
         logger.info("zone %s: %s %s", zone.config.name, tag or f"untagged vehicle in {slot}",
                     "present" if present else "away")
         if self.camera is not None:
             self._photos.append(event_id)
+
+    # --- the state file (remembered across a restart) ------------------------------------------
+
+    def _restore(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            watched, zones = parse_ts(data["watching"]), data["zones"]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("lane state file %s unreadable (%s): starting with no tag present", path, exc)
+            return
+        now = self.clock.monotonic()
+        for zone in self.zones:
+            for tag in zones.get(zone.config.name, []):
+                zone.tracker.tracks[tag] = TagTrack(present=True, last_kept=now)
+                self._restored[(zone.config.name, tag)] = watched
+        if self._restored:
+            logger.info("restarted: %d tag(s) were present when this device last watched (%s); any not heard "
+                        "again is reported away as of then", len(self._restored), format_ts(watched))
+
+    def _save(self, wall: datetime, present: dict) -> None:
+        if self.state_file is None or (self._saved and self._saved[1] == present and wall - self._saved[0] < SAVE_EVERY):
+            return
+        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({"watching": format_ts(wall), "zones": present}), encoding="utf-8")
+            os.replace(tmp, self.state_file)
+        except OSError as exc:
+            logger.warning("cannot write lane state file %s: %s", self.state_file, exc)
+            return
+        self._saved = (wall, present)
 
     # --- outside the lock ---------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ class LaneActor(Actor):
         super().__init__(config, daemon, clock, night)
         self.parked: dict[str, dict[str, str]] = {zone.name: {} for zone in config.lane.zones}
         camera = SceneCamera(config.device.id, clock=clock, scene=self._scene)
-        self.device = LaneDevice(config.lane, sink=daemon.outbox, clock=clock, tz=config.site.tz, camera=camera)
+        self.device = LaneDevice(config.lane, sink=daemon.outbox, clock=clock, tz=config.site.tz, camera=camera,
+                                 state_file=config.storage.dir / f"lane-state-{config.device.id}.json")
         self.pending = [p for p in night.of(Park) if p.zone in self.parked]
 
     def _scene(self) -> list[str]:

@@ -14,16 +14,17 @@ functions compare them with :class:`~gatewarden.sim.night.Night` — what really
   reported on that lane for that tag (``None``: no tag) within a short window: residents should
   be let through (``open``), outsiders turned away (``deny``).  Drives scripted while the gate
   device was down are *unseen*, not wrong.
-* **Charging.**  Each charging report of a circuit is compared with the number of chargers the
-  script has plugged into it at that moment, once the circuit has been unchanged for a settling
-  time.
+* **Charging.**  Each charging report of a circuit is compared with the number of chargers
+  really drawing power at that moment (the shed's simulated chargers: a full battery's charger
+  draws a few watts and no longer counts), when that number had been steady for a settling time;
+  reports of an idle circuit that say it is idle are left out (they would swamp the count).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .night import Drive, Night, Plug
 
@@ -184,38 +185,49 @@ def _count_drive(result: NightScore, drive: Drive, passage: Passage | None) -> N
             result.details.append(f"outsider {drive.plate} let in at {drive.lane} {drive.at.isoformat()}")
 
 
-def plugged(night: Night) -> dict[str, list[tuple[datetime, int]]]:
-    """Per circuit: (moment, chargers plugged in from then on), from the script."""
-    ports: dict[str, dict[int, bool]] = {}
-    steps: dict[str, list[tuple[datetime, int]]] = {}
-    for plug in night.of(Plug):
-        circuit = ports.setdefault(plug.circuit, {})
-        circuit[plug.port] = plug.watts > 0
-        steps.setdefault(plug.circuit, []).append((plug.at, sum(circuit.values())))
-    return steps
+Active = Callable[[str, datetime], "int | None"]  # (circuit, moment) → chargers drawing power, None: unknown
 
 
-def score_charging(result: NightScore, night: Night, reports: Iterable[ChargeReport]) -> None:
-    """Fill the charging counts: settled reports whose ``loads`` equals the plugged chargers."""
-    steps = plugged(night)
+def score_charging(result: NightScore, night: Night, reports: Iterable[ChargeReport], active: Active) -> None:
+    """Fill the charging counts: reports, taken while the true count had been steady for
+    :data:`SETTLE` and the circuit in use, whose ``loads`` equals the chargers really drawing power."""
     for report in reports:
-        timeline = steps.get(report.circuit)
-        if not timeline or not night.start <= report.ts <= night.end:
+        if not night.start <= report.ts <= night.end:
             continue
-        before = [(at, n) for at, n in timeline if at <= report.ts]
-        changed, count = before[-1] if before else (night.start, 0)
-        if report.ts - changed < SETTLE:
+        counts = {active(report.circuit, report.ts - SETTLE * k / 6) for k in range(7)}
+        if None in counts or len(counts) != 1:
             continue
+        truth = counts.pop()
+        if truth == 0 and report.loads == 0:
+            continue  # an idle circuit reported idle: right, but it says nothing about counting
         result.charge_reports += 1
-        result.charge_exact += report.loads == count
+        result.charge_exact += report.loads == truth
+
+
+def plugged(night: Night) -> Active:
+    """The chargers plugged into each circuit by the script (a truth for chargers that never taper)."""
+    plugs = night.of(Plug)
+    circuits = {p.circuit for p in plugs}
+
+    def count(circuit: str, moment: datetime) -> int | None:
+        if circuit not in circuits:
+            return None
+        ports: dict[int, bool] = {}
+        for plug in plugs:
+            if plug.circuit == circuit and plug.at <= moment:
+                ports[plug.port] = plug.watts > 0
+        return sum(ports.values())
+
+    return count
 
 
 def score_night(night: Night, verdicts: list[Verdict], passages: list[Passage], reports: list[ChargeReport],
-                downtimes: list[Downtime]) -> NightScore:
+                downtimes: list[Downtime], active: Active | None = None) -> NightScore:
+    """Everything about one night; ``active`` defaults to :func:`plugged`."""
     result = NightScore(evening=night.evening.isoformat())
     score_violations(result, night, verdicts)
     score_gate(result, night, passages, downtimes)
-    score_charging(result, night, reports)
+    score_charging(result, night, reports, active or plugged(night))
     return result
 
 

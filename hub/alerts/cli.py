@@ -3,12 +3,15 @@
 ``alerts test`` sends one test message straight to every ``[[chat]]`` target (not through the
 outbox) and prints what each service answered, so an installer can check addresses, secrets and
 keywords on the spot.  ``roster import|export`` work whether or not the hub runs: they open the
-hub database themselves and write in one ``BEGIN IMMEDIATE`` transaction.
+hub database themselves and write in one ``BEGIN IMMEDIATE`` transaction.  A refused roster's bad
+lines are printed in Chinese, or in English when ``GATEWARDEN_LANG=en`` or (that unset) the locale
+starts with ``en`` (:func:`hub.registry.problems.cli_lang`).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -75,8 +78,20 @@ def _open(config_path: Path):
     return open_for_command(config_path)
 
 
+def _report(path: Path, found: list, lang: str) -> None:
+    """Every bad line on standard error, in Chinese or English (hub.registry.problems.cli_lang)."""
+    for problem in found:
+        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
+        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
+    if lang == "en":
+        print(f"gatewarden roster import: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
+    else:
+        print(f"gatewarden roster import: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
+
+
 def run_import(args: argparse.Namespace) -> int:
     from hub.alerts import roster
+    from hub.registry.problems import cli_lang
 
     try:
         entries = roster.parse_csv(args.file.read_bytes())
@@ -84,9 +99,7 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"gatewarden roster import: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     except roster.RosterError as exc:
-        for problem in exc.problems:
-            print(f"{args.file}: {problem}", file=sys.stderr)
-        print(f"gatewarden roster import: {len(exc.problems)} bad line(s); nothing was changed", file=sys.stderr)
+        _report(args.file, exc.problems, cli_lang(os.environ))
         return 2
     db = _open(args.config)
     try:

@@ -13,7 +13,8 @@ first, 2 is "the next warden" of the escalation.  Mobiles are only used in the c
 mention fields, never printed in a message.
 
 Import is all-or-nothing: a file with any bad row changes nothing and every bad row is reported
-with its line number and reason.
+with its line number and reason — a code and its parameters (:class:`Problem`), worded in Chinese
+or English by :mod:`hub.alerts.roster_problems`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
 from gwcommon.exc import GatewardenError
+
+from . import roster_problems as words
 
 HEADERS = {
     "name": ("name", "姓名"), "mobile": ("mobile", "手机", "手机号"), "role": ("role", "角色"),
@@ -44,12 +47,40 @@ WEEKDAYS["周天"] = WEEKDAYS["星期天"] = 6
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
-class RosterError(GatewardenError, ValueError):
-    """A roster file or row is invalid; ``problems`` lists every bad row with its line number."""
+@dataclass(frozen=True)
+class Problem:
+    """One bad line of a roster file: its number (the header is line 1), a code of
+    :data:`hub.alerts.roster_problems.MESSAGES` and the code's parameters."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+    line: int
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str = "zh") -> str:
+        """The reason in ``lang`` (Chinese unless ``"en"``), without the line number."""
+        return words.text(lang, self.code, self.params)
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.text('en')}"
+
+
+class RosterError(GatewardenError, ValueError):
+    """A roster file is invalid; ``problems`` lists every bad row (:class:`Problem`); the message,
+    for logs, is in English."""
+
+    def __init__(self, problems: list[Problem]):
+        text = "; ".join(str(p) for p in problems[:5])
+        super().__init__(text + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
         self.problems = problems
+
+
+class BadRow(GatewardenError, ValueError):
+    """One roster row is invalid: a code of :mod:`hub.alerts.roster_problems` and its parameters."""
+
+    def __init__(self, code: str, **params: Any):
+        self.code = code
+        self.params = params
+        super().__init__(words.text("en", code, params))
 
 
 @dataclass(frozen=True)
@@ -126,12 +157,14 @@ def audience(entries: list[Entry], local: datetime, step: str) -> list[Entry]:
 
 def decode_csv(data: bytes) -> str:
     """UTF-8 (with or without BOM) or GB18030, as Excel and WPS save a CSV."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterError(["the file is neither UTF-8 nor GB18030 text"])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise RosterError([Problem(data[:exc.start].count(b"\n") + 1, "bad_encoding")]) from None
 
 
 def _column_map(header: list[str]) -> dict[str, int]:
@@ -144,30 +177,31 @@ def _column_map(header: list[str]) -> dict[str, int]:
             unknown.append(raw)
         else:
             found[field] = index
-    problems = [f"line 1: unknown column {u!r}" for u in unknown if u.strip()]
+    known = ", ".join(f"{zh}/{names[0]}" for zh, names in zip(EXPORT_HEADERS, HEADERS.values()))
+    problems = [Problem(1, "unknown_column", {"name": u.strip(), "known": known}) for u in unknown if u.strip()]
     if "name" not in found:
-        problems.append("line 1: no 姓名/name column")
+        problems.append(Problem(1, "name_column_missing"))
     if problems:
         raise RosterError(problems)
     return found
 
 
 def parse_row(values: dict[str, str]) -> Entry:
-    """One row as an Entry, or ValueError with the reason."""
+    """One row as an Entry, or :class:`BadRow` (a ValueError) with the reason."""
     name = values.get("name", "").strip()
     if not name:
-        raise ValueError("姓名/name is empty")
+        raise BadRow("name_missing")
     role = ROLES.get(values.get("role", "").strip().lower() or "warden")
     if role is None:
-        raise ValueError(f"角色/role {values['role']!r} is not 值班/warden or 委员/committee")
+        raise BadRow("role_unknown", role=values["role"])
     mobile = re.sub(r"[\s-]", "", values.get("mobile", ""))
     if mobile and not MOBILE_RE.match(mobile):
-        raise ValueError(f"手机/mobile {mobile[:3]}… is not an 11-digit mainland mobile number")
+        raise BadRow("mobile_invalid", start=mobile[:3])
     feishu_id = values.get("feishu_id", "").strip()
     if not mobile and not feishu_id:
-        raise ValueError("needs a 手机/mobile (or a 飞书ID) to be mentioned")
+        raise BadRow("contact_missing")
     return Entry(name=name, mobile=mobile, role=role, day=_day(values.get("day", "")),
-                 start=_clock(values.get("start", ""), "开始/start"), end=_clock(values.get("end", ""), "结束/end"),
+                 start=_clock(values.get("start", ""), "开始", "start"), end=_clock(values.get("end", ""), "结束", "end"),
                  position=_position(values.get("position", "")), feishu_id=feishu_id,
                  note=values.get("note", "").strip()[:200])
 
@@ -181,15 +215,15 @@ def _day(text: str) -> str:
     try:
         return date.fromisoformat(text.replace("/", "-")).isoformat()
     except ValueError:
-        raise ValueError(f"日期/day {text!r} is not a date (2026-11-23), a weekday (周一, mon) or empty") from None
+        raise BadRow("day_invalid", day=text) from None
 
 
-def _clock(text: str, column: str) -> str:
+def _clock(text: str, label: str, column: str) -> str:
     text = text.strip()
     if not text:
         return ""
     if not re.match(r"^\d{1,2}:\d{2}$", text) or int(text.split(":")[0]) > 23 or int(text.split(":")[1]) > 59:
-        raise ValueError(f"{column} {text!r} is not a time like 08:00")
+        raise BadRow("time_invalid", label=label, column=f"{label}/{column}", given=text)
     return text.zfill(5)
 
 
@@ -198,7 +232,7 @@ def _position(text: str) -> int:
     if not text:
         return 1
     if not text.isdigit() or not 1 <= int(text) <= 99:
-        raise ValueError(f"顺序/order {text!r} is not a number from 1 to 99")
+        raise BadRow("order_invalid", given=text)
     return int(text)
 
 
@@ -206,7 +240,7 @@ def parse_csv(data: bytes) -> list[Entry]:
     """Every row of a roster CSV, or RosterError listing every bad row."""
     rows = list(csv.reader(io.StringIO(decode_csv(data))))
     if not rows:
-        raise RosterError(["the file is empty"])
+        raise RosterError([Problem(1, "empty_file")])
     columns = _column_map(rows[0])
     entries, problems = [], []
     for line, row in enumerate(rows[1:], start=2):
@@ -215,8 +249,8 @@ def parse_csv(data: bytes) -> list[Entry]:
         values = {f: (row[i] if i < len(row) else "") for f, i in columns.items()}
         try:
             entries.append(parse_row(values))
-        except ValueError as exc:
-            problems.append(f"line {line}: {exc}")
+        except BadRow as exc:
+            problems.append(Problem(line, exc.code, exc.params))
     if problems:
         raise RosterError(problems)
     return entries

@@ -175,14 +175,14 @@ def _tags(reasons: list[tuple[str, dict]], text: str) -> tuple[str, ...]:
         try:
             tag = parse_tag_id(piece).text
         except BadTagId:
-            reasons.append(_tag_reason(piece))
+            reasons.append(tag_reason(piece))
             continue
         if tag not in tags:
             tags.append(tag)
     return tuple(tags)
 
 
-def _tag_reason(piece: str) -> tuple[str, dict]:
+def tag_reason(piece: str) -> tuple[str, dict]:
     """Why ``piece`` is not a tag id (gwcommon.tagid refused it), as a code and parameters."""
     if len(piece) > MAX_TAG_ID_LENGTH:
         return "tag_too_long", {"tag": piece[:24], "length": len(piece), "limit": MAX_TAG_ID_LENGTH}

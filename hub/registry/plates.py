@@ -18,6 +18,8 @@ import unicodedata
 
 from gwcommon.exc import GatewardenError
 
+from . import problems
+
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
 _SEPARATORS = re.compile(r"[\s·•\-_.。．、/]+")
 _ALNUM = "A-HJ-NP-Z0-9"
@@ -34,6 +36,10 @@ class _Refusal(GatewardenError, ValueError):
         super().__init__(message)
         self.code = code
         self.params = params
+
+    def text(self, lang: str = "zh") -> str:
+        """The refusal in ``lang`` (Chinese unless ``"en"``)."""
+        return problems.text(lang, self.code, self.params)
 
 
 class BadPlate(_Refusal):

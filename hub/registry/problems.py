@@ -1,10 +1,17 @@
-"""The words for what is wrong with a registry file (登记表问题): Chinese by default, English selectable.
+"""The words for what is wrong with a registry file or a registry change (登记表问题): Chinese by
+default, English selectable.
 
 A decision module: a catalogue and lookups, no I/O.  :mod:`hub.registry.csvfile` reports each bad
-line as a code and its parameters (:class:`hub.registry.csvfile.Problem`); the web view renders them
-in the page's language (cookie ``gw_lang``, as :mod:`hub.web.i18n`), ``gatewarden registry import``
-in the language :func:`cli_lang` picks from the environment.  Every code has both languages (a test
-checks it); ``{name}`` fields are filled from the parameters, ``{name!r}`` quotes them.
+line as a code and its parameters (:class:`hub.registry.csvfile.Problem`), and the registry's
+refusals (:mod:`hub.registry.plates`, :mod:`hub.registry.store`) carry a code and parameters too;
+the web view renders them in the page's language (cookie ``gw_lang``, as :mod:`hub.web.i18n`),
+``gatewarden registry import`` in the language :func:`cli_lang` picks from the environment.  Every
+code has both languages (a test checks it); ``{name}`` fields are filled from the parameters,
+``{name!r}`` quotes them.
+
+Other areas word their own refusals the same way with :func:`words` over their own catalogue
+(:mod:`hub.alerts.roster_problems`, :mod:`hub.warden_problems`), and their command lines use
+:func:`cli_lang`.
 """
 
 from __future__ import annotations
@@ -67,15 +74,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
                 "tag id {tag!r} is not a valid eid id (eid:<name of letters, digits, '.', '_' or '-'>)"),
     "tag_mac": ("标签“{tag}”不是有效的 MAC 地址（格式 mac:aa:bb:cc:dd:ee:ff）",
                 "tag id {tag!r} is not a valid mac id (mac:aa:bb:cc:dd:ee:ff)"),
+    # changes from the web view (hub.registry.store refusals)
+    "vehicle_unknown": ("车牌 {plate} 没有登记", "no vehicle with plate {plate} is registered"),
+    "tag_unknown": ("标签 {tag} 没有登记", "tag {tag} is not registered"),
+    "tag_bound": ("标签 {tag} 已经绑定车辆 {plate}", "tag {tag} is already bound to vehicle {plate}"),
 }
 
 
-def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:
-    """The words for ``code`` in ``lang`` (Chinese unless ``"en"``), with its parameters filled in."""
-    pair = MESSAGES.get(code)
+def words(catalogue: Mapping[str, tuple[str, str]], lang: str, code: str,
+          params: Mapping[str, Any] | None = None) -> str:
+    """The words for ``code`` of ``catalogue`` (code → (Chinese, English)) in ``lang`` (Chinese
+    unless ``"en"``), with its parameters filled in."""
+    pair = catalogue.get(code)
     if pair is None:  # a code without words: still say which, with its parameters
         return f"{code} {dict(params or {})}"
     return pair[1 if lang == "en" else 0].format(**(params or {}))
+
+
+def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:
+    """The words for a registry ``code`` in ``lang`` (Chinese unless ``"en"``), with its parameters filled in."""
+    return words(MESSAGES, lang, code, params)
 
 
 def cli_lang(environ: Mapping[str, str]) -> str:

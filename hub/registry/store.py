@@ -12,26 +12,45 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from gwcommon import wire
-from gwcommon.exc import GatewardenError
+from gwcommon.exc import BadTagId, GatewardenError
 from gwcommon.tagid import parse_tag_id
 from gwcommon.timefmt import format_ts, parse_ts, utc
 
-from .csvfile import VehicleRow
+from . import problems
+from .csvfile import VehicleRow, tag_reason
 from .plates import normalize_plate, parse_mobile, parse_plate
 
 logger = logging.getLogger(__name__)
 
 
 class RegistryError(GatewardenError):
-    """Base for registry changes that cannot be made (subclasses mix in ValueError)."""
+    """Base for registry changes that cannot be made (subclasses mix in a builtin): an English
+    message for logs, and a ``code`` and ``params`` of :mod:`hub.registry.problems` for people."""
+
+    def __init__(self, message: str, *, code: str, **params: Any):
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+    def text(self, lang: str = "zh") -> str:
+        """The refusal in ``lang`` (Chinese unless ``"en"``)."""
+        return problems.text(lang, self.code, self.params)
 
 
 class UnknownVehicle(RegistryError, LookupError):
     """No vehicle with that plate is registered."""
 
 
+class UnknownTag(RegistryError, LookupError):
+    """No registered vehicle has that tag."""
+
+
 class TagTaken(RegistryError, ValueError):
     """The tag is already bound to another vehicle."""
+
+
+class BadChange(RegistryError, ValueError):
+    """A tag id that is not one, a vehicle without a household."""
 
 
 def version(db: Any) -> int:
@@ -105,7 +124,7 @@ def save_vehicle(db: Any, plate: str, *, household: str, owner: str = "", mobile
     plate = parse_plate(plate)
     mobile = parse_mobile(mobile) if mobile else ""
     if not household.strip():
-        raise ValueError("household (房号) is required")
+        raise BadChange("household (房号) is required", code="household_missing")
     now = format_ts(utc(at))
     db.execute("INSERT OR IGNORE INTO households(name, created_at) VALUES (?, ?)", [household.strip(), now])
     db.execute("INSERT INTO vehicles(plate, household, owner, mobile, note, created_at, updated_at) "
@@ -119,7 +138,7 @@ def save_vehicle(db: Any, plate: str, *, household: str, owner: str = "", mobile
 def remove_vehicle(db: Any, plate: str) -> None:
     plate = normalize_plate(plate)
     if vehicle(db, plate) is None:
-        raise UnknownVehicle(f"no vehicle with plate {plate} is registered")
+        raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
     db.execute("DELETE FROM tags WHERE plate = ?", [plate])
     db.execute("DELETE FROM vehicles WHERE plate = ?", [plate])
     db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
@@ -128,12 +147,12 @@ def remove_vehicle(db: Any, plate: str) -> None:
 
 def add_tag(db: Any, plate: str, tag: str, *, expires: datetime | None = None, at: datetime) -> str:
     """Bind a tag to a registered vehicle (a visitor's tag with ``expires``)."""
-    plate, tag = normalize_plate(plate), parse_tag_id(tag).text
+    plate, tag = normalize_plate(plate), _tag_id(tag)
     if vehicle(db, plate) is None:
-        raise UnknownVehicle(f"no vehicle with plate {plate} is registered")
+        raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
     owner = plate_for_tag(db, tag)
     if owner is not None and owner != plate:
-        raise TagTaken(f"tag {tag} is already bound to vehicle {owner}")
+        raise TagTaken(f"tag {tag} is already bound to vehicle {owner}", code="tag_bound", tag=tag, plate=owner)
     db.execute("DELETE FROM tags WHERE tag = ?", [tag])
     _insert_tag(db, tag, plate, revoked=0, expires=format_ts(utc(expires)) if expires else None,
                 now=format_ts(utc(at)))
@@ -143,10 +162,19 @@ def add_tag(db: Any, plate: str, tag: str, *, expires: datetime | None = None, a
 
 def set_revoked(db: Any, tag: str, revoked: bool = True) -> None:
     """Revoke (or reinstate) a tag; it stays on the allowlist so the gate can say why it refuses."""
-    tag = parse_tag_id(tag).text
+    tag = _tag_id(tag)
     if db.execute("UPDATE tags SET revoked = ? WHERE tag = ?", [int(revoked), tag]).rowcount == 0:
-        raise LookupError(f"tag {tag} is not registered")
+        raise UnknownTag(f"tag {tag} is not registered", code="tag_unknown", tag=tag)
     bump_version(db)
+
+
+def _tag_id(text: str) -> str:
+    """The canonical tag id, or :class:`BadChange` saying what is wrong with it."""
+    try:
+        return parse_tag_id(text).text
+    except BadTagId as exc:
+        code, params = tag_reason(text)
+        raise BadChange(str(exc), code=code, **params) from None
 
 
 def allowlist(db: Any, *, at: datetime) -> wire.Allowlist:

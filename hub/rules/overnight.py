@@ -148,6 +148,21 @@ def next_fire_due(state: KeyState, grace: Mapping[str, timedelta], now: datetime
     return min(later) if later else None
 
 
+def fire_due_after(marks: Iterable[Mark], grace: Mapping[str, timedelta], now: datetime) -> datetime | None:
+    """When the next fire-lane stay that outlasts its grace runs out of it, if after ``now``.
+
+    Unlike :func:`next_fire_due` this also counts stays that have already ended: their marks can
+    all arrive while the site clock is still before ``start + grace`` (a lane device catching up
+    after an outage), and the violation is due only when the clock gets there.
+    """
+    later = []
+    for stay in fire_stays(marks):
+        limit = stay.start + grace.get(stay.zone, timedelta(0))
+        if limit > now and (stay.end is None or stay.end >= limit):
+            later.append(limit)
+    return min(later) if later else None
+
+
 @dataclass(frozen=True)
 class Existing:
     """A violation already recorded for the vehicle."""

@@ -28,6 +28,7 @@ PAGES = [
     "hub.web.pages.passages",
     "hub.web.pages.registry",
     "hub.web.pages.roster",
+    "hub.web.pages.calendar",
     "hub.web.pages.inbox",
     "hub.web.pages.charging",
     "hub.web.api",

@@ -31,13 +31,25 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 class WebError(Exception):
-    """Base of the refusals the web layer turns into responses."""
+    """Base of the refusals the web layer turns into responses.
+
+    ``message`` is an i18n key (filled with ``values``) or a sentence; or a refusal of an area that
+    words itself in a language (``.text(lang)``: hub.registry, hub.diary, hub.alerts.roster).
+    """
 
     status = 400
 
-    def __init__(self, message: str = ""):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: Any = "", **values: Any):
+        super().__init__(str(message))
+        self.message = message if isinstance(message, str) else str(message)
+        self.values = values
+        self.worded = None if isinstance(message, str) else message
+
+    def text(self, lang: str) -> str:
+        """The refusal in ``lang`` (``zh`` or ``en``)."""
+        if self.worded is not None:
+            return self.worded.text(lang)
+        return i18n.text(lang, self.message, **self.values)
 
 
 class LoginRequired(WebError):
@@ -146,7 +158,7 @@ class WebContext:
 
 
 NAV_ORDER = ("/", "/violations", "/diary", "/passages", "/registry", "/charging", "/devices", "/roster",
-             "/report", "/audit", "/accounts")
+             "/calendar", "/report", "/audit", "/accounts")
 
 
 def _nav_place(item: NavItem) -> int:

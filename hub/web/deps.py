@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from . import csrf, i18n
+from . import csrf
 from .auth import Principal
 from .context import SECURITY_HEADERS, BadRequest, Forbidden, LoginRequired, WebContext, WebError
 from .roles import allows
@@ -56,13 +56,14 @@ def install_handlers(app: FastAPI, ctx: WebContext) -> None:
     async def handle(request: Request, exc: WebError) -> Response:
         api = request.url.path.startswith("/api/")
         if api:
-            message = i18n.text("en", exc.message)
+            message = exc.text("en")
             return JSONResponse({"error": message}, status_code=exc.status, headers=SECURITY_HEADERS)
         if isinstance(exc, LoginRequired):
             back = request.url.path if request.method == "GET" else "/"
             return RedirectResponse(f"/login?next={quote(back)}", status_code=303)
         principal = await run_in_threadpool(ctx.principal, request)
-        return ctx.render(request, "error.html", principal, status=exc.status, message=exc.message)
+        return ctx.render(request, "error.html", principal, status=exc.status,
+                          message=exc.text(ctx.lang(request)))
 
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}

@@ -40,6 +40,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.token_form": ("API 令牌不能提交表单。", "API tokens cannot submit forms."),
     "err.reason": ("请填写原因。", "Please give a reason."),
     "err.not_found": ("没有这条记录。", "No such record."),
+    "err.op": ("操作只能是登记或已驶离。", "The action must be register or clear."),
+    "err.lane_unknown": ("“{target}”不是这台中心机知道的道闸车道。", "“{target}” is not a gate lane this hub knows."),
     # common words
     "w.filter": ("筛选", "Filter"), "w.from": ("从", "From"), "w.to": ("到", "To"),
     "w.plate": ("车牌", "Plate"), "w.household": ("房号", "Household"), "w.state": ("状态", "State"),
@@ -122,12 +124,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "A CSV file as Excel or WPS save it. Any bad row changes nothing; every problem is listed."),
     "reg.file": ("文件", "File"), "reg.line": ("行号", "Line"),
     "reg.bad_file": ("文件有 {count} 处问题，没有做任何更改：", "{count} problem(s) in the file; nothing was changed:"),
+    "reg.too_large": ("文件超过 {limit} MB，这真的是登记表吗？", "The file is larger than {limit} MB; is it really the registry?"),
+    "reg.hours_range": ("有效小时数“{given}”不对：应是 1 到 {limit} 的整数。",
+                        "Valid for (hours) “{given}” must be a whole number from 1 to {limit}."),
     "reg.imported": ("已导入：{vehicles} 辆车，{households} 户，{tags} 个标签。",
                      "Imported {vehicles} vehicles of {households} households with {tags} tags."),
     # roster and alerts
     "ros.now": ("现在值班", "On duty now"), "ros.day": ("日期", "Day"), "ros.shift": ("时段", "Shift"),
     "ros.order": ("顺序", "Order"), "ros.every_day": ("每天", "every day"), "ros.import": ("导入值班表", "Import roster"),
     "ros.imported": ("已导入 {count} 行。", "Imported {count} rows."),
+    "ros.too_large": ("文件超过 {limit} MB，这真的是值班表吗？", "The file is larger than {limit} MB; is it really the roster?"),
     "al.title": ("待确认告警", "Alerts to acknowledge"), "al.ack": ("我来处理", "I'll handle it"),
     "al.digest": ("晨检汇总", "morning digest"), "al.reminder": ("提醒", "reminder"),
     "al.fire_lane": ("消防通道占用", "fire lane blocked"), "al.charging": ("充电异常", "charging"),
@@ -144,6 +150,51 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind.gate": ("道闸", "gate"), "kind.lane": ("车道监测", "lane"), "kind.charging": ("充电", "charging"),
     # audit
     "audit.title": ("审计日志", "Audit log"),
+    # the deadline calendar (hub.calendar_edits decides; refusals are cal.err.* with values)
+    "nav.calendar": ("截止日历", "Deadline calendar"),
+    "cal.rule": ("晚上 {night_start} 起可临时停放；工作日早上 {deadline} 前、周末和法定节假日早上 {holiday_deadline} 前须驶离。",
+                 "Off-space parking is tolerated from {night_start}; cars must leave by {deadline} on working days "
+                 "and by {holiday_deadline} on weekends and statutory holidays."),
+    "cal.coming": ("未来 {count} 天", "The coming {count} days"), "cal.today": ("今天", "today"),
+    "cal.holiday_name": ("节日", "Holiday"),
+    "cal.fallback": ("节假日数据未覆盖，按周末规则", "not in the holiday data: weekday rules"),
+    "cal.unknown_years": ("已安装的节假日数据（chinesecalendar）还没有 {years} 年：这些日子暂按周一至周五上班、周末休息判定，"
+                          "法定节假日和调休不会识别。请安装维护人员升级（pip install -U chinesecalendar），或在下面为这些节假日设置调整。",
+                          "The installed holiday data (chinesecalendar) does not cover {years} yet: those days follow weekday "
+                          "rules (Monday to Friday working), statutory holidays and make-up days are not recognised. Ask the "
+                          "installer to upgrade it (pip install -U chinesecalendar), or set overrides for those holidays below."),
+    "cal.overrides": ("自管小组的调整", "The committee's overrides"),
+    "cal.set": ("设置调整", "Set an override"),
+    "cal.set_help": ("把某一天定为工作日或休息日，也可以给那天早上另定截止时间。已经过了的截止时间不能再改。",
+                     "Make a date a working day or a holiday, and optionally give its morning its own deadline. "
+                     "A deadline that has passed cannot be changed."),
+    "cal.kind": ("类型", "Kind"),
+    "cal.kind_working": ("工作日（按工作日截止时间）", "working day (working-day deadline)"),
+    "cal.kind_holiday": ("休息日（按节假日截止时间）", "holiday (holiday deadline)"),
+    "cal.own_deadline": ("截止时间（可不填，如 08:30）", "Deadline (optional, e.g. 08:30)"),
+    "cal.remove": ("删除", "Remove"), "cal.past": ("已过", "past"),
+    "cal.saved": ("{day} 的调整已保存：那天早上 {deadline} 截止。", "Override for {day} saved: that morning's deadline is {deadline}."),
+    "cal.removed": ("{day} 的调整已删除。", "The override for {day} was removed."),
+    "calkind.working": ("工作日", "working day"), "calkind.weekend": ("周末", "weekend"),
+    "calkind.holiday": ("法定节假日", "statutory holiday"), "calkind.makeup": ("调休上班", "make-up working day (调休)"),
+    "calkind.override_working": ("工作日（自管小组调整）", "working day (committee override)"),
+    "calkind.override_holiday": ("休息日（自管小组调整）", "holiday (committee override)"),
+    "wd.0": ("周一", "Mon"), "wd.1": ("周二", "Tue"), "wd.2": ("周三", "Wed"), "wd.3": ("周四", "Thu"),
+    "wd.4": ("周五", "Fri"), "wd.5": ("周六", "Sat"), "wd.6": ("周日", "Sun"),
+    "cal.err.day_missing": ("请填写日期。", "Please give a date."),
+    "cal.err.day_format": ("日期“{given}”看不懂：请按 2026-10-10 的格式填写。", "“{given}” is not a date like 2026-10-10."),
+    "cal.err.day_past": ("{day} 已经过去，不能再调整。", "{day} is in the past and can no longer be changed."),
+    "cal.err.day_far": ("{day} 太远了：只能调整两年以内的日期。", "{day} is too far ahead: only dates within two years can be set."),
+    "cal.err.kind": ("类型“{given}”不对：只能选工作日或休息日。", "Unknown kind “{given}”: choose working day or holiday."),
+    "cal.err.time_format": ("截止时间“{given}”看不懂：请按 08:30 的格式填写，或者不填。",
+                            "“{given}” is not a time like 08:30 (or leave the deadline empty)."),
+    "cal.err.time_late": ("截止时间 {given} 太晚：必须早于晚上开始临时停放的时间 {night_start}。",
+                          "The deadline {given} is too late: it must be before the evening start, {night_start}."),
+    "cal.err.note_long": ("备注太长（最多 {limit} 个字）。", "The note is too long (at most {limit} characters)."),
+    "cal.err.passed": ("{day} 早上的截止时间（{deadline}）已经过了或已经判定，不能再调整；调整只能改还没到的截止时间。",
+                       "The deadline of the morning of {day} ({deadline}) has passed or been decided; an override can only "
+                       "change deadlines still to come."),
+    "cal.err.no_override": ("{day} 没有可删除的调整。", "There is no override for {day} to remove."),
 }
 
 

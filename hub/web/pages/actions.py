@@ -48,7 +48,7 @@ def _run(ctx: WebContext, request: Request, who: Principal, action: str, target:
         try:
             result = change(db)
         except diary.WardenActionError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc) from None
         audit.record(db, ctx.now(), who.name, action, target=target, detail=detail, address=address)
         return result
     return ctx.write(job)

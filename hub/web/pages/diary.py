@@ -55,7 +55,7 @@ def register(ctx: WebContext) -> APIRouter:
             try:
                 note_id = diary.add_note(db, text, by=who.name, at=ctx.now(), plate=plate_text)
             except diary.WardenActionError as exc:
-                raise BadRequest(str(exc)) from None
+                raise BadRequest(exc) from None
             audit.record(db, ctx.now(), who.name, "diary_note", target=str(note_id), detail={"plate": plate_text},
                          address=address)
         ctx.write(job)

@@ -24,6 +24,7 @@ from ..context import BadRequest, NavItem, WebContext
 from ..deps import need, see_other
 
 MAX_FILE = 2 * 1024 * 1024
+MAX_HOURS = 24 * 31
 VEHICLE_SQL = """
     SELECT v.plate, v.household, v.owner, v.mobile, v.note, t.tag, t.revoked, t.expires
     FROM vehicles v LEFT JOIN tags t ON t.plate = v.plate
@@ -70,7 +71,7 @@ def register(ctx: WebContext) -> APIRouter:
                           who: Principal = Depends(committee_w)) -> Response:
         data = await file.read(MAX_FILE + 1)
         if len(data) > MAX_FILE:
-            raise BadRequest("the file is larger than 2 MB; is it really the registry?")
+            raise BadRequest("reg.too_large", limit=MAX_FILE // (1024 * 1024))
         try:
             rows = csvfile.parse(data)
         except csvfile.RegistryFileError as exc:
@@ -97,8 +98,10 @@ def register(ctx: WebContext) -> APIRouter:
     @router.post("/registry/visitor")
     def visitor(request: Request, plate: Annotated[str, Form(max_length=20)],
                 household: Annotated[str, Form(max_length=64)], tag: Annotated[str, Form(max_length=200)],
-                hours: Annotated[int, Form(ge=1, le=24 * 31)] = 24, who: Principal = Depends(warden_w)) -> Response:
-        expires = ctx.now() + timedelta(hours=hours)
+                hours: Annotated[str, Form(max_length=40)] = "24", who: Principal = Depends(warden_w)) -> Response:
+        if not hours.strip().isdigit() or not 1 <= int(hours) <= MAX_HOURS:
+            raise BadRequest("reg.hours_range", given=hours.strip()[:20], limit=MAX_HOURS)
+        expires = ctx.now() + timedelta(hours=int(hours))
 
         def change(db):
             if store.vehicle(db, plate) is None:
@@ -111,13 +114,14 @@ def register(ctx: WebContext) -> APIRouter:
 
 
 def _change(ctx: WebContext, request: Request, who: Principal, action: str, target: str, detail: dict, change) -> None:
-    """Run a registry change with its audit entry; the registry's refusals become 400."""
+    """Run a registry change with its audit entry; the registry's refusals become 400, worded in
+    the page's language (they carry a code of hub.registry.problems)."""
     address = ctx.address(request)
 
     def job(db):
         try:
             change(db)
         except (GatewardenError, ValueError, LookupError) as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc if hasattr(exc, "text") else str(exc)) from None
         audit.record(db, ctx.now(), who.name, action, target=target, detail=detail, address=address)
     ctx.write(job)

@@ -23,6 +23,7 @@ from ..context import BadRequest, NavItem, WebContext
 from ..deps import need, see_other
 from . import sections
 
+MAX_FILE = 1024 * 1024
 ALERT_SQL = """SELECT id, kind, severity, subject, payload, created_at FROM alerts
     WHERE acked_at IS NULL AND closed IS NULL AND severity IN ('warning', 'safety') AND created_at >= ?
     ORDER BY created_at DESC LIMIT 20"""
@@ -70,9 +71,9 @@ def register(ctx: WebContext) -> APIRouter:
     @router.post("/roster/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],
                           who: Principal = Depends(committee_w)) -> Response:
-        data = await file.read(1024 * 1024 + 1)
-        if len(data) > 1024 * 1024:
-            raise BadRequest("the file is larger than 1 MB; is it really the roster?")
+        data = await file.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
+            raise BadRequest("ros.too_large", limit=MAX_FILE // (1024 * 1024))
         try:
             entries = roster.parse_csv(data)
         except roster.RosterError as exc:

@@ -69,7 +69,7 @@ def register(ctx: WebContext) -> APIRouter:
                   note: Annotated[str, Form(max_length=500)] = "",
                   who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:
         if op not in ("register", "clear"):
-            raise BadRequest("op: must be register or clear")
+            raise BadRequest("err.op")
         actions.mark(ctx, request, who, op, plate=plate.strip(), zone=zone.strip(), slot=slot.strip(), note=note.strip())
         return see_other("/")
 
@@ -83,7 +83,7 @@ def register(ctx: WebContext) -> APIRouter:
             try:
                 occupancy.correct(db, inside, by=who.name, at=at, note=note.strip())
             except diary.WardenActionError as exc:
-                raise BadRequest(str(exc)) from None
+                raise BadRequest(exc) from None
             audit.record(db, ctx.now(), who.name, "occupancy_count", target=str(inside), address=address)
         ctx.write(job)
         return see_other("/")
@@ -98,7 +98,7 @@ def register(ctx: WebContext) -> APIRouter:
         except FilterError as exc:
             raise BadRequest(str(exc)) from None
         if (device, lane) not in gate_lanes(ctx):
-            raise BadRequest(f"{target[:80]!r} is not a gate lane this hub knows")
+            raise BadRequest("err.lane_unknown", target=target[:80])
         actions.open_lane(ctx, request, who, device, lane, reason)
         return see_other("/?opened=1")
     return router

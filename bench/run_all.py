@@ -1,14 +1,16 @@
-"""Run every benchmark in bench/ and rewrite docs/performance.md with what they printed.
+"""Run the benchmarks in bench/ and write what they printed into docs/performance.md.
 
-``./dev bench`` (or ``.venv/bin/python bench/run_all.py [NAME…]``).  Each script prints markdown:
-its numbers, the goal from the issue, and the baseline it measured in the same run where one
-applies.  This page adds the machine and the date; numbers are never asserted by the tests.
+``./dev bench`` runs every script and rewrites the page; ``./dev bench NAME…`` runs only those
+and replaces their sections, keeping the others.  Each script prints markdown: its numbers, the
+goal from the issue, and the baseline it measured in the same run where one applies.  Each
+section says when and on what machine it was measured; the tests never assert numbers.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -35,26 +37,38 @@ def run(name: str) -> str:
     started = time.monotonic()
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=1800, cwd=ROOT)
     took = time.monotonic() - started
-    body = result.stdout.strip() or "(no output)"
+    body = re.sub(r"^#{1,2} ", "### ", result.stdout.strip(), flags=re.M) or "(no output)"
     if result.returncode != 0:
         body += f"\n\n**The script failed (exit {result.returncode}):**\n\n```\n{result.stderr.strip()[-2000:]}\n```"
     doc = (script.read_text(encoding="utf-8").split('"""')[1].strip().splitlines() or [""])[0]
-    return f"## {name}\n\n{doc}\n\n`bench/{name}.py`, {took:.0f} s\n\n{body}\n"
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"## {name}\n\n{doc}\n\n`bench/{name}.py`, {took:.0f} s, measured {when} on {machine()}\n\n{body}\n"
+
+
+def existing_sections() -> dict[str, str]:
+    """The sections already on the page, by benchmark name."""
+    if not OUT.exists():
+        return {}
+    parts = OUT.read_text(encoding="utf-8").split("\n## ")[1:]
+    return {part.split("\n", 1)[0].strip(): "## " + part.rstrip() + "\n" for part in parts}
 
 
 def main(argv: list[str]) -> int:
-    names = argv or [n for n in ORDER if (ROOT / "bench" / f"{n}.py").exists()]
-    sections = []
-    for name in names:
+    every = [n for n in ORDER if (ROOT / "bench" / f"{n}.py").exists()]
+    unknown = [n for n in argv if n not in every]
+    if unknown:
+        print(f"no such benchmark: {', '.join(unknown)} (choose from {', '.join(every)})", file=sys.stderr)
+        return 2
+    sections = existing_sections() if argv else {}
+    for name in argv or every:
         print(f"running bench/{name}.py …", flush=True)
-        sections.append(run(name))
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        sections[name] = run(name)
     OUT.write_text(
         "# Performance\n\n<!-- Written by `./dev bench` (bench/run_all.py); do not edit by hand. -->\n\n"
-        f"Measured {now} on {machine()}.\n\nEach section is one script in `bench/`: what it measures, "
-        "the goal from the issue that asked for it, and, where it applies, the baseline measured in the "
-        "same run. Other work on the machine moves these numbers; rerun `./dev bench` to refresh them.\n\n"
-        + "\n".join(sections), encoding="utf-8")
+        "Each section is one script in `bench/`: what it measures, the goal from the issue that asked "
+        "for it, and, where it applies, the baseline measured in the same run. Other work on the machine "
+        "moves these numbers; `./dev bench [NAME…]` measures again.\n\n"
+        + "\n".join(sections[n] for n in every if n in sections), encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 

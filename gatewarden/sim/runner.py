@@ -70,6 +70,20 @@ class Runner:
                                        offline_after=offline_after, device_keepalive=device_keepalive)
         (self.dir / "registry.csv").write_text(self.compound.registry_csv(), encoding="utf-8-sig")
         self.cli("registry", "import", str(self.dir / "registry.csv"), "--config", str(self.files["hub"]))
+        self.count_cars(self.nights[0])
+
+    def count_cars(self, night) -> None:
+        """The warden's head count at dusk (as entered on the Today page), so 余位 starts right."""
+        from hub import occupancy
+        from hub.db import open_for_command
+
+        db = open_for_command(self.files["hub"])
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            occupancy.correct(db, night.inside_at_start, by="值班员", at=night.start, note="傍晚清点")
+            db.execute("COMMIT")
+        finally:
+            db.close()
 
     def cli(self, *words: str) -> None:
         """Run ``gatewarden WORDS…`` in a child process; a failure raises :class:`SimulationError`."""

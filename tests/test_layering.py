@@ -59,6 +59,9 @@ DECISION_MODULES = [
     "hub/registry/problems.py",
     "gatewarden/sim/score.py",
     "gatewarden/sim/outages.py",
+    "hub/calendar_edits.py",
+    "hub/warden_problems.py",
+    "hub/alerts/roster_problems.py",
 ]
 
 

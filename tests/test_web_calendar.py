@@ -5,7 +5,7 @@ the page's language; the overnight rule decides by the overridden deadline."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -319,7 +319,7 @@ def test_roster_import_problems_in_the_page_language(site):
 
 
 def test_warden_action_refusals_in_chinese(site):
-    hub, c = site
+    _, c = site
     unnamed = post(c["warden"], "/stays", op="register")
     assert unnamed.status_code == 400 and error_of(unnamed) == "请写车牌，或者写区域和车位号"
     assert error_of(post(c["warden"], "/stays", op="register", plate="浙A12345", zone="west")) == \

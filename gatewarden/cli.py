@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from gwcommon.exc import GatewardenError
@@ -47,8 +48,15 @@ def version() -> str:
         return "0+unknown"
 
 
+def _interrupt(signum: int, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM (systemd, `timeout`, a closed terminal) stops a command as Ctrl-C does, so its clean-up
+    # runs; the hub and edge daemons install their own handlers when they start.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return int(args.func(args) or 0)
     except GatewardenError as exc:

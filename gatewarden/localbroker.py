@@ -9,10 +9,23 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def stop_with_parent() -> None:
+    """In a child process: ask Linux for SIGTERM when the parent dies, however it dies, so a killed
+    demo or test run leaves no broker or device behind (a no-op where prctl is missing)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def free_port() -> int:
@@ -61,8 +74,10 @@ class Broker:
 
     def start(self) -> "Broker":
         self.write_conf()
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # the death signal follows the starting *thread*: only tie the broker to a main-thread start
+        tie = stop_with_parent if threading.current_thread() is threading.main_thread() else None
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, preexec_fn=tie)
         try:
             wait_port(self.port)
         except TimeoutError:

@@ -95,7 +95,7 @@ def render(template: str, payload: bytes) -> str:
 def test_discovery_and_states_on_the_real_broker_and_the_audited_button(tmp_path, broker):
     clock = FakeClock(AT)
     hub = make_hub(tmp_path, broker, clock=clock, config_overrides={"homeassistant": {"enabled": True}},
-                   areas=["hub.homeassistant"])
+                   areas=["hub.overnight_area", "hub.homeassistant"])  # 余位 is counted by the overnight area
     site = hub.config.site.id
     spy = Spy(broker.port, topics=("homeassistant/#", f"gatewarden/{site}/#")).start()
     try:

@@ -20,7 +20,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from gatewarden.localbroker import Broker, wait_port
+from gatewarden.localbroker import Broker, stop_with_parent, wait_port
 from gwcommon.clock import ScaledClock
 from gwcommon.exc import GatewardenError
 
@@ -107,7 +107,8 @@ class Runner:
         log = (self.dir / f"{name}.log").open("ab")
         self.argv[name] = argv
         self.procs[name] = subprocess.Popen([sys.executable, *argv], env=self.env, stdout=log, stderr=log,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+                                            stdin=subprocess.DEVNULL, start_new_session=True,
+                                            preexec_fn=stop_with_parent)
         log.close()
 
     # -- running ---------------------------------------------------------------------------------

@@ -218,7 +218,10 @@ class LaneDevice:
     # --- outside the lock ---------------------------------------------------------------------
 
     def _frame_if_due(self, now: float) -> Any:
-        if self.camera is None or now - self._last_spot_check < self.config.spot_check.total_seconds():
+        """A fresh frame every ``spot_check``, only when some zone has marked spots to compare."""
+        if self.camera is None or all(zone.spots is None for zone in self.zones):
+            return None
+        if now - self._last_spot_check < self.config.spot_check.total_seconds():
             return None
         self._last_spot_check = now
         return self.camera.frame()

@@ -48,6 +48,23 @@ def config_path(args: argparse.Namespace) -> str:
     return path
 
 
+def write_export(data: bytes, file, *, command: str, done: str) -> int:
+    """A CSV export to ``file`` (a Path) or, with None, to standard output; the exit code."""
+    import sys
+
+    if file is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        file.write_bytes(data)
+    except OSError as exc:
+        print(f"gatewarden {command}: cannot write {file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(done, file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the hub until SIGTERM/SIGINT."""
     import signal

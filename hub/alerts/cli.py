@@ -124,14 +124,6 @@ def run_export(args: argparse.Namespace) -> int:
         data = roster.export_csv(roster.load(db))
     finally:
         db.conn.close()
-    if args.file is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return 0
-    try:
-        args.file.write_bytes(data)
-    except OSError as exc:
-        print(f"gatewarden roster export: cannot write {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
-    print(f"wrote the roster to {args.file}", file=sys.stderr)
-    return 0
+    from hub.cli import write_export
+
+    return write_export(data, args.file, command="roster export", done=f"wrote the roster to {args.file}")

@@ -94,14 +94,6 @@ def run_export(args: argparse.Namespace) -> int:
         data = csvfile.render(rows)
     finally:
         db.conn.close()
-    if args.file is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return 0
-    try:
-        args.file.write_bytes(data)
-    except OSError as exc:
-        print(f"gatewarden registry export: cannot write {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
-    print(f"wrote {len(rows)} vehicles to {args.file}", file=sys.stderr)
-    return 0
+    from hub.cli import write_export
+
+    return write_export(data, args.file, command="registry export", done=f"wrote {len(rows)} vehicles to {args.file}")

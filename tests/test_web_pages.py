@@ -327,3 +327,11 @@ def test_warden_action_refusals_in_chinese(site):
     assert error_of(post(c["warden"], "/stays", op="park", plate="浙A12345")) == "操作只能是登记或已驶离。"
     assert error_of(post(c["warden"], "/violations/v-none/resolve", reason="x")) == "没有编号为 v-none 的违规记录"
     assert error_of(post(c["warden"], "/diary/notes", text="   ")) == "记录是空的"
+
+
+def test_every_charging_rule_and_incident_state_has_words_in_both_languages():
+    from hub.rules.charging import RULES
+
+    for rule in RULES:
+        assert f"chg.rule.{rule}" in i18n.MESSAGES, rule
+    assert {"chg.state.open", "chg.state.closed"} <= set(i18n.MESSAGES)

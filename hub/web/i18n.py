@@ -100,6 +100,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chg.loads": ("在充", "Charging"), "chg.chart": ("充电功率（每 5 分钟最大值）", "Charging power (5-minute maximum)"),
     "chg.last24": ("最近 24 小时", "Last 24 hours"), "chg.incidents": ("充电异常", "Incidents"),
     "chg.ok": ("正常", "ok"), "chg.warn": ("注意", "warning"), "chg.alarm": ("告警", "alarm"),
+    "chg.rule.overload": ("超负荷", "overload"), "chg.rule.long_charge": ("充电时间过长", "charging too long"),
+    "chg.rule.port_overpower": ("单口功率过大", "one port over 400 W"),
+    "chg.rule.full_plugged": ("充满未拔", "full but still plugged"),
+    "chg.rule.outside_hours": ("非允许时段充电", "charging outside the allowed hours"),
+    "chg.rule.flying_wire": ("疑似飞线充电", "suspected flying-wire charging"),
+    "chg.rule.meter_silent": ("电表无数据", "meter silent"), "chg.rule.meter_unreadable": ("电表读数异常", "meter unreadable"),
+    "chg.state.open": ("进行中", "ongoing"), "chg.state.closed": ("已结束", "over"),
     "chg.critical": ("危险", "critical"), "chg.silent": ("电表无数据", "meter silent"), "chg.unknown": ("未知", "unknown"),
     "rep.charging": ("充电异常", "Charging incidents"),
     # monthly report

@@ -159,3 +159,9 @@ def test_a_notice_without_a_known_topic_is_sent_as_the_free_text_it_carries():
     for payload in ({**CALENDAR, "topic": "something_else"}, {k: v for k, v in CALENDAR.items() if k != "topic"}):
         message = render("notice", payload, Context(lang="en", now=NOW))
         assert (message.title, message.lines) == (CALENDAR["title"], ("（中文说明）",))
+
+
+def test_a_charging_alert_is_titled_with_the_circuits_label_when_it_has_one():
+    payload = {"circuit": "stair-3", "reason": "flying_wire", "label": "3号楼2单元楼道"}
+    assert render("charging", payload, Context(lang="zh", now=NOW)).title == "疑似飞线充电：3号楼2单元楼道"
+    assert "stair-3" in render("charging", {**payload, "label": ""}, Context(lang="zh", now=NOW)).title

@@ -243,7 +243,7 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
     """An e-bike charging alert (充电告警): overload, charging too long, and so on."""
     reason = payload.get("reason", "")
     names = _CHARGING_EN if ctx.lang == "en" else _CHARGING_ZH
-    circuit = payload.get("circuit", "")
+    circuit = payload.get("label") or payload.get("circuit", "")
     title = f"{names.get(reason, reason or ('Charging' if ctx.lang == 'en' else '充电告警'))}：{circuit}" \
         if ctx.lang == "zh" else f"{names.get(reason, reason or 'Charging')}: {circuit}"
     lines = []

@@ -122,7 +122,8 @@ class ChargingArea:
         now = self.clock.now()
         for change in changes:
             store.record(db, change, device=device, now=now)
-            _alert(db, change, self._state(change.circuit), now=now)
+            _alert(db, change, self._state(change.circuit), now=now,
+                   label=limits_for(self.config, change.circuit).label)
             _diary(db, change)
             logger.info("charging incident %s %s on %s: %s", change.rule, change.action, change.circuit, change.message)
 
@@ -132,7 +133,7 @@ def _circuit_of(detail: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _alert(db: Any, change: rules.Change, state: rules.CircuitState, *, now: datetime) -> None:
+def _alert(db: Any, change: rules.Change, state: rules.CircuitState, *, now: datetime, label: str = "") -> None:
     try:
         from hub.alerts import resolve_alert
         from hub.alerts.api import queue_charging
@@ -146,7 +147,7 @@ def _alert(db: Any, change: rules.Change, state: rules.CircuitState, *, now: dat
     watts, limit = _watts(change, state)
     queue_charging(db, key=f"{key}:{change.level}", circuit=change.circuit, reason=_REASON.get(change.rule, change.rule),
                    now=now, power_w=watts, limit_w=limit, since=change.since, detail=change.message,
-                   severity=_SEVERITY[change.level])
+                   severity=_SEVERITY[change.level], label=label)
 
 
 def _watts(change: rules.Change, state: rules.CircuitState) -> tuple[float | None, float | None]:

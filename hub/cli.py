@@ -48,6 +48,19 @@ def config_path(args: argparse.Namespace) -> str:
     return path
 
 
+def report_bad_lines(path, found: list, lang: str, *, command: str) -> None:
+    """Every bad line of a refused file on standard error, in Chinese or English (``cli_lang``)."""
+    import sys
+
+    for problem in found:
+        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
+        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
+    if lang == "en":
+        print(f"gatewarden {command}: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
+    else:
+        print(f"gatewarden {command}: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
+
+
 def write_export(data: bytes, file, *, command: str, done: str) -> int:
     """A CSV export to ``file`` (a Path) or, with None, to standard output; the exit code."""
     import sys

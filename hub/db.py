@@ -250,3 +250,20 @@ def open_for_command(config_path: str | Path) -> Database:
     if not config.storage.dir.is_dir():
         raise ConfigError(f"{config_path}: storage.dir {config.storage.dir} does not exist")
     return open_db(config.storage.dir / "hub.db", migrations=all_sets())
+
+
+def run_for_command(config_path: str | Path, job: Job) -> Any:
+    """Run ``job(db)`` for a maintenance command in one ``BEGIN IMMEDIATE`` transaction (waiting up
+    to 30 s for the hub's writer), commit, close; an error rolls everything back and is raised."""
+    db = open_for_command(config_path)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = job(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+    finally:
+        db.conn.close()

@@ -75,15 +75,10 @@ class Runner:
     def count_cars(self, night) -> None:
         """The warden's head count at dusk (as entered on the Today page), so 余位 starts right."""
         from hub import occupancy
-        from hub.db import open_for_command
+        from hub.db import run_for_command
 
-        db = open_for_command(self.files["hub"])
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            occupancy.correct(db, night.inside_at_start, by="值班员", at=night.start, note="傍晚清点")
-            db.execute("COMMIT")
-        finally:
-            db.close()
+        run_for_command(self.files["hub"], lambda db: occupancy.correct(
+            db, night.inside_at_start, by="值班员", at=night.start, note="傍晚清点"))
 
     def cli(self, *words: str) -> None:
         """Run ``gatewarden WORDS…`` in a child process; a failure raises :class:`SimulationError`."""

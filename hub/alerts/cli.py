@@ -72,25 +72,10 @@ def run_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _open(config_path: Path):
-    from hub.db import open_for_command
-
-    return open_for_command(config_path)
-
-
-def _report(path: Path, found: list, lang: str) -> None:
-    """Every bad line on standard error, in Chinese or English (hub.registry.problems.cli_lang)."""
-    for problem in found:
-        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
-        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
-    if lang == "en":
-        print(f"gatewarden roster import: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
-    else:
-        print(f"gatewarden roster import: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
-
-
 def run_import(args: argparse.Namespace) -> int:
     from hub.alerts import roster
+    from hub.cli import report_bad_lines
+    from hub.db import run_for_command
     from hub.registry.problems import cli_lang
 
     try:
@@ -99,27 +84,18 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"gatewarden roster import: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     except roster.RosterError as exc:
-        _report(args.file, exc.problems, cli_lang(os.environ))
+        report_bad_lines(args.file, exc.problems, cli_lang(os.environ), command="roster import")
         return 2
-    db = _open(args.config)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            count = roster.replace_all(db, entries)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-    finally:
-        db.conn.close()
+    count = run_for_command(args.config, lambda db: roster.replace_all(db, entries))
     print(f"imported {count} roster rows")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
     from hub.alerts import roster
+    from hub.db import open_for_command
 
-    db = _open(args.config)
+    db = open_for_command(args.config)
     try:
         data = roster.export_csv(roster.load(db))
     finally:

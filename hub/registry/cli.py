@@ -35,14 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.set_defaults(func=run_export)
 
 
-def _open(config_path: Path):
-    from hub.db import open_for_command
-
-    return open_for_command(config_path)
-
-
 def run_import(args: argparse.Namespace) -> int:
     from gwcommon.clock import clock_from_env
+    from hub.cli import report_bad_lines
+    from hub.db import run_for_command
     from hub.registry import csvfile, problems, store
 
     try:
@@ -53,42 +49,22 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         rows = csvfile.parse(data)
     except csvfile.RegistryFileError as exc:
-        _report(args.file, exc.problems, problems.cli_lang(os.environ))
+        report_bad_lines(args.file, exc.problems, problems.cli_lang(os.environ), command="registry import")
         return 2
     if args.check:
         print(f"{args.file}: {len(rows)} vehicles, no problems found (nothing changed: --check)")
         return 0
-    db = _open(args.config)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            summary = store.replace_all(db, rows, at=clock_from_env().now())
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-    finally:
-        db.conn.close()
+    summary = run_for_command(args.config, lambda db: store.replace_all(db, rows, at=clock_from_env().now()))
     print(f"imported {summary['vehicles']} vehicles of {summary['households']} households with "
           f"{summary['tags']} tags; registry version {summary['version']}")
     return 0
 
 
-def _report(path: Path, found: list, lang: str) -> None:
-    """Every bad line on standard error, in Chinese or English (see hub.registry.problems.cli_lang)."""
-    for problem in found:
-        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
-        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
-    if lang == "en":
-        print(f"gatewarden registry import: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
-    else:
-        print(f"gatewarden registry import: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
-
-
 def run_export(args: argparse.Namespace) -> int:
+    from hub.db import open_for_command
     from hub.registry import csvfile, store
 
-    db = _open(args.config)
+    db = open_for_command(args.config)
     try:
         rows = store.export_rows(db)
         data = csvfile.render(rows)

@@ -52,32 +52,19 @@ def _open(args: argparse.Namespace):
     return open_for_command(config_path(args))
 
 
-def _in_transaction(db, job):
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = job(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    return result
-
-
 def run_token_create(args: argparse.Namespace) -> int:
     from gwcommon.clock import SystemClock
     from hub.web import audit
+    from hub.db import run_for_command
     from hub.web.auth import create_token_job
 
     now = SystemClock().now()
     token, store = create_token_job(args.role, args.name, now)
-    db = _open(args)
-    try:
-        def job(db):
-            token_id = store(db)
-            audit.record(db, now, "cli", "token_create", target=str(token_id), detail={"role": args.role, "name": args.name})
-        _in_transaction(db, job)
-    finally:
-        db.conn.close()
+    def job(db):
+        token_id = store(db)
+        audit.record(db, now, "cli", "token_create", target=str(token_id), detail={"role": args.role, "name": args.name})
+
+    run_for_command(config_path(args), job)
     print(token)
     return 0
 
@@ -101,19 +88,17 @@ def _password(args: argparse.Namespace) -> str:
 def run_user_add(args: argparse.Namespace) -> int:
     from gwcommon.clock import SystemClock
     from hub.web import audit
+    from hub.db import run_for_command
     from hub.web.auth import add_user_job
 
     now = SystemClock().now()
     add = add_user_job(args.name, _password(args), args.role, now, display_name=args.display_name,
                        replace=args.replace)
-    db = _open(args)
-    try:
-        def job(db):
-            add(db)
-            audit.record(db, now, "cli", "user_add", target=args.name, detail={"role": args.role, "replace": args.replace})
-        _in_transaction(db, job)
-    finally:
-        db.conn.close()
+    def job(db):
+        add(db)
+        audit.record(db, now, "cli", "user_add", target=args.name, detail={"role": args.role, "replace": args.replace})
+
+    run_for_command(config_path(args), job)
     print(f"{'reset' if args.replace else 'added'} {args.role} account {args.name}")
     return 0
 

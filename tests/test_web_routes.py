@@ -206,3 +206,12 @@ def test_the_schema_is_served_and_the_online_docs_are_not(site):
     hub, clients = site
     assert clients[ANON].get("/docs").status_code == 404
     assert "/api/passages" in clients[ANON].get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize("path", ["/registry/export.csv", "/roster/export.csv", "/report.csv"])
+def test_csv_downloads_hold_personal_data_and_are_never_cached(site, path):
+    _, clients = site
+    response = clients["admin"].get(path)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-disposition"].startswith("attachment; filename=")

@@ -77,3 +77,10 @@ def install_handlers(app: FastAPI, ctx: WebContext) -> None:
 def see_other(path: str) -> RedirectResponse:
     """After a successful form: back to a page (POST → redirect → GET)."""
     return RedirectResponse(path, status_code=303)
+
+
+def csv_download(data: bytes, filename: str) -> Response:
+    """A CSV file to save (UTF-8 with BOM for Excel), never kept in a browser or proxy cache:
+    registry, roster and reports hold personal data."""
+    return Response(data, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

@@ -21,7 +21,7 @@ from hub.registry.plates import normalize_plate
 from .. import audit
 from ..auth import Principal
 from ..context import BadRequest, NavItem, WebContext
-from ..deps import need, see_other
+from ..deps import csv_download, need, see_other
 
 MAX_FILE = 2 * 1024 * 1024
 MAX_HOURS = 24 * 31
@@ -63,8 +63,7 @@ def register(ctx: WebContext) -> APIRouter:
     def export(request: Request, who: Principal = Depends(warden)) -> Response:
         data = csvfile.render(store.export_rows(ctx.reader()))
         stamp = ctx.local(ctx.now(), "%Y%m%d")
-        return Response(data, media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="registry-{stamp}.csv"', "Cache-Control": "no-store"})
+        return csv_download(data, f"registry-{stamp}.csv")
 
     @router.post("/registry/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],

@@ -18,7 +18,7 @@ from hub import diary
 from .. import charts, i18n
 from ..auth import Principal
 from ..context import BadRequest, NavItem, WebContext
-from ..deps import need
+from ..deps import csv_download, need
 
 STANDING, EXCUSED, RETRACTED = ("open", "resolved"), "excused", "retracted"
 
@@ -113,6 +113,5 @@ def register(ctx: WebContext) -> APIRouter:
     @router.get("/report.csv")
     def report_csv(request: Request, who: Principal = Depends(committee)) -> Response:
         year, month = month_of(request)
-        return Response(to_csv(build(ctx, year, month)), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="report-{year:04d}-{month:02d}.csv"'})
+        return csv_download(to_csv(build(ctx, year, month)), f"report-{year:04d}-{month:02d}.csv")
     return router

@@ -20,7 +20,7 @@ from hub.alerts import outbox, roster
 from .. import audit
 from ..auth import Principal
 from ..context import BadRequest, NavItem, WebContext
-from ..deps import need, see_other
+from ..deps import csv_download, need, see_other
 from . import sections
 
 MAX_FILE = 1024 * 1024
@@ -65,8 +65,7 @@ def register(ctx: WebContext) -> APIRouter:
 
     @router.get("/roster/export.csv")
     def export(who: Principal = Depends(need(ctx, "viewer"))) -> Response:
-        return Response(roster.export_csv(roster.load(ctx.reader())), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="roster.csv"'})
+        return csv_download(roster.export_csv(roster.load(ctx.reader())), "roster.csv")
 
     @router.post("/roster/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],

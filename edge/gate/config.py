@@ -10,11 +10,14 @@ reads as "blocked" / "fire" — the safe side.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
 from gwcommon.config import Duration, Section
+
+if TYPE_CHECKING:
+    from .model import LaneRules
 
 def _pin_shorthand(value: Any) -> Any:
     return {"pin": value} if isinstance(value, (int, str)) else value

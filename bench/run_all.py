@@ -35,7 +35,7 @@ def machine() -> str:
 def run(name: str) -> str:
     script = ROOT / "bench" / f"{name}.py"
     started = time.monotonic()
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=1800, cwd=ROOT)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=3600, cwd=ROOT)
     took = time.monotonic() - started
     body = re.sub(r"^#{1,2} ", "### ", result.stdout.strip(), flags=re.M) or "(no output)"
     if result.returncode != 0:

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Literal
 
+from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
 from gwcommon.exc import InvalidMessage
 from gwcommon.wire import AllowEntry, decode_payload, encode
@@ -98,14 +99,7 @@ class Allowlist:
         self._have = True
 
     def _save(self, allowlist: WireAllowlist) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(encode(allowlist))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        write_atomic(self.path, encode(allowlist))
 
     def _load(self) -> None:
         if not self.path.exists():
@@ -121,10 +115,3 @@ class Allowlist:
             return
         logger.info("loaded allowlist version %s (%s entries) from %s", self.version, len(self), self.path)
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -133,7 +133,9 @@ class Simulation:
                                       f"see {self.runner.dir / dead[0]}.log")
             marks = reader.watermarks(clock_ids)
             progress(self.clock.now(), marks)
-            if not any(self.pending.values()) and self.clock.now() >= end and reader.settled(clock_ids, end):
+            # the shed too: a charging device that lags behind the night must still be judged on all of it
+            if (not any(self.pending.values()) and self.clock.now() >= end
+                    and reader.settled(clock_ids + [DEVICE_IDS["shed"]], end)):
                 self._confirmations(reader, end)
                 return
             if time.monotonic() > budget:

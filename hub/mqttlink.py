@@ -40,6 +40,8 @@ class HubLink:
         self.client: Client = make_client(config, client_id=f"gatewarden-hub-{site}")
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
+        self._subscribe_mid: int | None = None
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.connected = threading.Event()
@@ -97,7 +99,17 @@ class HubLink:
         logger.info("connected to broker %s:%s (session %s)", self.config.host, self.config.port,
                     "resumed" if flags.session_present else "new")
         options = SubscribeOptions(qos=1, noLocal=True)
-        client.subscribe([(t, options) for t in self.topics])
+        _, self._subscribe_mid = client.subscribe([(t, options) for t in self.topics])
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        """``connected`` means ready to receive: set only once the broker has granted the topics,
+        so nothing published in between is missed by a new session."""
+        if mid != self._subscribe_mid:
+            return
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            logger.error("broker %s:%s refused the hub's subscriptions: %s", self.config.host, self.config.port,
+                         ", ".join(str(code) for code in refused))
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:

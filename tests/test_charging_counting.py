@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.charging import counting, energy
+import numpy as np
+
+from edge.charging import energy, particles
 from edge.charging.counting import CountingParams, Emitted, EmitPolicy, initial_state, observe, should_emit
 from edge.charging.simulator import Charger, CircuitSim, random_evening
 
@@ -73,7 +75,7 @@ def test_simulated_evenings_count_mostly_exact(seed):
         exact += c.loads == s.true_loads
         within += abs(c.loads - s.true_loads) <= 1
         n += 1
-    assert within / n >= 0.95 and exact / n >= 0.6
+    assert within / n >= 0.98 and exact / n >= 0.85
 
 
 @settings(max_examples=60, deadline=None)
@@ -121,6 +123,56 @@ def test_energy_total_never_goes_back(raws):
         last = c.total_wh
 
 
-def test_remaining_follows_sessions():
+def test_each_guess_follows_the_chargers_seen():
     state, _ = run(flat((0, 10), (110, 20), (220, 20)))
-    assert [round(p) for p in counting.remaining(state)] == [110, 110]
+    powers = particles.powers(state.bank, 40.0, P.priors)
+    assert powers.shape == (P.priors.particles, 2)
+    assert np.allclose(powers, 110, atol=3)
+
+
+def test_counting_is_a_pure_function_of_its_inputs():
+    rng = random.Random(7)
+    sim = CircuitSim(random_evening(rng, max_chargers=5, hours=1), rng=rng)
+    powers = [sim.sample(float(t)).power_w for t in range(3600)]
+    _, first = run(powers)
+    _, second = run(powers)
+    assert [c.loads for c in first] == [c.loads for c in second]
+    state, _ = run(powers[:1800])
+    again = [observe(state, 1800.0, powers[1800], P)[1] for _ in range(2)]
+    assert again[0] == again[1]
+
+
+def _lithium(plug_s, cc_w, cc_s, taper_s, full_w=7.0):
+    return Charger("lithium", plug_s=plug_s, unplug_s=float("inf"), cc_w=cc_w, cc_s=cc_s,
+                   taper_s=taper_s, full_w=full_w)
+
+
+def _counts(chargers, seconds, seed=3):
+    sim = CircuitSim(chargers, rng=random.Random(seed))
+    state, out = initial_state(P), []
+    for t in range(seconds):
+        s = sim.sample(float(t))
+        state, c = observe(state, float(t), s.power_w, P)
+        out.append((c.loads, s.true_loads))
+    return out
+
+
+def test_a_big_charger_tapering_slowly_is_not_taken_for_two_small_ones_finishing():
+    """A 72 V charger (377 W) tapers over 2.4 h while two 48 V chargers stay at full power: the
+    decline looks at first like the two small ones tapering fast; the shape of the next hour
+    says otherwise, and the count must stay 3 until the big one is really below 15 W."""
+    chargers = [_lithium(100, 377, 5000, 8800), _lithium(1900, 105, 30000, 7700),
+                _lithium(3300, 112, 30000, 3900)]
+    out = _counts(chargers, 14000)
+    late = out[9000:]
+    assert sum(est == true for est, true in late) / len(late) >= 0.9
+    assert all(abs(est - true) <= 1 for est, true in late)
+
+
+def test_a_lead_acid_cv_drop_beside_a_lithium_taper_keeps_both_counted():
+    lead = Charger("lead_acid", plug_s=200, unplug_s=float("inf"), cc_w=197, cc_s=4800, taper_s=8600,
+                   full_w=11.0)
+    chargers = [_lithium(100, 126, 30000, 8000), _lithium(1200, 188, 7900, 8300), lead]
+    out = _counts(chargers, 12000)
+    late = out[6000:]
+    assert sum(est == true for est, true in late) / len(late) >= 0.9

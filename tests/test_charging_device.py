@@ -1,5 +1,6 @@
 """The charging device end to end on the edge: config → sources → counting → events (ListSink)."""
 
+import json
 import random
 import threading
 import time
@@ -95,8 +96,8 @@ def test_bad_config_fails_with_one_line(tmp_path, change, message):
 
 def test_start_runs_the_simulated_shed_until_stopped(tmp_path):
     path = tmp_path / "edge.toml"
-    path.write_text(CONFIG.split("[[meters]]")[0] + '[[meters]]\nkind = "simulated"\ncircuit = "demo"\nseed = 4\n',
-                    encoding="utf-8")
+    path.write_text(CONFIG.split("[[meters]]")[0] + '[storage]\ndir = "state"\n'
+                    '[[meters]]\nkind = "simulated"\ncircuit = "demo"\nseed = 4\n', encoding="utf-8")
     config = load_edge_config(path)
     sink, stop = ListSink(), threading.Event()
     from gwcommon.clock import SystemClock
@@ -106,6 +107,8 @@ def test_start_runs_the_simulated_shed_until_stopped(tmp_path):
         time.sleep(0.02)
     handle.stop()
     assert sink.of("charging")[0]["circuit"] == "demo"
+    saved = json.loads((tmp_path / "state" / "energy-shed-1.json").read_text(encoding="utf-8"))
+    assert list(saved["circuits"]) == ["demo"]  # the energy totals, kept for the next start
 
 
 def test_start_without_meters_says_what_to_add(tmp_path):

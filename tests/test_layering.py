@@ -49,6 +49,7 @@ DECISION_MODULES = [
     "hub/retention_policy.py",
     "gatewarden/deploy/render.py",
     "edge/charging/counting.py",
+    "edge/charging/particles.py",
     "edge/charging/energy.py",
     "edge/charging/track.py",
     "edge/charging/plugs.py",

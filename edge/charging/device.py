@@ -3,6 +3,8 @@
 ``start(config, sink, publisher, clock, stop_event)`` is registered in :mod:`edge.sources` under
 the ``charging`` section.  One thread polls the sources (paho's own thread feeds the MQTT ones),
 runs :mod:`edge.charging.track` for each circuit, and emits ``charging`` / ``fault`` events.
+Each circuit's energy total survives a restart in ``<storage.dir>/energy-<device>.json``
+(:mod:`edge.charging.energystore`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from gwcommon.clock import Clock
 
-from . import counting, track
+from . import counting, energystore, track
 from .config import MQTT_KINDS, ChargingConfig
-from .energy import PZEM_WRAP_WH
+from .energy import PZEM_WRAP_WH, EnergyCounter
 from .model import PowerSource, Reading, Unreadable
 
 logger = logging.getLogger(__name__)
@@ -69,18 +73,22 @@ def _simulated(meters: list, clock: Clock) -> PowerSource:
 class ChargingDevice:
     """Sources → per-circuit tracks → events.  ``step()`` is one poll of every meter."""
 
-    def __init__(self, config: ChargingConfig, sources: list[PowerSource], *, sink: Any, clock: Clock):
+    def __init__(self, config: ChargingConfig, sources: list[PowerSource], *, sink: Any, clock: Clock,
+                 energy_file: Path | None = None):
         self.config = config
         self.sources = list(sources)
         self.sink = sink
         self.clock = clock
         self.params = params_from(config)
         self.policy = policy_from(config)
-        self.tracks: dict[str, track.Track] = {}
-        for source in self.sources:
-            wrap = PZEM_WRAP_WH if source.name == "pzem" else None
-            for circuit in source.circuits:
-                self.tracks[circuit] = track.new_track(self.params, wrap_wh=wrap)
+        wraps = {circuit: PZEM_WRAP_WH if source.name == "pzem" else None
+                 for source in self.sources for circuit in source.circuits}
+        # without a file (tests, the simulator) every total starts from its meter's raw counter
+        self.energy_store = None if energy_file is None else energystore.EnergyStore(energy_file, clock=clock)
+        meters = energystore.merge({}, wraps) if self.energy_store is None else self.energy_store.restore(wraps)
+        self.tracks: dict[str, track.Track] = {
+            circuit: replace(track.new_track(self.params, wrap_wh=wrap), energy=meters[circuit])
+            for circuit, wrap in wraps.items()}
         self.emitted = 0
 
     def step(self) -> None:
@@ -92,6 +100,12 @@ class ChargingDevice:
                 polls = [Unreadable(c, self.clock.now(), f"{source.name} failed: {exc}") for c in source.circuits]
             for poll in polls:
                 self._take(poll)
+        if self.energy_store is not None:
+            self.energy_store.save_if_due(self.energies())
+
+    def energies(self) -> dict[str, EnergyCounter]:
+        """Each circuit's :class:`~edge.charging.energy.EnergyCounter`."""
+        return {circuit: state.energy for circuit, state in self.tracks.items()}
 
     def _take(self, poll: Reading | Unreadable) -> None:
         current = self.tracks[poll.circuit]
@@ -123,6 +137,8 @@ class ChargingDevice:
                 source.close()
             except Exception:
                 logger.exception("closing meter source %s failed", source.name)
+        if self.energy_store is not None:
+            self.energy_store.flush(self.energies())
 
 
 class _Handle:
@@ -145,7 +161,8 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
         raise ConfigError("[charging] is set but no [[meters]] are listed: add one per circuit")
     sources = build_sources(config.charging, config.meters, mqtt=config.mqtt, clock=clock,
                             device_id=config.device.id)
-    device = ChargingDevice(config.charging, sources, sink=sink, clock=clock)
+    device = ChargingDevice(config.charging, sources, sink=sink, clock=clock,
+                            energy_file=energystore.path_in(config.storage.dir, config.device.id))
     own_stop = threading.Event()
 
     def run() -> None:

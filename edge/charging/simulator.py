@@ -43,6 +43,9 @@ class Charger:
     power_factor: float = 0.9
     inrush: float = 1.0
     period_s: float = 20.0
+    taper_rate: float = 4.0   # lithium: exp(−rate·age/taper_s)
+    cv_shape: float = 1.5     # lead-acid CV: (1 − age/taper_s) ** shape
+    cv_drop: float = 0.45     # lead-acid CC → CV: the share of power lost
 
     def power(self, t: float) -> float:
         """Noise-free power at ``t`` seconds from the start of the simulation."""
@@ -59,11 +62,11 @@ class Charger:
         if self.kind == "lithium":
             if age >= self.taper_s:
                 return self.full_w
-            return self.full_w + (self.cc_w - self.full_w) * math.exp(-4.0 * age / self.taper_s)
-        cv_start = 0.55 * self.cc_w
+            return self.full_w + (self.cc_w - self.full_w) * math.exp(-self.taper_rate * age / self.taper_s)
+        cv_start = (1.0 - self.cv_drop) * self.cc_w
         if age >= self.taper_s:
             return self.full_w
-        return 20.0 + (cv_start - 20.0) * (1 - age / self.taper_s) ** 1.5
+        return 20.0 + (cv_start - 20.0) * (1 - age / self.taper_s) ** self.cv_shape
 
     def active(self, t: float) -> bool:
         return self.power(t) >= ACTIVE_W

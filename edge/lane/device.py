@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from zoneinfo import ZoneInfo
 from edge.ble.model import Sighting
 from edge.ble.presence import PresenceParams, PresenceTracker, TagTrack, Transition
 from edge.events import EventSink
+from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
 from gwcommon.timefmt import format_ts, parse_ts
 
@@ -206,10 +206,8 @@ class LaneDevice:
     def _save(self, wall: datetime, present: dict) -> None:
         if self.state_file is None or (self._saved and self._saved[1] == present and wall - self._saved[0] < SAVE_EVERY):
             return
-        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
         try:
-            tmp.write_text(json.dumps({"watching": format_ts(wall), "zones": present}), encoding="utf-8")
-            os.replace(tmp, self.state_file)
+            write_atomic(self.state_file, json.dumps({"watching": format_ts(wall), "zones": present}).encode("utf-8"))
         except OSError as exc:
             logger.warning("cannot write lane state file %s: %s", self.state_file, exc)
             return

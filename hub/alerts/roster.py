@@ -22,11 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
 from gwcommon.exc import GatewardenError
+from hub.lineproblem import LineProblem
 
 from . import roster_problems as words
 
@@ -48,20 +49,11 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(LineProblem):
     """One bad line of a roster file: its number (the header is line 1), a code of
     :data:`hub.alerts.roster_problems.MESSAGES` and the code's parameters."""
 
-    line: int
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def text(self, lang: str = "zh") -> str:
-        """The reason in ``lang`` (Chinese unless ``"en"``), without the line number."""
-        return words.text(lang, self.code, self.params)
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.text('en')}"
+    words = words
 
 
 class RosterError(GatewardenError, ValueError):

@@ -13,11 +13,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from gwcommon.exc import BadTagId, GatewardenError
 from gwcommon.tagid import MAX_TAG_ID_LENGTH, parse_tag_id
+from hub.lineproblem import LineProblem
 
 from . import problems as words
 from .plates import BadMobile, BadPlate, parse_mobile, parse_plate
@@ -43,20 +43,11 @@ class RegistryFileError(GatewardenError, ValueError):
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(LineProblem):
     """One bad line of the file: its number (the header is line 1), a code of
     :data:`hub.registry.problems.MESSAGES` and the code's parameters."""
 
-    line: int
-    code: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def text(self, lang: str = "zh") -> str:
-        """The reason in ``lang`` (Chinese unless ``"en"``), without the line number."""
-        return words.text(lang, self.code, self.params)
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.text('en')}"
+    words = words
 
 
 def _problem(line: int, code: str, **params: Any) -> Problem:

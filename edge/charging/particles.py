@@ -399,27 +399,13 @@ def _forget_smallest(bank: Bank, ts: float, priors: Priors) -> Bank:
     return _columns(_forget_history(bank, ~keep, priors), keep)
 
 
-def active_counts(bank: Bank, ts: float, active_w: float, priors: Priors) -> np.ndarray:
-    """(N,): how many chargers each guess believes draw at least ``active_w``."""
-    if bank.sessions == 0:
-        return np.zeros(priors.particles, dtype=int)
-    return (powers(bank, ts, priors) >= active_w).sum(axis=1)
-
-
 def estimate(bank: Bank, ts: float, active_w: float, priors: Priors) -> int:
-    """The number of active chargers the most weight agrees on."""
+    """The number of chargers drawing ≥ ``active_w`` at ``ts`` that most weight agrees on
+    (what :func:`update` leaves in ``bank.count``; for looking into a bank between updates)."""
     if bank.sessions == 0:
         return 0
-    counts = active_counts(bank, ts, active_w, priors)
-    votes = np.bincount(counts, weights=_weights(bank))
-    return int(np.argmax(votes))
-
-
-def expected_power(bank: Bank, ts: float, priors: Priors) -> float:
-    """The weighted mean of the guesses' total charger power."""
-    if bank.sessions == 0:
-        return 0.0
-    return float(_weights(bank) @ powers(bank, ts, priors).sum(axis=1))
+    counts = (powers(bank, ts, priors) >= active_w).sum(axis=1)
+    return int(np.argmax(np.bincount(counts, weights=_weights(bank))))
 
 
 def oldest_start(bank: Bank) -> float | None:

@@ -46,12 +46,12 @@ class CountingParams:
 
 @dataclass(frozen=True)
 class CounterState:
-    """Everything the counter remembers about one circuit."""
+    """Everything the counter remembers about one circuit (start from :func:`initial_state`)."""
 
     recent: tuple[float, ...] = ()
     level: float | None = None
     background_w: float = 0.0
-    bank: particles.Bank | None = None
+    bank: particles.Bank = field(default_factory=lambda: particles.empty(particles.Priors()))
     loads: int = 0
     candidate: tuple[float, ...] = ()
     unexplained_since: float | None = None
@@ -85,8 +85,6 @@ def median(values: tuple[float, ...]) -> float:
 def observe(state: CounterState, ts: float, power_w: float,
             params: CountingParams) -> tuple[CounterState, Count]:
     """Take one sample (``ts`` in seconds, any epoch) and return the new state and the count."""
-    if state.bank is None:
-        state = replace(state, bank=particles.empty(params.priors))
     recent = (state.recent + (max(0.0, power_w),))[-params.median_window:]
     filtered = median(recent)
     state = replace(state, recent=recent)

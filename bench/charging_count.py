@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from edge.charging import counting, track  # noqa: E402
 from edge.charging.model import Reading  # noqa: E402
 from edge.charging.simulator import Charger, CircuitSim, random_charger, random_evening  # noqa: E402
-from hub.rules import charging as rules  # noqa: E402
+from hub.charging import rules  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 PARAMS = counting.CountingParams()

@@ -24,11 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gwcommon.clock import FakeClock  # noqa: E402
 from gwcommon.config import validate  # noqa: E402
 from gwcommon.timefmt import format_ts  # noqa: E402
-from hub import overnight_area  # noqa: E402
-from hub import stays as stays_store  # noqa: E402
-from hub.rules.overnight import Mark, fold  # noqa: E402
+from hub.overnight import area as overnight_area  # noqa: E402
+from hub.overnight import stays as stays_store  # noqa: E402
+from hub.overnight.rules import Mark, fold  # noqa: E402
 from hub.config import HubConfig  # noqa: E402
-from hub.db import open_db  # noqa: E402
+from hub.core.db import open_db  # noqa: E402
 from hub.schema import all_sets  # noqa: E402
 
 EVENING = datetime(2026, 3, 9, 11, 0, tzinfo=timezone.utc)  # 19:00 in Shanghai

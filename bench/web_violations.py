@@ -46,7 +46,7 @@ def ts(moment: datetime) -> str:
 
 
 def fill(db, passages: int, violations: int, cars: int = 230) -> None:
-    from hub import occupancy
+    from hub.overnight import occupancy
     from hub.registry import csvfile, store
 
     text = "车牌,房号,标签\n" + "".join(f"浙A{i:05d},{i % 11 + 1}-{i % 60 + 101},{TAG.format(1, i)}\n"

@@ -15,12 +15,12 @@ import sys
 from gwcommon.exc import GatewardenError
 
 COMMANDS = [
-    "hub.cli",
+    "hub.cli.run",
     "edge.cli",
     "gatewarden.demo",
     "gatewarden.simulate",
-    "hub.registry.cli",
-    "hub.alerts.cli",
+    "hub.cli.registry",
+    "hub.cli.alerts",
     "gatewarden.deploy.cli",
     "gatewarden.doctor.cli",
 ]

@@ -29,14 +29,14 @@ from gwcommon.clock import Clock, SystemClock
 from gwcommon.wire import EVENT_KINDS
 from hub import schema
 from hub.config import HubConfig
-from hub.db import Writer, open_db
-from hub.devices import DeviceBook
-from hub.httpserver import WebServer, create_app
-from hub.ingest import EventContext, Ingest
-from hub.intake import Intake
-from hub.mqttlink import HubLink
-from hub.quarantine import Quarantine
-from hub.watermark import SiteTime, site_time
+from hub.core.db import Writer, open_db
+from hub.core.devices import DeviceBook
+from hub.core.httpserver import WebServer, create_app
+from hub.core.ingest import EventContext, Ingest
+from hub.core.intake import Intake
+from hub.core.mqttlink import HubLink
+from hub.core.quarantine import Quarantine
+from hub.core.watermark import SiteTime, site_time
 
 logger = logging.getLogger(__name__)
 

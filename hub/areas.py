@@ -6,10 +6,10 @@ periodic sweeps and web routes on the :class:`hub.app.Hub` (see that class for t
 
 AREAS: list[str] = [
     "hub.web.app",
-    "hub.overnight_area",
+    "hub.overnight.area",
     "hub.alerts",
     "hub.charging.area",
-    "hub.homeassistant",
-    "hub.metrics",
-    "hub.retention",
+    "hub.integrations.homeassistant",
+    "hub.integrations.metrics",
+    "hub.retention.area",
 ]

@@ -24,9 +24,9 @@ from gwcommon.config import (
 )
 
 from hub.charging.config import ChargingRulesConfig, Circuits
-from hub.ha_discovery import HomeAssistantConfig
-from hub.metrics import MetricsConfig
-from hub.retention_policy import RetentionConfig
+from hub.integrations.ha_discovery import HomeAssistantConfig
+from hub.integrations.metrics import MetricsConfig
+from hub.retention.policy import RetentionConfig
 
 
 class OvernightRuleConfig(Section):

@@ -228,7 +228,7 @@ def test_a_night_played_through_the_overnight_area_ends_in_one_masked_digest(tmp
 ])
 def test_the_calendar_maintenance_notice_reaches_the_chat_in_the_alerts_language(tmp_path, fakechat, language,
                                                                                  title, words):
-    from hub.overnight_area import OvernightArea
+    from hub.overnight.area import OvernightArea
 
     wecom = fakechat("wecom")
     rig = Rig(tmp_path, [wecom], clock=FakeClock(START), alerts={"language": language})

@@ -21,9 +21,9 @@ import pytest
 from gatewarden.cli import main as gatewarden
 from gwcommon.clock import FakeClock
 from gwcommon.timefmt import format_ts
-from hub import backup as hub_backup
-from hub.db import Writer, open_db
-from hub.retention_policy import RetentionConfig, cutoffs, due, evidence_ids
+from hub.cli import backup as hub_backup
+from hub.core.db import Writer, open_db
+from hub.retention.policy import RetentionConfig, cutoffs, due, evidence_ids
 from hub.schema import all_sets
 from tests.support.hubrun import count, make_hub, rows, wait_until
 
@@ -170,7 +170,7 @@ def test_cutoffs_and_evidence_ids():
 
 def test_retention_deletes_old_records_but_keeps_evidence_and_faults(tmp_path, broker):
     clock = FakeClock(datetime(2026, 3, 1, 18, 0, tzinfo=timezone.utc))  # 02:00 in Shanghai: not yet due
-    hub = make_hub(tmp_path, broker, clock=clock, areas=("hub.retention",), config_overrides={
+    hub = make_hub(tmp_path, broker, clock=clock, areas=("hub.retention.area",), config_overrides={
         "retention": {"presence": "10d", "charging": "5d", "snapshots": "20d", "batch": 100}})
     old, recent = clock.now() - timedelta(days=40), clock.now() - timedelta(days=2)
     try:

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub import calendar
-from hub.calendar import DeadlineRule, Override
+from hub.overnight import calendar
+from hub.overnight.calendar import DeadlineRule, Override
 
 TZ = ZoneInfo("Asia/Shanghai")
 RULE = DeadlineRule(time(20, 0), time(8, 0), time(9, 0), TZ)
@@ -66,7 +66,7 @@ def test_year_known():
 
 
 def test_overrides_in_the_database(tmp_path):
-    from hub.db import open_db
+    from hub.core.db import open_db
     from hub.schema import all_sets
 
     db = open_db(tmp_path / "hub.db", migrations=all_sets())

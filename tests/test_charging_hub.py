@@ -7,8 +7,8 @@ import pytest
 from gwcommon.clock import FakeClock
 from hub.charging import store
 from hub.charging.query import charging_state
-from hub.db import open_reader
-from hub.rules.charging import CircuitState, Incident, Observation
+from hub.core.db import open_reader
+from hub.charging.rules import CircuitState, Incident, Observation
 from tests.support.hubrun import Publisher, make_hub, wait_until
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)

@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from hub.rules.charging import CircuitState, Limits, Observation, allowed_now, on_charging, on_fault, on_silence
+from hub.charging.rules import (CircuitState, Limits, Observation, allowed_now, on_charging, on_fault, on_silence)
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)        # 20:00 in Shanghai
 LIM = Limits(circuit="shed-a", label="充电棚A路", breaker_a=16.0)

@@ -11,7 +11,7 @@ import jinja2
 import pytest
 
 from gwcommon.clock import FakeClock
-from hub import ha_discovery as ha
+from hub.integrations import ha_discovery as ha
 from tests.support.hubrun import Publisher, count, make_hub, rows
 from tests.support.mqttspy import Spy, wait_until
 
@@ -95,7 +95,7 @@ def render(template: str, payload: bytes) -> str:
 def test_discovery_and_states_on_the_real_broker_and_the_audited_button(tmp_path, broker):
     clock = FakeClock(AT)
     hub = make_hub(tmp_path, broker, clock=clock, config_overrides={"homeassistant": {"enabled": True}},
-                   areas=["hub.overnight_area", "hub.homeassistant"])  # 余位 is counted by the overnight area
+                   areas=["hub.overnight.area", "hub.integrations.homeassistant"])  # 余位 is counted by the overnight area
     site = hub.config.site.id
     spy = Spy(broker.port, topics=("homeassistant/#", f"gatewarden/{site}/#")).start()
     try:
@@ -167,7 +167,7 @@ def _press_button(spy: Spy, hub, site: str, clock: FakeClock) -> None:
 
 
 def test_off_by_default_publishes_nothing(tmp_path, broker):
-    hub = make_hub(tmp_path, broker, areas=["hub.homeassistant"])
+    hub = make_hub(tmp_path, broker, areas=["hub.integrations.homeassistant"])
     try:
         assert hub.config.homeassistant.enabled is False and not hasattr(hub, "homeassistant")
     finally:

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from gwcommon.clock import FakeClock
-from hub.watermark import SiteTime
+from hub.core.watermark import SiteTime
 from tests.support.hubrun import Publisher, ack_listener, count, make_hub, rows, wait_until
 from tests.test_hub_devices import T0
 

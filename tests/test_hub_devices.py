@@ -13,7 +13,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gwcommon.clock import FakeClock
-from hub.db import open_reader
+from hub.core.db import open_reader
 from tests.support.hubrun import Publisher, make_hub, rows, wait_until
 
 T0 = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)

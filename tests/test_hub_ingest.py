@@ -169,7 +169,7 @@ def test_a_different_event_with_a_taken_seq_is_quarantined(hub, pub):
 
 
 def test_a_message_for_another_site_is_quarantined(hub):
-    from hub.ingest import RawMessage
+    from hub.core.ingest import RawMessage
 
     msg = RawMessage("gatewarden/elsewhere/gate-1/passage", valid(), hub.clock.now())
     outcome = hub.writer.call(lambda db: hub.ingest.process(db, msg))

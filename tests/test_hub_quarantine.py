@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from gwcommon import wire
 from gwcommon.exc import InvalidMessage
-from hub.ingest import RawMessage
-from hub.quarantine import EXCERPT_BYTES, excerpt
+from hub.core.ingest import RawMessage
+from hub.core.quarantine import EXCERPT_BYTES, excerpt
 from tests.support.hubrun import EXAMPLES, Publisher, count, event_payload, make_hub, rows, wait_until
 
 SITE = "fuzz-site"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.watermark import DeviceView, SeqTrack, SiteTime, is_online, site_time, watermark
+from hub.core.watermark import DeviceView, SeqTrack, SiteTime, is_online, site_time, watermark
 
 T0 = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)
 

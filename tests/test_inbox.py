@@ -8,7 +8,7 @@ import hashlib
 import httpx
 import pytest
 
-from hub import inbox
+from hub.alerts import inbox
 from tests.support.webhub import add_user, login, web_hub
 
 JPEG = b"\xff\xd8\xff\xe0fake\xff\xd9"

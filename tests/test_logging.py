@@ -99,7 +99,7 @@ def test_hub_and_edge_run_logs_no_secret_and_no_full_mobile(tmp_path, broker, ca
     from edge.daemon import EdgeDaemon
 
     (tmp_path / "pw").write_text(PASSWORD + "\n", encoding="utf-8")
-    hub = make_hub(tmp_path, broker, areas=["hub.metrics"])
+    hub = make_hub(tmp_path, broker, areas=["hub.integrations.metrics"])
     site = hub.config.site.id
     edge_cfg = validate({"site": {"id": site}, "storage": {"dir": str(tmp_path / "edge")},
                          "mqtt": {"port": broker.port, "username": "lane", "password_file": str(tmp_path / "pw"),

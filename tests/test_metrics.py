@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from edge.ble.fake import FakeRadio
 from gwcommon.clock import FakeClock, SystemClock
 from gwcommon.config import validate
-from hub.metrics import MetricsConfig, ack_lag, is_loopback, open_to_all, watermark_lag
+from hub.integrations.metrics import MetricsConfig, ack_lag, is_loopback, open_to_all, watermark_lag
 from tests.support.hubrun import Publisher, make_hub, wait_until
 
 pytestmark = pytest.mark.timeout(60)
@@ -68,7 +68,7 @@ def test_watermark_lag():
 
 
 def test_hub_metrics_move_when_events_flow(tmp_path, broker):
-    hub = make_hub(tmp_path, broker, clock=FakeClock(AT), areas=["hub.web.app", "hub.metrics"])
+    hub = make_hub(tmp_path, broker, clock=FakeClock(AT), areas=["hub.web.app", "hub.integrations.metrics"])
     url = f"http://127.0.0.1:{hub.web_port}/metrics"
     site = hub.config.site.id
     try:
@@ -111,7 +111,7 @@ def _insert_alert_rows(hub) -> None:
 def test_hub_metrics_need_a_token_when_reachable_from_outside(tmp_path, broker):
     from hub.web.auth import create_token_job
 
-    hub = make_hub(tmp_path, broker, areas=["hub.web.app", "hub.metrics"],
+    hub = make_hub(tmp_path, broker, areas=["hub.web.app", "hub.integrations.metrics"],
                    config_overrides={"web": {"public_url": "https://gate.example.cn"}})
     url = f"http://127.0.0.1:{hub.web_port}/metrics"
     try:
@@ -127,7 +127,7 @@ def test_hub_metrics_need_a_token_when_reachable_from_outside(tmp_path, broker):
 
 
 def test_metrics_can_be_turned_off(tmp_path, broker):
-    hub = make_hub(tmp_path, broker, areas=["hub.metrics"], config_overrides={"metrics": {"enabled": False}})
+    hub = make_hub(tmp_path, broker, areas=["hub.integrations.metrics"], config_overrides={"metrics": {"enabled": False}})
     try:
         assert httpx.get(f"http://127.0.0.1:{hub.web_port}/metrics", timeout=5).status_code == 404
     finally:

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from gwcommon import wire
-from hub import calendar, diary, occupancy, violations
+from hub.overnight import calendar
+from hub.overnight import diary
+from hub.overnight import occupancy
+from hub.overnight import violations
 from tests.scenarios.rig import Rig
 from tests.scenarios.runner import DEFAULT_CONFIG, Delivery, Scenario
 
@@ -114,7 +117,7 @@ def test_warden_registration_needs_a_plate_or_a_spot(rig):
 
 
 def test_every_warden_problem_has_both_languages():
-    from hub import warden_problems
+    from hub.overnight import problems as warden_problems
 
     assert all(zh and en and zh != en for zh, en in warden_problems.MESSAGES.values())
     assert warden_problems.text("zh", "violation_not_open", {"id": "v-1", "state": "excused"}) == \

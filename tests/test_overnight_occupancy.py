@@ -10,8 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub import occupancy
-from hub.db import open_db
+from hub.overnight import occupancy
+from hub.core.db import open_db
 from hub.schema import all_sets
 from tests.scenarios.runner import Delivery
 from tests.test_overnight_area import EVENING, make_rig

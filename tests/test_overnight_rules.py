@@ -6,10 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.rules.overnight import (
-    Create, Existing, KeyState, Mark, Transition, apply, fire_deadlines, fire_stays, fold, next_fire_due,
-    parked_at, reconcile, reminder_due,
-)
+from hub.overnight.rules import (Create, Existing, KeyState, Mark, Transition, apply, fire_deadlines, fire_stays, fold, next_fire_due, parked_at, reconcile, reminder_due)
 
 T0 = datetime(2026, 3, 9, 14, 0, tzinfo=timezone.utc)  # 22:00 in Shanghai
 D = datetime(2026, 3, 10, 0, 0, tzinfo=timezone.utc)  # 08:00 next morning
@@ -150,7 +147,7 @@ def test_a_fire_stay_that_ended_before_the_site_clock_got_there_is_still_due():
     """Found by `gatewarden simulate --outages`: a lagging lane device delivered a 25-minute fire-lane
     stay (in and out) while the site clock was still inside the grace; the recheck then cleared the
     key's due time because no stay was open, and the fire-lane violation was never raised."""
-    from hub.rules.overnight import fire_due_after
+    from hub.overnight.rules import fire_due_after
 
     marks = [fire(F0), fire(F0 + timedelta(minutes=25), "absent")]
     assert next_fire_due(fold(marks), GRACE, F0 + timedelta(minutes=2)) is None  # open stays only

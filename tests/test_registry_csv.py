@@ -5,10 +5,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from hub.db import open_db
-from hub.registry import csvfile, problems, store
+from hub.core.db import open_db
+from hub.registry import csvfile
+from hub.core import words as problems
+from hub.registry import store
 from hub.registry.csvfile import RegistryFileError
-from hub.registry.plates import BadMobile, BadPlate, mask_plate, parse_mobile, parse_plate
+from hub.core.plates import BadMobile, BadPlate, mask_plate, parse_mobile, parse_plate
 from hub.schema import all_sets
 
 AT = datetime(2026, 3, 1, tzinfo=timezone.utc)

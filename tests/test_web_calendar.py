@@ -12,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gwcommon.clock import FakeClock
-from hub import calendar, calendar_edits
-from hub.calendar import DeadlineRule, Override
+from hub.overnight import calendar
+from hub.overnight import calendar_edits
+from hub.overnight.calendar import DeadlineRule, Override
 from tests.support.hubrun import rows, wait_until
 from tests.support.webhub import START, add_user, csrf_of, login, web_hub
 

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from gatewarden.cli import main
-from hub.db import open_reader
+from hub.core.db import open_reader
 from hub.web.auth import find_user, token_principal, verify_password
 
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gwcommon import wire
-from hub import diary
+from hub.overnight import diary
 from hub.web import charts, i18n
 from tests.support.hubrun import rows
 from tests.support.mqttspy import Spy
@@ -330,7 +330,7 @@ def test_warden_action_refusals_in_chinese(site):
 
 
 def test_every_charging_rule_and_incident_state_has_words_in_both_languages():
-    from hub.rules.charging import RULES
+    from hub.charging.rules import RULES
 
     for rule in RULES:
         assert f"chg.rule.{rule}" in i18n.MESSAGES, rule

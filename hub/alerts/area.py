@@ -16,7 +16,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from hub.db import open_reader
+from hub.core.db import open_reader
 
 from . import ack, conditions, schema  # noqa: F401  (schema registers the migrations)
 from .dispatch import Dispatcher, Settings, TargetInfo
@@ -25,7 +25,7 @@ from .outbox import RetryPolicy
 from .render import Context, render
 from .sender import Sender
 from .targets import Target, make_targets
-from .web import router
+from hub.alerts.pages.ack import router
 
 logger = logging.getLogger(__name__)
 

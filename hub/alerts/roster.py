@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
 from gwcommon.exc import GatewardenError
-from hub.lineproblem import LineProblem
+from hub.core.lineproblem import LineProblem
 
 from . import roster_problems as words
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from hub.registry import problems as registry_words
+from hub.core import words as registry_words
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # the file as a whole

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.charging import store
-from hub.rules import charging as rules
+from hub.charging import rules
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def _watts(change: rules.Change, state: rules.CircuitState) -> tuple[float | Non
 
 def _diary(db: Any, change: rules.Change) -> None:
     try:
-        from hub import diary
+        from hub.overnight import diary
     except ImportError:
         return
     diary.add(db, ts=change.ts, kind="charging", text=change.message, zone=change.circuit,

@@ -25,7 +25,7 @@ from typing import Any
 
 from gwcommon.timefmt import format_ts, utc
 from hub.charging import store
-from hub.rules.charging import LEVELS, TITLES
+from hub.charging.rules import LEVELS, TITLES
 
 _COLS = ("circuit", "device", "ts", "received_at", "power_w", "current_a", "loads", "voltage_v", "energy_wh")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gwcommon.timefmt import format_ts, parse_ts, utc
-from hub.rules.charging import Change, CircuitState, Incident, Observation
+from hub.charging.rules import Change, CircuitState, Incident, Observation
 
 
 def _ts(moment: datetime | None) -> str | None:

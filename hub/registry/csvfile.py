@@ -17,10 +17,10 @@ from typing import Any
 
 from gwcommon.exc import BadTagId, GatewardenError
 from gwcommon.tagid import MAX_TAG_ID_LENGTH, parse_tag_id
-from hub.lineproblem import LineProblem
+from hub.core.lineproblem import LineProblem
 
-from . import problems as words
-from .plates import BadMobile, BadPlate, parse_mobile, parse_plate
+from hub.core import words
+from hub.core.plates import BadMobile, BadPlate, parse_mobile, parse_plate
 
 COLUMNS = ("plate", "household", "owner", "mobile", "tag", "note")
 CHINESE = {"plate": "车牌", "household": "房号", "owner": "车主", "mobile": "手机", "tag": "标签", "note": "备注"}

@@ -16,9 +16,9 @@ from gwcommon.exc import BadTagId, GatewardenError
 from gwcommon.tagid import parse_tag_id
 from gwcommon.timefmt import format_ts, parse_ts, utc
 
-from . import problems
+from hub.core import words as problems
 from .csvfile import VehicleRow, tag_reason
-from .plates import normalize_plate, parse_mobile, parse_plate
+from hub.core.plates import normalize_plate, parse_mobile, parse_plate
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from .auth import Principal
 from .context import BadRequest, WebContext
 from .deps import need
 from .filters import FilterError, parse_limit
-from .pages import passages as passage_page
-from .pages import violations as violation_page
+from hub.passages import pages as passage_page
+from hub.overnight.pages import violations as violation_page
 
 
 class PassageItem(BaseModel):

@@ -19,18 +19,18 @@ logger = logging.getLogger(__name__)
 
 PAGES = [
     "hub.web.pages.account",
-    "hub.web.pages.today",
-    "hub.web.pages.violations",
-    "hub.web.pages.diary",
-    "hub.web.pages.report",
+    "hub.overnight.pages.today",
+    "hub.overnight.pages.violations",
+    "hub.overnight.pages.diary",
+    "hub.overnight.pages.report",
     "hub.web.pages.audit",
     "hub.web.pages.devices",
-    "hub.web.pages.passages",
-    "hub.web.pages.registry",
-    "hub.web.pages.roster",
-    "hub.web.pages.calendar",
-    "hub.web.pages.inbox",
-    "hub.web.pages.charging",
+    "hub.passages.pages",
+    "hub.registry.pages",
+    "hub.alerts.pages.roster",
+    "hub.overnight.pages.calendar",
+    "hub.alerts.pages.inbox",
+    "hub.charging.pages",
     "hub.web.api",
 ]
 

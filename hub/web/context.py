@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from sqlite_utils import Database
 
 from gwcommon.timefmt import parse_ts
-from hub.db import open_reader
+from hub.core.db import open_reader
 
 from . import i18n, sessions
 from .auth import Principal, token_principal

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gwcommon.exc import GatewardenError
 from gwcommon.timefmt import parse_ts
-from hub.registry.plates import normalize_plate
+from hub.core.plates import normalize_plate
 
 VIOLATION_STATES = ("open", "resolved", "retracted", "excused")
 DIRECTIONS = ("in", "out")

@@ -18,8 +18,9 @@ from typing import Any, Iterable
 from gwcommon import wire
 from gwcommon.clock import FakeClock
 from gwcommon.timefmt import format_ts
-from hub import diary, overnight_area
-from hub.ingest import RawMessage
+from hub.overnight import diary
+from hub.overnight import area as overnight_area
+from hub.core.ingest import RawMessage
 from hub.registry import store
 
 from .runner import Delivery, Scenario, final_beats, initial, registry_rows
@@ -111,7 +112,7 @@ def run_hub(scenario: Scenario, tmp_path: Path, broker) -> tuple[list[dict], lis
     from tests.support.hubrun import Publisher, make_hub, rows
 
     clock = FakeClock(scenario.start)
-    hub = make_hub(tmp_path, broker, clock=clock, config_overrides=scenario.config, areas=["hub.overnight_area"])
+    hub = make_hub(tmp_path, broker, clock=clock, config_overrides=scenario.config, areas=["hub.overnight.area"])
     try:
         hub.writer.tick_interval = 0.02
         area = overnight_area.area_of(hub)

@@ -32,7 +32,7 @@ from gwcommon.config import validate
 from hub.alerts import area as alerts_area
 from hub.alerts.sender import Sender
 from hub.config import HubConfig
-from hub.db import Writer, open_db, open_reader
+from hub.core.db import Writer, open_db, open_reader
 from hub.schema import all_sets
 
 KEY = "0b4c7a6e-robot-key"

@@ -79,7 +79,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: fl
 
 def rows(hub: Hub, sql: str, params: Sequence[Any] = ()) -> list[dict]:
     """Read the hub database through a separate read connection (as the web view does)."""
-    from hub.db import open_reader
+    from hub.core.db import open_reader
 
     db = open_reader(hub.db_path)
     try:

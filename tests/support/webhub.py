@@ -14,7 +14,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def web_hub(tmp_path: Path, broker, *, clock: FakeClock | None = None, web: dict | None = None,
-            overrides: dict | None = None, areas=("hub.overnight_area", "hub.web.app")):
+            overrides: dict | None = None, areas=("hub.overnight.area", "hub.web.app")):
     """A started hub (real MQTT, SQLite, uvicorn on a free port) with the web view attached."""
     config = {"site": {"name": "测试小区", "spaces": 102}, "web": {"listen": "127.0.0.1:0", **(web or {})},
               **(overrides or {})}

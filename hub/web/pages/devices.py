@@ -14,13 +14,13 @@ from fastapi.responses import Response
 from sqlite_utils import Database
 
 from gwcommon.timefmt import parse_ts
-from hub.watermark import is_online
+from hub.core.watermark import is_online
 
 from ..auth import Principal
 from ..context import NavItem, WebContext
 from ..deps import need
 from . import sections
-from .roster import chat_targets
+from hub.alerts.pages.roster import chat_targets
 
 DEVICE_COLUMNS = ("device", "kind", "version", "status_online", "last_seen", "skew_ms", "hb_outbox",
                   "watermark", "events", "duplicates")

@@ -1,0 +1,109 @@
+"""Intake: hands MQTT messages to the writer in batches, and acks each one after its commit.
+
+paho's callback only appends to a queue (:meth:`Intake.deliver`).  One writer job at a time takes
+everything waiting (up to ``max_batch``) and stores it in one transaction; after that transaction
+commits, each message's outcome is applied to the device state and the message is PUBACKed to
+the broker.  A message whose processing fails is logged, counted, and left unacknowledged, so the
+broker (after a reconnect) or the edge (after its ack timeout) sends it again.  When a whole batch
+fails to commit (disk full, I/O error), it goes back to the front of the queue and is retried
+after ``retry_after`` seconds: nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from typing import Any, Callable
+
+from sqlite_utils import Database
+
+from hub.core.db import Writer
+from hub.core.ingest import Ingest, RawMessage
+
+logger = logging.getLogger(__name__)
+
+Item = tuple[RawMessage, Callable[[], None]]
+
+
+class Intake:
+    """The queue between paho's network thread and the hub's writer."""
+
+    def __init__(self, writer: Writer, ingest: Ingest, *, max_batch: int = 500, retry_after: float = 1.0):
+        self.writer = writer
+        self.ingest = ingest
+        self.max_batch = max_batch
+        self.retry_after = retry_after
+        self.errors = 0
+        self.failed_batches = 0
+        self._items: deque[Item] = deque()
+        self._taken: list[Item] = []
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self.closed = False
+
+    def close(self) -> None:
+        """Stop retrying (at hub stop); what is still queued was never acked and comes again."""
+        self.closed = True
+
+    def deliver(self, msg: RawMessage, ack: Callable[[], None]) -> None:
+        """Queue one message (paho's network thread); ``ack`` is called once it is committed."""
+        with self._lock:
+            self._items.append((msg, ack))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._submit()
+
+    @property
+    def backlog(self) -> int:
+        return len(self._items)
+
+    def _submit(self) -> None:
+        future = self.writer.submit(self._job, after_commit=self._committed)
+        future.add_done_callback(self._settled)
+
+    def _job(self, db: Database) -> list[tuple[Any, Callable[[], None]]]:
+        with self._lock:
+            count = min(len(self._items), self.max_batch)
+            self._taken = [self._items.popleft() for _ in range(count)]
+        results = []
+        for msg, ack in self._taken:
+            try:
+                results.append((self.ingest.process(db, msg), ack))
+            except Exception:
+                self.errors += 1
+                logger.exception("could not store the message on %s (it stays unacknowledged and comes "
+                                 "again)", msg.topic[:120])
+        return results
+
+    def _committed(self, results: list[tuple[Any, Callable[[], None]]]) -> None:
+        self._taken = []
+        for outcome, ack in results:
+            try:
+                self.ingest.apply(outcome)
+            except Exception:
+                self.errors += 1
+                logger.exception("could not update device state after storing a message")
+            ack()
+        self._next()
+
+    def _settled(self, future) -> None:
+        if future.exception() is None or self.closed:
+            return
+        self.failed_batches += 1
+        with self._lock:
+            self._items.extendleft(reversed(self._taken))
+            self._taken = []
+        logger.error("storing %d message(s) failed (%s); retrying in %.0f s",
+                     len(self._items), future.exception(), self.retry_after)
+        timer = threading.Timer(self.retry_after, self._submit)
+        timer.daemon = True
+        timer.start()
+
+    def _next(self) -> None:
+        with self._lock:
+            if not self._items:
+                self._scheduled = False
+                return
+        self._submit()

@@ -1,0 +1,328 @@
+"""The overnight area (8 a.m. rule) plugged into the hub: event handlers, the tick, the allowlist.
+
+``attach(hub)`` registers:
+
+* handlers for ``presence`` and ``passage`` events, which turn each new event into a mark of the
+  vehicle it concerns (:mod:`hub.stays`) inside the transaction that stores the event, and keep
+  the running count of cars inside (余位, :mod:`hub.occupancy`);
+* one tick that, in order: hands committed violation messages to MQTT (``ovn_outbox``),
+  republishes the allowlist when the registry version moved (also after ``gatewarden registry
+  import`` from another process), decides every morning deadline the site clock has passed,
+  re-decides vehicles whose marks came late, raises fire-lane violations whose grace ran out,
+  confirms provisional violations once every gate and lane device has reported past their
+  deadline, queues the reminder before the deadline, and watches the holiday calendar.
+
+Decisions are made by :mod:`hub.rules.overnight`; this module only reads and writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from datetime import datetime, timedelta
+from typing import Any
+
+from gwcommon import wire
+from gwcommon.timefmt import parse_ts
+from hub.overnight import calendar
+from hub.overnight import diary
+from hub.overnight import occupancy
+from hub.overnight import stays
+from hub.overnight import violations
+from hub.registry import store as registry
+from hub.overnight import rules
+from hub.overnight.rules import Mark
+
+logger = logging.getLogger(__name__)
+
+_AREAS: "weakref.WeakKeyDictionary[Any, OvernightArea]" = weakref.WeakKeyDictionary()
+MAX_CATCH_UP = 14
+
+
+def attach(hub: Any) -> "OvernightArea":
+    area = OvernightArea(hub)
+    hub.on_event("presence", area.on_presence)
+    hub.on_event("passage", area.on_passage)
+    hub.on_event("passage", occupancy.on_passage)
+    hub.add_tick(area.tick)
+    _AREAS[hub] = area
+    return area
+
+
+def area_of(hub: Any) -> "OvernightArea":
+    """The overnight area attached to ``hub`` (for the web view's warden actions)."""
+    return _AREAS[hub]
+
+
+class OvernightArea:
+    """State the area keeps between ticks; everything that matters is in the database."""
+
+    def __init__(self, hub: Any):
+        cfg = hub.config
+        self.hub = hub
+        self.site = cfg.site.id
+        self.rule = calendar.DeadlineRule.from_config(cfg.rules.overnight, cfg.site.tz)
+        self.reminder_before: timedelta = cfg.rules.overnight.reminder_before
+        self.zone_kinds = {z.name: z.kind for z in cfg.zones}
+        self.grace = {z.name: z.grace for z in cfg.zones if z.kind == "never"}
+        self.high: datetime | None = None
+        self.published_version: int | None = None
+        self.ticks = 0
+        self.unknown_zones: dict[str, int] = {}
+        self._calendar_checked: str | None = None
+        self._skipped: set[datetime] = set()
+
+    # -- events (writer thread, inside the event's transaction) ----------------------------------
+
+    def high_water(self) -> datetime | None:
+        return self.high
+
+    def on_presence(self, db: Any, event: wire.Presence, ctx: Any) -> None:
+        kind = self.zone_kinds.get(event.zone)
+        if kind is None:
+            self._unknown_zone(event.zone)
+            return
+        who = stays.for_tag(db, event.tag) if event.tag else stays.for_slot(event.zone, event.slot or "")
+        source = event.tag or f"slot:{event.slot}"
+        mark = Mark(event.ts, event.id, "present" if event.present else "absent", event.zone, kind, source)
+        stays.record(db, who, mark, event_id=event.id, grace=self.grace, high_water=self._high(db))
+
+    def on_passage(self, db: Any, event: wire.Passage, ctx: Any) -> None:
+        if event.tag is None or not event.passed:
+            return
+        who = stays.for_tag(db, event.tag)
+        mark = Mark(event.ts, event.id, event.direction, "", "", event.lane)
+        stays.record(db, who, mark, event_id=event.id, grace=self.grace, high_water=self._high(db))
+
+    def _unknown_zone(self, zone: str) -> None:
+        self.unknown_zones[zone] = self.unknown_zones.get(zone, 0) + 1
+        if self.unknown_zones[zone] == 1:
+            logger.info("presence in zone %r is not a configured [[zones]] entry: stored, not a stay", zone)
+
+    def _high(self, db: Any) -> datetime | None:
+        if self.high is None:
+            row = db.execute("SELECT max(m) FROM (SELECT max(deadline) AS m FROM ovn_deadlines "
+                             "UNION ALL SELECT max(deadline) FROM violations)").fetchone()
+            self.high = parse_ts(row[0]) if row and row[0] else None
+        return self.high
+
+    def _raise_high(self, moment: datetime) -> None:
+        if self.high is None or moment > self.high:
+            self.high = moment
+
+    # -- the tick (writer thread, its own transaction) -------------------------------------------
+
+    def tick(self, db: Any, st: Any) -> None:
+        self._flush_outbox(db)
+        self._allowlist(db)
+        overrides = calendar.load_overrides(db)
+        self._high(db)
+        self._decide_deadlines(db, st, overrides)
+        self._rechecks(db, st)
+        self._fire_due(db, st)
+        self._confirm(db, st)
+        self._reminder(db, st, overrides)
+        self._watch_calendar(db, st, overrides)
+        self.ticks += 1
+
+    def _flush_outbox(self, db: Any) -> None:
+        rows = db.execute("SELECT id, topic, payload, retain FROM ovn_outbox ORDER BY id LIMIT 1000").fetchall()
+        for _, topic, payload, retain in rows:
+            self.hub.publish(topic, bytes(payload), retain=bool(retain))
+        if rows:
+            db.execute("DELETE FROM ovn_outbox WHERE id <= ?", [rows[-1][0]])
+
+    def _allowlist(self, db: Any) -> None:
+        current = registry.version(db)
+        if current == self.published_version:
+            return
+        message = registry.allowlist(db, at=self.hub.clock.now())
+        self.hub.publish(wire.topic(self.site, None, "allowlist"), wire.encode(message), retain=True)
+        self.published_version = current
+        logger.info("allowlist version %d published (%d tags)", current, len(message.entries))
+
+    def _horizon(self, db: Any, st: Any) -> datetime:
+        row = db.execute("SELECT value FROM ovn_meta WHERE name = 'horizon'").fetchone()
+        if row:
+            return parse_ts(row[0])
+        db.execute("INSERT INTO ovn_meta(name, value) VALUES ('horizon', ?)", [stays.ts_text(st.now)])
+        return st.now
+
+    def _decide_deadlines(self, db: Any, st: Any, overrides: dict) -> None:
+        horizon = self._horizon(db, st)
+        row = db.execute("SELECT max(deadline) FROM ovn_deadlines").fetchone()
+        start = max(horizon, parse_ts(row[0])) if row and row[0] else horizon
+        if st.now <= start:
+            return
+        due = self._undecided_days(db, calendar.deadlines_between(start, st.now, self.rule, overrides))
+        if len(due) > MAX_CATCH_UP:
+            logger.warning("site clock jumped over %d deadlines; deciding only the last %d", len(due), MAX_CATCH_UP)
+        for deadline in due[-MAX_CATCH_UP:]:
+            self.decide(db, deadline, st, overrides)
+
+    def _undecided_days(self, db: Any, due: list[datetime]) -> list[datetime]:
+        """``due`` without the mornings already decided: an override changed after its morning was
+        decided (moving that deadline later) must not decide the same morning twice."""
+        if not due:
+            return due
+        days = [d.astimezone(self.rule.tz).date().isoformat() for d in due]
+        decided = {day for (day,) in db.execute(
+            f"SELECT day FROM ovn_deadlines WHERE day IN ({', '.join('?' * len(days))})", days)}
+        for deadline, day in zip(due, days):
+            if day in decided and deadline not in self._skipped:
+                self._skipped.add(deadline)
+                logger.warning("deadline %s not decided: the morning of %s was decided already (its calendar "
+                               "override changed afterwards)", deadline.astimezone(self.rule.tz).isoformat(), day)
+        return [d for d, day in zip(due, days) if day not in decided]
+
+    def decide(self, db: Any, deadline: datetime, st: Any, overrides: dict) -> int:
+        """Decide one morning deadline: a violation for every vehicle still parked off-space."""
+        self._raise_high(deadline)
+        info = calendar.classify(deadline.astimezone(self.rule.tz).date(), overrides)
+        if info.source == "weekday-fallback":
+            self._calendar_alert(db, info.day.year, st.now)
+        known = {k for (k,) in db.execute("SELECT key FROM violations WHERE rule = 'overnight' AND deadline = ?",
+                                          [stays.ts_text(deadline)])}
+        keys = [k for k in stays.parked_at_deadline(db, deadline) if k not in known]
+        who = stays.identities(db, keys)
+        since = calendar.night_start_for(deadline, self.rule)
+        proof = violations.evidence_many(db, {k: who[k].zone or "" for k in keys}, deadline, since)
+        items = [(who[k], rules.Create("overnight", deadline, st.provisional, who[k].zone or ""), proof.get(k, []))
+                 for k in keys]
+        violations.create_many(db, items, at=max(st.now, deadline), site=self.site)
+        made = len(items)
+        reminded = db.execute("SELECT value FROM ovn_meta WHERE name = ?",
+                              [f"reminded:{stays.ts_text(deadline)}"]).fetchone()
+        db.execute("INSERT OR REPLACE INTO ovn_deadlines(deadline, day, day_kind, day_source, decided_at, provisional, "
+                   "violations, reminded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [stays.ts_text(deadline), info.day.isoformat(), info.kind, info.source,
+                    stays.ts_text(self.hub.clock.now()), int(st.provisional), made, reminded[0] if reminded else None])
+        logger.info("deadline %s decided: %d violation(s)%s", deadline.astimezone(self.rule.tz).isoformat(),
+                    made, " (provisional)" if st.provisional else "")
+        return made
+
+    def _create(self, db: Any, who: stays.Identity, action: rules.Create, st: Any) -> str:
+        since = calendar.night_start_for(action.deadline, self.rule) if action.rule == "overnight" \
+            else action.deadline - self.grace.get(action.zone, timedelta(0))
+        proof = violations.evidence(db, who.key, action.zone or who.zone or "", action.deadline, since)
+        self._raise_high(action.deadline)
+        return violations.create(db, who, action, evidence=proof, at=max(st.now, action.deadline), site=self.site)
+
+    def _apply(self, db: Any, key: str, actions: list, st: Any) -> None:
+        who = stays.identity(db, key)
+        for action in actions:
+            if isinstance(action, rules.Create):
+                self._create(db, who, action, st)
+                continue
+            proof = None
+            if action.state == "open":
+                current = violations.get(db, action.violation_id)
+                since = parse_ts(current["deadline"]) - timedelta(hours=12)
+                proof = violations.evidence(db, key, current["zone"], parse_ts(current["deadline"]), since)
+            violations.transition(db, action, at=st.now, site=self.site, evidence=proof)
+
+    def recheck(self, db: Any, key: str, st: Any, since: datetime | None) -> None:
+        """Re-decide ``key`` for every decided deadline after ``since`` and all its fire-lane stays."""
+        marks = stays.marks_of(db, key)
+        zone = stays.zone_of(db, key)
+        args = [stays.ts_text(since)] if since else []
+        deadlines = [parse_ts(d) for (d,) in db.execute(
+            "SELECT deadline FROM ovn_deadlines" + (" WHERE deadline > ?" if since else ""), args)]
+        scope: set = {("overnight", d) for d in deadlines}
+        desired = {("overnight", d): zone for d in deadlines if rules.parked_at(marks, d)}
+        fire = rules.fire_deadlines(marks, self.grace, st.now)
+        desired.update({("fire_lane", limit): z for z, limit in fire})
+        existing = violations.existing(db, key)
+        scope |= {("fire_lane", limit) for _, limit in fire}
+        scope |= {(e.rule, e.deadline) for e in existing if e.rule == "fire_lane" and e.deadline <= st.now}
+        self._apply(db, key, rules.reconcile(existing, desired, scope, provisional=st.provisional), st)
+        # from every stay, not only the open ones: a stay whose marks all came before the site clock
+        # reached its grace (a lane device catching up) must still be looked at then
+        stays.set_fire_due(db, key, rules.fire_due_after(marks, self.grace, st.now))
+
+    def _rechecks(self, db: Any, st: Any) -> None:
+        for key, since in db.execute("SELECT key, since FROM ovn_recheck ORDER BY key").fetchall():
+            self.recheck(db, key, st, parse_ts(since))
+            db.execute("DELETE FROM ovn_recheck WHERE key = ?", [key])
+
+    def _fire_due(self, db: Any, st: Any) -> None:
+        for (key,) in db.execute("SELECT key FROM ovn_keys WHERE fire_due <= ? ORDER BY fire_due",
+                                 [stays.ts_text(st.now)]).fetchall():
+            self.recheck(db, key, st, st.now)
+
+    def _confirm(self, db: Any, st: Any) -> None:
+        if st.provisional:
+            return
+        rows = db.execute("SELECT key, min(deadline) FROM violations WHERE provisional = 1 AND deadline <= ? "
+                          "GROUP BY key", [stays.ts_text(st.now)]).fetchall()
+        for key, first in rows:
+            self.recheck(db, key, st, parse_ts(first) - timedelta(milliseconds=1))
+
+    def _reminder(self, db: Any, st: Any, overrides: dict) -> None:
+        deadline = calendar.next_deadline(st.now, self.rule, overrides)
+        name = f"reminded:{stays.ts_text(deadline)}"
+        sent = db.execute("SELECT 1 FROM ovn_meta WHERE name = ?", [name]).fetchone() is not None
+        if not rules.reminder_due(st.now, deadline, self.reminder_before, sent):
+            return
+        db.execute("INSERT INTO ovn_meta(name, value) VALUES (?, ?)", [name, stays.ts_text(st.now)])
+        items = [{"id": p["key"], "plate": p["plate"], "household": p["household"], "since": p["night_since"],
+                  "zone": p["zone"], "slot": p["slot"]} for p in stays.parked_now(db)]
+        if not items:
+            return
+        diary.notice(db, "reminder", {"deadline": stays.ts_text(deadline), "items": items,
+                                      "provisional": st.provisional}, at=st.now, dedup=name)
+        diary.add(db, ts=st.now, kind="reminder", text=f"截止前提醒：{len(items)} 辆车仍在临时停放区",
+                  detail={"deadline": stays.ts_text(deadline), "count": len(items)})
+
+    def _watch_calendar(self, db: Any, st: Any, overrides: dict) -> None:
+        today = st.now.astimezone(self.rule.tz).date()
+        if self._calendar_checked == today.isoformat():
+            return
+        self._calendar_checked = today.isoformat()
+        if not calendar.year_known(today.year):
+            self._calendar_alert(db, today.year, st.now)
+        elif today.month == 12 and not calendar.year_known(today.year + 1):
+            self._calendar_alert(db, today.year + 1, st.now, ahead=True)
+
+    def _calendar_alert(self, db: Any, year: int, at: datetime, *, ahead: bool = False) -> None:
+        """The yearly maintenance notice; the chat words it in the alerts language from ``topic`` and
+        ``values`` (hub.alerts.render), ``title``/``lines`` are the Chinese words for other readers."""
+        title = (f"节假日日历缺少 {year} 年数据" if ahead else f"{year} 年节假日未知，按周末规则判定截止时间")
+        lines = [f"已安装的节假日数据（chinesecalendar）还没有 {year} 年：请安装维护人员升级"
+                 "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。"]
+        payload = {"title": title, "lines": lines, "severity": "warning", "dedup": f"calendar:{year}",
+                   "topic": "calendar_unknown_year", "values": {"year": year, "ahead": ahead}}
+        if diary.notice(db, "maintenance", payload, at=at, dedup=f"calendar:{year}"):
+            diary.add(db, ts=at, kind="calendar", text=title, detail={"year": year})
+            logger.warning("holiday calendar: chinesecalendar does not know %d; upgrade it "
+                           "(pip install -U chinesecalendar); until then deadlines follow weekday rules", year)
+
+    # -- warden actions (any thread: run on the writer) ------------------------------------------
+
+    def register_offspace(self, **kw: Any) -> dict:
+        return self.hub.writer.call(lambda db: diary.register_offspace(db, self, at=self.hub.clock.now(), **kw))
+
+    def clear_offspace(self, **kw: Any) -> dict:
+        return self.hub.writer.call(lambda db: diary.clear_offspace(db, self, at=self.hub.clock.now(), **kw))
+
+    def resolve(self, violation_id: str, **kw: Any) -> dict:
+        return self.hub.writer.call(lambda db: diary.resolve(db, self, violation_id, at=self.hub.clock.now(), **kw))
+
+    def excuse(self, violation_id: str, **kw: Any) -> dict:
+        return self.hub.writer.call(lambda db: diary.excuse(db, self, violation_id, at=self.hub.clock.now(), **kw))
+
+    def identify(self, violation_id: str, **kw: Any) -> dict:
+        return self.hub.writer.call(lambda db: diary.identify(db, self, violation_id, at=self.hub.clock.now(), **kw))
+
+    def add_note(self, text: str, **kw: Any) -> int:
+        return self.hub.writer.call(lambda db: diary.add_note(db, text, at=self.hub.clock.now(), **kw))
+
+    def occupancy(self) -> dict:
+        """Cars inside and free spaces (余位) now, by the site clock."""
+        at = self.hub.site_time().now
+        return self.hub.writer.call(lambda db: occupancy.snapshot(db, spaces=self.hub.config.site.spaces, at=at))
+
+    def count_cars(self, inside: int, *, by: str, note: str = "") -> int:
+        """A warden's count of the cars inside, the new base of the 余位 figure."""
+        at = self.hub.site_time().now
+        return self.hub.writer.call(lambda db: occupancy.correct(db, inside, by=by, at=at, note=note))

@@ -1,0 +1,65 @@
+"""Passages (通行记录): the gate log with snapshots, filtered by day, plate and lane."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
+
+from hub.passages import query as passages
+from hub.web.auth import Principal
+from hub.web.context import BadRequest, NavItem, NotFound, WebContext
+from hub.web.deps import need
+from hub.web.filters import FilterError, decode_cursor, encode_cursor, parse_label, parse_plate, parse_window
+from hub.web.pages import sections
+
+
+def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | None, lane: str | None,
+          cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
+    """Passages for the page and the API; FilterError for bad parameters."""
+    window = parse_window(start, stop, ctx.tz)
+    plate_text, lane_text = parse_plate(plate), parse_label("lane", lane)
+    after = decode_cursor(cursor)
+    db = ctx.reader()
+    tags = None
+    if plate_text:
+        tags = sections.tags_of_plate(ctx, plate_text)
+        if tags is None:
+            raise FilterError("plate: the registry is not installed on this hub, so plates cannot be looked up")
+    rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1)
+    vehicles = sections.vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]]) or {}
+    for row in rows:
+        vehicle = vehicles.get(row["tag"]) or {}
+        row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]["ts"], rows[-1]["id"]) if more else None)
+
+
+def register(ctx: WebContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    ctx.nav.append(NavItem("/passages", "nav.passages", "viewer"))
+
+    @router.get("/passages")
+    def passages_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
+        q = request.query_params
+        form = {k: q.get(k, "")[:100] for k in ("from", "to", "plate", "lane")}
+        try:
+            rows, cursor = query(ctx, start=form["from"], stop=form["to"], plate=form["plate"],
+                                 lane=form["lane"], cursor=q.get("cursor"), limit=ctx.config.page_size)
+        except FilterError as exc:
+            return ctx.render(request, "passages.html", who, status=400, title_key="nav.passages", rows=[],
+                              next=None, form=form, error=str(exc), lanes=passages.lanes(ctx.reader()))
+        return ctx.render(request, "passages.html", who, title_key="nav.passages", rows=rows, next=cursor,
+                          form=form, error="", lanes=passages.lanes(ctx.reader()))
+
+    @router.get("/snapshots/{event_id}")
+    def snapshot(event_id: str, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
+        row = ctx.reader().execute("SELECT path FROM snapshots WHERE event_id = ?", [event_id]).fetchone()
+        if row is None:
+            raise NotFound("err.not_found")
+        base = ctx.hub.snapshots_dir.resolve()
+        path = (base / row[0]).resolve()
+        if base not in path.parents or not path.is_file():
+            raise BadRequest("err.not_found")
+        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return router

@@ -1,0 +1,126 @@
+"""Registry (住户车辆登记): households, vehicles and tags; CSV import with the row-by-row report;
+export; revoking a tag; visitor passes (访客通行证) with an expiry.
+
+The registry area (hub.registry) owns the tables and the rules; this page only calls its
+functions, on the writer thread, with an audit entry in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from gwcommon.exc import GatewardenError
+from hub.registry import csvfile, store
+from hub.core.plates import normalize_plate
+
+from hub.web import audit
+from hub.web.auth import Principal
+from hub.web.context import BadRequest, NavItem, WebContext
+from hub.web.deps import csv_download, need, see_other
+
+MAX_FILE = 2 * 1024 * 1024
+MAX_HOURS = 24 * 31
+VEHICLE_SQL = """
+    SELECT v.plate, v.household, v.owner, v.mobile, v.note, t.tag, t.revoked, t.expires
+    FROM vehicles v LEFT JOIN tags t ON t.plate = v.plate
+    WHERE (? = '' OR v.plate LIKE '%' || ? || '%' OR v.household LIKE '%' || ? || '%')
+    ORDER BY v.household, v.plate, t.tag LIMIT 2000"""
+
+
+def vehicles(db, q: str) -> list[dict]:
+    """Vehicles (with their tags) whose plate or household contains ``q``."""
+    found: dict[str, dict] = {}
+    for plate, household, owner, mobile, note, tag, revoked, expires in db.execute(VEHICLE_SQL, [q, q, q]):
+        row = found.setdefault(plate, {"plate": plate, "household": household, "owner": owner,
+                                       "mobile": mobile, "note": note, "tags": []})
+        if tag:
+            row["tags"].append({"tag": tag, "revoked": bool(revoked), "expires": expires})
+    return list(found.values())
+
+
+def register(ctx: WebContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    ctx.nav.append(NavItem("/registry", "nav.registry", "warden"))
+    warden, warden_w = need(ctx, "warden"), need(ctx, "warden", write=True)
+    committee_w = need(ctx, "committee", write=True)
+
+    def show(request: Request, who: Principal, *, status: int = 200, **extra) -> Response:
+        q = normalize_plate(request.query_params.get("q", "")[:32]) if "q" in request.query_params else ""
+        values = {"problems": [], "summary": None, "notice": "", "error": ""} | extra
+        return ctx.render(request, "registry.html", who, status=status, title_key="nav.registry", q=q,
+                          vehicles=vehicles(ctx.reader(), q), **values)
+
+    @router.get("/registry")
+    def registry_page(request: Request, who: Principal = Depends(warden)) -> Response:
+        return show(request, who)
+
+    @router.get("/registry/export.csv")
+    def export(request: Request, who: Principal = Depends(warden)) -> Response:
+        data = csvfile.render(store.export_rows(ctx.reader()))
+        stamp = ctx.local(ctx.now(), "%Y%m%d")
+        return csv_download(data, f"registry-{stamp}.csv")
+
+    @router.post("/registry/import")
+    async def import_file(request: Request, file: Annotated[UploadFile, File()],
+                          who: Principal = Depends(committee_w)) -> Response:
+        data = await file.read(MAX_FILE + 1)
+        if len(data) > MAX_FILE:
+            raise BadRequest("reg.too_large", limit=MAX_FILE // (1024 * 1024))
+        try:
+            rows = csvfile.parse(data)
+        except csvfile.RegistryFileError as exc:
+            return show(request, who, status=400, problems=exc.problems)
+        address = ctx.address(request)
+
+        def job(db):
+            summary = store.replace_all(db, rows, at=ctx.now())
+            audit.record(db, ctx.now(), who.name, "registry_import", target=file.filename or "",
+                         detail=summary, address=address)
+            return summary
+        summary = await run_in_threadpool(ctx.write, job)
+        return show(request, who, summary=summary)
+
+    @router.post("/registry/tags/revoke")
+    def revoke(request: Request, tag: Annotated[str, Form(max_length=200)],
+               revoked: Annotated[int, Form(ge=0, le=1)] = 1, who: Principal = Depends(warden_w)) -> Response:
+        if not revoked and who.role not in ("committee", "admin"):
+            raise BadRequest("err.role")
+        _change(ctx, request, who, "tag_revoke", tag, {"revoked": bool(revoked)},
+                lambda db: store.set_revoked(db, tag, bool(revoked)))
+        return see_other("/registry")
+
+    @router.post("/registry/visitor")
+    def visitor(request: Request, plate: Annotated[str, Form(max_length=20)],
+                household: Annotated[str, Form(max_length=64)], tag: Annotated[str, Form(max_length=200)],
+                hours: Annotated[str, Form(max_length=40)] = "24", who: Principal = Depends(warden_w)) -> Response:
+        if not hours.strip().isdigit() or not 1 <= int(hours) <= MAX_HOURS:
+            raise BadRequest("reg.hours_range", given=hours.strip()[:20], limit=MAX_HOURS)
+        expires = ctx.now() + timedelta(hours=int(hours))
+
+        def change(db):
+            if store.vehicle(db, plate) is None:
+                store.save_vehicle(db, plate, household=household, note="访客 visitor", at=ctx.now())
+            store.add_tag(db, plate, tag, expires=expires, at=ctx.now())
+        _change(ctx, request, who, "visitor_pass", plate,
+                {"household": household, "tag": tag, "expires": ctx.local(expires)}, change)
+        return see_other("/registry")
+    return router
+
+
+def _change(ctx: WebContext, request: Request, who: Principal, action: str, target: str, detail: dict, change) -> None:
+    """Run a registry change with its audit entry; the registry's refusals become 400, worded in
+    the page's language (they carry a code of hub.registry.problems)."""
+    address = ctx.address(request)
+
+    def job(db):
+        try:
+            change(db)
+        except (GatewardenError, ValueError, LookupError) as exc:
+            raise BadRequest(exc if hasattr(exc, "text") else str(exc)) from None
+        audit.record(db, ctx.now(), who.name, action, target=target, detail=detail, address=address)
+    ctx.write(job)

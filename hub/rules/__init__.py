@@ -1,1 +1,0 @@
-"""The committee's rules as pure decision functions (no I/O): see hub.rules.overnight."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from hub.core.db import open_reader
 
-from . import ack, conditions, schema  # noqa: F401  (schema registers the migrations)
+from . import ack, conditions
 from .dispatch import Dispatcher, Settings, TargetInfo
 from .notices import NoticeReader
 from .outbox import RetryPolicy

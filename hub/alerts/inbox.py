@@ -19,12 +19,11 @@ from sqlite_utils.migrations import Migrations
 
 from gwcommon.exc import GatewardenError
 from gwcommon.timefmt import format_ts
-from hub.schema import register
 
 MAX_TEXT = 20_000
 MAX_IMAGE = 2 * 1024 * 1024
 
-migrations = register(Migrations("inbox"))
+migrations = Migrations("inbox")
 
 
 @migrations()

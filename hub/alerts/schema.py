@@ -15,9 +15,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from hub.schema import register
 
-migrations = register(Migrations("alerts"))
+migrations = Migrations("alerts")
 
 
 @migrations()

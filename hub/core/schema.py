@@ -14,9 +14,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from hub.schema import register
 
-migrations = register(Migrations("ingest"))
+migrations = Migrations("ingest")
 
 
 @migrations()

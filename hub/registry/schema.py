@@ -10,9 +10,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from hub.schema import register
 
-migrations = register(Migrations("registry"))
+migrations = Migrations("registry")
 
 
 @migrations()

@@ -11,7 +11,6 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import schema  # noqa: F401  (registers the web migrations)
 from .context import WebContext
 from .deps import install_handlers
 

@@ -9,16 +9,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-# The areas whose tables the web view reads (and indexes, below) are registered first; a set is
-# registered once, whichever module imports it first.
-from hub.core import schema as events_schema
-from hub.overnight import schema as overnight_schema  # noqa: F401
-from hub.alerts import schema as alerts_schema  # noqa: F401
-from hub.charging import schema as charging_schema  # noqa: F401
-from hub.registry import schema as registry_schema  # noqa: F401
-from hub.schema import register
-
-migrations = register(Migrations("web"))
+migrations = Migrations("web")
 
 
 @migrations()

@@ -45,6 +45,7 @@ from gwcommon.clock import Clock
 from gwcommon.config import MqttConfig
 from gwcommon.exc import InvalidMessage
 from gwcommon.mqtt import make_client
+from gwcommon.version import package_version
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +70,6 @@ class PublisherStats:
     invalid_commands: int = 0
     invalid_allowlists: int = 0
     handler_errors: int = 0
-
-
-def package_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("gatewarden")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 class Publisher:

@@ -39,13 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def version() -> str:
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
+    from gwcommon.version import package_version
 
-    try:
-        return dist_version("gatewarden")
-    except PackageNotFoundError:
-        return "0+unknown"
+    return package_version()
 
 
 def _interrupt(signum: int, frame) -> None:

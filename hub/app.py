@@ -1,16 +1,17 @@
 """The hub (中心机): one process that stores what the edge devices report, runs the areas' rules,
-and serves the web view.  Areas plug in through the small interface of :class:`Hub`
-(see /work/notes/hub_interface.md and docs/hub.md):
+and serves the web view.  The composition root: areas plug in through the narrow interface
+:class:`hub.core.port.HubPort`, which :class:`Hub` implements (see docs/hub.md):
 
 - ``hub.on_event(kind, handler)``: ``handler(db, event, ctx)`` runs on the writer thread inside
   the transaction that stores a *new* event (never for a repeat);
 - ``hub.add_tick(fn)``: ``fn(db, site_time)`` runs every ~0.2 s on the writer thread, each call
   in its own transaction;
 - ``hub.publish(topic, payload, retain=...)``: outbound MQTT at QoS 1;
-- ``hub.web``: the FastAPI app (areas add routers); ``hub.site_time()``: the site clock.
+- ``hub.web``: the FastAPI app; ``hub.site_time()``: the site clock;
+- ``hub.area(name)``: the object another area's ``attach`` returned (``hub.area("overnight")``).
 
 Start order: open and migrate the database, load device state, start the writer, attach the
-areas (hub.areas; they may already use ``hub.writer.call``), start the web server, then MQTT.  Stop order is the reverse, and every message the
+areas (:mod:`hub.areas`; they may already use ``hub.writer.call``), start the web server, then MQTT.  Stop order is the reverse, and every message the
 broker handed over is either committed and acked or left unacked for the next session.
 """
 
@@ -23,10 +24,14 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlite_utils import Database
 
 from gwcommon.clock import Clock, SystemClock
+from gwcommon.timefmt import format_ts
+from gwcommon.version import package_version
 from gwcommon.wire import EVENT_KINDS
+from hub import areas as area_list
 from hub import schema
 from hub.config import HubConfig
 from hub.core.db import Writer, open_db
@@ -64,13 +69,12 @@ class Hub:
                              snapshots_dir=self.snapshots_dir, tz=config.site.tz, publish=self.publish)
         self.intake = Intake(self.writer, self.ingest)
         self.link = HubLink(config.mqtt, config.site.id, clock=self.clock, deliver=self.intake.deliver)
-        self.web: FastAPI = create_app(self)
+        self.web: FastAPI = create_app()
+        _add_healthz(self.web, self)
         self.server = WebServer(self.web, config.web.listen)
         self.writer.add_tick(self._tick)
-        if areas is None:
-            from hub.areas import AREAS
-            areas = AREAS
-        self.areas = list(areas)
+        self.areas: list[tuple[str, str]] = area_list.resolve(area_list.AREAS if areas is None else areas)
+        self._attached: dict[str, Any] = {}
         self._on_stop: list[Callable[[], None]] = []
         self.started = False
 
@@ -101,6 +105,24 @@ class Hub:
         """Send a message at QoS 1 (kept in memory and sent on reconnect while the broker is away)."""
         self.link.publish(topic, payload, retain=retain)
 
+    def area(self, name: str) -> Any:
+        """The object the area ``name`` returned from ``attach`` (LookupError when not attached)."""
+        try:
+            return self._attached[name]
+        except KeyError:
+            raise LookupError(f"the {name!r} area is not attached "
+                              f"(attached: {', '.join(self._attached) or 'none'})") from None
+
+    def has_area(self, name: str) -> bool:
+        return name in self._attached
+
+    def attach(self, name: str, module: str) -> Any:
+        """Attach one area (``module.attach(self)``) and keep what it returns under ``name``."""
+        area = importlib.import_module(module).attach(self)
+        if area is not None:  # an area switched off in the config attaches nothing
+            self._attached[name] = area
+        return area
+
     def on_stop(self, fn: Callable[[], None]) -> None:
         """Run ``fn()`` when the hub stops, after MQTT intake has stopped and before the writer does
         (latest registered first), so an area can end its threads and close its connections."""
@@ -111,8 +133,8 @@ class Hub:
     def start(self) -> "Hub":
         self.writer.start()  # first, so that an area's attach may already use writer.call
         try:
-            for name in self.areas:
-                importlib.import_module(name).attach(self)
+            for name, module in self.areas:
+                self.attach(name, module)
             self.server.start()
         except BaseException:
             self.writer.stop()
@@ -166,3 +188,36 @@ class Hub:
 
     def _tick(self, db: Database) -> None:
         self.ingest.tick(db, self.clock.now())
+
+
+def _add_healthz(app: FastAPI, hub: Hub) -> None:
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        body = health(hub)
+        return JSONResponse(body, status_code=200 if body["ok"] else 503)
+
+
+def health(hub: Hub) -> dict:
+    """What ``GET /healthz`` reports (no login): liveness, counts, the site clock; no names,
+    plates or ids."""
+    site_time = hub.site_time()
+    stats = hub.ingest.stats
+    views = hub.book.views()
+    online = hub.book.online_count(hub.clock.now())
+    return {
+        "ok": hub.writer_alive(),
+        "site": hub.config.site.id,
+        "version": package_version(),
+        "mqtt_connected": hub.link.connected.is_set(),
+        "devices": len(views),
+        "devices_online": online,
+        "site_time": format_ts(site_time.now),
+        "provisional": site_time.provisional,
+        "events_received": stats.events,
+        "duplicates": stats.duplicates,
+        "quarantined": hub.quarantine.total,
+        "handler_errors": stats.handler_errors,
+        "ingest_errors": hub.intake.errors,
+        "ingest_backlog": hub.intake.backlog,
+        "writer_backlog": hub.writer.backlog,
+    }

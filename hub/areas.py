@@ -1,15 +1,42 @@
-"""The hub's areas, attached in this order when the hub starts.
+"""The hub's areas, attached in this order when the hub starts: the only list that names them all.
 
-Each entry names a module with ``attach(hub)``, which registers the area's event handlers,
-periodic sweeps and web routes on the :class:`hub.app.Hub` (see that class for the hooks).
+Each entry is an area's name and the module whose ``attach(hub)`` registers the area's event
+handlers, ticks and routes on the hub (:class:`hub.core.port.HubPort`) and returns the area
+object, which the hub keeps under that name (``hub.area("overnight")``).  The web kit comes first:
+the areas after it hand it their pages and blocks.
 """
 
-AREAS: list[str] = [
-    "hub.web.app",
-    "hub.overnight.area",
-    "hub.alerts",
-    "hub.charging.area",
-    "hub.integrations.homeassistant",
-    "hub.integrations.metrics",
-    "hub.retention.area",
-]
+from __future__ import annotations
+
+from typing import Iterable
+
+AREAS: dict[str, str] = {
+    "web": "hub.web.app",
+    "overnight": "hub.overnight.area",
+    "alerts": "hub.alerts.area",
+    "charging": "hub.charging.area",
+    "homeassistant": "hub.integrations.homeassistant",
+    "metrics": "hub.integrations.metrics",
+    "retention": "hub.retention.area",
+}
+
+
+def resolve(chosen: Iterable[str] | dict[str, str]) -> list[tuple[str, str]]:
+    """(name, module) pairs for a choice of areas, each given by name or by module
+    (``"alerts"``, ``"hub.alerts"`` and ``"hub.alerts.area"`` are the same area)."""
+    if isinstance(chosen, dict):
+        return list(chosen.items())
+    by_module = {module: name for name, module in AREAS.items()}
+    pairs = []
+    for entry in chosen:
+        if entry in AREAS:
+            pairs.append((entry, AREAS[entry]))
+        elif entry in by_module:
+            pairs.append((by_module[entry], entry))
+        elif entry.startswith("hub.") and entry.split(".")[1] in AREAS:
+            pairs.append((entry.split(".")[1], entry))
+        elif "." in entry:  # any other module with attach(hub), e.g. a test's, under its own name
+            pairs.append((entry, entry))
+        else:
+            raise ValueError(f"unknown hub area {entry!r}; choose from {', '.join(AREAS)}")
+    return pairs

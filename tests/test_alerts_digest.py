@@ -164,7 +164,7 @@ def test_a_device_fault_published_over_mqtt_reaches_the_chat_through_a_real_hub(
     try:
         publish_event(broker, hub.config.site.id, "lane-east", "fault", 1, code="camera_unavailable",
                       detail="no frames", at=clock.now())
-        wait_until(lambda: hub.alerts.read(lambda db: db.execute("SELECT COUNT(*) FROM alert_conditions").fetchone()[0]))
+        wait_until(lambda: hub.area("alerts").read(lambda db: db.execute("SELECT COUNT(*) FROM alert_conditions").fetchone()[0]))
 
         def sent():
             clock.advance(1)

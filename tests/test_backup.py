@@ -189,21 +189,21 @@ def test_retention_deletes_old_records_but_keeps_evidence_and_faults(tmp_path, b
                        [format_ts(old), json.dumps(["lane-east:b:3"]), *[format_ts(old)] * 3])
 
         hub.writer.call(fill)
-        hub.writer.call(lambda db: hub.retention.tick(db, clock.now()))
-        assert hub.retention.stats.runs == 0 and count(hub, "events") == 264
+        hub.writer.call(lambda db: hub.area("retention").tick(db, clock.now()))
+        assert hub.area("retention").stats.runs == 0 and count(hub, "events") == 264
         clock.advance(timedelta(hours=2))  # 04:00 local: due
-        wait_until(lambda: hub.retention.stats.runs == 1)
+        wait_until(lambda: hub.area("retention").stats.runs == 1)
         hub.writer.call(lambda db: None)  # runs after the clean-up's transaction committed
         kinds = {r["kind"]: r["n"] for r in rows(hub, "SELECT kind, count(*) AS n FROM events GROUP BY kind")}
         assert kinds == {"presence": 5 + 2, "passage": 4, "fault": 2}  # 2 old ones are open-violation evidence
         kept = {r["id"] for r in rows(hub, "SELECT id FROM events WHERE kind = 'presence' AND ts < ?", [format_ts(recent)])}
         assert kept == {"lane-east:b:1", "lane-east:b:2"}
         assert {r["event_id"] for r in rows(hub, "SELECT event_id FROM snapshots")} == {"lane-east:b:1", "lane-east:b:2"}
-        assert hub.retention.stats.deleted == {"presence": 248, "charging": 3, "snapshots": 8}
+        assert hub.area("retention").stats.deleted == {"presence": 248, "charging": 3, "snapshots": 8}
         wait_until(lambda: len(list((hub.snapshots_dir / "lane-east").iterdir())) == 2)
         clock.advance(timedelta(hours=1))
-        hub.writer.call(lambda db: hub.retention.tick(db, clock.now()))
-        assert hub.retention.stats.runs == 1  # once a day
+        hub.writer.call(lambda db: hub.area("retention").tick(db, clock.now()))
+        assert hub.area("retention").stats.runs == 1  # once a day
     finally:
         hub.stop()
 

@@ -154,7 +154,7 @@ def _press_button(spy: Spy, hub, site: str, clock: FakeClock) -> None:
     spy.publish(command_topic, b"PRESS")  # within the cooldown: refused
     spy.publish(ha.lane_topic(site, "gate-9", "x", "open"), b"PRESS")  # never seen: refused
     spy.publish(command_topic, b"OPEN")  # not the press payload: refused
-    wait_until(lambda: hub.homeassistant.stats["press_refused"] == 3 and spy.of("cmd"), what="presses handled")
+    wait_until(lambda: hub.area("homeassistant").stats["press_refused"] == 3 and spy.of("cmd"), what="presses handled")
     clock.advance(timedelta(seconds=6))
     spy.publish(command_topic, b"PRESS")
     commands = spy.wait_for(lambda s: len(s.of("cmd")) == 2 and s.of("cmd"))

@@ -75,7 +75,7 @@ class Runner:
     def count_cars(self, night) -> None:
         """The warden's head count at dusk (as entered on the Today page), so 余位 starts right."""
         from hub.overnight import occupancy
-        from hub.core.db import run_for_command
+        from hub.cli.common import run_for_command
 
         run_for_command(self.files["hub"], lambda db: occupancy.correct(
             db, night.inside_at_start, by="值班员", at=night.start, note="傍晚清点"))

@@ -119,7 +119,6 @@ def attach(hub: Any) -> AlertsArea:
     hub.web.include_router(router(secret=area.secret, writer=hub.writer, clock=hub.clock,
                                   lang=area.settings.lang, describe=area.describe))
     hub.on_stop(area.stop)
-    hub.alerts = area
     logger.info("alerts attached: %d chat target(s): %s", len(area.targets),
                 ", ".join(f"{t.name} ({t.kind})" for t in area.targets) or "none")
     return area

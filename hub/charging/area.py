@@ -175,5 +175,4 @@ def attach(hub: Any) -> ChargingArea:
     hub.on_event("charging", area.on_charging)
     hub.on_event("fault", area.on_fault)
     hub.add_tick(area.tick)
-    hub.charging = area
     return area

@@ -12,7 +12,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from hub.cli.run import add_config_argument, config_path
+from hub.cli.common import add_config_argument, config_path
 
 ROLES = ("viewer", "warden", "committee", "admin")
 
@@ -47,7 +47,7 @@ def register(hub_subparsers) -> None:
 
 
 def _open(args: argparse.Namespace):
-    from hub.core.db import open_for_command
+    from hub.cli.common import open_for_command
 
     return open_for_command(config_path(args))
 
@@ -55,7 +55,7 @@ def _open(args: argparse.Namespace):
 def run_token_create(args: argparse.Namespace) -> int:
     from gwcommon.clock import SystemClock
     from hub.web import audit
-    from hub.core.db import run_for_command
+    from hub.cli.common import run_for_command
     from hub.web.auth import create_token_job
 
     now = SystemClock().now()
@@ -88,7 +88,7 @@ def _password(args: argparse.Namespace) -> str:
 def run_user_add(args: argparse.Namespace) -> int:
     from gwcommon.clock import SystemClock
     from hub.web import audit
-    from hub.core.db import run_for_command
+    from hub.cli.common import run_for_command
     from hub.web.auth import add_user_job
 
     now = SystemClock().now()

@@ -74,8 +74,8 @@ def run_test(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from hub.alerts import roster
-    from hub.cli.run import report_bad_lines
-    from hub.core.db import run_for_command
+    from hub.cli.common import report_bad_lines
+    from hub.cli.common import run_for_command
     from hub.core.words import cli_lang
 
     try:
@@ -93,13 +93,13 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from hub.alerts import roster
-    from hub.core.db import open_for_command
+    from hub.cli.common import open_for_command
 
     db = open_for_command(args.config)
     try:
         data = roster.export_csv(roster.load(db))
     finally:
         db.conn.close()
-    from hub.cli.run import write_export
+    from hub.cli.common import write_export
 
     return write_export(data, args.file, command="roster export", done=f"wrote the roster to {args.file}")

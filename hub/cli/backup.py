@@ -23,7 +23,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hub.cli.run import add_config_argument, config_path
+from hub.cli.common import add_config_argument, config_path
 
 logger = logging.getLogger(__name__)
 

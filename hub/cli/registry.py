@@ -37,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from gwcommon.clock import clock_from_env
-    from hub.cli.run import report_bad_lines
-    from hub.core.db import run_for_command
+    from hub.cli.common import report_bad_lines
+    from hub.cli.common import run_for_command
     from hub.registry import csvfile
     from hub.core import words as problems
     from hub.registry import store
@@ -63,7 +63,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from hub.core.db import open_for_command
+    from hub.cli.common import open_for_command
     from hub.registry import csvfile, store
 
     db = open_for_command(args.config)
@@ -72,6 +72,6 @@ def run_export(args: argparse.Namespace) -> int:
         data = csvfile.render(rows)
     finally:
         db.conn.close()
-    from hub.cli.run import write_export
+    from hub.cli.common import write_export
 
     return write_export(data, args.file, command="registry export", done=f"wrote {len(rows)} vehicles to {args.file}")

@@ -3,8 +3,8 @@
 ``gatewarden hub --config F`` runs the hub until SIGTERM or Ctrl-C, then stops cleanly (what the
 broker handed over is stored and acked, or left for the next session).  Other areas add nested
 commands (``gatewarden hub token create …``) by listing a module in :data:`HUB_SUBCOMMANDS`; each
-such module has ``register(hub_subparsers)``, which adds its parser (use :func:`add_config_argument`
-for ``--config``) and sets ``func(args) -> exit code``.
+such module has ``register(hub_subparsers)``, which adds its parser (use
+:func:`hub.cli.common.add_config_argument` for ``--config``) and sets ``func(args) -> exit code``.
 """
 
 from __future__ import annotations
@@ -12,16 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from hub.cli.common import add_config_argument, config_path
+
 HUB_SUBCOMMANDS: list[str] = [  # modules with register(hub_subparsers)
     "hub.cli.accounts",
     "hub.cli.backup",
 ]
-
-
-def add_config_argument(parser: argparse.ArgumentParser, *, nested: bool = True) -> None:
-    """``--config CONFIG``; on nested commands it does not overwrite one given before the command."""
-    parser.add_argument("--config", metavar="CONFIG", default=argparse.SUPPRESS if nested else None,
-                        help="the hub's TOML config file")
 
 
 def register(subparsers) -> None:
@@ -36,46 +32,6 @@ def register(subparsers) -> None:
         nested = parser.add_subparsers(dest="hub_command", metavar="COMMAND")
         for name in HUB_SUBCOMMANDS:
             importlib.import_module(name).register(nested)
-
-
-def config_path(args: argparse.Namespace) -> str:
-    """The ``--config`` value, or a ConfigError saying it is missing."""
-    from gwcommon.exc import ConfigError
-
-    path = getattr(args, "config", None)
-    if not path:
-        raise ConfigError("--config CONFIG is required (the hub's TOML config file)")
-    return path
-
-
-def report_bad_lines(path, found: list, lang: str, *, command: str) -> None:
-    """Every bad line of a refused file on standard error, in Chinese or English (``cli_lang``)."""
-    import sys
-
-    for problem in found:
-        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
-        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
-    if lang == "en":
-        print(f"gatewarden {command}: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
-    else:
-        print(f"gatewarden {command}: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
-
-
-def write_export(data: bytes, file, *, command: str, done: str) -> int:
-    """A CSV export to ``file`` (a Path) or, with None, to standard output; the exit code."""
-    import sys
-
-    if file is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return 0
-    try:
-        file.write_bytes(data)
-    except OSError as exc:
-        print(f"gatewarden {command}: cannot write {file}: {exc.strerror}", file=sys.stderr)
-        return 2
-    print(done, file=sys.stderr)
-    return 0
 
 
 def run(args: argparse.Namespace) -> int:

@@ -234,36 +234,3 @@ class Writer:
             self.db.execute("ROLLBACK")
         except sqlite3.Error:
             pass
-
-
-def open_for_command(config_path: str | Path) -> Database:
-    """The hub database for a maintenance command (``registry import``, ``user add``…).
-
-    Safe while the hub runs: WAL, a 30 s busy timeout, and the command's writes in ``BEGIN
-    IMMEDIATE`` transactions.  A missing storage directory is a one-line ConfigError.
-    """
-    from gwcommon.exc import ConfigError
-    from hub.config import load_hub_config
-    from hub.schema import all_sets
-
-    config = load_hub_config(config_path)
-    if not config.storage.dir.is_dir():
-        raise ConfigError(f"{config_path}: storage.dir {config.storage.dir} does not exist")
-    return open_db(config.storage.dir / "hub.db", migrations=all_sets())
-
-
-def run_for_command(config_path: str | Path, job: Job) -> Any:
-    """Run ``job(db)`` for a maintenance command in one ``BEGIN IMMEDIATE`` transaction (waiting up
-    to 30 s for the hub's writer), commit, close; an error rolls everything back and is raised."""
-    db = open_for_command(config_path)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            result = job(db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return result
-    finally:
-        db.conn.close()

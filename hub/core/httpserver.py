@@ -1,7 +1,7 @@
-"""The hub's HTTP side: the FastAPI app (``GET /healthz`` from the start) and its uvicorn thread.
+"""The hub's HTTP side: the FastAPI app and the uvicorn thread that serves it.
 
-Areas add their routers to ``hub.web`` in ``attach``; the server starts after every area is
-attached.  ``/healthz`` needs no login and shows nothing private: counts and states only.
+The composition root (:mod:`hub.app`) adds ``GET /healthz``, the web kit adds the pages the areas
+hand it; the server starts after every area is attached.
 """
 
 from __future__ import annotations
@@ -9,18 +9,11 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from gwcommon.exc import GatewardenError
-from gwcommon.timefmt import format_ts
-
-if TYPE_CHECKING:
-    from hub.app import Hub
 
 logger = logging.getLogger(__name__)
 
@@ -29,48 +22,9 @@ class ListenError(GatewardenError, OSError):
     """The web view cannot listen on the configured address."""
 
 
-def package_version() -> str:
-    try:
-        return version("gatewarden")
-    except PackageNotFoundError:
-        return "0+unknown"
-
-
-def create_app(hub: "Hub") -> FastAPI:
-    """The hub's FastAPI app with ``GET /healthz``."""
-    app = FastAPI(title="gatewarden hub", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @app.get("/healthz")
-    def healthz() -> JSONResponse:
-        body = health(hub)
-        return JSONResponse(body, status_code=200 if body["ok"] else 503)
-
-    return app
-
-
-def health(hub: "Hub") -> dict:
-    """What ``/healthz`` reports: liveness, counts, the site clock; no names, plates or ids."""
-    site_time = hub.site_time()
-    stats = hub.ingest.stats
-    views = hub.book.views()
-    online = hub.book.online_count(hub.clock.now())
-    return {
-        "ok": hub.writer_alive(),
-        "site": hub.config.site.id,
-        "version": package_version(),
-        "mqtt_connected": hub.link.connected.is_set(),
-        "devices": len(views),
-        "devices_online": online,
-        "site_time": format_ts(site_time.now),
-        "provisional": site_time.provisional,
-        "events_received": stats.events,
-        "duplicates": stats.duplicates,
-        "quarantined": hub.quarantine.total,
-        "handler_errors": stats.handler_errors,
-        "ingest_errors": hub.intake.errors,
-        "ingest_backlog": hub.intake.backlog,
-        "writer_backlog": hub.writer.backlog,
-    }
+def create_app() -> FastAPI:
+    """The hub's FastAPI app (no docs pages: FastAPI's load their scripts from a CDN)."""
+    return FastAPI(title="gatewarden hub", docs_url=None, redoc_url=None, openapi_url=None)
 
 
 class WebServer:

@@ -29,7 +29,7 @@ from gwcommon import wire
 from hub.integrations import ha_discovery as ha
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.core.port import HubPort as Hub
 
 logger = logging.getLogger(__name__)
 _STOP = ("stop",)
@@ -229,7 +229,7 @@ def _audit(db: Any, now: datetime, device: str, command: wire.Command) -> None:
 
 
 def _version() -> str:
-    from hub.core.httpserver import package_version
+    from gwcommon.version import package_version
 
     return package_version()
 
@@ -250,6 +250,5 @@ def attach(hub: "Hub") -> HomeAssistantLink | None:
     hub.on_event("charging", link.on_charging)
     hub.add_tick(link.tick)
     hub.on_stop(link.stop)
-    hub.homeassistant = link
     link.start()
     return link

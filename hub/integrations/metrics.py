@@ -27,7 +27,7 @@ from gwcommon.config import Section
 from gwcommon.timefmt import parse_ts
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.core.port import HubPort as Hub
 
 logger = logging.getLogger(__name__)
 
@@ -185,20 +185,21 @@ class HubCollector:
         yield family
 
 
-def attach(hub: "Hub") -> None:
-    """Add ``GET /metrics`` and the request-latency middleware to the hub's web app."""
+def attach(hub: "Hub") -> Any:
+    """Add ``GET /metrics`` and the request-latency middleware to the hub's web app; returns the
+    metrics registry (None when ``[metrics] enabled = false``)."""
     config: MetricsConfig = hub.config.metrics
     if not config.enabled:
-        return
+        return None
     from prometheus_client import CollectorRegistry, Histogram
 
     registry = CollectorRegistry(auto_describe=False)
     latency = Histogram("gatewarden_http_request_duration_seconds", "Web view and API request duration.",
                         ["method", "route", "status"], registry=registry, buckets=LATENCY_BUCKETS)
     registry.register(HubCollector(hub))
-    hub.metrics_registry = registry
     _add_middleware(hub, latency)
     _add_route(hub, registry, open_to_all(config, hub.config.web))
+    return registry
 
 
 def _add_middleware(hub: "Hub", latency: Any) -> None:

@@ -18,7 +18,6 @@ Decisions are made by :mod:`hub.rules.overnight`; this module only reads and wri
 from __future__ import annotations
 
 import logging
-import weakref
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +34,6 @@ from hub.overnight.rules import Mark
 
 logger = logging.getLogger(__name__)
 
-_AREAS: "weakref.WeakKeyDictionary[Any, OvernightArea]" = weakref.WeakKeyDictionary()
 MAX_CATCH_UP = 14
 
 
@@ -45,13 +43,7 @@ def attach(hub: Any) -> "OvernightArea":
     hub.on_event("passage", area.on_passage)
     hub.on_event("passage", occupancy.on_passage)
     hub.add_tick(area.tick)
-    _AREAS[hub] = area
     return area
-
-
-def area_of(hub: Any) -> "OvernightArea":
-    """The overnight area attached to ``hub`` (for the web view's warden actions)."""
-    return _AREAS[hub]
 
 
 class OvernightArea:

@@ -141,12 +141,12 @@ def _has_table(db: Any, name: str) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
 
 
-def attach(hub: Any) -> None:
+def attach(hub: Any) -> Retention:
     """Register the daily clean-up on the hub's writer thread."""
     retention = Retention(hub.config.retention, snapshots_dir=hub.snapshots_dir, tz=hub.config.site.tz)
-    hub.retention = retention
 
     def retention_sweep(db: Any, site_time: Any) -> None:
         retention.tick(db, hub.clock.now())
 
     hub.add_tick(retention_sweep)
+    return retention

@@ -45,7 +45,6 @@ def attach(hub: Any) -> WebContext:
         # the routes go straight into app.routes (not an include_router branch), so the route
         # table test sees every path and method
         app.router.routes.extend(importlib.import_module(name).register(ctx).routes)
-    app.state.web = ctx
     logger.info("web view attached: %d pages", len(ctx.nav))
     return ctx
 

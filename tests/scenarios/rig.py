@@ -115,7 +115,7 @@ def run_hub(scenario: Scenario, tmp_path: Path, broker) -> tuple[list[dict], lis
     hub = make_hub(tmp_path, broker, clock=clock, config_overrides=scenario.config, areas=["hub.overnight.area"])
     try:
         hub.writer.tick_interval = 0.02
-        area = overnight_area.area_of(hub)
+        area = hub.area("overnight")
         hub.writer.call(lambda db: store.replace_all(db, registry_rows(scenario), at=scenario.start))
         site = hub.config.site.id
         with Publisher(broker.port) as pub:

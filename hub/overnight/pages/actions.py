@@ -29,11 +29,9 @@ class Unavailable(WebError):
 
 def area(ctx: WebContext):
     """The overnight area attached to the hub (its context for hub.diary's functions)."""
-    from hub.overnight.area import area_of
-
     try:
-        return area_of(ctx.hub)
-    except KeyError:
+        return ctx.hub.area("overnight")
+    except LookupError:
         raise Unavailable("err.unavailable") from None
 
 

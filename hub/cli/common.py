@@ -1,0 +1,93 @@
+"""What every hub maintenance command shares: the ``--config`` argument, the database opened
+beside a running hub, bad lines and exports on the terminal.
+
+The commands (``gatewarden hub user add``, ``registry import``…) are a thin layer above the
+library: they parse arguments, call the areas' functions, and say what happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from hub.core.db import Job, open_db
+
+
+def add_config_argument(parser: argparse.ArgumentParser, *, nested: bool = True) -> None:
+    """``--config CONFIG``; on nested commands it does not overwrite one given before the command."""
+    parser.add_argument("--config", metavar="CONFIG", default=argparse.SUPPRESS if nested else None,
+                        help="the hub's TOML config file")
+
+
+def config_path(args: argparse.Namespace) -> str:
+    """The ``--config`` value, or a ConfigError saying it is missing."""
+    from gwcommon.exc import ConfigError
+
+    path = getattr(args, "config", None)
+    if not path:
+        raise ConfigError("--config CONFIG is required (the hub's TOML config file)")
+    return path
+
+
+def report_bad_lines(path, found: list, lang: str, *, command: str) -> None:
+    """Every bad line of a refused file on standard error, in Chinese or English (``cli_lang``)."""
+    import sys
+
+    for problem in found:
+        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
+        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
+    if lang == "en":
+        print(f"gatewarden {command}: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
+    else:
+        print(f"gatewarden {command}: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
+
+
+def write_export(data: bytes, file, *, command: str, done: str) -> int:
+    """A CSV export to ``file`` (a Path) or, with None, to standard output; the exit code."""
+    import sys
+
+    if file is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    try:
+        file.write_bytes(data)
+    except OSError as exc:
+        print(f"gatewarden {command}: cannot write {file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(done, file=sys.stderr)
+    return 0
+
+
+def open_for_command(config_path: str | Path) -> Database:
+    """The hub database for a maintenance command (``registry import``, ``user add``…).
+
+    Safe while the hub runs: WAL, a 30 s busy timeout, and the command's writes in ``BEGIN
+    IMMEDIATE`` transactions.  A missing storage directory is a one-line ConfigError.
+    """
+    from gwcommon.exc import ConfigError
+    from hub.config import load_hub_config
+    from hub.schema import all_sets
+
+    config = load_hub_config(config_path)
+    if not config.storage.dir.is_dir():
+        raise ConfigError(f"{config_path}: storage.dir {config.storage.dir} does not exist")
+    return open_db(config.storage.dir / "hub.db", migrations=all_sets())
+
+
+def run_for_command(config_path: str | Path, job: Job) -> Any:
+    """Run ``job(db)`` for a maintenance command in one ``BEGIN IMMEDIATE`` transaction (waiting up
+    to 30 s for the hub's writer), commit, close; an error rolls everything back and is raised."""
+    db = open_for_command(config_path)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = job(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+    finally:
+        db.conn.close()

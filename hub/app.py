@@ -75,6 +75,7 @@ class Hub:
         self.writer.add_tick(self._tick)
         self.areas: list[tuple[str, str]] = area_list.resolve(area_list.AREAS if areas is None else areas)
         self._attached: dict[str, Any] = {}
+        self.pages: list[str] = list(area_list.PAGES)
         self._on_stop: list[Callable[[], None]] = []
         self.started = False
 

@@ -20,6 +20,28 @@ AREAS: dict[str, str] = {
     "retention": "hub.retention.area",
 }
 
+# Every area's pages (and JSON API) in menu order: modules with ``register(ctx) -> APIRouter``,
+# which the web kit calls with its context; a page hands its Today, Devices or report block to
+# the context there (``ctx.today[...]``).  The web kit's own pages are among them.
+PAGES: list[str] = [
+    "hub.web.pages.account",
+    "hub.overnight.pages.today",
+    "hub.overnight.pages.violations",
+    "hub.overnight.pages.diary",
+    "hub.overnight.pages.report",
+    "hub.web.pages.audit",
+    "hub.web.pages.devices",
+    "hub.passages.pages",
+    "hub.registry.pages",
+    "hub.alerts.pages.roster",
+    "hub.overnight.pages.calendar",
+    "hub.alerts.pages.inbox",
+    "hub.charging.pages",
+    "hub.overnight.api",
+    "hub.charging.api",
+    "hub.passages.api",
+]
+
 
 def resolve(chosen: Iterable[str] | dict[str, str]) -> list[tuple[str, str]]:
     """(name, module) pairs for a choice of areas, each given by name or by module

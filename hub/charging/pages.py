@@ -14,13 +14,13 @@ from fastapi.responses import Response
 from gwcommon.timefmt import format_ts, parse_ts
 from hub.charging import store
 from hub.charging.query import charging_state
+from hub.charging.rules import TITLES
 
 from hub.web import charts
 from hub.web import i18n
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import need
-from hub.web.pages import sections
 
 BUCKET = 300  # seconds per chart point
 
@@ -61,10 +61,21 @@ def now_block(ctx: WebContext) -> dict:
     return charging_state(ctx.reader(), ctx.hub.config, now=ctx.now())
 
 
+def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
+    """The monthly report's block: charging incidents that began in the month, counted per rule."""
+
+    counts: dict[str, int] = {}
+    for incident in store.incidents(db, since=start, limit=100_000):
+        if parse_ts(incident["since"]) < end:
+            counts[incident["rule"]] = counts.get(incident["rule"], 0) + 1
+    return [{"rule": TITLES.get(r, r), "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+
+
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/charging", "nav.charging", "viewer"))
-    sections.TODAY["charging"] = now_block
+    ctx.today["charging"] = now_block
+    ctx.report_blocks["charging"] = charging_incidents
 
     @router.get("/charging")
     def charging_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:

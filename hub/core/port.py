@@ -44,6 +44,7 @@ class HubPort(Protocol):
     book: DeviceBook
     quarantine: Quarantine
     link: HubLink
+    pages: list[str]  # every area's page modules, in menu order (hub.areas.PAGES): for the web kit
 
     def site_time(self) -> SiteTime:
         """The site's event-time clock (docs/contract.md, time rules)."""

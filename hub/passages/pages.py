@@ -10,7 +10,6 @@ from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, NotFound, WebContext
 from hub.web.deps import need
 from hub.web.filters import FilterError, decode_cursor, encode_cursor, parse_label, parse_plate, parse_window
-from hub.web.pages import sections
 
 
 def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | None, lane: str | None,
@@ -22,11 +21,11 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     db = ctx.reader()
     tags = None
     if plate_text:
-        tags = sections.tags_of_plate(ctx, plate_text)
+        tags = tags_of_plate(ctx, plate_text)
         if tags is None:
             raise FilterError("plate: the registry is not installed on this hub, so plates cannot be looked up")
     rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1)
-    vehicles = sections.vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]]) or {}
+    vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]]) or {}
     for row in rows:
         vehicle = vehicles.get(row["tag"]) or {}
         row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
@@ -63,3 +62,22 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest("err.not_found")
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
     return router
+
+
+def tags_of_plate(ctx: WebContext, plate: str) -> list[str] | None:
+    """The tags registered to a (normalised) plate; None when the registry is not installed."""
+    if not ctx.has_table("tags"):
+        return None
+    rows = ctx.reader().execute("SELECT tag FROM tags WHERE plate = ?", [plate])
+    return [r[0] for r in rows]
+
+
+def vehicles_of_tags(ctx: WebContext, tags: list[str]) -> dict[str, dict] | None:
+    """{tag: {"plate", "household"}} for the given tags; None when the registry is not installed."""
+    if not ctx.has_table("tags"):
+        return None
+    unique = sorted(set(tags))[:1000]
+    rows = ctx.reader().execute(
+        f"SELECT t.tag, v.plate, v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "
+        f"WHERE t.tag IN ({', '.join('?' * len(unique)) or 'NULL'})", unique)
+    return {tag: {"plate": plate, "household": household} for tag, plate, household in rows}

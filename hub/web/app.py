@@ -1,5 +1,6 @@
-"""Wiring of the web view: ``attach(hub)`` adds the pages, the JSON API, static files and error
-handling to ``hub.web`` (the hub's FastAPI app, which serves /healthz)."""
+"""The web kit's wiring: ``attach(hub)`` adds the pages the areas hand in (``hub.pages``, listed by
+the composition root in :data:`hub.areas.PAGES`), static files and error handling to ``hub.web``
+(the hub's FastAPI app, which serves /healthz).  The web kit imports no area."""
 
 from __future__ import annotations
 
@@ -16,24 +17,6 @@ from .deps import install_handlers
 
 logger = logging.getLogger(__name__)
 
-PAGES = [
-    "hub.web.pages.account",
-    "hub.overnight.pages.today",
-    "hub.overnight.pages.violations",
-    "hub.overnight.pages.diary",
-    "hub.overnight.pages.report",
-    "hub.web.pages.audit",
-    "hub.web.pages.devices",
-    "hub.passages.pages",
-    "hub.registry.pages",
-    "hub.alerts.pages.roster",
-    "hub.overnight.pages.calendar",
-    "hub.alerts.pages.inbox",
-    "hub.charging.pages",
-    "hub.web.api",
-]
-
-
 def attach(hub: Any) -> WebContext:
     """Add the web view's routes, static files and error handling to ``hub.web``."""
     ctx = WebContext(hub)
@@ -41,7 +24,7 @@ def attach(hub: Any) -> WebContext:
     _serve_schema(app)
     install_handlers(app, ctx)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="web-static")
-    for name in PAGES:
+    for name in hub.pages:
         # the routes go straight into app.routes (not an include_router branch), so the route
         # table test sees every path and method
         app.router.routes.extend(importlib.import_module(name).register(ctx).routes)

@@ -87,6 +87,12 @@ class WebContext:
                                     max_account=self.config.login_max_failures_account,
                                     max_address=self.config.login_max_failures_address)
         self.nav: list[NavItem] = []
+        # Blocks the areas' pages hand in when they register (the web kit knows no area by name):
+        # the Today page's blocks and the Devices page's, fn(ctx) -> dict | None (None: left
+        # out); the monthly report's, fn(db, start, end) -> its rows.
+        self.today: dict[str, Callable[[WebContext], Any]] = {}
+        self.device_blocks: dict[str, Callable[[WebContext], Any]] = {}
+        self.report_blocks: dict[str, Callable[[Database, datetime, datetime], Any]] = {}
         self.stats: dict[str, int] = {}
         self._local = threading.local()
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,

@@ -21,7 +21,6 @@ from hub.web import audit
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import csv_download, need, see_other
-from hub.web.pages import sections
 
 MAX_FILE = 1024 * 1024
 ALERT_SQL = """SELECT id, kind, severity, subject, payload, created_at FROM alerts
@@ -50,7 +49,8 @@ def chat_targets(ctx: WebContext) -> list[dict] | None:
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/roster", "nav.roster", "viewer"))
-    sections.TODAY["alerts"] = open_alerts
+    ctx.today["alerts"] = open_alerts
+    ctx.device_blocks["targets"] = chat_targets
     committee_w = need(ctx, "committee", write=True)
 
     def show(request: Request, who: Principal, *, status: int = 200, problems=(), imported=None) -> Response:

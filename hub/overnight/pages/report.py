@@ -57,19 +57,7 @@ def build(ctx: WebContext, year: int, month: int) -> dict:
             "vehicles": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="vehicle"),
             "households": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="household"),
             "denials": [{"reason": r or "", "count": n} for r, n in denials],
-            "charging": charging_incidents(db, start, end)}
-
-
-def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
-    """Charging incidents that began in the month, counted per rule (None without the charging area)."""
-    from hub.charging import store
-    from hub.charging.rules import TITLES
-
-    counts: dict[str, int] = {}
-    for incident in store.incidents(db, since=start, limit=100_000):
-        if parse_ts(incident["since"]) < end:
-            counts[incident["rule"]] = counts.get(incident["rule"], 0) + 1
-    return [{"rule": TITLES.get(r, r), "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+            "charging": ctx.report_blocks["charging"](db, start, end) if "charging" in ctx.report_blocks else []}
 
 
 def chart(report: dict, lang: str) -> str:

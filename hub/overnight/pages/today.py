@@ -21,7 +21,6 @@ from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import need, see_other
 from hub.web.filters import FilterError, parse_label
 from hub.overnight.pages import actions
-from hub.web.pages import sections
 
 ORDER = ("occupancy", "stays", "violations", "alerts", "devices", "charging")
 LANES_SQL = """SELECT DISTINCT e.device, json_extract(e.body, '$.lane') FROM
@@ -56,13 +55,13 @@ def gate_lanes(ctx: WebContext) -> list[tuple[str, str]]:
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.insert(0, NavItem("/", "nav.today", "viewer"))
-    sections.TODAY["occupancy"] = free_spaces
-    sections.TODAY["stays"] = parked
-    sections.TODAY["violations"] = morning_violations
+    ctx.today["occupancy"] = free_spaces
+    ctx.today["stays"] = parked
+    ctx.today["violations"] = morning_violations
 
     @router.get("/")
     def today(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
-        parts = {name: sections.TODAY[name](ctx) for name in ORDER if name in sections.TODAY}
+        parts = {name: ctx.today[name](ctx) for name in ORDER if name in ctx.today}
         return ctx.render(request, "today.html", who, title_key="nav.today", now=ctx.now(),
                           parts={k: v for k, v in parts.items() if v is not None}, lanes=gate_lanes(ctx))
 

@@ -1,7 +1,7 @@
 """Devices (设备): online, last seen, clock skew, outbox backlog, active faults.
 
 Reads the ingest area's ``devices`` table and the fault events; chat targets' faults come from
-the alerts area when it is installed.
+the block the alerts area hands in (``ctx.device_blocks["targets"]``) when it is installed.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from hub.core.watermark import is_online
 from ..auth import Principal
 from ..context import NavItem, WebContext
 from ..deps import need
-from . import sections
-from hub.alerts.pages.roster import chat_targets
 
 DEVICE_COLUMNS = ("device", "kind", "version", "status_online", "last_seen", "skew_ms", "hb_outbox",
                   "watermark", "events", "duplicates")
@@ -65,12 +63,12 @@ def health(ctx: WebContext) -> dict | None:
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/devices", "nav.devices", "viewer"))
-    sections.TODAY["devices"] = health
+    ctx.today["devices"] = health
 
     @router.get("/devices")
     def devices_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
         db = ctx.reader()
-        targets = chat_targets(ctx)
+        targets = ctx.device_blocks["targets"](ctx) if "targets" in ctx.device_blocks else None
         rows = devices(db, ctx.now(), ctx.hub.config.hub.offline_after)
         return ctx.render(request, "devices.html", who, title_key="nav.devices", devices=rows,
                           faults=active_faults(db), targets=targets)

@@ -1,0 +1,56 @@
+"""``GET /api/passages``: the gate log, newest first (docs/contract.md, API)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from hub.web.api import Page, api_router
+from hub.web.auth import Principal
+from hub.web.context import BadRequest, WebContext
+from hub.web.deps import need
+from hub.web.filters import FilterError, parse_limit
+from hub.passages import pages as passage_page
+
+
+class PassageItem(BaseModel):
+    id: str = Field(description="Event id.")
+    ts: str = Field(description="When the barrier cycle ended (RFC 3339, UTC).")
+    device: str
+    lane: str | None
+    direction: str | None = Field(description="in or out.")
+    tag: str | None
+    plate: str | None = Field(description="Registered plate of the tag, when known.")
+    household: str | None
+    decision: str | None = Field(description="open or deny.")
+    reason: str | None
+    passed: bool | None
+    rssi: int | None = None
+    snapshot: str | None = Field(description="URL of the snapshot (needs the same login or token).")
+
+
+class PassagePage(Page):
+    items: list[PassageItem]  # type: ignore[assignment]
+
+
+def register(ctx: WebContext) -> APIRouter:
+    router = api_router()
+    viewer = need(ctx, "viewer")
+
+    @router.get("/passages", response_model=PassagePage, summary="The gate log, newest first")
+    def api_passages(start: str | None = Query(None, alias="from", description="Day (2026-03-02, site time) or RFC 3339."),
+                     to: str | None = Query(None, description="Day (inclusive) or RFC 3339 (exclusive)."),
+                     plate: str | None = Query(None, description="Registered plate, e.g. 浙A12345."),
+                     lane: str | None = Query(None, description="Lane name."),
+                     cursor: str | None = Query(None, description="The 'next' of the previous page."),
+                     limit: str | None = Query(None, description="Items per page, 1-500."),
+                     who: Principal = Depends(viewer)) -> dict:
+        try:
+            size = parse_limit(limit, ctx.config.page_size)
+            items, nxt = passage_page.query(ctx, start=start, stop=to, plate=plate, lane=lane, cursor=cursor,
+                                            limit=size)
+        except FilterError as exc:
+            raise BadRequest(str(exc)) from None
+        return {"items": items, "next": nxt}
+
+    return router

@@ -43,6 +43,12 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+def stored_ts(moment: datetime) -> str:
+    """How the hub stores an instant: RFC 3339 in UTC with milliseconds, so stored times sort as
+    text (``2026-03-10T00:00:00.000+00:00``)."""
+    return format_ts(utc(moment))
+
+
 def parse_duration(text: str | int | float) -> timedelta:
     """``"30m"``, ``"10 s"``, ``"8h"``, ``"1d"``, ``"250ms"``, or a number of seconds."""
     if isinstance(text, bool):

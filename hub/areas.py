@@ -12,6 +12,7 @@ from typing import Iterable
 
 AREAS: dict[str, str] = {
     "web": "hub.web.app",
+    "registry": "hub.registry.area",
     "overnight": "hub.overnight.area",
     "alerts": "hub.alerts.area",
     "charging": "hub.charging.area",

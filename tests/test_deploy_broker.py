@@ -292,7 +292,7 @@ def test_mosquitto_passwd_agrees_with_our_hashes(tmp_path):
 def test_the_hub_and_an_edge_do_their_whole_job_through_the_locked_broker(secured, tmp_path):
     out, server = secured
     hub_dir = out / "clients" / "hub" / "mqtt"
-    hub = make_hub(tmp_path, server, site=SITE, areas=("hub.overnight.area",), config_overrides={
+    hub = make_hub(tmp_path, server, site=SITE, areas=("hub.registry.area", "hub.overnight.area"), config_overrides={
         "mqtt": {"port": server.port, "username": "hub", "password_file": str(hub_dir / "password")}})
     gate_dir = out / "clients" / "gate-north" / "mqtt"
     mqtt = MqttConfig(host="127.0.0.1", port=server.tls_port, username="gate-north",

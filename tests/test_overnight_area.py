@@ -10,6 +10,8 @@ import pytest
 from gwcommon import wire
 from hub.overnight import calendar
 from hub.overnight import diary
+from hub.overnight import warden_actions
+from hub.overnight import notices
 from hub.overnight import occupancy
 from hub.overnight import violations
 from tests.scenarios.rig import Rig
@@ -78,14 +80,14 @@ def test_resolve_and_excuse_need_an_open_violation_and_a_reason(rig):
     vid = open_violation(rig)
     ctx = rig.area
     at = DEADLINE + timedelta(minutes=30)
-    with pytest.raises(diary.WardenActionError, match="reason"):
-        rig._tx(lambda db: diary.resolve(db, ctx, vid, reason=" ", by="老王", at=at))
-    with pytest.raises(diary.WardenActionError, match="no violation"):
-        rig._tx(lambda db: diary.excuse(db, ctx, "v-nope", reason="x", by="老王", at=at))
-    done = rig._tx(lambda db: diary.resolve(db, ctx, vid, reason="已电话联系车主挪车", by="老王", at=at))
+    with pytest.raises(warden_actions.WardenActionError, match="reason"):
+        rig._tx(lambda db: warden_actions.resolve(db, ctx, vid, reason=" ", by="老王", at=at))
+    with pytest.raises(warden_actions.WardenActionError, match="no violation"):
+        rig._tx(lambda db: warden_actions.excuse(db, ctx, "v-nope", reason="x", by="老王", at=at))
+    done = rig._tx(lambda db: warden_actions.resolve(db, ctx, vid, reason="已电话联系车主挪车", by="老王", at=at))
     assert done["state"] == "resolved" and done["by"] == "老王"
-    with pytest.raises(diary.WardenActionError, match="is resolved, not open") as err:
-        rig._tx(lambda db: diary.excuse(db, ctx, vid, reason="x", by="老王", at=at))
+    with pytest.raises(warden_actions.WardenActionError, match="is resolved, not open") as err:
+        rig._tx(lambda db: warden_actions.excuse(db, ctx, vid, reason="x", by="老王", at=at))
     assert err.value.text("zh") == f"违规记录 {vid} 是“已处理”，不是未处理" and err.value.text("en") == str(err.value)
     kinds = [line["kind"] for line in rig.diary()]
     assert kinds[-2:] == ["violation_open", "violation_resolved"]
@@ -96,14 +98,14 @@ def test_identify_an_untagged_car_and_notes(rig):
     beat(rig, DEADLINE + timedelta(minutes=1), {"lane-e": 1, "gate-n": 0})
     (row,) = rig.violations()
     assert row["plate"] is None and row["slot"] == "4"
-    with pytest.raises(diary.WardenActionError):
-        rig._tx(lambda db: diary.identify(db, rig.area, row["id"], plate="不是车牌", by="w", at=DEADLINE))
+    with pytest.raises(warden_actions.WardenActionError):
+        rig._tx(lambda db: warden_actions.identify(db, rig.area, row["id"], plate="不是车牌", by="w", at=DEADLINE))
     later = DEADLINE + timedelta(minutes=5)
-    rig._tx(lambda db: diary.identify(db, rig.area, row["id"], plate="浙GD12345", by="w", at=later))
+    rig._tx(lambda db: warden_actions.identify(db, rig.area, row["id"], plate="浙GD12345", by="w", at=later))
     assert rig._tx(lambda db: violations.get(db, row["id"]))["household"] == "2-202"
-    with pytest.raises(diary.WardenActionError, match="empty"):
-        rig._tx(lambda db: diary.add_note(db, "  ", by="w", at=DEADLINE))
-    rig._tx(lambda db: diary.add_note(db, "3幢楼道堆物，已通知", by="w", at=later))
+    with pytest.raises(warden_actions.WardenActionError, match="empty"):
+        rig._tx(lambda db: warden_actions.add_note(db, "  ", by="w", at=DEADLINE))
+    rig._tx(lambda db: warden_actions.add_note(db, "3幢楼道堆物，已通知", by="w", at=later))
     assert [line["kind"] for line in rig.diary()][-2:] == ["identified", "note"]
 
 
@@ -111,8 +113,8 @@ def test_warden_registration_needs_a_plate_or_a_spot(rig):
     for kw, why, chinese in [({}, "plate", "请写车牌，或者写区域和车位号"),
                              ({"plate": "123"}, "province", "车牌“123”应以省份简称开头"),
                              ({"zone": "nowhere", "slot": "1"}, "unknown zone", "区域“nowhere”不是配置的区域（已配置：")]:
-        with pytest.raises(diary.WardenActionError, match=why) as err:
-            rig._tx(lambda db: diary.register_offspace(db, rig.area, by="w", at=EVENING, **kw))
+        with pytest.raises(warden_actions.WardenActionError, match=why) as err:
+            rig._tx(lambda db: warden_actions.register_offspace(db, rig.area, by="w", at=EVENING, **kw))
         assert err.value.text("zh").startswith(chinese)
 
 
@@ -140,7 +142,7 @@ def test_monthly_ranking_by_vehicle_and_household(tmp_path):
         beat(rig, evening + timedelta(hours=11), {"lane-e": lane, "gate-n": gate})
     tz = rig.area.rule.tz
     first = next(r for r in rig.violations() if r["plate"] == "浙A54321")
-    rig._tx(lambda db: diary.excuse(db, rig.area, first["id"], reason="就医", by="committee", at=DEADLINE))
+    rig._tx(lambda db: warden_actions.excuse(db, rig.area, first["id"], reason="就医", by="committee", at=DEADLINE))
     by_vehicle = rig._tx(lambda db: diary.monthly_ranking(db, 2026, 3, tz=tz, by="vehicle"))
     by_household = rig._tx(lambda db: diary.monthly_ranking(db, 2026, 3, tz=tz, by="household"))
     counts = {r["vehicle"]: r["count"] for r in by_vehicle}
@@ -170,7 +172,7 @@ def test_reminder_before_the_deadline_lists_cars_still_parked(rig):
     park(rig, "eid:car-2", DEADLINE - timedelta(hours=1), 3, present=False)
     beat(rig, DEADLINE - timedelta(minutes=29), {"lane-e": 3, "gate-n": 0})
     beat(rig, DEADLINE - timedelta(minutes=20), {"lane-e": 3, "gate-n": 0})
-    notes = rig._tx(lambda db: diary.notices_after(db))
+    notes = rig._tx(lambda db: notices.notices_after(db))
     reminders = [n for n in notes if n["kind"] == "reminder"]
     assert len(reminders) == 1
     assert [(i["plate"], i["household"], i["zone"]) for i in reminders[0]["payload"]["items"]] == [
@@ -183,7 +185,7 @@ def test_a_year_the_calendar_does_not_know_raises_one_maintenance_alert(tmp_path
     rig = make_rig(tmp_path, start=start)
     beat(rig, start + timedelta(days=1), {"lane-e": 0, "gate-n": 0})
     beat(rig, start + timedelta(days=2), {"lane-e": 0, "gate-n": 0})
-    notes = [n for n in rig._tx(lambda db: diary.notices_after(db)) if n["kind"] == "maintenance"]
+    notes = [n for n in rig._tx(lambda db: notices.notices_after(db)) if n["kind"] == "maintenance"]
     assert len(notes) == 1 and "2027" in notes[0]["payload"]["title"]
     assert (notes[0]["payload"]["topic"], notes[0]["payload"]["values"]) == ("calendar_unknown_year",
                                                                           {"year": 2027, "ahead": False})
@@ -216,5 +218,5 @@ def test_cars_inside_and_free_spaces(rig):
     rig._tx(lambda db: occupancy.correct(db, 120, by="老王", at=EVENING + timedelta(minutes=2, seconds=30)))
     figure = rig._tx(lambda db: occupancy.snapshot(db, spaces=102, at=now))
     assert (figure["inside"], figure["free"], figure["counted_by"]) == (120, 0, "老王")
-    with pytest.raises(diary.WardenActionError):
+    with pytest.raises(warden_actions.WardenActionError):
         rig._tx(lambda db: occupancy.correct(db, -1, by="老王", at=now))

@@ -86,7 +86,7 @@ def allowlist_listener(port, site):
 
 @pytest.mark.timeout(60)
 def test_import_while_the_hub_runs_republishes_the_allowlist(tmp_path, broker):
-    hub = make_hub(tmp_path, broker, areas=["hub.overnight.area"])
+    hub = make_hub(tmp_path, broker, areas=["hub.registry.area", "hub.overnight.area"])
     client, seen = allowlist_listener(broker.port, hub.config.site.id)
     try:
         first = wait_until(lambda: seen and seen[-1], message="no allowlist at start")

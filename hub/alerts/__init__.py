@@ -6,7 +6,7 @@ Public API for the other areas — call these on the writer thread *inside your 
 repeated ``dedup_key`` changes nothing, so a rule that runs twice alerts once::
 
     from hub.alerts import queue_alert, resolve_alert, retract_alert
-    from hub.alerts.api import queue_digest, queue_reminder, queue_fire_lane, queue_charging, queue_notice
+    from hub.alerts import queue_digest, queue_reminder, queue_fire_lane, queue_charging, queue_notice
 
     queue_alert(db, kind="charging", severity="safety", dedup_key="charging:shed-a:overload:<since>",
                 now=now, payload={"circuit": "shed-a", "reason": "overload", "power_w": 2300, "limit_w": 2000},
@@ -26,12 +26,14 @@ repeated ``dedup_key`` changes nothing, so a rule that runs twice alerts once::
   names or mobile numbers.
 
 ``acknowledge(db, alert_id, by=..., now=...)`` records an acknowledgement (the web view's button;
-the chat link goes through :mod:`hub.alerts.web`).  ``attach(hub)`` is in :mod:`hub.alerts.area`.
+the chat link goes through :mod:`hub.alerts.pages.ack`).  ``attach(hub)`` is in :mod:`hub.alerts.area`.
 """
 
+from .api import queue_charging, queue_digest, queue_fire_lane, queue_notice, queue_reminder
 from .outbox import acknowledge, queue_alert, resolve_alert, retract_alert, retract_violation
 
-__all__ = ["acknowledge", "queue_alert", "resolve_alert", "retract_alert", "retract_violation", "attach"]
+__all__ = ["acknowledge", "queue_alert", "resolve_alert", "retract_alert", "retract_violation", "attach",
+           "queue_charging", "queue_digest", "queue_fire_lane", "queue_notice", "queue_reminder"]
 
 
 def attach(hub):  # noqa: ANN001, ANN201  (hub.areas calls hub.alerts.attach(hub))

@@ -134,11 +134,8 @@ def _circuit_of(detail: str) -> str | None:
 
 
 def _alert(db: Any, change: rules.Change, state: rules.CircuitState, *, now: datetime, label: str = "") -> None:
-    try:
-        from hub.alerts import resolve_alert
-        from hub.alerts.api import queue_charging
-    except ImportError:  # the alerts area is not installed: incidents and the diary still record it
-        return
+    from hub.alerts import queue_charging, resolve_alert
+
     key = store.alert_key(change)
     if change.action == "close":
         for level in rules.LEVELS:
@@ -159,11 +156,9 @@ def _watts(change: rules.Change, state: rules.CircuitState) -> tuple[float | Non
 
 
 def _diary(db: Any, change: rules.Change) -> None:
-    try:
-        from hub.overnight import diary
-    except ImportError:
-        return
-    diary.add(db, ts=change.ts, kind="charging", text=change.message, zone=change.circuit,
+    from hub.overnight import add_diary_line
+
+    add_diary_line(db, ts=change.ts, kind="charging", text=change.message, zone=change.circuit,
               detail={"circuit": change.circuit, "rule": change.rule, "level": change.level,
                       "action": change.action, "value": change.value})
 

@@ -214,9 +214,9 @@ class HomeAssistantLink:
 
 def site_figures(db: Any, *, spaces: int, at: datetime) -> dict[str, Any]:
     """Cars inside and free spaces (hub.occupancy) and open violations, from the overnight area's tables."""
-    from hub.overnight import occupancy
+    from hub.overnight import occupancy_snapshot
 
-    figures = occupancy.snapshot(db, spaces=spaces, at=at)
+    figures = occupancy_snapshot(db, spaces=spaces, at=at)
     open_count = db.execute("SELECT count(*) FROM violations WHERE state = 'open'").fetchone()[0]
     return {"inside": figures["inside"], "free": figures["free"], "spaces": spaces, "open_violations": open_count}
 

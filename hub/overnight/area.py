@@ -1,18 +1,18 @@
-"""The overnight area (8 a.m. rule) plugged into the hub: event handlers, the tick, the allowlist.
+"""The overnight area (8 a.m. rule) plugged into the hub: event handlers and the tick.
 
 ``attach(hub)`` registers:
 
 * handlers for ``presence`` and ``passage`` events, which turn each new event into a mark of the
-  vehicle it concerns (:mod:`hub.stays`) inside the transaction that stores the event, and keep
-  the running count of cars inside (余位, :mod:`hub.occupancy`);
+  vehicle it concerns (:mod:`hub.overnight.stays`) inside the transaction that stores the event,
+  and keep the running count of cars inside (余位, :mod:`hub.overnight.occupancy`);
 * one tick that, in order: hands committed violation messages to MQTT (``ovn_outbox``),
-  republishes the allowlist when the registry version moved (also after ``gatewarden registry
-  import`` from another process), decides every morning deadline the site clock has passed,
+  decides every morning deadline the site clock has passed,
   re-decides vehicles whose marks came late, raises fire-lane violations whose grace ran out,
   confirms provisional violations once every gate and lane device has reported past their
   deadline, queues the reminder before the deadline, and watches the holiday calendar.
 
-Decisions are made by :mod:`hub.rules.overnight`; this module only reads and writes.
+Decisions are made by :mod:`hub.overnight.rules`; this module only reads and writes.  (The
+allowlist is published by the registry area, :mod:`hub.registry.area`.)
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from gwcommon import wire
 from gwcommon.timefmt import parse_ts
 from hub.overnight import calendar
 from hub.overnight import diary
+from hub.overnight import warden_actions
+from hub.overnight import notices
 from hub.overnight import occupancy
 from hub.overnight import stays
 from hub.overnight import violations
-from hub.registry import store as registry
 from hub.overnight import rules
 from hub.overnight.rules import Mark
 
@@ -58,7 +59,6 @@ class OvernightArea:
         self.zone_kinds = {z.name: z.kind for z in cfg.zones}
         self.grace = {z.name: z.grace for z in cfg.zones if z.kind == "never"}
         self.high: datetime | None = None
-        self.published_version: int | None = None
         self.ticks = 0
         self.unknown_zones: dict[str, int] = {}
         self._calendar_checked: str | None = None
@@ -106,7 +106,6 @@ class OvernightArea:
 
     def tick(self, db: Any, st: Any) -> None:
         self._flush_outbox(db)
-        self._allowlist(db)
         overrides = calendar.load_overrides(db)
         self._high(db)
         self._decide_deadlines(db, st, overrides)
@@ -123,15 +122,6 @@ class OvernightArea:
             self.hub.publish(topic, bytes(payload), retain=bool(retain))
         if rows:
             db.execute("DELETE FROM ovn_outbox WHERE id <= ?", [rows[-1][0]])
-
-    def _allowlist(self, db: Any) -> None:
-        current = registry.version(db)
-        if current == self.published_version:
-            return
-        message = registry.allowlist(db, at=self.hub.clock.now())
-        self.hub.publish(wire.topic(self.site, None, "allowlist"), wire.encode(message), retain=True)
-        self.published_version = current
-        logger.info("allowlist version %d published (%d tags)", current, len(message.entries))
 
     def _horizon(self, db: Any, st: Any) -> datetime:
         row = db.execute("SELECT value FROM ovn_meta WHERE name = 'horizon'").fetchone()
@@ -261,7 +251,7 @@ class OvernightArea:
                   "zone": p["zone"], "slot": p["slot"]} for p in stays.parked_now(db)]
         if not items:
             return
-        diary.notice(db, "reminder", {"deadline": stays.ts_text(deadline), "items": items,
+        notices.notice(db, "reminder", {"deadline": stays.ts_text(deadline), "items": items,
                                       "provisional": st.provisional}, at=st.now, dedup=name)
         diary.add(db, ts=st.now, kind="reminder", text=f"截止前提醒：{len(items)} 辆车仍在临时停放区",
                   detail={"deadline": stays.ts_text(deadline), "count": len(items)})
@@ -284,7 +274,7 @@ class OvernightArea:
                  "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。"]
         payload = {"title": title, "lines": lines, "severity": "warning", "dedup": f"calendar:{year}",
                    "topic": "calendar_unknown_year", "values": {"year": year, "ahead": ahead}}
-        if diary.notice(db, "maintenance", payload, at=at, dedup=f"calendar:{year}"):
+        if notices.notice(db, "maintenance", payload, at=at, dedup=f"calendar:{year}"):
             diary.add(db, ts=at, kind="calendar", text=title, detail={"year": year})
             logger.warning("holiday calendar: chinesecalendar does not know %d; upgrade it "
                            "(pip install -U chinesecalendar); until then deadlines follow weekday rules", year)
@@ -292,22 +282,22 @@ class OvernightArea:
     # -- warden actions (any thread: run on the writer) ------------------------------------------
 
     def register_offspace(self, **kw: Any) -> dict:
-        return self.hub.writer.call(lambda db: diary.register_offspace(db, self, at=self.hub.clock.now(), **kw))
+        return self.hub.writer.call(lambda db: warden_actions.register_offspace(db, self, at=self.hub.clock.now(), **kw))
 
     def clear_offspace(self, **kw: Any) -> dict:
-        return self.hub.writer.call(lambda db: diary.clear_offspace(db, self, at=self.hub.clock.now(), **kw))
+        return self.hub.writer.call(lambda db: warden_actions.clear_offspace(db, self, at=self.hub.clock.now(), **kw))
 
     def resolve(self, violation_id: str, **kw: Any) -> dict:
-        return self.hub.writer.call(lambda db: diary.resolve(db, self, violation_id, at=self.hub.clock.now(), **kw))
+        return self.hub.writer.call(lambda db: warden_actions.resolve(db, self, violation_id, at=self.hub.clock.now(), **kw))
 
     def excuse(self, violation_id: str, **kw: Any) -> dict:
-        return self.hub.writer.call(lambda db: diary.excuse(db, self, violation_id, at=self.hub.clock.now(), **kw))
+        return self.hub.writer.call(lambda db: warden_actions.excuse(db, self, violation_id, at=self.hub.clock.now(), **kw))
 
     def identify(self, violation_id: str, **kw: Any) -> dict:
-        return self.hub.writer.call(lambda db: diary.identify(db, self, violation_id, at=self.hub.clock.now(), **kw))
+        return self.hub.writer.call(lambda db: warden_actions.identify(db, self, violation_id, at=self.hub.clock.now(), **kw))
 
     def add_note(self, text: str, **kw: Any) -> int:
-        return self.hub.writer.call(lambda db: diary.add_note(db, text, at=self.hub.clock.now(), **kw))
+        return self.hub.writer.call(lambda db: warden_actions.add_note(db, text, at=self.hub.clock.now(), **kw))
 
     def occupancy(self) -> dict:
         """Cars inside and free spaces (余位) now, by the site clock."""

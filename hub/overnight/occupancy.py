@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.overnight import diary
+from hub.overnight import warden_actions
 from hub.overnight.stays import ts_text
 
 _RUNNING_SQL = """
@@ -80,7 +81,7 @@ def _figures(spaces: int, counted: int, since: str, by: str | None, entered: int
 def correct(db: Any, inside: int, *, by: str, at: datetime, note: str = "") -> int:
     """A warden counted ``inside`` cars at ``at``: the new base of the count."""
     if not isinstance(inside, int) or isinstance(inside, bool) or not 0 <= inside <= 100_000:
-        raise diary.WardenActionError("count_range", limit=100000, given=repr(inside))
+        raise warden_actions.WardenActionError("count_range", limit=100000, given=repr(inside))
     cur = db.execute("INSERT INTO occupancy_counts(ts, inside, by, note) VALUES (?, ?, ?, ?)",
                      [ts_text(at), inside, by, note])
     count_id = int(cur.lastrowid)

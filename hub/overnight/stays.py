@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from gwcommon.timefmt import format_ts, parse_ts, utc
-from hub.registry import store as registry
+from hub import registry
 from hub.core.plates import normalize_plate
 from hub.overnight.rules import KeyState, Mark, apply, fire_stays, fold
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from gwcommon import wire
 from gwcommon.timefmt import parse_ts
 from hub.overnight import diary
+from hub.overnight import notices
 from hub.core.plates import mask_plate
 from hub.overnight.rules import Create, Existing, Transition
 from hub.overnight.stays import Identity, ts_text
@@ -115,7 +116,7 @@ def payload(data: dict[str, Any]) -> bytes:
 def _announce_many(db: Any, rows: list[dict[str, Any]], *, at: datetime, site: str, by: str, reason: str,
                    kind: str | None = None) -> None:
     topic = wire.topic(site, wire.HUB_DEVICE, "violation")
-    outbox, lines, notices = [], [], []
+    outbox, lines, to_alerts = [], [], []
     when = ts_text(at)
     for data in rows:
         message = payload(data)
@@ -125,14 +126,14 @@ def _announce_many(db: Any, rows: list[dict[str, Any]], *, at: datetime, site: s
                           by=by, text=_diary_text(data, reason),
                           detail={"rule": data["rule"], "deadline": data["deadline"], "provisional": data["provisional"],
                                   "evidence": data["evidence"], "reason": reason}))
-        notices.append({"id": data["id"], "plate": data["plate"], "household": data["household"],
-                        "rule": data["rule"], "deadline": data["deadline"], "state": data["state"],
-                        "provisional": bool(data["provisional"]), "evidence": list(data["evidence"]),
-                        "ts": data["ts"], "zone": data["zone"], "slot": data["slot"],
-                        "masked_plate": mask_plate(data["plate"]), "reason": reason})
+        to_alerts.append({"id": data["id"], "plate": data["plate"], "household": data["household"],
+                          "rule": data["rule"], "deadline": data["deadline"], "state": data["state"],
+                          "provisional": bool(data["provisional"]), "evidence": list(data["evidence"]),
+                          "ts": data["ts"], "zone": data["zone"], "slot": data["slot"],
+                          "masked_plate": mask_plate(data["plate"]), "reason": reason})
     db.conn.executemany("INSERT INTO ovn_outbox(topic, payload, retain) VALUES (?, ?, 0)", outbox)
     diary.add_many(db, lines)
-    diary.notice_many(db, "violation", notices, at=at)
+    notices.notice_many(db, "violation", to_alerts, at=at)
 
 
 def _diary_text(data: dict[str, Any], reason: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from gwcommon import wire
 from gwcommon.clock import FakeClock
 from gwcommon.timefmt import format_ts
-from hub.overnight import diary
+from hub.overnight import warden_actions
 from hub.overnight import area as overnight_area
 from hub.core.ingest import RawMessage
 from hub.registry import store
@@ -33,7 +33,7 @@ def _topic(site: str, d: Delivery) -> str:
 def _warden(db: Any, area: Any, d: Delivery) -> None:
     body = dict(d.body)
     action = body.pop("action")
-    fn = {"register": diary.register_offspace, "clear": diary.clear_offspace}[action]
+    fn = {"register": warden_actions.register_offspace, "clear": warden_actions.clear_offspace}[action]
     fn(db, area, by="warden-test", at=d.at, mark_id=f"warden:{d.index}", **body)
 
 
@@ -147,7 +147,7 @@ def _publish(hub, area, pub, site: str, clock: FakeClock, d: Delivery) -> None:
         clock.set(d.at)
     if d.kind == "warden":
         body = dict(d.body)
-        fn = {"register": diary.register_offspace, "clear": diary.clear_offspace}[body.pop("action")]
+        fn = {"register": warden_actions.register_offspace, "clear": warden_actions.clear_offspace}[body.pop("action")]
         hub.writer.call(lambda db: fn(db, area, by="warden-test", at=d.at, mark_id=f"warden:{d.index}", **body))
     else:
         before = _handled(hub)

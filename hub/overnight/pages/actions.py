@@ -14,7 +14,7 @@ import uuid
 from fastapi import Request
 
 from gwcommon import wire
-from hub.overnight import diary
+from hub.overnight import warden_actions
 
 from hub.web import audit
 from hub.web.auth import Principal
@@ -45,7 +45,7 @@ def _run(ctx: WebContext, request: Request, who: Principal, action: str, target:
     def job(db):
         try:
             result = change(db)
-        except diary.WardenActionError as exc:
+        except warden_actions.WardenActionError as exc:
             raise BadRequest(exc) from None
         audit.record(db, ctx.now(), who.name, action, target=target, detail=detail, address=address)
         return result
@@ -56,7 +56,7 @@ def settle(ctx: WebContext, request: Request, who: Principal, how: str, violatio
     """Resolve or excuse an open violation; the reason goes into the diary and the audit log."""
     if not reason.strip():
         raise BadRequest("err.reason")
-    settle_fn = diary.resolve if how == "resolve" else diary.excuse
+    settle_fn = warden_actions.resolve if how == "resolve" else warden_actions.excuse
     overnight = area(ctx)
     _run(ctx, request, who, f"violation_{how}", violation_id, {"reason": reason.strip()},
          lambda db: settle_fn(db, overnight, violation_id, reason=reason, by=who.name, at=ctx.now()))
@@ -65,14 +65,14 @@ def settle(ctx: WebContext, request: Request, who: Principal, how: str, violatio
 def identify(ctx: WebContext, request: Request, who: Principal, violation_id: str, plate: str) -> None:
     overnight = area(ctx)
     _run(ctx, request, who, "violation_identify", violation_id, {"plate": plate},
-         lambda db: diary.identify(db, overnight, violation_id, plate=plate, by=who.name, at=ctx.now()))
+         lambda db: warden_actions.identify(db, overnight, violation_id, plate=plate, by=who.name, at=ctx.now()))
 
 
 def mark(ctx: WebContext, request: Request, who: Principal, op: str, *, plate: str, zone: str, slot: str,
          note: str) -> dict:
     """Register (``register``) or clear (``clear``) a car parked off-space."""
     overnight = area(ctx)
-    fn = diary.register_offspace if op == "register" else diary.clear_offspace
+    fn = warden_actions.register_offspace if op == "register" else warden_actions.clear_offspace
     kw = {"plate": plate or None, "zone": zone or None, "slot": slot or None, "note": note}
     return _run(ctx, request, who, f"stay_{op}", plate or f"{zone} {slot}", kw,
                 lambda db: fn(db, overnight, by=who.name, at=ctx.now(), **kw))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from hub.overnight import diary
+from hub.overnight import warden_actions
 
 from hub.web import audit
 from hub.web.auth import Principal
@@ -53,8 +54,8 @@ def register(ctx: WebContext) -> APIRouter:
 
         def job(db):
             try:
-                note_id = diary.add_note(db, text, by=who.name, at=ctx.now(), plate=plate_text)
-            except diary.WardenActionError as exc:
+                note_id = warden_actions.add_note(db, text, by=who.name, at=ctx.now(), plate=plate_text)
+            except warden_actions.WardenActionError as exc:
                 raise BadRequest(exc) from None
             audit.record(db, ctx.now(), who.name, "diary_note", target=str(note_id), detail={"plate": plate_text},
                          address=address)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from gwcommon.timefmt import format_ts, utc
-from hub.overnight import diary
+from hub.overnight import warden_actions
 from hub.overnight import occupancy
 from hub.overnight import stays
 
@@ -84,7 +84,7 @@ def register(ctx: WebContext) -> APIRouter:
         def job(db):
             try:
                 occupancy.correct(db, inside, by=who.name, at=at, note=note.strip())
-            except diary.WardenActionError as exc:
+            except warden_actions.WardenActionError as exc:
                 raise BadRequest(exc) from None
             audit.record(db, ctx.now(), who.name, "occupancy_count", target=str(inside), address=address)
         ctx.write(job)

@@ -2,7 +2,7 @@
 depend on arrival order, duplicates or replay speed.
 
 Each example replays a scenario's deliveries through the hub's real ingest, device book, site
-clock and overnight area (tests/scenarios/rig.py) in a shuffled order, with some messages
+clock and overnight area (tests/support/scenarios/rig.py) in a shuffled order, with some messages
 delivered twice and the area ticking after a random subset of deliveries (fast or slow replay),
 then lets every device report once more, and compares what stands with the scenario as written.
 """
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.scenarios.rig import Rig
-from tests.scenarios.runner import HERE, load
+from tests.support.scenarios.rig import Rig
+from tests.support.scenarios.runner import HERE, load
 
 NAMES = ["s08_gate_offline_exit_late", "s12_duplicates", "s15_reentry_during_night", "s26_fire_lane_late_exit",
          "s32_all_offline", "s05_flicker_after_deadline", "s10_lane_offline_gate_saw_exit", "s36_warden_spot_register_clear"]
@@ -30,7 +30,7 @@ def play(scenario, order, dupes, ticks) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         rig = Rig(scenario, Path(tmp))
         try:
-            from tests.scenarios.runner import initial
+            from tests.support.scenarios.runner import initial
             rig.play(initial(scenario))
             deliveries = [scenario.deliveries[i] for i in order]
             for i in dupes:

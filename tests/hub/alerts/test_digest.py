@@ -190,11 +190,11 @@ class DirectWriter:
 def test_a_night_played_through_the_overnight_area_ends_in_one_masked_digest(tmp_path, fakechat):
     from hub.alerts import area as alerts_area
     from hub.alerts.sender import Sender
-    from tests.scenarios.rig import Rig as NightRig
-    from tests.scenarios.runner import load
+    from tests.support.scenarios.rig import Rig as NightRig
+    from tests.support.scenarios.runner import load
     from tests.support.fakechat import OWNER_NAMES
 
-    scenario = load(__import__("pathlib").Path(__file__).parent / "scenarios" / "s03_stays_all_night.toml")
+    scenario = load(__import__("pathlib").Path(__file__).parents[2] / "support" / "scenarios" / "s03_stays_all_night.toml")
     scenario.registry[0].update(owner=OWNER_NAMES[0], mobile="13812345678")
     wecom = fakechat("wecom")
     scenario.config["chat"] = [{"kind": "wecom", "url": wecom.url}]

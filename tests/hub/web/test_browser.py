@@ -12,7 +12,7 @@ from playwright.sync_api import sync_playwright
 from tests.support.hubrun import rows
 from tests.support.webhub import add_user, web_hub
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "docs/img"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

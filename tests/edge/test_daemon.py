@@ -15,7 +15,7 @@ from tests.support.mqttspy import Spy, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASE = "gatewarden/pingan-2/gate-north"
 FAULT = {"kind": "fault", "code": "relay_fault", "active": True}
 

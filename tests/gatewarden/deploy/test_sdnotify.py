@@ -21,7 +21,7 @@ from gwcommon.sdnotify import Notifier, socket_address, watchdog_interval
 
 pytestmark = pytest.mark.timeout(100)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

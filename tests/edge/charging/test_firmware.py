@@ -10,7 +10,7 @@ from edge.charging import plugs
 from edge.config import load_edge_config
 from gwcommon.wire import PREFIX
 
-ROOT = Path(__file__).resolve().parent.parent / "firmware-config"
+ROOT = Path(__file__).resolve().parents[3] / "firmware-config"
 
 
 class EsphomeLoader(yaml.SafeLoader):

@@ -10,13 +10,13 @@ import pytest
 from gwcommon.clock import FakeClock
 from hub.core.watermark import SiteTime
 from tests.support.hubrun import Publisher, ack_listener, count, make_hub, rows, wait_until
-from tests.test_hub_devices import T0
+from tests.hub.core.test_devices import T0
 
 SEEN: dict[str, list] = {}
 
 
 def attach(hub) -> None:
-    """This test module is itself an area: ``make_hub(..., areas=["tests.test_hub_app"])``."""
+    """This test module is itself an area: ``make_hub(..., areas=["tests.hub.test_app"])``."""
     SEEN.clear()
     SEEN.update(events=[], ticks=[], threads=set())
 
@@ -36,7 +36,7 @@ def attach(hub) -> None:
 
 @pytest.fixture
 def hub(tmp_path, broker):
-    with make_hub(tmp_path, broker, clock=FakeClock(T0), areas=["tests.test_hub_app"]) as running:
+    with make_hub(tmp_path, broker, clock=FakeClock(T0), areas=["tests.hub.test_app"]) as running:
         yield running
 
 

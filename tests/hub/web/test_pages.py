@@ -17,7 +17,7 @@ from tests.support.hubrun import rows
 from tests.support.mqttspy import Spy
 from tests.support.webhub import add_user, csrf_of, login, web_hub
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "hub/web/templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "hub/web/templates"
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:{}"
 GOOD_CSV = f"车牌,房号,车主,手机,标签\n浙A12345,1-101,张三,13800001111,{TAG.format(1)}\n浙B12345,2-202,李四,,{TAG.format(2)}\n"
 BAD_CSV = "车牌,房号,标签\n浙A1,1-101,\n浙C12345,,\n"

@@ -22,7 +22,7 @@ from hub.config import load_hub_config
 
 pytestmark = pytest.mark.timeout(120)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())
 SERVICES = {"hub": "gatewarden-hub.service", "gate": "gatewarden-gate.service", "lane": "gatewarden-lane.service",

@@ -28,9 +28,9 @@ from gwcommon.clock import SystemClock
 from gwcommon.config import MqttConfig
 from tests.support.broker import free_port
 from tests.support.hubrun import make_hub, rows, unique_site, wait_until
-from tests.test_hub_process import db_rows, start_hub, write_config
+from tests.hub.test_process import db_rows, start_hub, write_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.timeout(90)
 FIELDS = {"circuit": "shed-a", "power_w": 120.0, "current_a": 0.5, "loads": 1}
 

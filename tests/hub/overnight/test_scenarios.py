@@ -1,9 +1,9 @@
-"""Every scenario in tests/scenarios/ played through a real Mosquitto and a started hub."""
+"""Every scenario in tests/support/scenarios/ played through a real Mosquitto and a started hub."""
 
 import pytest
 
-from tests.scenarios.rig import run_hub
-from tests.scenarios.runner import all_scenarios, check, load
+from tests.support.scenarios.rig import run_hub
+from tests.support.scenarios.runner import all_scenarios, check, load
 
 SCENARIOS = all_scenarios()
 

@@ -14,8 +14,8 @@ from hub.overnight import warden_actions
 from hub.overnight import notices
 from hub.overnight import occupancy
 from hub.overnight import violations
-from tests.scenarios.rig import Rig
-from tests.scenarios.runner import DEFAULT_CONFIG, Delivery, Scenario
+from tests.support.scenarios.rig import Rig
+from tests.support.scenarios.runner import DEFAULT_CONFIG, Delivery, Scenario
 
 TZ_OFFSET = timedelta(hours=8)
 EVENING = datetime(2026, 3, 9, 11, 0, tzinfo=timezone.utc)   # 19:00 local
@@ -29,7 +29,7 @@ DEVICES = [{"id": "gate-n", "kind": "gate"}, {"id": "lane-e", "kind": "lane"}]
 def make_rig(tmp_path: Path, start=EVENING, config=None) -> Rig:
     scenario = Scenario(Path("inline"), "inline", start, {**DEFAULT_CONFIG, **(config or {})}, REGISTRY, DEVICES, [], [])
     rig = Rig(scenario, tmp_path)
-    from tests.scenarios.runner import initial
+    from tests.support.scenarios.runner import initial
     rig.play(initial(scenario))
     return rig
 

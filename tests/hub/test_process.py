@@ -16,7 +16,7 @@ import pytest
 from tests.support.broker import free_port
 from tests.support.hubrun import Publisher, ack_listener, make_hub, rows, unique_site, wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_config(tmp_path: Path, port: int, *, site: str, web_port: int, extra: str = "") -> Path:

@@ -103,3 +103,24 @@ def test_modules_stay_small():
     big = {str(p.relative_to(ROOT)): n for pkg in ("gwcommon", "edge", "hub", "gatewarden")
            for p in sources(pkg) if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
     assert big == {}, f"modules over 600 lines (split them): {big}"
+
+
+def test_no_test_module_imports_another():
+    """Shared test code lives in tests/support/ (and tests/conftest.py), never in a test module."""
+    tests = ROOT / "tests"
+    offenders = {}
+    for path in sorted(tests.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        bad = [n for n in names if n.startswith("tests.") and n.split(".")[-1].startswith("test_")]
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}
+
+
+def test_every_test_folder_is_a_package():
+    tests = ROOT / "tests"
+    missing = [str(d.relative_to(ROOT)) for d in sorted(tests.rglob("*"))
+               if d.is_dir() and any(d.glob("test_*.py")) and not (d / "__init__.py").exists()]
+    assert missing == []

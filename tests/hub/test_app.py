@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime, timezone
 
 import pytest
 
 from gwcommon.clock import FakeClock
 from hub.core.watermark import SiteTime
 from tests.support.hubrun import Publisher, ack_listener, count, make_hub, rows, wait_until
-from tests.hub.core.test_devices import T0
+
+T0 = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)
 
 SEEN: dict[str, list] = {}
 

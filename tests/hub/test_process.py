@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,40 +13,10 @@ import httpx
 import pytest
 
 from tests.support.broker import free_port
-from tests.support.hubrun import Publisher, ack_listener, make_hub, rows, unique_site, wait_until
+from tests.support.hubrun import Publisher, ack_listener, make_hub, unique_site, wait_until
+from tests.support.hubproc import db_rows, start_hub, write_config
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def write_config(tmp_path: Path, port: int, *, site: str, web_port: int, extra: str = "") -> Path:
-    path = tmp_path / "hub.toml"
-    path.write_text(f"""
-[site]
-id = "{site}"
-name = "第二平安小区"
-
-[storage]
-dir = "data"
-
-[mqtt]
-host = "127.0.0.1"
-port = {port}
-keepalive = 5
-
-[web]
-listen = "127.0.0.1:{web_port}"
-
-[log]
-format = "json"
-{extra}
-""", encoding="utf-8")
-    return path
-
-
-def start_hub(config: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gatewarden", "hub", "--config", str(config)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def healthz(port: int) -> dict | None:
@@ -55,13 +24,6 @@ def healthz(port: int) -> dict | None:
         return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).json()
     except httpx.HTTPError:
         return None
-
-
-def db_rows(db_path: Path, sql: str) -> list[dict]:
-    class _Hub:  # rows() only needs db_path
-        pass
-    _Hub.db_path = db_path
-    return rows(_Hub, sql)
 
 
 @pytest.mark.parametrize("args,message", [

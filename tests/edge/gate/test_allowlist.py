@@ -14,7 +14,7 @@ from edge.gate.device import GateDevice
 from gwcommon import wire
 from gwcommon.clock import FakeClock
 from edge.gate.sim import SimulatedGate
-from tests.edge.gate.test_device import gate_config
+from tests.support.gate import gate_config
 
 CAR, VISITOR, SOLD = "eid:car-1", "ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:1:42", "mac:c4:7c:8d:6a:1b:2e"
 

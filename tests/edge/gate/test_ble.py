@@ -16,7 +16,7 @@ from edge.gate.device import GateDevice
 from edge.gate.sim import SimulatedGate
 from gwcommon import wire
 from gwcommon.clock import SystemClock
-from tests.edge.gate.test_device import gate_config
+from tests.support.gate import gate_config
 
 UUID = "f7826da6-4fa2-4e98-8024-bc5b71e0893e"
 RESIDENT = f"ibeacon:{UUID}:1:42"

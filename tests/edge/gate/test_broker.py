@@ -19,7 +19,7 @@ from gwcommon import wire
 from gwcommon.clock import FakeClock, SystemClock
 from gwcommon.config import MqttConfig, validate
 from tests.support.hubrun import make_hub, rows, wait_until
-from tests.edge.gate.test_device import FakeCamera, gate_config
+from tests.support.gate import FakeCamera, gate_config
 
 EVENING = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)  # 21:00 in Shanghai
 RESIDENT, OUTSIDER = "eid:car-1", "eid:stranger"

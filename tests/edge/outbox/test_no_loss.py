@@ -28,7 +28,7 @@ from gwcommon.clock import SystemClock
 from gwcommon.config import MqttConfig
 from tests.support.broker import free_port
 from tests.support.hubrun import make_hub, rows, unique_site, wait_until
-from tests.hub.test_process import db_rows, start_hub, write_config
+from tests.support.hubproc import db_rows, start_hub, write_config
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.timeout(90)

@@ -30,7 +30,7 @@ from gwcommon.clock import FakeClock
 from gwcommon.config import MqttConfig
 from gwcommon.mqtt import connect_properties
 from tests.support.hubrun import make_hub, wait_until
-from tests.gatewarden.deploy.test_broker import SecureBroker
+from tests.support.securebroker import SecureBroker
 
 pytestmark = pytest.mark.timeout(90)
 

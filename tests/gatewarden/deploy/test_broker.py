@@ -22,33 +22,17 @@ from edge.outbox import Outbox
 from edge.publisher import Publisher
 from gatewarden.cli import main as gatewarden
 from gatewarden.deploy import ca, passwd, render
-from gatewarden.localbroker import Broker, free_port
+from gatewarden.localbroker import free_port
 from gwcommon import wire
 from gwcommon.clock import FakeClock
 from gwcommon.config import MqttConfig
 from tests.support.hubrun import count, make_hub, rows, wait_until
+from tests.support.securebroker import SecureBroker
 
 pytestmark = pytest.mark.timeout(60)
 
 SITE = "pingan-2"
 DEVICES = ["gate-north", "lane-east"]
-
-
-class SecureBroker(Broker):
-    """A private Mosquitto running a generated ``mosquitto.conf`` (plus what a test broker needs)."""
-
-    def __init__(self, workdir: Path, conf: Path, *, port: int, tls_port: int | None = None):
-        super().__init__(workdir, port=port)
-        self.generated = Path(conf)
-        self.tls_port = tls_port
-
-    def write_conf(self) -> None:
-        lines = ["persistence true", f"persistence_location {self.workdir}/",
-                 f"log_dest file {self.workdir}/mosquitto.log", "log_type error", "log_type warning",
-                 "log_type notice"]
-        if os.geteuid() == 0:
-            lines.append("user root")
-        self.conf.write_text("\n".join(lines) + "\n" + self.generated.read_text() + "\n")
 
 
 def generate(tmp_path: Path, *extra: str, devices: list[str] = DEVICES) -> tuple[Path, int, int]:

@@ -3,7 +3,6 @@ reminders, calendar maintenance alerts, 余位, and the violation messages it pu
 
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +13,11 @@ from hub.overnight import warden_actions
 from hub.overnight import notices
 from hub.overnight import occupancy
 from hub.overnight import violations
-from tests.support.scenarios.rig import Rig
-from tests.support.scenarios.runner import DEFAULT_CONFIG, Delivery, Scenario
+from tests.support.scenarios.runner import Delivery
+from tests.support.overnight import EVENING, make_rig
 
 TZ_OFFSET = timedelta(hours=8)
-EVENING = datetime(2026, 3, 9, 11, 0, tzinfo=timezone.utc)   # 19:00 local
 DEADLINE = datetime(2026, 3, 10, 0, 0, tzinfo=timezone.utc)  # 08:00 local
-REGISTRY = [{"plate": "浙A12345", "household": "1-101", "tag": "eid:car-1"},
-            {"plate": "浙A54321", "household": "1-101", "tag": "eid:car-3"},
-            {"plate": "浙GD12345", "household": "2-202", "tag": "eid:car-2"}]
-DEVICES = [{"id": "gate-n", "kind": "gate"}, {"id": "lane-e", "kind": "lane"}]
-
-
-def make_rig(tmp_path: Path, start=EVENING, config=None) -> Rig:
-    scenario = Scenario(Path("inline"), "inline", start, {**DEFAULT_CONFIG, **(config or {})}, REGISTRY, DEVICES, [], [])
-    rig = Rig(scenario, tmp_path)
-    from tests.support.scenarios.runner import initial
-    rig.play(initial(scenario))
-    return rig
 
 
 def event(rig, kind, device, at, seq, **fields):

@@ -14,7 +14,7 @@ from hub.overnight import occupancy
 from hub.core.db import open_db
 from hub.schema import all_sets
 from tests.support.scenarios.runner import Delivery
-from tests.hub.overnight.test_area import EVENING, make_rig
+from tests.support.overnight import EVENING, make_rig
 
 # (decision, reason, tag): what a gate reports; "passed" is drawn separately (a denied car may tailgate)
 OUTCOMES = [("open", "allowlisted", "eid:car-1"), ("open", "allowlisted", "eid:car-2"),

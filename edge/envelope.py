@@ -19,7 +19,7 @@ ENVELOPE_KEYS = frozenset({"id", "seq", "v"})
 
 def make_event(kind: str, fields: dict[str, Any], *, seq: int, event_id: str,
                now: datetime) -> wire.Envelope:
-    """The validated wire model for an event of ``kind`` with ``fields`` (CONTRACT.md §1).
+    """The validated wire model for an event of ``kind`` with ``fields`` (docs/contract.md §1).
 
     ``fields`` carries the event's own fields; ``ts`` in it is kept (a replayed recording),
     otherwise ``now`` is used.  ``id``, ``seq`` and ``v`` are refused (the outbox assigns them),

@@ -15,7 +15,7 @@ class EventSink(Protocol):
     def emit(self, kind: str, fields: dict[str, Any]) -> str:
         """Store one event (``kind``: passage, presence, charging or fault) and queue it for sending.
 
-        ``fields`` are the event's own fields (CONTRACT.md §1) without the envelope; the sink adds
+        ``fields`` are the event's own fields (docs/contract.md §1) without the envelope; the sink adds
         ``id``, ``ts``, ``seq`` and ``v``.
         """
 

@@ -5,7 +5,7 @@ One SQLite file per device, ``<storage.dir>/outbox-<device>.db``, in WAL mode wi
 :meth:`Outbox.emit` returned an id for survives a power cut, and so does the delete after the
 hub's ``ack``.
 
-Guarantees (CONTRACT.md §1):
+Guarantees (docs/contract.md §1):
 
 * ``seq`` is gapless per device, also across restarts: it is assigned in the same transaction that
   stores the row, and the ``meta`` table keeps the last issued seq, so deleting acknowledged rows
@@ -132,7 +132,7 @@ class Outbox:
     def emit(self, kind: str, fields: dict[str, Any]) -> str:
         """Store one event durably and wake the publisher; returns its id (UUIDv7).
 
-        ``fields``: the event's own fields (CONTRACT.md §1) without ``id``/``seq``/``v``; a ``ts``
+        ``fields``: the event's own fields (docs/contract.md §1) without ``id``/``seq``/``v``; a ``ts``
         in ``fields`` (a replayed recording) is kept, otherwise the clock's now is used.
         Raises InvalidMessage (and stores nothing) when the event breaks the wire contract.
         """

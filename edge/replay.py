@@ -2,7 +2,7 @@
 
 An operator's tool: re-send a recorded night to a test hub, feed the demo, reproduce a complaint.
 Each line is one JSON object ``{"kind": "passage"|"presence"|"charging"|"fault", ...fields}`` with
-the event's own fields (CONTRACT.md §1) and an optional ``"ts"``.  ``id``, ``seq`` and ``v`` in a
+the event's own fields (docs/contract.md §1) and an optional ``"ts"``.  ``id``, ``seq`` and ``v`` in a
 line (from an export of stored events) are ignored: the outbox assigns new ones.  Blank lines are
 skipped.  Either every line has a ``ts`` (a *recording*) or none does (a *script*).
 

@@ -16,7 +16,7 @@ dwell times, so a car driving through or a person walking past never counts.
 
 Pure numpy, no OpenCV, no I/O: the lane device reads frames (``edge.camera``), loads reference
 images (``cv2.imread``) and turns each change into a presence event with ``tag`` null and
-``slot`` = the spot's name (CONTRACT.md §1)::
+``slot`` = the spot's name (docs/contract.md §1)::
 
     tracker = SpotTracker([Spot("s1", (40, 300, 220, 160))], {"s1": [cv2.imread("s1-empty.jpg")]})
     for change in tracker.update(camera.frame(), clock.monotonic()):

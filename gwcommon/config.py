@@ -1,4 +1,4 @@
-"""Configuration: TOML files validated by one pydantic model per area (CONTRACT.md §6).
+"""Configuration: TOML files validated by one pydantic model per area (docs/contract.md §6).
 
 A bad file fails at start with one line naming the file, the key and the reason
 (``hub.toml: mqtt.port: Input should be less than or equal to 65535 (got 70000)``).

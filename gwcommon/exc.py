@@ -22,7 +22,7 @@ class InvalidMessage(GatewardenError, ValueError):
 
 
 class BadTagId(InvalidMessage):
-    """A tag id does not follow one of the schemes of CONTRACT.md §1."""
+    """A tag id does not follow one of the schemes of docs/contract.md §1."""
 
 
 class BadTimestamp(InvalidMessage):

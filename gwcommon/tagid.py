@@ -1,4 +1,4 @@
-"""Tag ids: the strings that name a resident's Bluetooth tag on the wire (CONTRACT.md §1).
+"""Tag ids: the strings that name a resident's Bluetooth tag on the wire (docs/contract.md §1).
 
 =====================================================  =========  ========================
 scheme                                                 strength   example

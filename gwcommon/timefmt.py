@@ -1,4 +1,4 @@
-"""Timestamps on the wire: RFC 3339 with a UTC offset and milliseconds (CONTRACT.md §1).
+"""Timestamps on the wire: RFC 3339 with a UTC offset and milliseconds (docs/contract.md §1).
 
 Parsing is strict about the offset (a time without one is ambiguous between the edge's clock and
 the site's zone, so it is refused) and lenient about the fraction (0 to 6 digits).  Formatting

@@ -1,4 +1,4 @@
-"""The wire contract (CONTRACT.md §1): topics and payloads, validated strictly.
+"""The wire contract (docs/contract.md §1): topics and payloads, validated strictly.
 
 Every message an edge or the hub sends is one of the models below.  ``decode(topic, payload)``
 turns raw MQTT bytes into a model or raises :class:`InvalidMessage` with a one-line reason;

@@ -82,7 +82,7 @@ class Hub:
     # -- the interface areas use ------------------------------------------------------------------
 
     def site_time(self) -> SiteTime:
-        """The site's event-time clock (CONTRACT.md §2), safe to call from any thread."""
+        """The site's event-time clock (docs/contract.md §2), safe to call from any thread."""
         return site_time(self.book.views(), now=self.clock.now(),
                          offline_after=self.config.hub.offline_after)
 

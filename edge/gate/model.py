@@ -150,7 +150,7 @@ class TakeSnapshot:
 
 @dataclass(frozen=True)
 class RecordPassage:
-    """One vehicle's cycle ended: becomes a passage event (CONTRACT.md §1)."""
+    """One vehicle's cycle ended: becomes a passage event (docs/contract.md §1)."""
 
     key: int
     tag: str | None

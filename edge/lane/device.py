@@ -1,7 +1,7 @@
 """The lane device (巡查设备): zones watched by the scanner and, optionally, a camera.
 
 For each configured zone it keeps a :class:`~edge.ble.presence.PresenceTracker` (same hysteresis as
-the gate) and reports every change as a ``presence`` event (CONTRACT.md §1: zone, tag, present,
+the gate) and reports every change as a ``presence`` event (docs/contract.md §1: zone, tag, present,
 rssi).  With a camera it also
 
 * attaches a picture to each presence event (taken on the next tick, never on the scanner's thread);

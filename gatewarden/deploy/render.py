@@ -1,6 +1,6 @@
 """The text of a compound's Mosquitto files, from plain values (no files, no network here).
 
-Who may do what on the compound broker (CONTRACT.md §1 topics):
+Who may do what on the compound broker (docs/contract.md §1 topics):
 
 - a device (user = its id) writes only its own event, status, heartbeat and snapshot topics under
   ``gatewarden/<site>/<device>/`` and reads only its ``cmd``, its ``ack`` and the site's

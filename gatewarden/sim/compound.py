@@ -41,7 +41,7 @@ class Compound:
         return next(c for c in self.cars if c.plate == plate)
 
     def registry_csv(self) -> str:
-        """The registry as the committee's CSV (CONTRACT.md §3, Chinese headers)."""
+        """The registry as the committee's CSV (docs/contract.md §3, Chinese headers)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["车牌", "房号", "车主", "手机", "标签", "备注"])

@@ -99,7 +99,7 @@ def retract_alert(db: Any, dedup_key: str, *, now: datetime, reason: str | None 
 
 def retract_violation(db: Any, *, violation_id: str, plate: str | None, household: str | None,
                       now: datetime, reason: str | None = None) -> int | None:
-    """A violation listed in a digest or reminder was retracted (CONTRACT.md §2).
+    """A violation listed in a digest or reminder was retracted (docs/contract.md §2).
 
     If a digest/reminder naming it has already gone out, a retraction naming the (masked) plate is
     queued; if one is still waiting (quiet hours, not yet fanned out) the vehicle is taken off it."""

@@ -5,7 +5,7 @@ alert's stored payload into a :class:`Message` (title, body lines, link); ``form
 message out for one chat service within its byte limit (limits are in UTF-8 *bytes*, not
 characters: 2048 for a WeCom text).
 
-Privacy (CONTRACT.md §6): plates are masked (浙A·1**45) unless a target turns masking off; no
+Privacy (docs/contract.md §6): plates are masked (浙A·1**45) unless a target turns masking off; no
 owner name ever reaches a payload; any mobile-looking number left in a text is masked as a last
 line of defence — mentions travel in the service's mention field, never in the text.
 """

@@ -1,4 +1,4 @@
-"""What ``GET /api/charging`` returns: the current state of every circuit (CONTRACT.md §5).
+"""What ``GET /api/charging`` returns: the current state of every circuit (docs/contract.md §5).
 
 The web area exposes it; call it with a read connection (``hub.db.open_reader``)::
 

@@ -1,4 +1,4 @@
-"""``gatewarden registry import|export``: the resident registry file (CONTRACT.md §3).
+"""``gatewarden registry import|export``: the resident registry file (docs/contract.md §3).
 
 Both work whether or not the hub is running: they open the hub database themselves, write in one
 ``BEGIN IMMEDIATE`` transaction (waiting up to 30 s for the hub's writer), and bump the registry

@@ -103,7 +103,7 @@ def parse_mobile(text: str) -> str:
 
 
 def mask_plate(plate: str | None) -> str:
-    """The plate as chat messages show it: ``浙A·1**45`` (CONTRACT.md §6)."""
+    """The plate as chat messages show it: ``浙A·1**45`` (docs/contract.md §6)."""
     if not plate:
         return "无牌"
     body = plate[2:]

@@ -1,6 +1,6 @@
 """The quarantine (隔离区): messages that broke the wire contract, kept with the reason.
 
-Nothing is dropped silently (CONTRACT.md §1): every invalid message gets a row with its topic, a
+Nothing is dropped silently (docs/contract.md §1): every invalid message gets a row with its topic, a
 bounded excerpt of its payload (text when it is UTF-8, hex otherwise), a short ``code`` saying
 which kind of problem it was, the one-line reason, and the hub's receive time.  The table keeps
 the newest ``keep_rows`` rows so a misbehaving device cannot fill the SD card; the per-code

@@ -1,6 +1,6 @@
 """Tables of the ingest area: stored events, snapshots, devices and the quarantine.
 
-- ``events``: every edge event once, keyed by its ``id`` (CONTRACT.md §1); ``body`` is the full
+- ``events``: every edge event once, keyed by its ``id`` (docs/contract.md §1); ``body`` is the full
   payload as canonical JSON, so areas can read fields the columns do not have.
 - ``snapshots``: JPEG files under ``<storage.dir>/snapshots``, indexed by the event id they belong
   to (a snapshot may arrive before its event).

@@ -1,4 +1,4 @@
-"""Sequence tracking, watermarks and the site clock (水位线与小区时钟), CONTRACT.md §2.
+"""Sequence tracking, watermarks and the site clock (水位线与小区时钟), docs/contract.md §2.
 
 A decision module: no I/O, time passed in.  Everything the hub decides about "how far has each
 device's record reached" lives here, so it can be tested with plain tables:
@@ -148,7 +148,7 @@ class DeviceView:
 
 def site_time(devices: Iterable[DeviceView], *, now: datetime,
               offline_after: timedelta) -> SiteTime:
-    """The site clock of CONTRACT.md §2 at hub wall-clock time ``now``."""
+    """The site clock of docs/contract.md §2 at hub wall-clock time ``now``."""
     marks: list[datetime] = []
     provisional = False
     for view in devices:

@@ -60,7 +60,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # mobiles (hub.registry.plates.BadMobile)
     "mobile_invalid": ("手机号“{mobile}”不是以 1 开头的 11 位手机号",
                        "mobile {mobile!r} is not an 11-digit mobile number starting with 1"),
-    # tags (CONTRACT.md §1 tag ids)
+    # tags (docs/contract.md §1 tag ids)
     "tag_too_long": ("标签“{tag}…”太长（{length} 个字符，最多 {limit} 个）",
                      "tag id {tag!r}… is {length} characters long (at most {limit})"),
     "tag_scheme": ("标签“{tag}”应以 ibeacon:、eddystone:、eid: 或 mac: 开头",

@@ -6,7 +6,7 @@ A decision module: builds dictionaries and topic strings, no I/O (the glue is
 
 - each gate lane: a ``button`` that opens it (command topic handled by the hub), a
   ``binary_sensor`` "vehicle just passed" and a ``sensor`` with the last passage.  The gate does
-  not publish its loop's live state (CONTRACT.md has no such topic), so the binary sensor is
+  not publish its loop's live state (docs/contract.md has no such topic), so the binary sensor is
   derived from passages: ``ON`` when a passage arrives, back to ``OFF`` after ``off_delay``;
 - each charging circuit: power (W), current (A) and active chargers, from charging events;
 - the site: cars inside, free spaces, open violations.

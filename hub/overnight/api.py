@@ -14,7 +14,7 @@ from hub.overnight.pages import violations as violation_page
 
 
 class ViolationItem(BaseModel):
-    """The violation payload of CONTRACT.md §1, with the zone and the reason of the last change."""
+    """The violation payload of docs/contract.md §1, with the zone and the reason of the last change."""
 
     id: str
     plate: str | None = Field(description="Registered plate, normalised; null for an untagged car.")

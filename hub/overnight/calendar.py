@@ -1,4 +1,4 @@
-"""The deadline calendar: which morning deadline applies on which day (CONTRACT.md §2a).
+"""The deadline calendar: which morning deadline applies on which day (docs/contract.md §2a).
 
 A morning's deadline is ``deadline`` on a working day and ``holiday_deadline`` (when set) on a
 weekend day or a Chinese statutory holiday; make-up working days (调休) count as working days.

@@ -1,4 +1,4 @@
-"""The overnight rule and the fire-lane rule, as pure functions (CONTRACT.md §2, §2a).
+"""The overnight rule and the fire-lane rule, as pure functions (docs/contract.md §2, §2a).
 
 Everything the hub knows about one vehicle is a list of :class:`Mark` — a presence in a watched
 zone, a gate passage, a warden's registration or clearance — each with the event time it happened

@@ -4,7 +4,7 @@
   ``ovn_keys``: each vehicle's folded state now; ``ovn_recheck``: vehicles with late marks to
   re-decide; ``ovn_deadlines``: each morning deadline once decided; ``ovn_outbox``: violation
   messages committed but not yet handed to MQTT.
-* ``violations``: one row per vehicle, rule and deadline (CONTRACT.md §1 violation payload).
+* ``violations``: one row per vehicle, rule and deadline (docs/contract.md §1 violation payload).
 * ``diary``: the patrol diary (巡查日记), one chronological log.
 * ``calendar_overrides``: the committee's per-date working-day/holiday decisions.
 * ``rule_notices``: what the alerting engine sends (reminders, violations, maintenance alerts).

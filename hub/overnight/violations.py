@@ -106,7 +106,7 @@ def _announce(db: Any, vid: str, *, at: datetime, site: str, by: str, reason: st
 
 
 def payload(data: dict[str, Any]) -> bytes:
-    """The violation message of CONTRACT.md §1, as ``wire.encode(wire.Violation(...))`` writes it."""
+    """The violation message of docs/contract.md §1, as ``wire.encode(wire.Violation(...))`` writes it."""
     return json.dumps({"id": data["id"], "plate": data["plate"], "household": data["household"],
                        "rule": data["rule"], "deadline": data["deadline"], "state": data["state"],
                        "provisional": bool(data["provisional"]), "evidence": list(data["evidence"]),

@@ -1,4 +1,4 @@
-"""The resident registry file (CONTRACT.md §3): CSV as Excel and WPS save it.
+"""The resident registry file (docs/contract.md §3): CSV as Excel and WPS save it.
 
 Reading accepts UTF-8 with or without a BOM and GB18030/GBK (what Excel writes on a Chinese
 Windows), headers in Chinese or English in any order, and reports *every* bad row with its line

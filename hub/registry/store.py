@@ -178,7 +178,7 @@ def _tag_id(text: str) -> str:
 
 
 def allowlist(db: Any, *, at: datetime) -> wire.Allowlist:
-    """The site's allowlist as gates receive it (CONTRACT.md §1), at the current version."""
+    """The site's allowlist as gates receive it (docs/contract.md §1), at the current version."""
     entries = [wire.AllowEntry(tag=t, vehicle=p, revoked=bool(r), weak=(s != "secure"),
                                expires=parse_ts(e) if e else None)
                for t, p, r, e, s in db.execute("SELECT tag, plate, revoked, expires, strength FROM tags ORDER BY tag")]

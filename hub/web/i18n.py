@@ -74,7 +74,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "新令牌（只显示这一次，请马上复制）：", "New token (shown this once only; copy it now):"),
     "acc.revoke": ("作废", "Revoke"), "acc.revoked": ("已作废", "revoked"),
     "acc.added": ("账号已添加。", "Account added."),
-    # passage reasons (CONTRACT.md §1)
+    # passage reasons (docs/contract.md §1)
     "reason.allowlisted": ("登记车辆", "registered"), "reason.unknown_tag": ("未登记标签", "unknown tag"),
     "reason.revoked": ("标签已作废", "tag revoked"), "reason.expired": ("已过期", "expired"),
     "reason.no_tag": ("无标签", "no tag"), "reason.passback": ("重复进出", "passback"),

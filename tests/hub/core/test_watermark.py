@@ -1,4 +1,4 @@
-"""Sequence tracking, watermarks and the site clock (CONTRACT.md §2), as tables."""
+"""Sequence tracking, watermarks and the site clock (docs/contract.md §2), as tables."""
 
 from datetime import datetime, timedelta, timezone
 

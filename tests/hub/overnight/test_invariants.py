@@ -1,4 +1,4 @@
-"""Invariant (CONTRACT.md §2): for the same events and heartbeats, the final violations do not
+"""Invariant (docs/contract.md §2): for the same events and heartbeats, the final violations do not
 depend on arrival order, duplicates or replay speed.
 
 Each example replays a scenario's deliveries through the hub's real ingest, device book, site

@@ -1,4 +1,4 @@
-"""The resident registry file (CONTRACT.md §3): plates, mobiles, encodings, every bad-row reason,
+"""The resident registry file (docs/contract.md §3): plates, mobiles, encodings, every bad-row reason,
 all-or-nothing import, export."""
 
 from datetime import datetime, timezone

@@ -1,4 +1,4 @@
-"""The JSON API of CONTRACT.md §5: shapes, keyset pages, filters, and clear 400s for odd input."""
+"""The JSON API of docs/contract.md §5: shapes, keyset pages, filters, and clear 400s for odd input."""
 
 from __future__ import annotations
 

@@ -46,8 +46,10 @@ def test_bad_file_lists_every_line_in_chinese_or_english_and_exits_nonzero(tmp_p
     err = capsys.readouterr().err
     assert "bad.csv: 第 2 行: 车牌“浙A1”有 3 个字符" in err and "bad.csv: 第 3 行: 手机号“555”不是" in err
     assert "共 2 处问题，没有做任何更改" in err
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.setenv("LANG", "en_US.UTF-8")  # a stock Pi's locale: still Chinese
     assert main(["registry", "import", str(source), "--config", str(config)]) == 2
+    assert "第 2 行" in capsys.readouterr().err
+    assert main(["--lang", "en", "registry", "import", str(source), "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert "bad.csv: line 2: plate '浙A1'" in err and "bad.csv: line 3: mobile '555'" in err
     assert "2 bad line(s); nothing was changed" in err
@@ -73,6 +75,8 @@ def test_check_only_and_missing_file(tmp_path, capsys):
 
 def test_bad_config_is_one_line(tmp_path, capsys):
     assert main(["registry", "export", "--config", str(tmp_path / "missing.toml")]) == 2
+    assert "missing.toml：找不到这个文件" in capsys.readouterr().err  # Chinese by default
+    assert main(["--lang", "en", "registry", "export", "--config", str(tmp_path / "missing.toml")]) == 2
     assert "no such file" in capsys.readouterr().err
 
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-LANGS = ("zh", "en")
-ENV_LANG = "GATEWARDEN_LANG"
+from gwcommon.lang import ENV_LANG, LANGS, choose, words  # noqa: F401  (re-exported for the areas)
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # the file as a whole
@@ -95,26 +94,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def words(catalogue: Mapping[str, tuple[str, str]], lang: str, code: str,
-          params: Mapping[str, Any] | None = None) -> str:
-    """The words for ``code`` of ``catalogue`` (code → (Chinese, English)) in ``lang`` (Chinese
-    unless ``"en"``), with its parameters filled in."""
-    pair = catalogue.get(code)
-    if pair is None:  # a code without words: still say which, with its parameters
-        return f"{code} {dict(params or {})}"
-    return pair[1 if lang == "en" else 0].format(**(params or {}))
-
-
 def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:
     """The words for a registry ``code`` in ``lang`` (Chinese unless ``"en"``), with its parameters filled in."""
     return words(MESSAGES, lang, code, params)
 
 
 def cli_lang(environ: Mapping[str, str]) -> str:
-    """The command line's language: ``GATEWARDEN_LANG`` (zh|en) when set, else English when the
-    locale (the first set of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``) starts with ``en``, else Chinese."""
-    chosen = environ.get(ENV_LANG, "").strip().lower()
-    if chosen in LANGS:
-        return chosen
-    locale = next((environ[n] for n in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(n)), "")
-    return "en" if locale.lower().startswith("en") else "zh"
+    """The command line's language, by the one policy of :func:`gwcommon.lang.choose`
+    (``GATEWARDEN_LANG``, else Chinese; the system locale is not consulted)."""
+    return choose(environ=environ)

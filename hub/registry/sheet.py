@@ -44,7 +44,7 @@ def read_table(data: bytes) -> Table:
         return Table(_xlsx_rows(data), "xlsx", "")
     text, encoding = decode(data)
     delimiter = sniff(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -62,8 +62,10 @@ def decode(data: bytes) -> tuple[str, str]:
     """The text and its encoding: UTF-16 (with a BOM, or text full of NULs), UTF-8 (BOM or not), GB18030."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _decode(data, "utf-16")
-    if len(data) >= 4 and data[:200].count(b"\x00") * 3 >= min(len(data), 200):
-        return _decode(data, "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+    head = data[:4096]
+    if b"\x00" in head:  # no text CSV holds a NUL: UTF-16 without its mark; NULs at odd offsets → LE
+        odd, even = head[1::2].count(b"\x00"), head[0::2].count(b"\x00")
+        return _decode(data, "utf-16-le" if odd >= even else "utf-16-be")
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"

@@ -23,6 +23,7 @@ from gwcommon.config import (
     load,
 )
 
+from hub.alerts.sms import SmsConfig
 from hub.charging.config import ChargingRulesConfig, Circuits
 from hub.ha_discovery import HomeAssistantConfig
 from hub.metrics import MetricsConfig
@@ -170,6 +171,8 @@ class HubConfig(Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus metrics at /metrics.")
     retention: RetentionConfig = Field(default_factory=RetentionConfig,
                                        description="How long sightings, readings, passages and pictures are kept.")
+    sms: SmsConfig = Field(default_factory=SmsConfig,
+                           description="Texts to a car's owner at the reminder and the deadline (off by default).")
 
     @model_validator(mode="after")
     def _unique_zones(self) -> "HubConfig":

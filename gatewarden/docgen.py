@@ -34,6 +34,13 @@ the file, the key and the reason. Relative paths are relative to the config file
 written like `"90s"`, `"30m"`, `"8h"`; times of day like `"08:00"`. Secrets never go in this
 file: use the `*_file` keys or the environment variables named below.
 
+A bad file is refused at start with one line naming the file, the key and what to do, in Chinese
+unless English is asked for (`gatewarden --lang en …` or `GATEWARDEN_LANG=en`): a misspelt key
+gets a suggestion (`site.spaec：不认识的键；是不是想写 spaces？`), Chinese quotes or full-width
+punctuation typed by an input method are named with their line (`第 3 行用了中文引号“”？请改为英文的 "`),
+ids are explained in words, not as a pattern. A file saved by Windows Notepad with a UTF-8 mark
+(BOM) is read as it is; save the file as UTF-8, not ANSI/GBK.
+
 `[[name]]` marks a list of tables (write the header once per entry).
 """
 

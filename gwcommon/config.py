@@ -29,7 +29,8 @@ from pydantic import (
     field_validator,
 )
 
-from .exc import ConfigError
+from . import configwords
+from .exc import ConfigError, WordedValueError
 from .redact import register_secret
 from .timefmt import parse_clock_time, parse_duration
 from .wire import NAME_RE
@@ -37,7 +38,7 @@ from .wire import NAME_RE
 COMMON_SECTIONS = frozenset({"site", "storage", "mqtt", "log"})
 HUB_SECTIONS = frozenset({
     "rules", "zones", "chat", "web", "alerts", "roster", "calendar", "circuits",
-    "retention", "homeassistant", "metrics", "hub",
+    "retention", "homeassistant", "metrics", "hub", "sms",
 })
 EDGE_SECTIONS = frozenset({
     "device", "outbox", "replay", "gate", "lanes", "lane", "scanner", "camera", "charging",
@@ -59,7 +60,8 @@ def _check_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')") from None
+        raise WordedValueError(f"unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')",
+                               f"不认识的时区“{name}”（中国大陆请写 'Asia/Shanghai'）") from None
     return name
 
 
@@ -139,7 +141,8 @@ class DeviceConfig(Section):
     @classmethod
     def _not_hub(cls, value: str) -> str:
         if value == "hub":
-            raise ValueError("'hub' is reserved for the hub's own topics; choose another device id")
+            raise WordedValueError("'hub' is reserved for the hub's own topics; choose another device id",
+                                   "“hub”留给汇聚主机自己用，请给设备另起一个编号")
         return value
 
 
@@ -157,17 +160,28 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, or raise ConfigError naming the file and the problem."""
+    """Read a TOML file, or raise ConfigError naming the file and the problem (both languages).
+
+    Forgiving where Windows editors are: a UTF-8 byte-order mark (Notepad's "UTF-8") is dropped;
+    a file in GBK/ANSI or full-width punctuation typed by a Chinese input method gets a hint."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
+        raise ConfigError(f"{path}: no such file", zh=f"{path}：找不到这个文件") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}",
+                          zh=f"{path}：读不了这个文件（{exc.strerror}）") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save it as UTF-8 (Notepad: Save as → Encoding UTF-8)",
+                          zh=f"{path}：不是 UTF-8 编码；请另存为 UTF-8（记事本：另存为 → 编码选 UTF-8）") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        en, zh = configwords.toml_problem(text, str(exc))
+        raise ConfigError(f"{path}: {en}", zh=f"{path}：{zh}") from None
 
 
 def load(path: str | Path, model: type[M], *, ignore: frozenset[str] = frozenset()) -> M:
@@ -179,21 +193,9 @@ def load(path: str | Path, model: type[M], *, ignore: frozenset[str] = frozenset
 
 def validate(data: dict[str, Any], model: type[M], *, source: str = "<config>",
              base_dir: Path | None = None) -> M:
-    """Validate a dict as ``model``; errors become one-line ConfigErrors."""
+    """Validate a dict as ``model``; errors become one-line ConfigErrors in both languages."""
     try:
         return model.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_first_error(exc)}") from None
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        reason = "unknown key (check the spelling against docs/configuration.md)"
-    elif err["type"] == "missing":
-        reason = "required but missing"
-    else:
-        reason = f"{err['msg']} (got {str(err.get('input'))[:60]!r})"
-    more = len(exc.errors()) - 1
-    return f"{key}: {reason}" + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
+        en, zh = configwords.first_error(exc.errors(), model)
+        raise ConfigError(f"{source}: {en}", zh=f"{source}：{zh}") from None

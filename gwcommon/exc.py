@@ -10,7 +10,26 @@ class ConfigError(GatewardenError, ValueError):
 
     The message is one line naming the file, the key and the reason, fit to print for an
     installer: ``/etc/gatewarden/hub.toml: mqtt.port: must be at most 65535 (got 70000)``.
+    ``str()`` is the English line (for logs and tests); :meth:`text` gives it in a language —
+    the command line prints it in Chinese unless English is asked for (:mod:`gwcommon.lang`).
     """
+
+    def __init__(self, message: str, *, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``); English where no Chinese was given."""
+        return self.zh if lang != "en" and self.zh else str(self)
+
+
+class WordedValueError(ValueError):
+    """A ValueError from a config validator that also says it in Chinese (``zh``); pydantic keeps
+    it in the error's context, and the config loader shows the installer the Chinese words."""
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.zh = zh
 
 
 class InvalidMessage(GatewardenError, ValueError):

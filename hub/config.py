@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from gwcommon.config import EDGE_SECTIONS, Duration, LogConfig, MqttConfig, Section, SiteConfig, StorageConfig, load
 from hub.alerts.config import AlertsConfig, ChatConfig
+from hub.alerts.sms import SmsConfig
 from hub.charging.config import ChargingRulesConfig, Circuits
 from hub.integrations.ha_discovery import HomeAssistantConfig
 from hub.integrations.metrics import MetricsConfig
@@ -54,6 +55,8 @@ class HubConfig(Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus metrics at /metrics.")
     retention: RetentionConfig = Field(default_factory=RetentionConfig,
                                        description="How long sightings, readings, passages and pictures are kept.")
+    sms: SmsConfig = Field(default_factory=SmsConfig,
+                           description="Texts to a car's owner at the reminder and the deadline (off by default).")
 
     @model_validator(mode="after")
     def _unique_zones(self) -> "HubConfig":

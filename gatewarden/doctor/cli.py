@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -16,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "first: the doctor needs its pins.")
     parser.add_argument("--config", required=True, metavar="FILE", help="the Pi's TOML config file")
     parser.add_argument("--json", action="store_true", help="print the results as JSON (for scripts)")
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report (default zh)")
+    parser.add_argument("--lang", choices=("zh", "en"), default=None,
+                        help="language of the report: zh (default) or en; else GATEWARDEN_LANG")
     parser.add_argument("--hub", metavar="URL", default=None,
                         help="the hub's web address (http://HUB:8080), to measure this Pi's clock offset to it")
     parser.set_defaults(func=run)
@@ -26,8 +28,10 @@ def run(args: argparse.Namespace) -> int:
     from .report import as_json, as_text, exit_code
     from .run import run_checks
     from .seams import Env
+    from gwcommon.lang import choose
 
     checks = run_checks(args.config, Env(), hub_url=args.hub)
     render = as_json if args.json else as_text
-    print(render(checks, config=args.config, lang=args.lang), file=sys.stdout)
+    lang = choose(flag=args.lang, environ=os.environ)
+    print(render(checks, config=args.config, lang=lang), file=sys.stdout)
     return exit_code(checks)

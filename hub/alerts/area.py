@@ -18,12 +18,13 @@ from typing import Any
 
 from hub.core.db import open_reader
 
-from . import ack, conditions
+from . import ack, conditions, owner_sms
 from .dispatch import Dispatcher, Settings, TargetInfo
 from .notices import NoticeReader
 from .outbox import RetryPolicy
 from .render import Context, render
 from .sender import Sender
+from .sms import make_sms_target
 from .targets import Target, make_targets
 from hub.alerts.pages.ack import router
 
@@ -61,8 +62,10 @@ class AlertsArea:
         self.dispatcher = Dispatcher([target_info(t, c) for t, c in zip(self.targets, config.chat)],
                                      settings=self.settings, ack_secret=self.secret)
         zones = {z.name: (z.label or z.name, z.grace) for z in config.zones}
+        self.sms = make_sms_target(config.sms, timeout=config.alerts.http_timeout.total_seconds())
         self.notices = NoticeReader(tz=config.site.tz, zones=zones, digest_at=config.alerts.digest_at,
-                                    digest_delay=config.alerts.digest_delay)
+                                    digest_delay=config.alerts.digest_delay,
+                                    owner_sms=owner_sms.from_config(config.sms, config.site.tz))
         self.sender: Sender | None = None
         self._reader = None
         self._reader_lock = threading.Lock()
@@ -88,8 +91,13 @@ class AlertsArea:
         if self.dispatcher.tick(db, now) and self.sender is not None:
             self.sender.wake()
 
+    @property
+    def sender_targets(self) -> list[Target]:
+        """The chat targets, and the SMS provider when texting owners is configured."""
+        return [*self.targets, self.sms] if self.sms is not None else list(self.targets)
+
     def start_sender(self) -> None:
-        self.sender = Sender(self.hub.writer, self.read, self.targets, clock=self.hub.clock,
+        self.sender = Sender(self.hub.writer, self.read, self.sender_targets, clock=self.hub.clock,
                              snapshots_dir=self.hub.snapshots_dir, policy=retry_policy(self.hub.config),
                              lang=self.settings.lang)
         self.sender.start()

@@ -44,6 +44,7 @@ class NoticeReader:
     digest_at: str | time = "deadline"
     digest_delay: timedelta = timedelta(seconds=90)
     ignored: dict[str, int] = field(default_factory=dict)
+    owner_sms: Any = None  # hub.alerts.owner_sms.OwnerSms when texting owners is configured
 
     def tick(self, db: Any, now: datetime) -> None:
         if db["rule_notices"].exists():
@@ -72,9 +73,14 @@ class NoticeReader:
     def handle(self, db: Any, kind: str, data: dict[str, Any], notice_id: int, now: datetime) -> None:
         if kind == "violation":
             self.violation(db, data, now)
+            if self.owner_sms is not None:
+                self.owner_sms.on_violation(db, {**data, "zone": self._label(data.get("zone"))}, now)
         elif kind == "reminder" and data.get("deadline"):
             items = [{**i, "zone": self._label(i.get("zone"))} for i in data.get("items", [])]
-            queue_reminder(db, deadline=parse_ts(data["deadline"]), items=items, now=now)
+            alert_id = queue_reminder(db, deadline=parse_ts(data["deadline"]), items=items, now=now)
+            if self.owner_sms is not None:
+                self.owner_sms.queue(db, "reminder", items, deadline=parse_ts(data["deadline"]), now=now,
+                                     alert_id=alert_id or None)
         elif kind in ("maintenance", "notice") and data.get("title"):
             queue_notice(db, dedup_key=f"notice:{data.get('dedup') or notice_id}", title=str(data["title"]),
                          lines=[str(x) for x in data.get("lines", [])], severity=data.get("severity", "info"),

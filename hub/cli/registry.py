@@ -4,8 +4,12 @@ Both work whether or not the hub is running: they open the hub database themselv
 ``BEGIN IMMEDIATE`` transaction (waiting up to 30 s for the hub's writer), and bump the registry
 version, which the running hub notices on its next tick and republishes the allowlist.
 
-A refused file's bad lines are printed in Chinese, or in English when ``GATEWARDEN_LANG=en`` or
-(that unset) the locale starts with ``en`` (:func:`hub.registry.problems.cli_lang`).
+Before anything changes the import shows what it would do (vehicles added, removed, changed, tags
+moved: :mod:`hub.registry.diff`); ``--check`` stops there, and an import that would remove vehicles
+stops there too unless ``--yes`` says the removals are meant (CONTRACT.md §3).
+
+Everything is printed in Chinese, or in English with ``gatewarden --lang en`` or
+``GATEWARDEN_LANG=en`` (:func:`hub.registry.problems.cli_lang`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = parser.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     imp = commands.add_parser("import", help=HELP_IMPORT, description=HELP_IMPORT + ". Every bad row is "
                               "reported with its line number; a file with any bad row changes nothing.")
-    imp.add_argument("file", metavar="FILE", type=Path, help="CSV file (UTF-8, UTF-8 with BOM, or GB18030/GBK)")
+    imp.add_argument("file", metavar="FILE", type=Path,
+                     help="the sheet: .xlsx, or CSV/text (UTF-8 with or without BOM, GB18030/GBK, UTF-16)")
     imp.add_argument("--config", required=True, type=Path, help="the hub's config file")
-    imp.add_argument("--check", action="store_true", help="only check the file; change nothing")
+    imp.add_argument("--check", action="store_true",
+                     help="only show what the import would change (added, removed, changed); change nothing")
+    imp.add_argument("--yes", action="store_true",
+                     help="confirm an import that removes vehicles (they leave every gate's allowlist)")
     imp.set_defaults(func=run_import)
     exp = commands.add_parser("export", help=HELP_EXPORT, description=HELP_EXPORT + ", to FILE or standard output.")
     exp.add_argument("file", metavar="FILE", type=Path, nargs="?", help="where to write (default: standard output)")
@@ -37,29 +45,63 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from gwcommon.clock import clock_from_env
-    from hub.cli.common import report_bad_lines
-    from hub.cli.common import run_for_command
-    from hub.registry import csvfile
+    from hub.cli.common import report_bad_lines, run_for_command
     from hub.core import words as problems
-    from hub.registry import store
+    from hub.registry import csvfile, diff, store
 
+    lang = problems.cli_lang(os.environ)
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        print(f"gatewarden registry import: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        print(f"gatewarden registry import: {args.file}: "
+              + (f"cannot read: {exc.strerror}" if lang == "en" else f"读不了这个文件（{exc.strerror}）"),
+              file=sys.stderr)
         return 2
     try:
-        rows = csvfile.parse(data)
+        found = csvfile.read(data)
     except csvfile.RegistryFileError as exc:
-        report_bad_lines(args.file, exc.problems, problems.cli_lang(os.environ), command="registry import")
+        report_bad_lines(args.file, exc.problems, lang, command="registry import")
         return 2
-    if args.check:
-        print(f"{args.file}: {len(rows)} vehicles, no problems found (nothing changed: --check)")
-        return 0
-    summary = run_for_command(args.config, lambda db: store.replace_all(db, rows, at=clock_from_env().now()))
-    print(f"imported {summary['vehicles']} vehicles of {summary['households']} households with "
-          f"{summary['tags']} tags; registry version {summary['version']}")
+    for note in found.notes:
+        where = f"line {note.line}" if lang == "en" else f"第 {note.line} 行"
+        print(f"{args.file}: {where}: {note.text(lang)}")
+    if found.ignored:
+        print(f"{args.file}: {problems.text(lang, 'ignored_columns', {'names': '、'.join(found.ignored)})}")
+
+    def apply(db):
+        change = diff.compare(store.export_rows(db), found.rows)
+        if args.check or (change.needs_confirmation and not args.yes):
+            return change, None
+        return change, store.replace_all(db, found.rows, at=clock_from_env().now())
+
+    change, done = run_for_command(args.config, apply)
+    print(diff.summary(change, lang))
+    for line in diff.lines(change, lang):
+        print("  " + line)
+    if done is None:
+        return _not_applied(change, lang, check=args.check)
+    print(_imported(done, lang))
     return 0
+
+
+def _not_applied(change, lang: str, *, check: bool) -> int:
+    if check:
+        print("--check: nothing was changed" if lang == "en" else "--check：只是预览，没有做任何更改")
+        return 0
+    count = len(change.removed)
+    print(f"gatewarden registry import: this would remove {count} vehicle(s) from the registry and every gate's "
+          "allowlist; nothing was changed. Run again with --yes if that is meant." if lang == "en" else
+          f"gatewarden registry import: 这次导入会删除 {count} 辆车（道闸将不再放行）；没有做任何更改。"
+          "确认要删除，请加 --yes 再运行一次。", file=sys.stderr)
+    return 1
+
+
+def _imported(done: dict, lang: str) -> str:
+    if lang == "en":
+        return (f"imported {done['vehicles']} vehicles of {done['households']} households with "
+                f"{done['tags']} tags; registry version {done['version']}")
+    return (f"已导入 {done['households']} 户的 {done['vehicles']} 辆车、{done['tags']} 个标签；"
+            f"登记表版本 {done['version']}")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -102,6 +102,44 @@ def parse_mobile(text: str) -> str:
     return digits
 
 
+_PHONE_SPLIT = re.compile(r"[/／;；,，、|]+")
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+_LANDLINE = re.compile(r"^(0[1-9][0-9]{1,2})?[2-9][0-9]{6,7}(转[0-9]{1,6})?$")
+
+
+def parse_phones(text: str) -> str:
+    """One or more phone numbers as a committee's sheet holds them, normalised and joined by
+    ``;``: mobiles (``13800138000``, ``+86 138 0013 8000``) and landlines (``0571-88886666``,
+    ``88886666``, ``0571-88886666转123``), as Excel writes them (``13800138000.0``, a leading
+    ``'``), separated by ``/``, ``;``, ``、``, ``,`` or spaces.  Raises :class:`BadMobile`: a number
+    Excel turned into scientific notation (``1.38001E+10``: the digits are lost) gets its own code."""
+    numbers = []
+    for piece in filter(None, (p.strip() for p in _PHONE_SPLIT.split(unicodedata.normalize("NFKC", str(text))))):
+        try:
+            numbers.append(_one_phone(piece))
+        except BadMobile:
+            if len(piece.split()) < 2:
+                raise
+            numbers.extend(_one_phone(part) for part in piece.split())  # two numbers with a space
+    return ";".join(dict.fromkeys(numbers))
+
+
+def _one_phone(piece: str) -> str:
+    piece = piece.lstrip("'")
+    if piece.endswith(".0") and piece[:-2].isdigit():
+        piece = piece[:-2]
+    if _SCIENTIFIC.match(piece.replace(" ", "")):
+        raise BadMobile(f"{piece!r} was turned into scientific notation by Excel; its digits are lost",
+                        code="mobile_scientific", mobile=piece)
+    try:
+        return parse_mobile(piece)
+    except BadMobile:
+        landline = re.sub(r"[\s()（）]+", "", piece)
+        if _LANDLINE.match(landline.replace("-", "")):
+            return landline
+        raise
+
+
 def mask_plate(plate: str | None) -> str:
     """The plate as chat messages show it: ``浙A·1**45`` (docs/contract.md §6)."""
     if not plate:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-LANGS = ("zh", "en")
-ENV_LANG = "GATEWARDEN_LANG"
+from gwcommon.lang import ENV_LANG, LANGS, choose, words  # noqa: F401  (re-exported for the areas)
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # the file as a whole
@@ -30,7 +29,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "empty_file": ("文件是空的（第一行应是表头，例如 车牌,房号,车主,手机,标签,备注）",
                    "the file is empty (expected a header line such as 车牌,房号,车主,手机,标签,备注)"),
     # the header
-    "unknown_column": ("不认识的列“{name}”（可用的列：{known}）", "unknown column {name!r} (known: {known})"),
+    "ignored_columns": ("这些列没有导入：{names}", "columns not imported: {names}"),
+    "unterminated_quote": ("从这一行起有一个双引号（\"）没有配对，后面的内容读不出来；请在 Excel/WPS 中检查这一行",
+                           "a double quote (\") opened on this line is never closed; check this line in Excel/WPS"),
+    "too_many_rows": ("文件超过 {limit} 行，这不像车辆登记表", "more than {limit} lines: this is not a registry"),
+    "xlsx_unreadable": ("读不了这个 Excel 文件（可能已损坏或设了密码）；请在 Excel/WPS 中另存为 .xlsx 或 CSV 再试",
+                        "cannot read this Excel workbook (damaged or password-protected); save it again as .xlsx or CSV"),
+    "xlsx_unsupported": ("这台主机没有安装读取 Excel 文件的组件（openpyxl）；请另存为 CSV 再导入",
+                         "this hub cannot read Excel workbooks (openpyxl is not installed); save the sheet as CSV"),
     "duplicate_column": ("列“{name}”出现了两次", "column {name!r} appears twice"),
     "missing_column": ("缺少“{label}”列", "missing column {label}/{column}"),
     # a row
@@ -58,8 +64,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "plate {plate!r}: after the city letter expected D or F and five more, "
                                "or five digits and D or F"),
     # mobiles (hub.registry.plates.BadMobile)
-    "mobile_invalid": ("手机号“{mobile}”不是以 1 开头的 11 位手机号",
-                       "mobile {mobile!r} is not an 11-digit mobile number starting with 1"),
+    "mobile_invalid": ("手机号“{mobile}”不是以 1 开头的 11 位手机号，也不是固定电话（如 0571-88886666）",
+                       "mobile {mobile!r} is not an 11-digit mobile number starting with 1, nor a landline "
+                       "(like 0571-88886666)"),
+    "mobile_scientific": ("“{mobile}”：Excel 把号码变成了科学计数法，后几位已经丢失：把该列设为文本，重新填写号码",
+                          "{mobile!r}: Excel turned the number into scientific notation and its last digits are "
+                          "lost: format the column as text and type the numbers again"),
+    "plate_folded": ("车牌“{given}”按 {plate} 导入（车牌号码部分不用字母 O 和 I，读作数字 0 和 1）",
+                     "plate {given!r} imported as {plate} (the letters O and I are not used after the city letter; "
+                     "read as 0 and 1)"),
     # tags (docs/contract.md §1 tag ids)
     "tag_too_long": ("标签“{tag}…”太长（{length} 个字符，最多 {limit} 个）",
                      "tag id {tag!r}… is {length} characters long (at most {limit})"),
@@ -81,26 +94,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-def words(catalogue: Mapping[str, tuple[str, str]], lang: str, code: str,
-          params: Mapping[str, Any] | None = None) -> str:
-    """The words for ``code`` of ``catalogue`` (code → (Chinese, English)) in ``lang`` (Chinese
-    unless ``"en"``), with its parameters filled in."""
-    pair = catalogue.get(code)
-    if pair is None:  # a code without words: still say which, with its parameters
-        return f"{code} {dict(params or {})}"
-    return pair[1 if lang == "en" else 0].format(**(params or {}))
-
-
 def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:
     """The words for a registry ``code`` in ``lang`` (Chinese unless ``"en"``), with its parameters filled in."""
     return words(MESSAGES, lang, code, params)
 
 
 def cli_lang(environ: Mapping[str, str]) -> str:
-    """The command line's language: ``GATEWARDEN_LANG`` (zh|en) when set, else English when the
-    locale (the first set of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``) starts with ``en``, else Chinese."""
-    chosen = environ.get(ENV_LANG, "").strip().lower()
-    if chosen in LANGS:
-        return chosen
-    locale = next((environ[n] for n in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(n)), "")
-    return "en" if locale.lower().startswith("en") else "zh"
+    """The command line's language, by the one policy of :func:`gwcommon.lang.choose`
+    (``GATEWARDEN_LANG``, else Chinese; the system locale is not consulted)."""
+    return choose(environ=environ)

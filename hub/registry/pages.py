@@ -15,8 +15,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from gwcommon.exc import GatewardenError
-from hub.registry import csvfile, store
+from hub.core import words as problems
 from hub.core.plates import normalize_plate
+from hub.registry import csvfile, diff, store
+from hub.registry.pending import Pending, PendingImports
 
 from hub.web import audit
 from hub.web.auth import Principal
@@ -48,10 +50,11 @@ def register(ctx: WebContext) -> APIRouter:
     ctx.nav.append(NavItem("/registry", "nav.registry", "warden"))
     warden, warden_w = need(ctx, "warden"), need(ctx, "warden", write=True)
     committee_w = need(ctx, "committee", write=True)
+    pending = PendingImports()
 
     def show(request: Request, who: Principal, *, status: int = 200, **extra) -> Response:
         q = normalize_plate(request.query_params.get("q", "")[:32]) if "q" in request.query_params else ""
-        values = {"problems": [], "summary": None, "notice": "", "error": ""} | extra
+        values = {"problems": [], "summary": None, "notice": "", "error": "", "preview": None} | extra
         return ctx.render(request, "registry.html", who, status=status, title_key="nav.registry", q=q,
                           vehicles=vehicles(ctx.reader(), q), **values)
 
@@ -68,21 +71,45 @@ def register(ctx: WebContext) -> APIRouter:
     @router.post("/registry/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],
                           who: Principal = Depends(committee_w)) -> Response:
+        """Step 1: read the file and show what it would change; nothing changes yet."""
         data = await file.read(MAX_FILE + 1)
         if len(data) > MAX_FILE:
             raise BadRequest("reg.too_large", limit=MAX_FILE // (1024 * 1024))
         try:
-            rows = csvfile.parse(data)
+            found = csvfile.read(data)
         except csvfile.RegistryFileError as exc:
             return show(request, who, status=400, problems=exc.problems)
+        db = ctx.reader()
+        change = diff.compare(store.export_rows(db), found.rows)
+        token = pending.put(Pending(data, (file.filename or "")[:100], who.name, store.version(db), ctx.now()))
+        lang = ctx.lang(request)
+        ignored = problems.text(lang, "ignored_columns", {"names": "、".join(found.ignored)}) if found.ignored else ""
+        return show(request, who, preview={"token": token, "change": change, "found": found, "ignored": ignored,
+                                           "lines": diff.lines(change, lang), "summary": diff.summary(change, lang)})
+
+    @router.post("/registry/import/confirm")
+    def confirm_import(request: Request, token: Annotated[str, Form(max_length=64)],
+                       removals: Annotated[int, Form(ge=0, le=1)] = 0,
+                       who: Principal = Depends(committee_w)) -> Response:
+        """Step 2: the same person confirms; removals need their own tick."""
+        item = pending.take(token, user=who.name, now=ctx.now())
+        if item is None:
+            raise BadRequest("reg.preview_gone")
+        rows = csvfile.read(item.data).rows
         address = ctx.address(request)
 
         def job(db):
+            if store.version(db) != item.version:
+                raise BadRequest("reg.changed_meanwhile")
+            change = diff.compare(store.export_rows(db), rows)
+            if change.needs_confirmation and not removals:
+                raise BadRequest("reg.confirm_removals_first", count=len(change.removed))
             summary = store.replace_all(db, rows, at=ctx.now())
-            audit.record(db, ctx.now(), who.name, "registry_import", target=file.filename or "",
-                         detail=summary, address=address)
+            audit.record(db, ctx.now(), who.name, "registry_import", target=item.filename,
+                         detail={**summary, "added": len(change.added), "removed": len(change.removed),
+                                 "changed": len(change.changed)}, address=address)
             return summary
-        summary = await run_in_threadpool(ctx.write, job)
+        summary = ctx.write(job)
         return show(request, who, summary=summary)
 
     @router.post("/registry/tags/revoke")

@@ -342,7 +342,7 @@ class Rig:
         self.config = validate(data, HubConfig)
         self.hub = FakeHub(tmp_path, self.config, self.clock)
         self.area = alerts_area.attach(self.hub)
-        self.area.sender = Sender(self.hub.writer, self.area.read, self.area.targets, clock=self.clock,
+        self.area.sender = Sender(self.hub.writer, self.area.read, self.area.sender_targets, clock=self.clock,
                                   snapshots_dir=self.hub.snapshots_dir, policy=alerts_area.retry_policy(self.config),
                                   lang=self.area.settings.lang)
         self.recovered = self.area.sender.recover()

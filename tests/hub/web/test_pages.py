@@ -54,13 +54,37 @@ def test_registry_import_reports_every_bad_row_and_changes_nothing_then_imports(
     assert re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td>", english.text) == [
         ("2", "plate &#39;浙A1&#39; has 3 characters (7, or 8 for new-energy plates)"), ("3", "household (房号) is missing")]
     assert rows(hub, "SELECT count(*) AS n FROM vehicles") == [{"n": 0}]
-    good = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
-                               files={"file": ("r.csv", GOOD_CSV.encode("utf-8-sig"), "text/csv")})
+    preview = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
+                                  files={"file": ("r.csv", GOOD_CSV.encode("utf-8-sig"), "text/csv")})
+    assert preview.status_code == 200 and "导入预览" in preview.text and "+ 浙B12345" in preview.text
+    assert rows(hub, "SELECT count(*) AS n FROM vehicles") == [{"n": 0}]  # nothing yet
+    token = re.search(r'name="token" value="([^"]+)"', preview.text).group(1)
+    assert post(c["warden"], "/registry/import/confirm", token=token).status_code == 403
+    good = post(c["committee"], "/registry/import/confirm", token=token)
     assert good.status_code == 200 and "2 辆车" in good.text
+    assert post(c["committee"], "/registry/import/confirm", token=token).status_code == 400  # used once
     assert rows(hub, "SELECT action, target FROM web_audit WHERE action = 'registry_import'") == [
         {"action": "registry_import", "target": "r.csv"}]
     export = c["warden"].get("/registry/export.csv")
     assert export.content.startswith("\ufeff车牌".encode()) and "浙B12345" in export.content.decode("utf-8-sig")
+
+
+def test_a_web_import_that_removes_vehicles_needs_its_own_tick(site):
+    hub, c = site
+    upload = {"file": ("r.csv", GOOD_CSV.encode("utf-8-sig"), "text/csv")}
+    first = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])}, files=upload)
+    token = re.search(r'name="token" value="([^"]+)"', first.text)
+    if token:  # the registry may already match (an earlier test imported it)
+        post(c["committee"], "/registry/import/confirm", token=token.group(1))
+    before = rows(hub, "SELECT count(*) AS n FROM vehicles")[0]["n"]
+    header_only = c["committee"].post("/registry/import", data={"csrf": csrf_of(c["committee"])},
+                                      files={"file": ("empty.csv", GOOD_CSV.splitlines()[0].encode(), "text/csv")})
+    assert header_only.status_code == 200 and f"删除 {before} 辆" in header_only.text
+    assert 'name="removals"' in header_only.text
+    token = re.search(r'name="token" value="([^"]+)"', header_only.text).group(1)
+    refused = post(c["committee"], "/registry/import/confirm", token=token)
+    assert refused.status_code == 400 and "请勾选确认" in refused.text
+    assert rows(hub, "SELECT count(*) AS n FROM vehicles") == [{"n": before}]
 
 
 def test_a_warden_cannot_import_but_can_issue_a_visitor_pass_and_revoke(site):

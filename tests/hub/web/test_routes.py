@@ -53,6 +53,7 @@ ROUTES = [
     ("GET", "/registry", "/registry?q=1-1", "warden", None),
     ("GET", "/registry/export.csv", "/registry/export.csv", "warden", None),
     ("POST", "/registry/import", "/registry/import", "committee", None),  # multipart, below
+    ("POST", "/registry/import/confirm", "/registry/import/confirm", "committee", {"token": "not-a-preview"}),
     ("POST", "/registry/tags/revoke", "/registry/tags/revoke", "warden",
      {"tag": "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:2", "revoked": "1"}),
     ("POST", "/registry/visitor", "/registry/visitor", "warden",
@@ -95,6 +96,7 @@ OK_STATUS = {
     ("POST", "/violations/{violation_id}/excuse"): (303, 400),
     ("POST", "/inbox/hook/{given}"): (404,),  # the test client is not on the loopback: refused
     ("POST", "/calendar/overrides/remove"): (303, 400),  # 400 once there is nothing left to remove
+    ("POST", "/registry/import/confirm"): (400,),  # no preview under that token
 }
 
 

@@ -6,7 +6,7 @@ version, which the running hub notices on its next tick and republishes the allo
 
 Before anything changes the import shows what it would do (vehicles added, removed, changed, tags
 moved: :mod:`hub.registry.diff`); ``--check`` stops there, and an import that would remove vehicles
-stops there too unless ``--yes`` says the removals are meant (CONTRACT.md §3).
+stops there too unless ``--yes`` says the removals are meant (docs/contract.md §3).
 
 Everything is printed in Chinese, or in English with ``gatewarden --lang en`` or
 ``GATEWARDEN_LANG=en`` (:func:`hub.registry.problems.cli_lang`).

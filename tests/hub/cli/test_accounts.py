@@ -75,4 +75,7 @@ def test_token_create_prints_a_token_that_is_stored_hashed(config, capsys):
 
 def test_missing_config_is_a_clear_error(tmp_path, capsys):
     assert main(["hub", "token", "create", "--role", "viewer", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert "nope.toml：找不到这个文件" in capsys.readouterr().err  # Chinese unless asked
+    assert main(["--lang", "en", "hub", "token", "create", "--role", "viewer", "--config",
+                 str(tmp_path / "nope.toml")]) == 2
     assert "no such file" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hub.registry import csvfile, diff
 from hub.registry.csvfile import RegistryFileError, VehicleRow
-from hub.registry.plates import BadMobile, parse_phones
+from hub.core.plates import BadMobile, parse_phones
 
 HEADER = ["序号", "楼栋", "房号", "车主姓名", "联系电话", "车牌号", "标签", "备注"]
 ROWS = [[1, "3号楼", "3-2-301", "张三", 13800138000, "浙A12345", "eid:car-1", ""],

@@ -28,7 +28,7 @@ def healthz(port: int) -> dict | None:
 
 @pytest.mark.parametrize("args,message", [
     (["hub"], "--config CONFIG is required"),
-    (["hub", "--config", "/nonexistent/hub.toml"], "/nonexistent/hub.toml: no such file"),
+    (["hub", "--config", "/nonexistent/hub.toml"], "/nonexistent/hub.toml：找不到这个文件"),  # Chinese by default
 ])
 def test_bad_invocations_fail_with_one_line(args, message):
     done = subprocess.run([sys.executable, "-m", "gatewarden", *args], cwd=ROOT, capture_output=True,

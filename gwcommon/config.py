@@ -38,7 +38,7 @@ from .wire import NAME_RE
 COMMON_SECTIONS = frozenset({"site", "storage", "mqtt", "log"})
 HUB_SECTIONS = frozenset({
     "rules", "zones", "chat", "web", "alerts", "roster", "calendar", "circuits",
-    "retention", "homeassistant", "metrics", "hub", "sms",
+    "retention", "homeassistant", "metrics", "hub", "sms", "gate_lanes",
 })
 EDGE_SECTIONS = frozenset({
     "device", "outbox", "replay", "gate", "lanes", "lane", "scanner", "camera", "charging",

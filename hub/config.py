@@ -18,6 +18,7 @@ from hub.alerts.sms import SmsConfig
 from hub.charging.config import ChargingRulesConfig, Circuits
 from hub.integrations.ha_discovery import HomeAssistantConfig
 from hub.integrations.metrics import MetricsConfig
+from hub.passages.config import GateLaneConfig
 from hub.overnight.config import OvernightRuleConfig, ZoneConfig
 from hub.retention.policy import RetentionConfig
 from hub.web.config import WebConfig
@@ -55,6 +56,10 @@ class HubConfig(Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus metrics at /metrics.")
     retention: RetentionConfig = Field(default_factory=RetentionConfig,
                                        description="How long sightings, readings, passages and pictures are kept.")
+    gate_lanes: list[GateLaneConfig] = Field(
+        default_factory=list, max_length=64,
+        description="Gate lanes a warden may open remotely from the Today page, with their labels "
+                    "([[gate_lanes]]); lanes seen in recent passages are offered too.")
     sms: SmsConfig = Field(default_factory=SmsConfig,
                            description="Texts to a car's owner at the reminder and the deadline (off by default).")
 

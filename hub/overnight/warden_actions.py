@@ -129,6 +129,17 @@ def identify(db: Any, ctx: Any, violation_id: str, *, plate: str, by: str, at: d
     return violations.get(db, violation_id)
 
 
+def contacted(db: Any, *, plate: str, by: str, at: datetime, note: str = "") -> int:
+    """The warden called or texted the owner of an off-space car (已联系车主): a diary line."""
+    plate = plate.strip()
+    if not plate:
+        raise WardenActionError("plate_missing")
+    if len(note) > 500:
+        raise WardenActionError("note_too_long", limit=500)
+    text = f"已联系车主：{plate}" + (f"（{note.strip()}）" if note.strip() else "")
+    return add(db, ts=at, kind="contacted", text=text, plate=plate, by=by, detail={"note": note.strip()})
+
+
 def add_note(db: Any, text: str, *, by: str, at: datetime, plate: str | None = None,
              violation_id: str | None = None) -> int:
     """A warden's free note (楼道堆物, 化粪池满溢, 无法处理的事情...)."""

@@ -87,7 +87,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "err.unavailable": ("夜间停车规则没有在这台中心机上运行。", "The overnight rule is not running on this hub."),
     # today
     "today.stays": ("夜间临停车辆", "Parked off-space now"), "today.violations": ("今晨违规", "This morning's violations"),
-    "today.clear": ("已驶离", "Gone"), "today.register": ("登记临停车辆", "Register an off-space car"),
+    "today.clear": ("已驶离", "Gone"), "today.contacted": ("已联系", "Contacted"),
+    "today.contacted_done": ("已记入巡查日记：已联系车主。", "Written into the patrol diary: owner contacted."),
+    "today.call": ("打电话", "Call"), "today.photo": ("照片", "Photo"), "today.since": ("自", "since"), "today.register": ("登记临停车辆", "Register an off-space car"),
     "today.open_lane": ("远程抬杆", "Open a lane remotely"), "today.open": ("抬杆", "Open"),
     "today.opened": ("抬杆指令已发出。", "The open command was sent."),
     "today.free": ("余位", "Free spaces"), "today.inside": ("场内车辆", "Cars inside"),

@@ -1,6 +1,12 @@
 """Today (今日): what the warden needs at 7 a.m. on one phone screen — free spaces (余位), cars
 parked off-space now, this morning's violations, unacknowledged alerts, device health, charging —
-and the warden's quick actions: register or clear an off-space car, open a lane remotely."""
+and the warden's quick actions: register or clear an off-space car, open a lane remotely.
+
+In the morning (05:00–12:00 site time) the page opens with the cars still parked off-space: each
+with its plate (masked for the viewer role), household, zone label, since when, the zone's latest
+picture and — for wardens and above — a ``tel:`` link to each of the owner's numbers and the
+actions 已联系 (contacted: a diary line) and 已驶离 (gone).  The page reloads itself every minute.
+Lanes for remote open come from ``[[gate_lanes]]`` and from the gates' recent passages."""
 
 from __future__ import annotations
 
@@ -10,10 +16,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from gwcommon.timefmt import format_ts, utc
-from hub.overnight import warden_actions
-from hub.overnight import occupancy
-from hub.overnight import stays
+from gwcommon.timefmt import format_ts, parse_ts, utc
+from hub.core.plates import mask_plate
+from hub.overnight import occupancy, stays, violations, warden_actions
+from hub.registry import vehicle
 
 from hub.web import audit
 from hub.web.auth import Principal
@@ -23,6 +29,9 @@ from hub.web.filters import FilterError, parse_label
 from hub.overnight.pages import actions
 
 ORDER = ("occupancy", "stays", "violations", "alerts", "devices", "charging")
+MORNING_ORDER = ("stays", "violations", "alerts", "occupancy", "devices", "charging")
+MORNING = range(5, 12)  # site-time hours when the cars still off-space come first
+REFRESH_SECONDS = 60
 LANES_SQL = """SELECT DISTINCT e.device, json_extract(e.body, '$.lane') FROM
     (SELECT device, body FROM events WHERE kind = 'passage' ORDER BY ts DESC LIMIT 2000) e
     JOIN devices d ON d.device = e.device WHERE d.kind = 'gate' ORDER BY 1, 2"""
@@ -34,7 +43,20 @@ def free_spaces(ctx: WebContext) -> dict:
 
 
 def parked(ctx: WebContext) -> dict:
-    return {"items": stays.parked_now(ctx.reader()), "zones": [z.name for z in ctx.hub.config.zones if z.kind == "night"]}
+    """Cars parked off-space now, each with what a warden needs to act on it."""
+    db = ctx.reader()
+    labels = {z.name: z.label or z.name for z in ctx.hub.config.zones}
+    now = ctx.now()
+    items = []
+    for stay in stays.parked_now(db):
+        owner = vehicle(db, stay["plate"]) if stay["plate"] else None
+        since = parse_ts(stay["night_since"]) if stay["night_since"] else now
+        photo = violations.evidence(db, stay["key"], stay["zone"] or "", now, since)[:1]
+        items.append({**stay, "masked": mask_plate(stay["plate"]) if stay["plate"] else "",
+                      "zone_label": labels.get(stay["zone"] or "", stay["zone"] or ""),
+                      "phones": [p for p in (owner or {}).get("mobile", "").split(";") if p],
+                      "photo": photo[0] if photo else None})
+    return {"items": items, "zones": [(z.name, z.label or z.name) for z in ctx.hub.config.zones if z.kind == "night"]}
 
 
 def morning_violations(ctx: WebContext) -> dict:
@@ -47,9 +69,17 @@ def morning_violations(ctx: WebContext) -> dict:
     return {"items": [dict(zip(keys, r)) for r in rows]}
 
 
-def gate_lanes(ctx: WebContext) -> list[tuple[str, str]]:
-    """(device, lane) pairs of the gates, from their recent passages."""
-    return [(d, lane) for d, lane in ctx.reader().execute(LANES_SQL) if lane]
+def gate_lanes(ctx: WebContext) -> list[tuple[str, str, str]]:
+    """(device, lane, label) of the gates' lanes: those configured in ``[[gate_lanes]]`` first,
+    then any other seen in recent passages (a fresh install has none of those)."""
+    found = [(g.device, g.lane, g.label or f"{g.device} · {g.lane}") for g in ctx.hub.config.gate_lanes]
+    known = {(d, lane) for d, lane, _ in found}
+    seen = [(d, lane, f"{d} · {lane}") for d, lane in ctx.reader().execute(LANES_SQL) if lane and (d, lane) not in known]
+    return found + seen
+
+
+def order(ctx: WebContext) -> tuple[str, ...]:
+    return MORNING_ORDER if ctx.now().astimezone(ctx.site.tz).hour in MORNING else ORDER
 
 
 def register(ctx: WebContext) -> APIRouter:
@@ -61,8 +91,8 @@ def register(ctx: WebContext) -> APIRouter:
 
     @router.get("/")
     def today(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
-        parts = {name: ctx.today[name](ctx) for name in ORDER if name in ctx.today}
-        return ctx.render(request, "today.html", who, title_key="nav.today", now=ctx.now(),
+        parts = {name: ctx.today[name](ctx) for name in order(ctx) if name in ctx.today}
+        return ctx.render(request, "today.html", who, title_key="nav.today", now=ctx.now(), refresh=REFRESH_SECONDS,
                           parts={k: v for k, v in parts.items() if v is not None}, lanes=gate_lanes(ctx))
 
     @router.post("/stays")
@@ -74,6 +104,22 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest("err.op")
         actions.mark(ctx, request, who, op, plate=plate.strip(), zone=zone.strip(), slot=slot.strip(), note=note.strip())
         return see_other("/")
+
+    @router.post("/stays/contacted")
+    def contacted(request: Request, plate: Annotated[str, Form(max_length=20)],
+                  note: Annotated[str, Form(max_length=500)] = "",
+                  who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:
+        """已联系: the warden reached the owner; a diary line and an audit entry."""
+        address = ctx.address(request)
+
+        def job(db):
+            try:
+                warden_actions.contacted(db, plate=plate, by=who.name, at=ctx.now(), note=note)
+            except warden_actions.WardenActionError as exc:
+                raise BadRequest(exc) from None
+            audit.record(db, ctx.now(), who.name, "owner_contacted", target=plate.strip(), address=address)
+        ctx.write(job)
+        return see_other("/?contacted=1")
 
     @router.post("/occupancy")
     def count_cars(request: Request, inside: Annotated[int, Form(ge=0, le=100_000)],
@@ -99,7 +145,7 @@ def register(ctx: WebContext) -> APIRouter:
             lane = parse_label("lane", lane)
         except FilterError as exc:
             raise BadRequest(str(exc)) from None
-        if (device, lane) not in gate_lanes(ctx):
+        if (device, lane) not in {(d, lane_) for d, lane_, _ in gate_lanes(ctx)}:
             raise BadRequest("err.lane_unknown", target=target[:80])
         actions.open_lane(ctx, request, who, device, lane, reason)
         return see_other("/?opened=1")

@@ -35,6 +35,7 @@ ROUTES = [
     ("GET", "/", "/", "viewer", None),
     ("GET", "/devices", "/devices", "viewer", None),
     ("POST", "/stays", "/stays", "warden", {"op": "register", "plate": "浙A12345"}),
+    ("POST", "/stays/contacted", "/stays/contacted", "warden", {"plate": "浙A12345"}),
     ("POST", "/occupancy", "/occupancy", "warden", {"inside": "80"}),
     ("POST", "/lanes/open", "/lanes/open", "warden", {"target": "gate-1/in-1", "reason": "救护车"}),
     ("GET", "/violations", "/violations?state=open", "viewer", None),

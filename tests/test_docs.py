@@ -73,8 +73,23 @@ def test_ci_runs_the_readme_test_command():
     assert os.access(ROOT / ".ci/run", os.X_OK) and os.access(ROOT / "dev", os.X_OK)
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/README.md"])
+CHINESE_PAGES = ["README.zh-CN.md", "docs/zh/安装指南.md", "docs/zh/值班员手册.md", "docs/zh/业委会手册.md",
+                 "docs/zh/术语表.md"]
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/README.md", *CHINESE_PAGES])
 def test_links_between_docs_resolve(page):
     path = ROOT / page
     for target in re.findall(r"\]\(([^)#:]+\.md)\)", path.read_text(encoding="utf-8")):
         assert (path.parent / target).exists(), f"{page} links to missing {target}"
+
+
+def test_chinese_docs_are_linked_both_ways():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    chinese = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    index = (ROOT / "docs/README.md").read_text(encoding="utf-8")
+    assert "](README.zh-CN.md)" in readme and "](README.md)" in chinese
+    for page in CHINESE_PAGES[1:]:
+        name = page.removeprefix("docs/")
+        assert f"]({name})" in index, f"docs/README.md does not list {page}"
+        assert f"]({page})" in chinese, f"README.zh-CN.md does not link {page}"

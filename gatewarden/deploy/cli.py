@@ -12,12 +12,15 @@ from gwcommon.wire import NAME_RE
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "deploy", help="installer's tools: lock the broker down, bridge to a district",
+        "deploy", help="installer's tools: lock the broker down, bridge to a district, offline wheels",
         description="Generate configuration for the compound's Mosquitto broker (accounts, ACLs, TLS) "
                     "and for its bridge to a district broker.")
     nested = parser.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
     _register_broker(nested)
     _register_bridge(nested)
+    from gatewarden.deploy import installcli
+
+    installcli.register(nested)
 
 
 def _register_broker(nested) -> None:

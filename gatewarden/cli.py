@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 
+from gatewarden.configpath import fill_in
 from gwcommon.exc import GatewardenError
 
 COMMANDS = [
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     # runs; the hub and edge daemons install their own handlers when they start.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        fill_in(args, os.environ)  # --config left out: GATEWARDEN_CONFIG or /etc/gatewarden/<role>.toml
         return int(args.func(args) or 0)
     except GatewardenError as exc:
         print(f"gatewarden {args.command}: {exc}", file=sys.stderr)

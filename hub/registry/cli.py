@@ -26,12 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp = commands.add_parser("import", help=HELP_IMPORT, description=HELP_IMPORT + ". Every bad row is "
                               "reported with its line number; a file with any bad row changes nothing.")
     imp.add_argument("file", metavar="FILE", type=Path, help="CSV file (UTF-8, UTF-8 with BOM, or GB18030/GBK)")
-    imp.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    imp.add_argument("--config", type=Path,
+                     help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     imp.add_argument("--check", action="store_true", help="only check the file; change nothing")
     imp.set_defaults(func=run_import)
     exp = commands.add_parser("export", help=HELP_EXPORT, description=HELP_EXPORT + ", to FILE or standard output.")
     exp.add_argument("file", metavar="FILE", type=Path, nargs="?", help="where to write (default: standard output)")
-    exp.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    exp.add_argument("--config", type=Path,
+                     help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     exp.set_defaults(func=run_export)
 
 

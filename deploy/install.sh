@@ -43,7 +43,7 @@ UPGRADE=0
 HWCHECK=1
 START=1
 DRY=0
-STAMP=$(date +%Y%m%d-%H%M%S)
+STAMP=$(date +%Y%m%d-%H%M%S)-$$
 NEW_VENV=$PREFIX/venvs/$STAMP
 
 case "${GATEWARDEN_LANG:-${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}}" in en*) EN=1 ;; *) EN=0 ;; esac
@@ -264,12 +264,18 @@ make_dirs() {
   run mkdir -p "$PREFIX/venvs"
 }
 
+storage_path() {  # storage_path VENV: the config's storage.dir (under GATEWARDEN_ROOT when set)
+  local dir
+  dir=$("$1/bin/python" -m gatewarden.deploy.health storage "$ETC/$ROLE.toml" 2>/dev/null || echo "")
+  if [ -n "$dir" ] && [ -n "$ROOT" ] && [[ $dir != "$ROOT"* ]]; then dir=$ROOT$dir; fi
+  echo "$dir"
+}
+
 storage_dirs() {  # the config's storage.dir, owned by the service user (ReadWritePaths must cover it)
   local dir
-  dir=$("$NEW_VENV/bin/python" -m gatewarden.deploy.health storage "$ETC/$ROLE.toml" 2>/dev/null || echo "")
-  [ -n "$dir" ] || return 0
-  if [ -n "$ROOT" ] && [[ $dir != "$ROOT"* ]]; then dir=$ROOT$dir; fi
-  if [ ! -d "$dir" ]; then
+  [ "$DRY" -eq 0 ] || return 0
+  dir=$(storage_path "$NEW_VENV")
+  if [ -n "$dir" ] && [ ! -d "$dir" ]; then
     say "$(t "创建数据目录 $dir（属主 $USER_NAME）" "creating the storage directory $dir (owner $USER_NAME)")"
     own_dir 0750 "$USER_NAME" "$USER_NAME" "$dir"
   fi
@@ -395,10 +401,10 @@ config_ready() {  # the config validates and is no longer the skeleton
 backup_hub_db() {  # before an upgrade migrates it: a copy to go back to
   local dir
   [ "$ROLE" = hub ] && [ "$DRY" -eq 0 ] || return 0
-  dir=$("$NEW_VENV/bin/python" -m gatewarden.deploy.health storage "$ETC/$ROLE.toml")
-  if [ -f "$ROOT$dir/hub.db" ] && [ -n "$OLD_VENV" ]; then
-    say "$(t "升级前备份数据库到 $ROOT$dir/hub.db.before-$STAMP" "backing the database up to $ROOT$dir/hub.db.before-$STAMP")"
-    run runuser -u "$USER_NAME" -- sqlite3 "$ROOT$dir/hub.db" ".backup '$ROOT$dir/hub.db.before-$STAMP'"
+  dir=$(storage_path "$NEW_VENV")
+  if [ -f "$dir/hub.db" ] && [ -n "$OLD_VENV" ]; then
+    say "$(t "升级前备份数据库到 $dir/hub.db.before-$STAMP" "backing the database up to $dir/hub.db.before-$STAMP")"
+    run runuser -u "$USER_NAME" -- sqlite3 "$dir/hub.db" ".backup '$dir/hub.db.before-$STAMP'"
   fi
 }
 
@@ -408,10 +414,11 @@ rollback() {
   run systemctl stop "gatewarden-$ROLE.service" || true
   switch_to "$OLD_VENV"
   if [ "$ROLE" = hub ]; then
-    dir=$("$OLD_VENV/bin/python" -m gatewarden.deploy.health storage "$ETC/$ROLE.toml")
-    if [ -f "$ROOT$dir/hub.db.before-$STAMP" ]; then
-      run rm -f "$ROOT$dir/hub.db-wal" "$ROOT$dir/hub.db-shm"
-      run cp -p "$ROOT$dir/hub.db.before-$STAMP" "$ROOT$dir/hub.db"
+    dir=$(storage_path "$OLD_VENV")
+    if [ -f "$dir/hub.db.before-$STAMP" ]; then
+      say "$(t "数据库换回升级前的备份" "the database goes back to the copy taken before the upgrade")"
+      run rm -f "$dir/hub.db-wal" "$dir/hub.db-shm"
+      run cp -p "$dir/hub.db.before-$STAMP" "$dir/hub.db"
     fi
   fi
   run systemctl restart "gatewarden-$ROLE.service" || true

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from gatewarden.deploy.platforms import PLATFORMS, ROLES, extras, normalise, pip_platform_args  # noqa: E402
 
-SKIP = {"gatewarden", "pip", "setuptools", "wheel"}
+SKIP = {"gatewarden"}
 
 
 def requirements() -> list[str]:

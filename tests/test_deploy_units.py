@@ -27,7 +27,7 @@ DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())
 SERVICES = {"hub": "gatewarden-hub.service", "gate": "gatewarden-gate.service", "lane": "gatewarden-lane.service",
             "charging": "gatewarden-charging.service"}
-SCRIPTS = [DEPLOY / "install.sh", DEPLOY / "uninstall.sh"]
+SCRIPTS = [DEPLOY / "install.sh", DEPLOY / "uninstall.sh", DEPLOY / "upgrade-all.sh"]
 
 
 def need(tool: str, package: str) -> str:

@@ -108,3 +108,19 @@ def test_a_wheelhouse_asks_pip_for_the_roles_pinned_wheels_of_the_platform(tmp_p
     assert json.loads((tmp_path / "wheelhouse.json").read_text()) == manifest
     assert (tmp_path / "constraints.txt").read_text() == platform.constraints.read_text()
     assert shutil.which("bash")
+
+
+def test_upgrade_all_does_the_hub_first_then_each_pi_with_its_role(tmp_path):
+    pis = tmp_path / "pis.txt"
+    pis.write_text("# the compound\ngw-gate-north.local gate\n\ngw-hub.local hub\ngw-shed.local charging\n")
+    done = subprocess.run([str(SOURCE / "deploy" / "upgrade-all.sh"), str(pis), "--dry-run"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    ssh = [line for line in done.stdout.splitlines() if line.startswith("+ ssh")]
+    assert ssh == [f"+ ssh {host} sudo /tmp/gatewarden-upgrade/src/deploy/install.sh {role} --upgrade"
+                   for host, role in [("gw-hub.local", "hub"), ("gw-gate-north.local", "gate"),
+                                      ("gw-shed.local", "charging")]]
+    pis.write_text("gw-x.local router\n")
+    bad = subprocess.run([str(SOURCE / "deploy" / "upgrade-all.sh"), str(pis), "--dry-run"], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "unknown role 'router'" in bad.stderr

@@ -93,7 +93,7 @@ extras() {  # the pip extras of this role
 
 needed_mb() {  # room the role's virtualenv and a spare copy need in /opt (measured: docs/performance.md)
   local mb=250
-  [[ $(extras) == *camera* ]] && mb=$((mb + 250))
+  [[ $(extras) == *camera* ]] && mb=$((mb + 400))
   [ "$ROLE" = hub ] && mb=$((mb + 150))
   echo "$mb"
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -124,3 +125,37 @@ def test_upgrade_all_does_the_hub_first_then_each_pi_with_its_role(tmp_path):
     bad = subprocess.run([str(SOURCE / "deploy" / "upgrade-all.sh"), str(pis), "--dry-run"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "unknown role 'router'" in bad.stderr
+
+
+@pytest.mark.parametrize("web,url", [
+    ("", "http://127.0.0.1:8080/healthz"),
+    ('[web]\nlisten = "0.0.0.0:9000"\n', "http://127.0.0.1:9000/healthz"),
+    ('[web]\nlisten = "[::1]:8081"\n', "http://[::1]:8081/healthz"),
+    ('[web]\nlisten = "192.168.1.10:8080"\n', "http://192.168.1.10:8080/healthz"),
+])
+def test_the_upgrade_health_check_asks_the_hubs_own_address(tmp_path, web, url):
+    from gatewarden.deploy.health import hub_url
+
+    (tmp_path / "hub.toml").write_text(web)
+    assert hub_url(tmp_path / "hub.toml") == url
+
+
+def test_the_storage_folder_is_read_without_validating_the_config(tmp_path):
+    from gatewarden.deploy.health import DEFAULT_STORAGE, storage_dir
+
+    config = tmp_path / "gate.toml"
+    config.write_text('# gatewarden-skeleton: edit me\n[storage]\ndir = "data"\n[gate]\nunknown = 1\n')
+    assert storage_dir(config) == tmp_path / "data"
+    config.write_text("not toml [")
+    assert storage_dir(config) == DEFAULT_STORAGE
+    assert storage_dir(tmp_path / "missing.toml") == DEFAULT_STORAGE
+
+
+def test_an_unhealthy_hub_is_reported_after_the_time_limit(tmp_path):
+    from gatewarden.deploy.health import healthy
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "hub.toml").write_text(f'[web]\nlisten = "127.0.0.1:{port}"\n')
+    assert healthy("hub", tmp_path / "hub.toml", timeout=1.0, interval=0.2) is False

@@ -11,7 +11,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run one edge device's daemons: the durable outbox, the MQTT publisher and "
                     "the sources its config names (replay, gate, lane, charging). Stops cleanly "
                     "on SIGTERM or Ctrl-C.")
-    parser.add_argument("--config", required=True, metavar="FILE", help="the device's TOML config file")
+    parser.add_argument("--config", metavar="FILE",
+                        help="the device's TOML config file (default: $GATEWARDEN_CONFIG or the one "
+                             "/etc/gatewarden/gate|lane|charging.toml)")
     parser.add_argument("--check", action="store_true",
                         help="only check the config (and a replay file), print a summary and exit")
     parser.set_defaults(func=run)

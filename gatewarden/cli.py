@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 
+from gatewarden.configpath import fill_in
 from gwcommon.exc import GatewardenError
 from gwcommon.lang import ENV_LANG, LANGS, choose
 
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     # runs; the hub and edge daemons install their own handlers when they start.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        fill_in(args, os.environ)  # --config left out: GATEWARDEN_CONFIG or /etc/gatewarden/<role>.toml
         return int(args.func(args) or 0)
     except GatewardenError as exc:
         lang = choose(flag=getattr(args, "lang", None), environ=os.environ)

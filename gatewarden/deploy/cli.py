@@ -9,15 +9,20 @@ from pathlib import Path
 
 from gwcommon.wire import NAME_RE
 
+CONFIG_HELP = "the hub's TOML config, for the site id (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)"
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "deploy", help="installer's tools: lock the broker down, bridge to a district",
+        "deploy", help="installer's tools: lock the broker down, bridge to a district, offline wheels",
         description="Generate configuration for the compound's Mosquitto broker (accounts, ACLs, TLS) "
                     "and for its bridge to a district broker.")
     nested = parser.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
     _register_broker(nested)
     _register_bridge(nested)
+    from gatewarden.deploy import installcli
+
+    installcli.register(nested)
 
 
 def _register_broker(nested) -> None:
@@ -27,7 +32,7 @@ def _register_broker(nested) -> None:
                     "and one for the hub, ACLs (a device writes only its own topics), anonymous clients "
                     "refused, and with --tls a local CA and a TLS listener. Re-running keeps the CA and "
                     "the passwords already issued.")
-    broker.add_argument("--config", required=True, metavar="CONFIG", help="the hub's TOML config (for the site id)")
+    broker.add_argument("--config", metavar="CONFIG", help=CONFIG_HELP)
     broker.add_argument("--devices", required=True, metavar="ID,ID,...",
                         help="every edge device id of the compound, comma-separated (e.g. gate-north,lane-east)")
     broker.add_argument("--meters", default="", metavar="NAME,NAME,...",
@@ -55,7 +60,7 @@ def _register_bridge(nested) -> None:
         description="Write bridge.conf for the compound broker (MQTT 5, persistent session, only violations "
                     "and device status upward) and, under district/, the account and ACL lines to add to "
                     "the district broker. Re-running keeps the bridge's password.")
-    bridge.add_argument("--config", required=True, metavar="CONFIG", help="the hub's TOML config (for the site id)")
+    bridge.add_argument("--config", metavar="CONFIG", help=CONFIG_HELP)
     bridge.add_argument("--district-host", required=True, metavar="HOST", help="the district broker's name or address")
     bridge.add_argument("--district-port", type=int, default=8883, help="the district broker's port (default 8883)")
     bridge.add_argument("--district-ca", type=Path, metavar="FILE",

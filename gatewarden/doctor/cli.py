@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "GPIO pins and inputs, cameras; for charging devices the meters) and explain "
                     "each problem. Exit status 1 when anything fails. Stop the device's own service "
                     "first: the doctor needs its pins.")
-    parser.add_argument("--config", required=True, metavar="FILE", help="the Pi's TOML config file")
+    parser.add_argument("--config", metavar="FILE",
+                        help="the Pi's TOML config file (default: $GATEWARDEN_CONFIG or the one /etc/gatewarden/*.toml)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON (for scripts)")
     parser.add_argument("--lang", choices=("zh", "en"), default=None,
                         help="language of the report: zh (default) or en; else GATEWARDEN_LANG")

@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     alerts = subparsers.add_parser("alerts", help="check the chat targets", description="Check the chat targets.")
     commands = alerts.add_subparsers(dest="alerts_command", metavar="ACTION", required=True)
     test = commands.add_parser("test", help=HELP_TEST, description=HELP_TEST + ". Exits 1 when any target failed.")
-    test.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    test.add_argument("--config", type=Path,
+                     help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     test.set_defaults(func=run_test)
     roster = subparsers.add_parser("roster", help="import or export the duty roster (值班表)",
                                    description="Import or export the duty roster (值班表).")
@@ -35,11 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp = actions.add_parser("import", help=HELP_IMPORT, description=HELP_IMPORT + ". Every bad row is reported "
                              "with its line number; a file with any bad row changes nothing.")
     imp.add_argument("file", metavar="FILE", type=Path, help="CSV file (UTF-8, UTF-8 with BOM, or GB18030/GBK)")
-    imp.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    imp.add_argument("--config", type=Path,
+                     help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     imp.set_defaults(func=run_import)
     exp = actions.add_parser("export", help=HELP_EXPORT, description=HELP_EXPORT + ", to FILE or standard output.")
     exp.add_argument("file", metavar="FILE", type=Path, nargs="?", help="where to write (default: standard output)")
-    exp.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    exp.add_argument("--config", type=Path,
+                     help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     exp.set_defaults(func=run_export)
 
 

@@ -67,13 +67,27 @@ def open_for_command(config_path: str | Path) -> Database:
     IMMEDIATE`` transactions.  A missing storage directory is a one-line ConfigError.
     """
     from gwcommon.exc import ConfigError
+    from gwcommon.ownership import follow_folder_owner
     from hub.config import load_hub_config
     from hub.schema import all_sets
 
     config = load_hub_config(config_path)
     if not config.storage.dir.is_dir():
-        raise ConfigError(f"{config_path}: storage.dir {config.storage.dir} does not exist")
-    return open_db(config.storage.dir / "hub.db", migrations=all_sets())
+        en, zh = missing_storage_hint(config_path, config.storage.dir)
+        raise ConfigError(en, zh=zh)
+    db = open_db(config.storage.dir / "hub.db", migrations=all_sets())
+    follow_folder_owner(config.storage.dir, ("hub.db", "hub.db-wal", "hub.db-shm"))  # run as root
+    return db
+
+
+def missing_storage_hint(config_path: str | Path, folder: Path) -> tuple[str, str]:
+    """What to do when a maintenance command finds no storage directory: (English, Chinese) as
+    ConfigError takes them (the command line prints the Chinese unless English is asked for)."""
+    make = f"sudo install -d -o gatewarden -g gatewarden -m 0750 {folder}"
+    return (f"{config_path}: storage.dir {folder} does not exist; start the hub once "
+            f"(sudo systemctl start gatewarden-hub) or create it: {make}",
+            f"{config_path}：数据目录 storage.dir {folder} 不存在；先启动一次中心机"
+            f"（sudo systemctl start gatewarden-hub），或创建它：{make}")
 
 
 def run_for_command(config_path: str | Path, job: Job) -> Any:

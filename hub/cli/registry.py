@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "reported with its line number; a file with any bad row changes nothing.")
     imp.add_argument("file", metavar="FILE", type=Path,
                      help="the sheet: .xlsx, or CSV/text (UTF-8 with or without BOM, GB18030/GBK, UTF-16)")
-    imp.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    imp.add_argument("--config", type=Path,
+                     help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     imp.add_argument("--check", action="store_true",
                      help="only show what the import would change (added, removed, changed); change nothing")
     imp.add_argument("--yes", action="store_true",
@@ -39,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.set_defaults(func=run_import)
     exp = commands.add_parser("export", help=HELP_EXPORT, description=HELP_EXPORT + ", to FILE or standard output.")
     exp.add_argument("file", metavar="FILE", type=Path, nargs="?", help="where to write (default: standard output)")
-    exp.add_argument("--config", required=True, type=Path, help="the hub's config file")
+    exp.add_argument("--config", type=Path,
+                     help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     exp.set_defaults(func=run_export)
 
 

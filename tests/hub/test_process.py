@@ -27,12 +27,14 @@ def healthz(port: int) -> dict | None:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["hub"], "--config CONFIG is required"),
-    (["hub", "--config", "/nonexistent/hub.toml"], "/nonexistent/hub.toml：找不到这个文件"),  # Chinese by default
+    (["hub"], "no --config given and no /nonexistent-etc/hub.toml"),
+    (["hub", "--config", "/nonexistent/hub.toml"], "/nonexistent/hub.toml: no such file"),
 ])
 def test_bad_invocations_fail_with_one_line(args, message):
+    env = {**os.environ, "GATEWARDEN_ETC": "/nonexistent-etc", "GATEWARDEN_LANG": "en"}
+    env.pop("GATEWARDEN_CONFIG", None)
     done = subprocess.run([sys.executable, "-m", "gatewarden", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=30)
+                          text=True, timeout=30, env=env)
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and message in done.stderr
 

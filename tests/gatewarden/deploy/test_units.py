@@ -27,7 +27,7 @@ DEPLOY = ROOT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").iterdir())
 SERVICES = {"hub": "gatewarden-hub.service", "gate": "gatewarden-gate.service", "lane": "gatewarden-lane.service",
             "charging": "gatewarden-charging.service"}
-SCRIPTS = [DEPLOY / "install.sh", DEPLOY / "uninstall.sh"]
+SCRIPTS = [DEPLOY / "install.sh", DEPLOY / "uninstall.sh", DEPLOY / "upgrade-all.sh"]
 
 
 def need(tool: str, package: str) -> str:
@@ -138,7 +138,9 @@ def test_config_skeletons_are_valid_and_marked(role):
 
 
 def dry_run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(DEPLOY / "install.sh"), *args, "--dry-run"], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "GATEWARDEN_LANG": "en"}
+    return subprocess.run([str(DEPLOY / "install.sh"), *args, "--dry-run", "--no-hardware-check"], capture_output=True,
+                          text=True, timeout=60, env=env)
 
 
 @pytest.mark.parametrize("role,packages,groups", [
@@ -157,9 +159,11 @@ def test_install_dry_run_plans_the_role(role, packages, groups):
                                                 text=True).stdout == "install ok installed"
     if groups:
         assert f"usermod -a -G {','.join(groups)} gatewarden" in out
-    assert f"install -m 0644 {DEPLOY}/systemd/gatewarden-{role}.service /etc/systemd/system/" in out
+    assert f"cp {DEPLOY}/systemd/gatewarden-{role}.service /etc/systemd/system/" in out
     assert f"systemctl enable gatewarden-{role}.service" in out
-    assert "pip install -q --upgrade /opt/gatewarden/src" in out
+    extras = {"hub": "hub", "gate": "gate", "lane": "lane,camera", "charging": "charging"}[role]
+    assert f"pip install --prefer-binary --progress-bar on" in out and f"/opt/gatewarden/src[{extras}]" in out
+    assert "-q" not in out.split()
     assert ("gatewarden-backup.timer" in out) is (role == "hub")
     assert not os.path.exists("/opt/gatewarden/src")  # a dry run changes nothing
 

@@ -143,6 +143,17 @@ def test_contact_sheet_fits_1280_px_and_marks_unreadable_pictures(tmp_path, capl
     assert "2 of 7 evidence picture(s) unreadable" in caplog.text
 
 
+def test_contact_sheet_is_a_grid_of_numbered_tiles_with_grey_for_the_unreadable(tmp_path):
+    for n in range(3):
+        picture(tmp_path / f"{n}.jpg", 200, size=(480, 640))
+    items = [(tmp_path / f"{n}.jpg", str(n + 1)) for n in range(3)] + [(tmp_path / "missing.jpg", "4")]
+    sheet = cv2.imdecode(np.frombuffer(contactsheet.build(items), np.uint8), cv2.IMREAD_COLOR)
+    assert sheet.shape[:2] == (960, 1280)                              # 2×2 tiles of 640×480
+    assert abs(int(sheet[700, 1000].mean()) - 128) < 8                 # tile 4: grey, unreadable
+    assert abs(int(sheet[400, 300].mean()) - 200) < 8                  # tile 1: the picture, scaled
+    assert sheet[5:25, 5:15].mean() < 200 and sheet[490:500, 640:650].max() < 60  # the label's box
+
+
 def test_a_contact_sheet_squeezes_below_the_byte_limit(tmp_path):
     noise = np.random.default_rng(1).integers(0, 255, (960, 1280, 3), dtype=np.uint8)
     (tmp_path / "n.jpg").write_bytes(cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 100])[1].tobytes())

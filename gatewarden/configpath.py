@@ -52,6 +52,6 @@ def fill_in(args, environ: Mapping[str, str]) -> None:
         return
     if args.command == "deploy" and not hasattr(args, "config"):
         return  # deploy wheelhouse: no config
-    from hub.registry.problems import cli_lang
+    from gwcommon.lang import choose
 
-    args.config = default_config(roles, environ, cli_lang(environ))
+    args.config = default_config(roles, environ, choose(environ=environ))

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hub.core.db import Job, open_db
+if TYPE_CHECKING:  # the CLI stays light to import on every role's Pi: SQLite tools load on use
+    from sqlite_utils import Database
+
+    from hub.core.db import Job
 
 
 def add_config_argument(parser: argparse.ArgumentParser, *, nested: bool = True) -> None:
     """``--config CONFIG``; on nested commands it does not overwrite one given before the command."""
     parser.add_argument("--config", metavar="CONFIG", default=argparse.SUPPRESS if nested else None,
-                        help="the hub's TOML config file")
+                        help="the hub's TOML config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
 
 
 def config_path(args: argparse.Namespace) -> str:
@@ -60,7 +63,7 @@ def write_export(data: bytes, file, *, command: str, done: str) -> int:
     return 0
 
 
-def open_for_command(config_path: str | Path) -> Database:
+def open_for_command(config_path: str | Path) -> "Database":
     """The hub database for a maintenance command (``registry import``, ``user add``…).
 
     Safe while the hub runs: WAL, a 30 s busy timeout, and the command's writes in ``BEGIN
@@ -75,6 +78,8 @@ def open_for_command(config_path: str | Path) -> Database:
     if not config.storage.dir.is_dir():
         en, zh = missing_storage_hint(config_path, config.storage.dir)
         raise ConfigError(en, zh=zh)
+    from hub.core.db import open_db
+
     db = open_db(config.storage.dir / "hub.db", migrations=all_sets())
     follow_folder_owner(config.storage.dir, ("hub.db", "hub.db-wal", "hub.db-shm"))  # run as root
     return db
@@ -90,7 +95,7 @@ def missing_storage_hint(config_path: str | Path, folder: Path) -> tuple[str, st
             f"（sudo systemctl start gatewarden-hub），或创建它：{make}")
 
 
-def run_for_command(config_path: str | Path, job: Job) -> Any:
+def run_for_command(config_path: str | Path, job: "Job") -> Any:
     """Run ``job(db)`` for a maintenance command in one ``BEGIN IMMEDIATE`` transaction (waiting up
     to 30 s for the hub's writer), commit, close; an error rolls everything back and is raised."""
     db = open_for_command(config_path)

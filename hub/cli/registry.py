@@ -9,7 +9,7 @@ moved: :mod:`hub.registry.diff`); ``--check`` stops there, and an import that wo
 stops there too unless ``--yes`` says the removals are meant (docs/contract.md §3).
 
 Everything is printed in Chinese, or in English with ``gatewarden --lang en`` or
-``GATEWARDEN_LANG=en`` (:func:`hub.registry.problems.cli_lang`).
+``GATEWARDEN_LANG=en`` (:func:`gwcommon.lang.choose`).
 """
 
 from __future__ import annotations

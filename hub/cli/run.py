@@ -20,12 +20,6 @@ HUB_SUBCOMMANDS: list[str] = [  # modules with register(hub_subparsers)
 ]
 
 
-def add_config_argument(parser: argparse.ArgumentParser, *, nested: bool = True) -> None:
-    """``--config CONFIG``; on nested commands it does not overwrite one given before the command."""
-    parser.add_argument("--config", metavar="CONFIG", default=argparse.SUPPRESS if nested else None,
-                        help="the hub's TOML config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "hub", help="run the hub (MQTT ingest, rules, alerts, web view)",

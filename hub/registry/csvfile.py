@@ -62,7 +62,7 @@ class RegistryFileError(GatewardenError, ValueError):
 @dataclass(frozen=True)
 class Problem(LineProblem):
     """One bad line of the file: its number (the header is line 1), a code of
-    :data:`hub.registry.problems.MESSAGES` and the code's parameters."""
+    :data:`hub.core.words.MESSAGES` and the code's parameters."""
 
     words = words
 

@@ -141,7 +141,7 @@ def register(ctx: WebContext) -> APIRouter:
 
 def _change(ctx: WebContext, request: Request, who: Principal, action: str, target: str, detail: dict, change) -> None:
     """Run a registry change with its audit entry; the registry's refusals become 400, worded in
-    the page's language (they carry a code of hub.registry.problems)."""
+    the page's language (they carry a code of hub.core.words)."""
     address = ctx.address(request)
 
     def job(db):

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from edge.ble.config import ScannerConfig
 from edge.charging.config import ChargingConfig, Meters
+from edge.charging.cutconfig import Switches
 from edge.gate.config import GateConfig
 from edge.metrics import EdgeMetricsConfig
 from edge.lane.config import LaneDeviceConfig
@@ -61,6 +62,7 @@ class EdgeConfig(Section):
     lane: LaneDeviceConfig | None = Field(None, description="Zones watched for tags and untagged vehicles (kind = lane).")
     charging: ChargingConfig | None = Field(None, description="E-bike charging shed: meter polling and charger counting (kind = charging).")
     meters: Meters = Field(default_factory=list, description="The charging device's meters, one per circuit ([[meters]]).")
+    switches: Switches = Field(default_factory=list, description="Relays the charging device may cut, one per circuit, with when to cut ([[switches]]); none: it only measures.")
     edge_metrics: EdgeMetricsConfig | None = Field(None, description="Prometheus metrics of this device on a port of its own.")
 
 

@@ -55,6 +55,7 @@ DECISION_MODULES = [
     "edge/charging/plugs.py",
     "edge/charging/simulator.py",
     "edge/charging/model.py",
+    "edge/charging/cutoff.py",
     "hub/rules/charging.py",
     "hub/watermark.py",
     "hub/registry/problems.py",

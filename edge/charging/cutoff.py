@@ -142,17 +142,17 @@ def _why(state: CutState, view: View, now: datetime, policy: Policy) -> tuple[st
         return "overload", f"{view.current_a:.1f} A ≥ {policy.alarm_text or f'{policy.alarm_a:.1f} A'}"
     if policy.no_charging and state.no_charging_since is not None \
             and t - state.no_charging_since >= policy.no_charging_after_s:
-        return "no_charging", f"{view.loads} charger-like load(s), {view.power_w:.0f} W, on a no-charging circuit"
+        return "no_charging", f"{view.power_w:.0f} W, loads={view.loads}"
     if state.excused:
         return None
     drawing = view.loads >= 1 or view.power_w - policy.baseline_w >= policy.active_w
     if policy.allowed is not None and drawing and not inside(_local(now, policy), policy.allowed):
         start, end = policy.allowed
-        return "outside_hours", f"{view.power_w:.0f} W outside {start:%H:%M}–{end:%H:%M}"
+        return "outside_hours", f"{view.power_w:.0f} W, {start:%H:%M}–{end:%H:%M}"
     if policy.full_after_s is not None and state.full_since is not None \
             and t - state.full_since >= policy.full_after_s:
         minutes = (t - state.full_since) / 60
-        return "full", f"trickling at {view.power_w:.0f} W for {minutes:.0f} min (battery full)"
+        return "full", f"{view.power_w:.0f} W, {minutes:.0f} min"
     return None
 
 
@@ -160,10 +160,10 @@ def _restore_due(state: CutState, now: datetime, policy: Policy) -> tuple[str, s
     if state.pending == "on" or not state.switched:
         return None  # already switching on, or the cut itself is not confirmed yet
     if state.reason == "outside_hours" and policy.allowed is not None and inside(_local(now, policy), policy.allowed):
-        return "hours_began", f"charging hours began ({policy.allowed[0]:%H:%M})"
+        return "hours_began", f"{policy.allowed[0]:%H:%M}"
     if state.reason == "full" and policy.restore_full_after_s is not None and state.since is not None \
             and now.timestamp() - state.since >= policy.restore_full_after_s:
-        return "full_restore_after", f"switched on again {policy.restore_full_after_s / 60:.0f} min after the full cut"
+        return "full_restore_after", f"{policy.restore_full_after_s / 60:.0f} min"
     return None
 
 
@@ -200,7 +200,7 @@ def result(state: CutState, command: Command, ok: bool, error: str, now: datetim
 
 def restore(state: CutState, circuit: str, by: str, note: str, now: datetime) -> tuple[CutState, Command]:
     """A warden's restore (from the hub): switch on, whatever the state."""
-    detail = f"restored by {by}" + (f": {note}" if note else "")
+    detail = f"{by}" + (f": {note}" if note else "")
     state, commands = _switch_on(state, circuit, ("warden", detail), now.timestamp() + 5.0)
     return state, commands[0]
 

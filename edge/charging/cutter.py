@@ -29,7 +29,7 @@ def policy_for(switch: Any, charging: ChargingConfig, tz: tzinfo | None) -> cuto
     seconds = (lambda d: d.total_seconds() if d is not None else None)
     return cutoff.Policy(
         circuit=switch.circuit, switchable=switch.switchable, alarm_a=alarm_a,
-        alarm_text=(f"{alarm_a:.1f} A ({switch.alarm_pct:g} % of {switch.breaker_a:g} A)" if alarm_a else ""),
+        alarm_text=(f"{alarm_a:.1f} A ({switch.breaker_a:g} A × {switch.alarm_pct:g} %)" if alarm_a else ""),
         allowed=allowed, tz=tz, full_after_s=seconds(switch.cut_when_full_after),
         restore_full_after_s=seconds(switch.restore_full_after),
         trickle_w=(switch.trickle_min_w, switch.trickle_max_w), no_charging=switch.no_charging,

@@ -31,6 +31,7 @@ PAGES = [
     "hub.web.pages.calendar",
     "hub.web.pages.inbox",
     "hub.web.pages.charging",
+    "hub.web.pages.charging_cuts",
     "hub.web.api",
 ]
 

@@ -108,6 +108,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chg.rule.meter_silent": ("电表无数据", "meter silent"), "chg.rule.meter_unreadable": ("电表读数异常", "meter unreadable"),
     "chg.state.open": ("进行中", "ongoing"), "chg.state.closed": ("已结束", "over"),
     "chg.critical": ("危险", "critical"), "chg.silent": ("电表无数据", "meter silent"), "chg.unknown": ("未知", "unknown"),
+    "chg.cuts": ("已自动断电的线路", "Circuits the shed cut"), "chg.restore": ("恢复供电", "Restore power"),
+    "chg.restored": ("已发送恢复供电指令；设备恢复后日志里会有记录。", "Restore sent; the diary shows it once the device has switched on."),
+    "err.not_cut": ("线路 {circuit} 现在没有断电，无需恢复。", "Circuit {circuit} is not cut now: nothing to restore."),
     "rep.charging": ("充电异常", "Charging incidents"),
     # monthly report
     "rep.title": ("{month} 月报", "Report for {month}"), "rep.month": ("月份", "Month"),

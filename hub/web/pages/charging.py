@@ -72,6 +72,8 @@ def register(ctx: WebContext) -> APIRouter:
         since = start if chosen else ctx.now() - timedelta(days=30)
         incidents = [i for i in store.incidents(ctx.reader(), since=since, limit=200)
                      if not chosen or parse_ts(i["since"]) < end]
+        from .charging_cuts import rows as cut_rows
         return ctx.render(request, "charging.html", who, title_key="nav.charging", state=now_block(ctx),
-                          chart=chart(ctx, start, end, ctx.lang(request)), day=day, incidents=incidents)
+                          chart=chart(ctx, start, end, ctx.lang(request)), day=day, incidents=incidents,
+                          cuts=cut_rows(ctx, ctx.lang(request)))
     return router

@@ -63,8 +63,8 @@ def test_when_a_circuit_is_cut(policy, views, at, reason):
 
 
 def test_overload_detail_names_the_limit():
-    _, commands, _ = run(Policy("s", True, alarm_a=12.8, alarm_text="12.8 A (80 % of 16 A)"), [OVER])
-    assert commands[0].detail == "13.2 A ≥ 12.8 A (80 % of 16 A)"
+    _, commands, _ = run(Policy("s", True, alarm_a=12.8, alarm_text="12.8 A (16 A × 80 %)"), [OVER])
+    assert commands[0].detail == "13.2 A ≥ 12.8 A (16 A × 80 %)"
 
 
 HOURS = Policy("s", True, allowed=(time(6), time(23)), tz=SH)
@@ -101,10 +101,10 @@ def test_overload_latches_until_a_warden_restores():
     assert len(commands) == 1 and state.reason == "overload"
     now = T0 + timedelta(seconds=200)
     state, command = restore(state, "shed-a", "warden-li", "chargers unplugged", now)
-    assert command == Command("shed-a", True, "warden", "restored by warden-li: chargers unplugged")
+    assert command == Command("shed-a", True, "warden", "warden-li: chargers unplugged")
     state, events = result(state, command, True, "", now)
     assert events == [("fault", {"code": "power_cut", "active": False, "circuit": "shed-a",
-                                 "detail": "shed-a: warden: restored by warden-li: chargers unplugged"})]
+                                 "detail": "shed-a: warden: warden-li: chargers unplugged"})]
     # the overload comes back: cut again at once (a warden never excuses safety)
     state, commands, events = run(BASE, [OVER], start=now + timedelta(seconds=1), state=state)
     assert [c.reason for c in commands] == ["overload"]

@@ -10,11 +10,16 @@ hub or the broker is away.  Nothing here waits for the hub.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
+from dataclasses import asdict, fields
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
+
+from gwcommon.atomicfile import write_atomic
 
 from . import cutoff
 from .config import ChargingConfig
@@ -63,13 +68,45 @@ class _Worker:
         self._thread.join(5)
 
 
+def path_in(storage_dir: str | Path, device_id: str) -> Path:
+    """``<storage.dir>/cuts-<device>.json``: which circuits are cut, kept across a restart."""
+    return Path(storage_dir) / f"cuts-{device_id}.json"
+
+
+def load_states(path: Path | None, circuits: list[str]) -> dict[str, cutoff.CutState]:
+    """The saved cut states (fresh ones for a missing or unreadable file, or a new circuit)."""
+    states = {c: cutoff.CutState() for c in circuits}
+    if path is None or not path.exists():
+        return states
+    known = {f.name for f in fields(cutoff.CutState)}
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        for circuit, values in saved.items():
+            if circuit in states:
+                values = {k: tuple(v) if k == "why_on" and v else v for k, v in values.items() if k in known}
+                states[circuit] = cutoff.CutState(**values)
+    except (OSError, ValueError, TypeError) as exc:
+        logger.warning("cut states in %s unreadable (%s): every circuit starts as not cut", path, exc)
+        return {c: cutoff.CutState() for c in circuits}
+    cut = sorted(c for c, s in states.items() if s.reason)
+    if cut:
+        logger.warning("circuits cut before the restart stay cut: %s", ", ".join(cut))
+    return states
+
+
+def _durable(state: cutoff.CutState) -> tuple:
+    return state.reason, state.switched, state.announced, state.excused, state.pending, state.since
+
+
 class Cutter:
     """Every switched circuit's state, policy and relay."""
 
-    def __init__(self, policies: dict[str, cutoff.Policy], switches: dict[str, Any], *, sink: Any, clock: Any):
+    def __init__(self, policies: dict[str, cutoff.Policy], switches: dict[str, Any], *, sink: Any, clock: Any,
+                 state_file: Path | None = None):
         self.policies = policies
         self.sink, self.clock = sink, clock
-        self.states = {circuit: cutoff.CutState() for circuit in policies}
+        self.state_file = state_file
+        self.states = load_states(state_file, list(policies))
         self._answers: queue.SimpleQueue = queue.SimpleQueue()
         self._workers = {c: _Worker(s, self._answers) for c, s in switches.items()}
         self._lock = threading.Lock()
@@ -82,7 +119,9 @@ class Cutter:
         if policy is None:
             return
         with self._lock:
-            self.states[circuit], commands = cutoff.decide(self.states[circuit], view, now, policy)
+            before = self.states[circuit]
+            self.states[circuit], commands = cutoff.decide(before, view, now, policy)
+            self._save_if_changed(before, self.states[circuit])
         for command in commands:
             self._send(command)
 
@@ -93,7 +132,9 @@ class Cutter:
             logger.warning("restore by %s refused: circuit %r has no switch on this device", by, circuit)
             return False
         with self._lock:
-            self.states[circuit], command = cutoff.restore(self.states[circuit], circuit, by, note, self.clock.now())
+            before = self.states[circuit]
+            self.states[circuit], command = cutoff.restore(before, circuit, by, note, self.clock.now())
+            self._save_if_changed(before, self.states[circuit])
         logger.info("restore of %s by %s (%s)", circuit, by, note)
         self._send(command)
         return True
@@ -115,9 +156,19 @@ class Cutter:
             if not ok:
                 logger.warning("switch of %s did not take %s: %s", command.circuit, "on" if command.on else "off", error)
             with self._lock:
-                self.states[command.circuit], more = cutoff.result(self.states[command.circuit], command, ok,
-                                                                   error, self.clock.now())
+                before = self.states[command.circuit]
+                self.states[command.circuit], more = cutoff.result(before, command, ok, error, self.clock.now())
+                self._save_if_changed(before, self.states[command.circuit])
             events.extend(more)
+
+    def _save_if_changed(self, before: cutoff.CutState, after: cutoff.CutState) -> None:
+        if self.state_file is None or _durable(before) == _durable(after):
+            return
+        try:
+            data = {c: asdict(s) for c, s in self.states.items() if s != cutoff.CutState()}
+            write_atomic(self.state_file, json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
+        except OSError:
+            logger.exception("could not save the cut states to %s", self.state_file)
 
     def close(self) -> None:
         for worker in self._workers.values():

@@ -161,7 +161,7 @@ def _cutter(config: Any, sink: Any, clock: Clock) -> tuple[Any, list]:
     if not config.switches:
         return None, []
     from . import switches
-    from .cutter import Cutter, policy_for
+    from .cutter import Cutter, path_in, policy_for
 
     meters = {m.circuit for m in config.meters}
     missing = sorted(s.circuit for s in config.switches if s.circuit not in meters)
@@ -170,7 +170,8 @@ def _cutter(config: Any, sink: Any, clock: Clock) -> tuple[Any, list]:
         raise ConfigError(f"[[switches]] name circuits no [[meters]] entry measures: {', '.join(missing)}")
     made, closers = switches.build(config.switches, mqtt=config.mqtt, device_id=config.device.id)
     policies = {s.circuit: policy_for(s, config.charging, config.site.tz) for s in config.switches}
-    return Cutter(policies, made, sink=sink, clock=clock), closers
+    return Cutter(policies, made, sink=sink, clock=clock,
+                  state_file=path_in(config.storage.dir, config.device.id)), closers
 
 
 def _on_command(cutter: Any, cmd: Any) -> None:

@@ -177,3 +177,41 @@ def test_a_slow_relay_does_not_hold_another(shelly):
     assert shelly.wait_for("relay:0", False, timeout=5)
     Hung.release.set()
     cutter.close()
+
+
+def test_a_cut_survives_a_restart_of_the_device(tmp_path, shelly):
+    from datetime import datetime, timezone
+
+    from edge.charging import cutoff
+    from edge.charging.cutter import Cutter, path_in
+    from gwcommon.clock import FakeClock
+
+    clock = FakeClock(datetime(2026, 5, 1, 12, tzinfo=timezone.utc))
+    policies = {"port-1": cutoff.Policy("port-1", True, alarm_a=10.0)}
+    state_file = path_in(tmp_path, "shed-1")
+
+    def relay():
+        return {"port-1": Shelly1Http(switch({"kind": "shelly1_http", "circuit": "port-1", "host": "127.0.0.1",
+                                              "port": shelly.port}))}
+
+    first = Cutter(policies, relay(), sink=None, clock=clock, state_file=state_file)
+    first.observe("port-1", cutoff.View(2500.0, 11.0, 10), clock.now())
+    assert shelly.wait_for("relay:0", False)
+    events = []
+    while not events:
+        events = first.drain()
+    first.close()
+    assert [e["code"] for _, e in events] == ["power_cut"]
+    second = Cutter(policies, relay(), sink=None, clock=clock, state_file=state_file)
+    assert second.states["port-1"].reason == "overload" and second.states["port-1"].announced
+    second.observe("port-1", cutoff.View(0.0, 0.0, 0), clock.now())   # no new cut, no new event
+    assert second.restore("port-1", by="warden-li", note="")
+    assert shelly.wait_for("relay:0", True)
+    events = []
+    while not events:
+        events = second.drain()
+    assert [(e["code"], e["active"]) for _, e in events] == [("power_cut", False)]
+    second.close()
+    assert Cutter(policies, {}, sink=None, clock=clock, state_file=state_file).states["port-1"] == cutoff.CutState(excused=True)
+    state_file.write_text("{not json", encoding="utf-8")
+    assert Cutter(policies, {}, sink=None, clock=clock, state_file=state_file).states["port-1"] == cutoff.CutState()

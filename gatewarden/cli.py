@@ -17,6 +17,7 @@ from gwcommon.exc import GatewardenError
 COMMANDS = [
     "hub.cli",
     "edge.cli",
+    "edge.charging.cli",
     "gatewarden.demo",
     "gatewarden.simulate",
     "hub.registry.cli",

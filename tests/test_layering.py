@@ -38,6 +38,7 @@ DECISION_MODULES = [
     "gatewarden/doctor/texts.py",
     "hub/web/roles.py",
     "hub/web/ratelimit.py",
+    "hub/web/timechart.py",
     "hub/web/i18n.py",
     "hub/web/filters.py",
     "hub/web/charts.py",

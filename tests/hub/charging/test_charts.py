@@ -107,3 +107,13 @@ def test_colours_are_distinct_for_thirty_series_and_labels_are_escaped():
 def test_incidents_are_named_by_label(page):
     incidents = page.split("充电异常")[-1]
     assert "充电棚A路" in incidents and ">shed-a<" not in incidents
+
+
+def test_count_bars_have_whole_number_ticks_and_distinct_colours():
+    from hub.web import charts
+
+    svg = charts.stacked_bars(["w1", "w2"], [(f"zone {k}", [k % 2, 1]) for k in range(5)], title="t")
+    ticks = re.findall(r'text-anchor="end">([^<]*)<', svg)
+    assert ticks and all(t.isdigit() for t in ticks)
+    fills = re.findall(r'<rect x="\d+" y="2" width="10" height="10" fill="(#[0-9a-f]{6})"', svg)
+    assert len(fills) == 5 and len(set(fills)) == 5

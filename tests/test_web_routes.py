@@ -51,6 +51,7 @@ ROUTES = [
     ("GET", "/api/charging", "/api/charging", "viewer", None),
     ("GET", "/charging", "/charging?day=2026-03-02", "viewer", None),
     ("POST", "/charging/restore", "/charging/restore", "warden", {"circuit": "shed-a", "reason": "已拔下"}),
+    ("GET", "/charging/bill", "/charging/bill?month=2026-03", "viewer", None),
     ("GET", "/registry", "/registry?q=1-1", "warden", None),
     ("GET", "/registry/export.csv", "/registry/export.csv", "warden", None),
     ("POST", "/registry/import", "/registry/import", "committee", None),  # multipart, below

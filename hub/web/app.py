@@ -32,6 +32,7 @@ PAGES = [
     "hub.web.pages.inbox",
     "hub.web.pages.charging",
     "hub.web.pages.charging_cuts",
+    "hub.web.pages.charging_bill",
     "hub.web.api",
 ]
 

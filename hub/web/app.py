@@ -33,6 +33,7 @@ PAGES = [
     "hub.web.pages.charging",
     "hub.web.pages.charging_cuts",
     "hub.web.pages.charging_bill",
+    "hub.web.pages.night_chart",
     "hub.web.api",
 ]
 

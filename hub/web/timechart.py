@@ -73,6 +73,7 @@ class Marker:
     at: float
     label: str
     colour: str = "#b3261e"
+    shown: bool = False  # the label written beside the marker (else only on hover)
 
 
 @dataclass
@@ -182,7 +183,9 @@ def _steps(s: Series, X, Y, plot_w: float, unit: str) -> str:
 def _marker(m: Marker, x: float, plot_h: float) -> str:
     return (f'<g class="marker"><line x1="{x:.1f}" y1="{PAD_T}" x2="{x:.1f}" y2="{PAD_T + plot_h:.1f}" '
             f'stroke="{m.colour}" stroke-width="1"/><path d="M{x - 4:.1f},{PAD_T} L{x + 4:.1f},{PAD_T} L{x:.1f},{PAD_T + 7}" '
-            f'fill="{m.colour}"/><title>{escape(m.label)}</title></g>')
+            f'fill="{m.colour}"/><title>{escape(m.label)}</title>'
+            + (f'<text x="{x + 5:.1f}" y="{PAD_T + 22}" font-size="11" fill="{m.colour}">{escape(m.label)}</text>'
+               if m.shown else "") + "</g>")
 
 
 def _legend(chart: TimeChart) -> str:

@@ -20,7 +20,7 @@ from ..deps import need, see_other
 from ..filters import FilterError, parse_label
 from . import actions, sections
 
-ORDER = ("occupancy", "stays", "violations", "alerts", "devices", "charging")
+ORDER = ("occupancy", "night", "stays", "violations", "alerts", "devices", "charging")
 LANES_SQL = """SELECT DISTINCT e.device, json_extract(e.body, '$.lane') FROM
     (SELECT device, body FROM events WHERE kind = 'passage' ORDER BY ts DESC LIMIT 2000) e
     JOIN devices d ON d.device = e.device WHERE d.kind = 'gate' ORDER BY 1, 2"""

@@ -108,7 +108,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chg.rule.meter_silent": ("电表无数据", "meter silent"), "chg.rule.meter_unreadable": ("电表读数异常", "meter unreadable"),
     "chg.state.open": ("进行中", "ongoing"), "chg.state.closed": ("已结束", "over"),
     "chg.critical": ("危险", "critical"), "chg.silent": ("电表无数据", "meter silent"), "chg.unknown": ("未知", "unknown"),
-    "night.title": ("昨夜到今晨的在场车辆（余位曲线）", "Cars inside over the night"), "night.unit": ("辆", "cars"),
+    "night.title": ("夜间在场车辆（余位曲线）", "Cars inside over the night"), "night.unit": ("辆", "cars"),
     "night.spaces": ("车位 {n} 个", "{n} painted spaces"), "night.deadline": ("截止 {t}", "deadline {t}"),
     "chg.night": ("夜间", "night"), "chg.cut_marker": ("自动断电", "power cut"),
     "chg.no_charging_title": ("{label}（禁止充电）", "{label} (no charging allowed)"),

@@ -45,6 +45,16 @@ def inside_curve(db: Any, *, spaces: int, start: datetime, end: datetime) -> lis
     return points
 
 
+def steps(curve: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The curve drawn as steps: each count holds until the next change."""
+    out: list[tuple[float, float]] = []
+    for x, y in curve:
+        if out and out[-1][1] != y:
+            out.append((x, out[-1][1]))
+        out.append((x, y))
+    return out
+
+
 def chart(ctx: WebContext, lang: str) -> dict:
     """The Today block: the chart's SVG and the deadline it marks."""
     rule = calendar.DeadlineRule.from_config(ctx.hub.config.rules.overnight, ctx.tz)
@@ -62,7 +72,7 @@ def chart(ctx: WebContext, lang: str) -> dict:
     svg = timechart.render(timechart.TimeChart(
         title=i18n.text(lang, "night.title"), x_span=(left.timestamp(), right.timestamp()), x_ticks=ticks,
         integer=True, unit=i18n.text(lang, "night.unit"),
-        series=[timechart.Series(i18n.text(lang, "today.inside"), curve)],
+        series=[timechart.Series(i18n.text(lang, "today.inside"), steps(curve))],
         refs=[timechart.RefLine(float(spaces), i18n.text(lang, "night.spaces", n=spaces), colour="#1b7f3a")],
         bands=[timechart.Band(night_start.timestamp(), deadline.timestamp(), i18n.text(lang, "chg.night"))],
         markers=[timechart.Marker(deadline.timestamp(), i18n.text(lang, "night.deadline", t=local_deadline),

@@ -71,3 +71,7 @@ def test_today_shows_the_curve_with_the_deadline_and_the_spaces(hub):
     assert ticks and all(t.isdigit() for t in ticks)
     client.get("/lang?to=en")
     assert "deadline 08:00" in client.get("/").text
+
+
+def test_steps_hold_each_count_until_the_next_change():
+    assert night_chart.steps([(0, 1), (5, 2), (9, 2)]) == [(0, 1), (5, 1), (5, 2), (9, 2)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from html import escape
 
-WIDTH, HEIGHT, PAD_L, PAD_R, PAD_B, PAD_T = 640, 240, 44, 36, 34, 30
+WIDTH, HEIGHT, PAD_L, PAD_R, PAD_B, PAD_T = 640, 250, 44, 36, 34, 40
 PALETTE = ("#0b5cad", "#b3261e", "#1b7f3a", "#9a6100", "#6a3d9a", "#00838f", "#c2185b", "#5c6675",
            "#827717", "#3949ab")
 DASHES = ("", "6 3", "2 3")
@@ -127,6 +127,8 @@ def render(chart: TimeChart) -> str:
     if chart.unit:
         parts.append(f'<text x="{PAD_L - 4}" y="{PAD_T - 4}" font-size="10" text-anchor="end">{escape(chart.unit)}</text>')
     parts.append(_legend(chart))
+    parts.append(f'<text class="heading" x="{PAD_L}" y="13" font-size="12" font-weight="bold">'
+                 f'{escape(chart.title)}</text>')
     return (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
             f'aria-label="{escape(chart.title)}"><title>{escape(chart.title)}</title>{"".join(parts)}</svg>')
 
@@ -195,7 +197,7 @@ def _legend(chart: TimeChart) -> str:
     out, x = [], PAD_L
     for hue, dash, name in items:
         dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        out.append(f'<g class="legend"><line x1="{x}" y1="10" x2="{x + 16}" y2="10" stroke="{hue}" stroke-width="3"{dashed}/>'
-                   f'<text x="{x + 20}" y="14" font-size="11">{escape(name)}</text></g>')
+        out.append(f'<g class="legend"><line x1="{x}" y1="24" x2="{x + 16}" y2="24" stroke="{hue}" stroke-width="3"{dashed}/>'
+                   f'<text x="{x + 20}" y="28" font-size="11">{escape(name)}</text></g>')
         x += 28 + 12 * len(name) if any(ord(ch) > 0x2E80 for ch in name) else 28 + 7 * len(name)
     return "".join(out)

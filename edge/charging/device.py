@@ -163,11 +163,6 @@ def _cutter(config: Any, sink: Any, clock: Clock) -> tuple[Any, list]:
     from . import switches
     from .cutter import Cutter, path_in, policy_for
 
-    meters = {m.circuit for m in config.meters}
-    missing = sorted(s.circuit for s in config.switches if s.circuit not in meters)
-    if missing:
-        from gwcommon.exc import ConfigError
-        raise ConfigError(f"[[switches]] name circuits no [[meters]] entry measures: {', '.join(missing)}")
     made, closers = switches.build(config.switches, mqtt=config.mqtt, device_id=config.device.id)
     policies = {s.circuit: policy_for(s, config.charging, config.site.tz) for s in config.switches}
     return Cutter(policies, made, sink=sink, clock=clock,

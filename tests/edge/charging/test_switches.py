@@ -215,3 +215,15 @@ def test_a_cut_survives_a_restart_of_the_device(tmp_path, shelly):
     assert Cutter(policies, {}, sink=None, clock=clock, state_file=state_file).states["port-1"] == cutoff.CutState(excused=True)
     state_file.write_text("{not json", encoding="utf-8")
     assert Cutter(policies, {}, sink=None, clock=clock, state_file=state_file).states["port-1"] == cutoff.CutState()
+
+
+def test_a_switch_needs_its_circuits_meter(tmp_path):
+    from edge.config import load_edge_config
+    from gwcommon.exc import ConfigError
+
+    path = tmp_path / "edge.toml"
+    path.write_text('[site]\nid = "pingan-2"\n[device]\nid = "shed-1"\nkind = "charging"\n[charging]\n'
+                    '[[meters]]\nkind = "simulated"\ncircuit = "shed-a"\n'
+                    '[[switches]]\nkind = "tasmota"\ncircuit = "shed-b"\ntopic = "b"\nswitchable = true\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="shed-b"):
+        load_edge_config(path)

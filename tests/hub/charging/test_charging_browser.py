@@ -8,26 +8,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from gwcommon.clock import FakeClock
 from tests.hub.charging.test_charts import CIRCUITS, DAY, START, night_of_events
+from tests.support.browser import chromium
 from tests.support.webhub import add_user, web_hub
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "docs/img"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 ENGLISH = [{**c, "label": label} for c, label in zip(CIRCUITS, ("Shed A", "Shed B", "Shed C", "Shed D", "Block 3 stairs"))]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def started(tmp_path, broker, circuits, lang):

@@ -1,6 +1,6 @@
 """The cut-off rules (pure): when a circuit is cut, commanded again, and switched on."""
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -1,6 +1,5 @@
 """Record a (simulated) shed, write the truth a walk round would, replay: the count is the device's."""
 
-import io
 import json
 import random
 import threading

@@ -91,3 +91,17 @@ def test_a_warden_restores_from_the_phone(hub, broker):
     assert (command.op, command.circuit, command.by, command.reason) == ("restore", "shed-a", "warden", "已拔掉两个充电器")
     assert rows(hub, "SELECT actor, action, target FROM web_audit WHERE action = 'power_restore'") == [
         {"actor": "warden", "action": "power_restore", "target": "shed-1/shed-a"}]
+
+
+def test_the_api_says_which_circuits_are_cut(hub, broker):
+    from hub.charging.query import charging_state
+
+    site = hub.config.site.id
+    with Publisher(broker.port) as pub:
+        cut(pub, site, 1, circuit="b3-stairs", active=True, detail="no_charging: 150 W, loads=1", at=T0)
+    wait_until(lambda: hub.writer.call(cuts.current), 15)
+    state = hub.writer.call(lambda db: charging_state(db, hub.config, now=T0))
+    by = {c["circuit"]: c for c in state["circuits"]}
+    assert by["shed-a"]["power_cut"] is None
+    assert by["b3-stairs"]["power_cut"] == {"reason": "no_charging", "since": "2026-03-02T14:00:00.000+00:00",
+                                            "device": "shed-1"}

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from edge.ble.config import ScannerConfig
 from edge.charging.config import ChargingConfig, Meters
+from edge.charging.cutconfig import Switches
 from edge.gate.config import GateConfig
 from edge.metrics import EdgeMetricsConfig
 from edge.lane.config import LaneDeviceConfig
@@ -61,7 +62,17 @@ class EdgeConfig(Section):
     lane: LaneDeviceConfig | None = Field(None, description="Zones watched for tags and untagged vehicles (kind = lane).")
     charging: ChargingConfig | None = Field(None, description="E-bike charging shed: meter polling and charger counting (kind = charging).")
     meters: Meters = Field(default_factory=list, description="The charging device's meters, one per circuit ([[meters]]).")
+    switches: Switches = Field(default_factory=list, description="Relays the charging device may cut, one per circuit, with when to cut ([[switches]]); none: it only measures.")
     edge_metrics: EdgeMetricsConfig | None = Field(None, description="Prometheus metrics of this device on a port of its own.")
+
+    @model_validator(mode="after")
+    def _switches_have_meters(self) -> "EdgeConfig":
+        measured = {m.circuit for m in self.meters}
+        unmeasured = sorted(s.circuit for s in self.switches if s.circuit not in measured)
+        if unmeasured:
+            raise ValueError(f"[[switches]] for circuits no [[meters]] entry measures: {', '.join(unmeasured)} "
+                             "(the device decides from that circuit's meter)")
+        return self
 
 
 def load_edge_config(path: str | Path) -> EdgeConfig:

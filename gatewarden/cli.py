@@ -20,6 +20,7 @@ from gwcommon.lang import ENV_LANG, LANGS, choose
 COMMANDS = [
     "hub.cli.run",
     "edge.cli",
+    "edge.charging.cli",
     "gatewarden.demo",
     "gatewarden.simulate",
     "hub.cli.registry",

@@ -120,6 +120,7 @@ class Fault(Envelope):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     active: bool
     detail: Annotated[str, Field(max_length=1000)] = ""
+    circuit: Label | None = None
 
 
 class Status(Wire):
@@ -150,8 +151,9 @@ class Command(Wire):
 
     id: EventId
     ts: Timestamp
-    op: Literal["open", "fire_mode_on", "fire_mode_off", "sync"]
+    op: Literal["open", "fire_mode_on", "fire_mode_off", "sync", "restore"]
     lane: Label | None = None
+    circuit: Label | None = None  # extension: "restore" switches this charging circuit on again
     by: Annotated[str, Field(min_length=1, max_length=64)]
     reason: Annotated[str, Field(max_length=500)] = ""
 

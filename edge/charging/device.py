@@ -18,7 +18,7 @@ from typing import Any
 
 from gwcommon.clock import Clock
 
-from . import counting, energystore, track
+from . import counting, cutoff, energystore, track
 from .config import MQTT_KINDS, ChargingConfig
 from .energy import PZEM_WRAP_WH, EnergyCounter
 from .model import PowerSource, Reading, Unreadable
@@ -74,8 +74,9 @@ class ChargingDevice:
     """Sources → per-circuit tracks → events.  ``step()`` is one poll of every meter."""
 
     def __init__(self, config: ChargingConfig, sources: list[PowerSource], *, sink: Any, clock: Clock,
-                 energy_file: Path | None = None):
+                 energy_file: Path | None = None, cutter: Any = None):
         self.config = config
+        self.cutter = cutter  # an edge.charging.cutter.Cutter when [[switches]] are configured
         self.sources = list(sources)
         self.sink = sink
         self.clock = clock
@@ -100,6 +101,7 @@ class ChargingDevice:
                 polls = [Unreadable(c, self.clock.now(), f"{source.name} failed: {exc}") for c in source.circuits]
             for poll in polls:
                 self._take(poll)
+        self._drain_cutter()
         if self.energy_store is not None:
             self.energy_store.save_if_due(self.energies())
 
@@ -116,9 +118,19 @@ class ChargingDevice:
             if events:
                 logger.warning("meter of circuit %s unreadable: %s", poll.circuit, poll.reason)
         self.tracks[poll.circuit] = new
+        self._emit(events)
+        if self.cutter is not None and isinstance(poll, Reading) and new.latest is not None:
+            latest = new.latest
+            self.cutter.observe(poll.circuit, cutoff.View(latest.power_w, latest.current_a, latest.loads), poll.ts)
+
+    def _emit(self, events: list) -> None:
         for kind, fields in events:
             self.sink.emit(kind, fields)
             self.emitted += 1
+
+    def _drain_cutter(self) -> None:
+        if self.cutter is not None:
+            self._emit(self.cutter.drain())
 
     def run(self, stop_event: threading.Event) -> None:
         interval = self.config.poll_interval.total_seconds()
@@ -132,6 +144,9 @@ class ChargingDevice:
             stop_event.wait(max(0.0, delay))
 
     def close(self) -> None:
+        if self.cutter is not None:
+            self.cutter.close()
+            self._drain_cutter()
         for source in self.sources:
             try:
                 source.close()
@@ -141,9 +156,29 @@ class ChargingDevice:
             self.energy_store.flush(self.energies())
 
 
+def _cutter(config: Any, sink: Any, clock: Clock) -> tuple[Any, list]:
+    """The relays of ``[[switches]]`` and their rules (None without switches)."""
+    if not config.switches:
+        return None, []
+    from . import switches
+    from .cutter import Cutter, path_in, policy_for
+
+    made, closers = switches.build(config.switches, mqtt=config.mqtt, device_id=config.device.id)
+    policies = {s.circuit: policy_for(s, config.charging, config.site.tz) for s in config.switches}
+    return Cutter(policies, made, sink=sink, clock=clock,
+                  state_file=path_in(config.storage.dir, config.device.id)), closers
+
+
+def _on_command(cutter: Any, cmd: Any) -> None:
+    if cmd.op == "restore":
+        cutter.restore(cmd.circuit, by=cmd.by, note=cmd.reason)
+
+
 class _Handle:
-    def __init__(self, device: ChargingDevice, thread: threading.Thread, stop_event: threading.Event):
+    def __init__(self, device: ChargingDevice, thread: threading.Thread, stop_event: threading.Event,
+                 closers: list | None = None):
         self.device = device
+        self._closers = closers or []
         self._thread = thread
         self._stop = stop_event
 
@@ -151,6 +186,11 @@ class _Handle:
         self._stop.set()
         self._thread.join(10)
         self.device.close()
+        for closer in self._closers:
+            try:
+                closer.close()
+            except Exception:
+                logger.exception("closing a switch failed")
 
 
 def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: threading.Event) -> _Handle:
@@ -161,8 +201,11 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
         raise ConfigError("[charging] is set but no [[meters]] are listed: add one per circuit")
     sources = build_sources(config.charging, config.meters, mqtt=config.mqtt, clock=clock,
                             device_id=config.device.id)
+    cutter, closers = _cutter(config, sink, clock)
     device = ChargingDevice(config.charging, sources, sink=sink, clock=clock,
-                            energy_file=energystore.path_in(config.storage.dir, config.device.id))
+                            energy_file=energystore.path_in(config.storage.dir, config.device.id), cutter=cutter)
+    if cutter is not None:
+        publisher.on_command(lambda cmd: _on_command(cutter, cmd))
     own_stop = threading.Event()
 
     def run() -> None:
@@ -173,4 +216,4 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
     thread = threading.Thread(target=run, name="charging-meters", daemon=True)
     thread.start()
     logger.info("charging device: %d circuit(s) on %d source(s)", len(device.tracks), len(sources))
-    return _Handle(device, thread, own_stop)
+    return _Handle(device, thread, own_stop, closers)

@@ -30,6 +30,7 @@ class Track:
     fault_raised: bool = False
     last_reason: str = ""
     recent_a: tuple[float, ...] = ()
+    latest: counting.Emitted | None = None  # this reading's counted values (the cut-off rules read them)
 
 
 def new_track(params: counting.CountingParams, *, wrap_wh: float | None) -> Track:
@@ -57,7 +58,7 @@ def on_reading(track: Track, reading: Reading, params: counting.CountingParams,
         current = counting.median(recent_a)
     now = counting.Emitted(t, count.power_w, current, count.loads)
     track = replace(track, counter=counter, energy=meter, failing_since=None, fault_raised=False,
-                    recent_a=recent_a)
+                    recent_a=recent_a, latest=now)
     if counting.should_emit(track.last, now, policy):
         events.append(("charging", _fields(reading, count, current, meter)))
         track = replace(track, last=now)

@@ -23,6 +23,7 @@ from .outbox import queue_alert, resolve_alert, ts
 logger = logging.getLogger(__name__)
 
 SAFETY_FAULTS = {"safety_input_stuck"}
+OWN_ALERTS = {"power_cut"}  # a feature area alerts these itself (hub.charging.cuts), per circuit
 
 
 def _upsert(db: Any, key: str, *, kind: str, device: str, code: str, detail: str, active: bool,
@@ -49,6 +50,8 @@ def _kind_of(db: Any, device: str) -> str | None:
 
 def on_fault(db: Any, event: Any, ctx: Any) -> None:
     """``Hub.on_event("fault")`` handler: a device raised or cleared a fault."""
+    if event.code in OWN_ALERTS:
+        return
     _upsert(db, f"fault:{ctx.device}:{event.code}", kind="fault", device=ctx.device, code=event.code,
             detail=event.detail, active=event.active, now=ctx.received_at)
 

@@ -231,12 +231,13 @@ def render_fire_lane(payload: dict[str, Any], ctx: Context) -> Message:
 
 _CHARGING_ZH = {"overload": "充电过载", "long_charge": "长时间充电", "unattended": "夜间无人值守充电",
                 "meter_offline": "电表失联", "meter_unreadable": "电表读不出", "port_overpower": "单个插座功率过大",
-                "full_plugged": "充满未拔", "outside_hours": "非开放时段充电", "flying_wire": "疑似飞线充电"}
+                "full_plugged": "充满未拔", "outside_hours": "非开放时段充电", "flying_wire": "疑似飞线充电",
+                "power_cut": "已自动断电"}
 _CHARGING_EN = {"overload": "Charging overload", "long_charge": "Charging too long",
                 "unattended": "Unattended night charging", "meter_offline": "Meter offline",
                 "meter_unreadable": "Meter unreadable", "port_overpower": "One socket drawing too much",
                 "full_plugged": "Full battery still plugged in", "outside_hours": "Charging outside opening hours",
-                "flying_wire": "Suspected flying-wire charging"}
+                "flying_wire": "Suspected flying-wire charging", "power_cut": "Power cut"}
 
 
 def render_charging(payload: dict[str, Any], ctx: Context) -> Message:

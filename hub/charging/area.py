@@ -170,4 +170,6 @@ def attach(hub: Any) -> ChargingArea:
     hub.on_event("charging", area.on_charging)
     hub.on_event("fault", area.on_fault)
     hub.add_tick(area.tick)
+    from hub.charging import cuts  # power cuts the charging device made: diary, chat, restore
+    cuts.attach(hub)
     return area

@@ -59,6 +59,8 @@ class ChargingRulesConfig(Section):
     charger_max_w: float = Field(450, ge=50, le=5000, description="Largest power per load that looks like a charger.")
     silent_after: Duration = Field(timedelta(minutes=5), ge=timedelta(minutes=2), le=timedelta(days=1),
                                    description="No charging event from a circuit for this long (hub clock): the meter is silent.")
+    tariff_yuan_per_kwh: float | None = Field(None, ge=0, le=20,
+                                              description="Electricity price for the monthly bill-sharing table (电费分摊表), yuan per kWh; unset: kWh and shares only.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "ChargingRulesConfig":

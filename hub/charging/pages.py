@@ -1,7 +1,7 @@
 """Charging (充电棚): every circuit now, a chart of power over the last 24 h or any day, incidents.
 
 The charging area (hub.charging) owns the state and the incidents; this page reads them, and the
-chart from the stored ``charging`` events (largest reading per 5 minutes per circuit).
+charts (:mod:`hub.charging.page_charts`) from the stored ``charging`` events.
 """
 
 from __future__ import annotations
@@ -11,18 +11,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from gwcommon.timefmt import format_ts, parse_ts
+from gwcommon.timefmt import parse_ts
 from hub.charging import store
 from hub.charging.query import charging_state
 from hub.charging.rules import TITLES
 
-from hub.web import charts
-from hub.web import i18n
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import need
-
-BUCKET = 300  # seconds per chart point
 
 
 def window_of(ctx: WebContext, day_text: str | None) -> tuple[datetime, datetime, bool]:
@@ -38,23 +34,12 @@ def window_of(ctx: WebContext, day_text: str | None) -> tuple[datetime, datetime
     return start, start + timedelta(days=1), True
 
 
-def power_series(ctx: WebContext, start: datetime, end: datetime) -> dict[str, list[tuple[float, float]]]:
-    rows = ctx.reader().execute(
-        "SELECT json_extract(body, '$.circuit'), (CAST(strftime('%s', ts) AS INTEGER) / ?) * ?, "
-        "max(json_extract(body, '$.power_w')) FROM events WHERE kind = 'charging' AND ts >= ? AND ts < ? "
-        "GROUP BY 1, 2 ORDER BY 1, 2", [BUCKET, BUCKET, format_ts(start), format_ts(end)])
-    series: dict[str, list[tuple[float, float]]] = {}
-    for circuit, bucket, watts in rows:
-        series.setdefault(circuit, []).append((float(bucket), float(watts or 0)))
-    return series
-
-
 def chart(ctx: WebContext, start: datetime, end: datetime, lang: str) -> str:
-    s, e = start.timestamp(), end.timestamp()
+    from hub.charging.page_charts import charts as charging_charts
+
+    s = start.timestamp()
     ticks = [(s + h * 3600, (start + timedelta(hours=h)).astimezone(ctx.tz).strftime("%H:%M")) for h in range(0, 25, 4)]
-    series = sorted(power_series(ctx, start, end).items())
-    return charts.lines(series, x_span=(s, e), x_ticks=ticks, unit="W",
-                        title=i18n.text(lang, "chg.chart"))
+    return charging_charts(ctx, start, end, lang, ticks)
 
 
 def now_block(ctx: WebContext) -> dict:
@@ -84,6 +69,9 @@ def register(ctx: WebContext) -> APIRouter:
         since = start if chosen else ctx.now() - timedelta(days=30)
         incidents = [i for i in store.incidents(ctx.reader(), since=since, limit=200)
                      if not chosen or parse_ts(i["since"]) < end]
+        from hub.charging.page_cuts import rows as cut_rows
         return ctx.render(request, "charging.html", who, title_key="nav.charging", state=now_block(ctx),
-                          chart=chart(ctx, start, end, ctx.lang(request)), day=day, incidents=incidents)
+                          chart=chart(ctx, start, end, ctx.lang(request)), day=day, incidents=incidents,
+                          cuts=cut_rows(ctx, ctx.lang(request)),
+                          labels={c.name: c.display for c in ctx.hub.config.circuits})
     return router

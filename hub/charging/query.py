@@ -14,6 +14,7 @@ Shape::
                    "voltage_v": 221.4, "energy_wh": 15234.0, "breaker_a": 16.0, "load_pct": 31.9,
                    "no_charging": false, "allowed_hours": "06:00-23:00" | null,
                    "status": "ok" | "warn" | "alarm" | "critical" | "silent" | "unknown",
+                   "power_cut": {"reason": "overload", "since": "…", "device": "shed-1"} | null,
                    "incidents": [{"id", "rule", "title", "level", "since", "message", …}]}…],
      "open_incidents": 2, "ts": "…"}
 """
@@ -35,8 +36,19 @@ def charging_state(db: Any, config: Any, *, now: datetime) -> dict[str, Any]:
     rows = {r[0]: dict(zip(_COLS, r)) for r in db.execute(f"SELECT {', '.join(_COLS)} FROM charging_circuits")}
     open_incidents = store.incidents(db, state="open", limit=1000)
     names = [c.name for c in config.circuits] + sorted(set(rows) - {c.name for c in config.circuits})
-    circuits = [_circuit(name, rows.get(name), config, open_incidents) for name in names]
+    cuts = current_cuts(db)
+    names += sorted(set(cuts) - set(names))
+    circuits = [{**_circuit(name, rows.get(name), config, open_incidents), "power_cut": cuts.get(name)}
+                for name in names]
     return {"circuits": circuits, "open_incidents": len(open_incidents), "ts": format_ts(utc(now))}
+
+
+def current_cuts(db: Any) -> dict[str, dict[str, Any]]:
+    """The circuits the charging device has cut now (hub.charging.cuts), as JSON."""
+    from hub.charging import cuts
+
+    return {c: {"reason": cut.reason, "since": format_ts(utc(cut.ts)), "device": cut.device}
+            for c, cut in cuts.current(db).items()}
 
 
 def _circuit(name: str, row: dict | None, config: Any, incidents: list[dict]) -> dict[str, Any]:

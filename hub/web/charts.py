@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from html import escape
 
+from .timechart import PALETTE, axis_ticks
+
 WIDTH, HEIGHT, PAD_L, PAD_B, PAD_T = 640, 220, 36, 34, 12
-COLOURS = ("#b3261e", "#0b5cad", "#9a6100", "#5c6675")
+COLOURS = PALETTE  # ten distinct colours: a fifth series never repeats the first
 
 
 def nice_max(value: float) -> float:
@@ -26,12 +28,13 @@ def nice_max(value: float) -> float:
 
 
 def stacked_bars(labels: list[str], series: list[tuple[str, list[float]]], *, title: str) -> str:
-    """Bars per label, each stacked from the series (name, values); a legend below the title."""
+    """Bars per label, each stacked from the series (name, values) of counts; a legend below the title."""
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
-    top = nice_max(max(totals, default=0))
+    ticks = axis_ticks(max(totals, default=0), integer=True)  # counts: whole-number ticks
+    top = ticks[-1]
     plot_w, plot_h = WIDTH - PAD_L - 8, HEIGHT - PAD_B - PAD_T - 16
     slot = plot_w / max(1, len(labels))
-    parts = [_axis(top, plot_h)]
+    parts = [_axis(ticks, plot_h)]
     for i, label in enumerate(labels):
         x, base = PAD_L + i * slot + slot * 0.15, PAD_T + 16 + plot_h
         for k, (name, values) in enumerate(series):
@@ -47,12 +50,12 @@ def stacked_bars(labels: list[str], series: list[tuple[str, list[float]]], *, ti
     return _svg(title, parts)
 
 
-def _axis(top: float, plot_h: float) -> str:
+def _axis(ticks: list[float], plot_h: float) -> str:
     lines = []
-    for frac in (0, 0.5, 1):
-        y = PAD_T + 16 + plot_h * (1 - frac)
+    for value in ticks:
+        y = PAD_T + 16 + plot_h * (1 - value / ticks[-1])
         lines.append(f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{WIDTH - 8}" y2="{y:.1f}" stroke="#d8dde4"/>'
-                     f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{top * frac:g}</text>')
+                     f'<text x="{PAD_L - 4}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{value:g}</text>')
     return "".join(lines)
 
 
@@ -68,27 +71,3 @@ def _legend(names: list[str]) -> str:
 def _svg(title: str, parts: list[str]) -> str:
     return (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
             f'aria-label="{escape(title)}"><title>{escape(title)}</title>{"".join(parts)}</svg>')
-
-
-def lines(series: list[tuple[str, list[tuple[float, float]]]], *, x_span: tuple[float, float],
-          x_ticks: list[tuple[float, str]], title: str, unit: str = "") -> str:
-    """Lines of (x, y) points over ``x_span``; ``x_ticks`` label the horizontal axis."""
-    top = nice_max(max((y for _, pts in series for _, y in pts), default=0))
-    plot_w, plot_h = WIDTH - PAD_L - 8, HEIGHT - PAD_B - PAD_T - 16
-    x0, x1 = x_span
-    scale_x = plot_w / max(1e-9, x1 - x0)
-    parts = [_axis(top, plot_h)]
-    for at, label in x_ticks:
-        x = PAD_L + (at - x0) * scale_x
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD_B + 16}" font-size="11" text-anchor="middle">'
-                     f'{escape(label)}</text>')
-    for k, (name, points) in enumerate(series):
-        coords = " ".join(f"{PAD_L + (x - x0) * scale_x:.1f},{PAD_T + 16 + plot_h * (1 - y / top):.1f}"
-                          for x, y in points)
-        if coords:
-            parts.append(f'<polyline fill="none" stroke="{COLOURS[k % len(COLOURS)]}" stroke-width="1.5" '
-                         f'points="{coords}"><title>{escape(name)}</title></polyline>')
-    if unit:
-        parts.append(f'<text x="{PAD_L}" y="{HEIGHT - 4}" font-size="11">{escape(unit)}</text>')
-    parts.append(_legend([name for name, _ in series]))
-    return _svg(title, parts)

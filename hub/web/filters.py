@@ -116,3 +116,19 @@ def parse_limit(text: str | int | None, default: int, *, maximum: int = 500) -> 
     if not 1 <= value <= maximum:
         raise FilterError(f"limit: must be between 1 and {maximum}")
     return value
+
+
+def parse_month(text: str | None, today: date) -> tuple[int, int]:
+    """``"2026-03"`` → (2026, 3); empty → this month; anything else a FilterError."""
+    if not text:
+        return today.year, today.month
+    if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
+        raise FilterError(f"month: {text[:20]!r} is not a month like 2026-03")
+    return int(text[:4]), int(text[5:])
+
+
+def month_bounds(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, in UTC (the site's calendar month)."""
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)

@@ -20,16 +20,9 @@ from hub.web import i18n
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import csv_download, need
+from hub.web.filters import FilterError, parse_month
 
 STANDING, EXCUSED, RETRACTED = ("open", "resolved"), "excused", "retracted"
-
-
-def parse_month(text: str | None, today: date) -> tuple[int, int]:
-    if not text:
-        return today.year, today.month
-    if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
-        raise BadRequest(f"month: {text[:20]!r} is not a month like 2026-03")
-    return int(text[:4]), int(text[5:])
 
 
 def weeks_of(year: int, month: int) -> list[date]:
@@ -91,7 +84,10 @@ def register(ctx: WebContext) -> APIRouter:
     committee = need(ctx, "committee")
 
     def month_of(request: Request) -> tuple[int, int]:
-        return parse_month(request.query_params.get("month"), ctx.now().astimezone(ctx.tz).date())
+        try:
+            return parse_month(request.query_params.get("month"), ctx.now().astimezone(ctx.tz).date())
+        except FilterError as exc:
+            raise BadRequest(str(exc)) from None
 
     @router.get("/report")
     def report_page(request: Request, who: Principal = Depends(committee)) -> Response:

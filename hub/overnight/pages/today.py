@@ -28,8 +28,8 @@ from hub.web.deps import need, see_other
 from hub.web.filters import FilterError, parse_label
 from hub.overnight.pages import actions
 
-ORDER = ("occupancy", "stays", "violations", "alerts", "devices", "charging")
-MORNING_ORDER = ("stays", "violations", "alerts", "occupancy", "devices", "charging")
+ORDER = ("occupancy", "night", "stays", "violations", "alerts", "devices", "charging")
+MORNING_ORDER = ("stays", "violations", "alerts", "occupancy", "night", "devices", "charging")
 MORNING = range(5, 12)  # site-time hours when the cars still off-space come first
 REFRESH_SECONDS = 60
 LANES_SQL = """SELECT DISTINCT e.device, json_extract(e.body, '$.lane') FROM

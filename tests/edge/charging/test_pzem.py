@@ -1,7 +1,5 @@
 """PZEM-004T meters over Modbus: pymodbus's own server stands in for the meters (RTU frames over TCP)."""
 
-import asyncio
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,48 +9,7 @@ from edge.charging.device import ChargingDevice
 from edge.charging.pzem import PzemBus, PzemValues, decode, encode
 from edge.events import ListSink
 from gwcommon.clock import FakeClock
-from tests.support.broker import free_port, wait_port
-
-
-class PzemServer:
-    """Several PZEMs on one simulated bus; ``registers[address]`` is what each one answers."""
-
-    def __init__(self, addresses):
-        from pymodbus.simulator import DataType, SimData, SimDevice
-
-        self.registers = {a: encode(PzemValues(230.0, 0.0, 0.0, 0.0, 50.0, 1.0, False)) for a in addresses}
-        self.port = free_port()
-        self._devices = [SimDevice(id=a, simdata=[SimData(0, count=10, values=0, datatype=DataType.REGISTERS)],
-                                   action=self._action(a)) for a in addresses]
-        self._loop = asyncio.new_event_loop()
-        self._server = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _action(self, address):
-        async def action(_fc, start, _address, _count, registers, _set_values):
-            for i, value in enumerate(self.registers[address]):
-                registers[i - start] = value
-        return action
-
-    def _run(self):
-        from pymodbus.framer import FramerType
-        from pymodbus.server import ModbusTcpServer
-
-        async def main():
-            self._server = ModbusTcpServer(self._devices, framer=FramerType.RTU, address=("127.0.0.1", self.port))
-            await self._server.serve_forever()
-
-        self._loop.run_until_complete(main())
-
-    def start(self):
-        self._thread.start()
-        wait_port(self.port)
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(5)
-        self._thread.join(5)
+from tests.support.fakemodbus import PzemServer
 
 
 @pytest.fixture

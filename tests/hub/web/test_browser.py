@@ -7,16 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests.support.browser import chromium
 from tests.support.hubrun import rows
 from tests.support.webhub import add_user, web_hub
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "docs/img"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:{}"
 
 
@@ -44,10 +41,8 @@ def hub(tmp_path_factory, broker):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def log_in(page, base: str, name: str) -> None:

@@ -51,6 +51,8 @@ ROUTES = [
     ("GET", "/api/passages", "/api/passages", "viewer", None),
     ("GET", "/api/charging", "/api/charging", "viewer", None),
     ("GET", "/charging", "/charging?day=2026-03-02", "viewer", None),
+    ("POST", "/charging/restore", "/charging/restore", "warden", {"circuit": "shed-a", "reason": "已拔下"}),
+    ("GET", "/charging/bill", "/charging/bill?month=2026-03", "viewer", None),
     ("GET", "/registry", "/registry?q=1-1", "warden", None),
     ("GET", "/registry/export.csv", "/registry/export.csv", "warden", None),
     ("POST", "/registry/import", "/registry/import", "committee", None),  # multipart, below
@@ -98,6 +100,7 @@ OK_STATUS = {
     ("POST", "/inbox/hook/{given}"): (404,),  # the test client is not on the loopback: refused
     ("POST", "/calendar/overrides/remove"): (303, 400),  # 400 once there is nothing left to remove
     ("POST", "/registry/import/confirm"): (400,),  # no preview under that token
+    ("POST", "/charging/restore"): (400,),  # no circuit is cut here
 }
 
 

@@ -1,0 +1,166 @@
+"""Overload → relay off on the charging device, with the relay a Shelly Gen1 HTTP fake (prints markdown).
+
+    .venv/bin/python bench/charging_cut.py                  # 8 circuits × 8 rounds, polling at 1 s and 0.5 s
+    .venv/bin/python bench/charging_cut.py --rounds 3
+
+The device runs as ``gatewarden edge`` runs it (edge/charging/device.py: poll every meter, count,
+the pure cut-off rules, a worker thread per relay), in real time, with no broker at all (the cut
+never waits for the hub).  Each circuit's meter is a stand-in whose current the benchmark steps
+from 4 A to 14.5 A (a 16 A breaker, alarm at 80 % = 12.8 A) at a random moment; each relay is its
+own loopback HTTP server speaking the Shelly Gen1 API.  Measured per overload: from its start to
+the relay's ``turn=off`` (the median filter needs two readings above the limit, so this is one to
+two poll intervals plus the HTTP call), and from the first reading that showed it.  Then a
+warden's restore switches every relay on again for the next round.  Goal: p99 ≤ 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pydantic import TypeAdapter  # noqa: E402
+
+from edge.charging.config import ChargingConfig  # noqa: E402
+from edge.charging.cutconfig import SwitchConfig  # noqa: E402
+from edge.charging.cutter import Cutter, policy_for  # noqa: E402
+from edge.charging.device import ChargingDevice  # noqa: E402
+from edge.charging.model import Reading  # noqa: E402
+from edge.charging.switches import Shelly1Http  # noqa: E402
+from edge.events import ListSink  # noqa: E402
+from gwcommon.clock import SystemClock  # noqa: E402
+from tests.support.fakeswitch import FakeShellyHttp  # noqa: E402
+
+NORMAL_A, OVERLOAD_A = 4.0, 14.5
+
+
+class Knob:
+    """A meter per circuit whose current the benchmark sets; notes when a reading first showed it."""
+
+    name = "bench"
+
+    def __init__(self, circuits: list[str], clock: SystemClock, relays: dict):
+        self.amps = {c: NORMAL_A for c in circuits}
+        self.relays = relays  # a circuit whose relay is off reads 0 A
+        self.seen: dict[str, float] = {}
+        self.clock = clock
+        self.lock = threading.Lock()
+
+    @property
+    def circuits(self) -> tuple[str, ...]:
+        return tuple(self.amps)
+
+    def poll(self) -> list[Reading]:
+        now, mono = self.clock.now(), time.monotonic()
+        with self.lock:
+            for c, amps in self.amps.items():
+                if amps == OVERLOAD_A:
+                    self.seen.setdefault(c, mono)
+            amps = {c: 0.0 if self.relays[c].state.get("relay:0") is False else a for c, a in self.amps.items()}
+            return [Reading(c, now, 230.0, a, a * 230.0, None) for c, a in amps.items()]
+
+    def close(self) -> None:
+        pass
+
+
+def measure(poll_s: float, circuits: int, rounds: int, rng: random.Random) -> tuple[list[float], list[float], int]:
+    clock = SystemClock()
+    names = [f"c{i}" for i in range(circuits)]
+    fakes = {c: FakeShellyHttp().start() for c in names}
+    configs = {c: TypeAdapter(SwitchConfig).validate_python(
+        {"kind": "shelly1_http", "circuit": c, "host": "127.0.0.1", "port": fakes[c].port,
+         "switchable": True, "breaker_a": 16}) for c in names}
+    charging = ChargingConfig(poll_interval=f"{int(poll_s * 1000)}ms")
+    cutter = Cutter({c: policy_for(configs[c], charging, None) for c in names},
+                    {c: Shelly1Http(configs[c]) for c in names}, sink=ListSink(), clock=clock)
+    knob = Knob(names, clock, fakes)
+    device = ChargingDevice(charging, [knob], sink=ListSink(), clock=clock, cutter=cutter)
+    stop = threading.Event()
+    runner = threading.Thread(target=device.run, args=(stop,), daemon=True)
+    runner.start()
+    from_start, from_reading, missed = [], [], 0
+    try:
+        time.sleep(5 * poll_s)  # the median filter fills with normal readings
+        for _ in range(rounds):
+            starts = _overload(knob, names, rng, poll_s)
+            for c in names:
+                if not fakes[c].wait_for("relay:0", False, timeout=10):
+                    missed += 1
+                    continue
+                off = next(t for t, key, on in fakes[c].changes if key == "relay:0" and not on and t >= starts[c])
+                from_start.append(off - starts[c])
+                from_reading.append(off - knob.seen[c])
+            _reset(knob, names, cutter, fakes, poll_s)
+    finally:
+        stop.set()
+        runner.join(5)
+        device.close()
+        for fake in fakes.values():
+            fake.stop()
+    return from_start, from_reading, missed
+
+
+def _overload(knob: Knob, names: list[str], rng: random.Random, poll_s: float) -> dict[str, float]:
+    """Step each circuit to the overload at a random moment within two poll intervals."""
+    order = sorted(names, key=lambda _c: rng.random())
+    starts = {}
+    for c in order:
+        time.sleep(rng.uniform(0, 2 * poll_s / len(names)))
+        with knob.lock:
+            knob.amps[c] = OVERLOAD_A
+            starts[c] = time.monotonic()
+    return starts
+
+
+def _reset(knob: Knob, names: list[str], cutter: Cutter, fakes: dict, poll_s: float) -> None:
+    with knob.lock:
+        for c in names:
+            knob.amps[c] = NORMAL_A
+        knob.seen.clear()
+    time.sleep(4 * poll_s)  # the median filter forgets the overload
+    for c in names:
+        cutter.restore(c, by="bench", note="next round")
+    for c in names:
+        fakes[c].wait_for("relay:0", True, timeout=10)
+    time.sleep(2 * poll_s)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--circuits", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=21)
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    print(f"## Overload → relay off on the edge: {args.circuits} circuits × {args.rounds} overloads, "
+          "Shelly Gen1 HTTP fake, no broker\n")
+    print("Goal: p99 ≤ 1 s.\n")
+    print("| polling | overloads | cut | from the overload's start: median | p99 | worst "
+          "| from the first reading showing it: median | p99 | worst |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for poll_s in (1.0, 0.5):
+        start, reading, missed = measure(poll_s, args.circuits, args.rounds, rng)
+        n = len(start) + missed
+        print(f"| {poll_s:g} s | {n} | {len(start)} | {statistics.median(start):.2f} s | {pct(start, 0.99):.2f} s "
+              f"| {max(start):.2f} s | {statistics.median(reading):.2f} s | {pct(reading, 0.99):.2f} s "
+              f"| {max(reading):.2f} s |")
+    print("\nThe cut waits for the median filter's second reading above the limit (so a plug-in's inrush "
+          "never cuts): at the default 1 s polling that is one to two seconds after the overload starts. "
+          "Set `poll_interval = \"500ms\"` on a charging device with relays where the ≤ 1 s goal matters; the "
+          "relay itself answers within milliseconds.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -98,7 +98,7 @@ def _diary(db: Any, cut: Cut, text: str) -> None:
 def _chat(db: Any, cut: Cut, text: str, label: str, now: datetime) -> None:
     try:
         from hub.alerts import resolve_alert
-        from hub.alerts.api import queue_charging
+        from hub.alerts import queue_charging
     except ImportError:
         return
     if cut.active:

@@ -12,7 +12,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from gwcommon.exc import GatewardenError
 from hub.core import words as problems

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Request

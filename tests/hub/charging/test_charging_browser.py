@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gwcommon.clock import FakeClock
-from tests.hub.charging.test_charts import CIRCUITS, DAY, START, night_of_events
+from tests.support.chargingnight import CIRCUITS, DAY, START, night_of_events
 from tests.support.browser import chromium
 from tests.support.webhub import add_user, web_hub
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from gwcommon.clock import FakeClock
 from gwcommon.timefmt import format_ts
 from hub.overnight import calendar, occupancy
-from hub.web.pages import night_chart
+from hub.overnight.pages import night_chart
 from tests.support.webhub import add_user, login, web_hub
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -47,7 +47,7 @@ def seed(db):
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, broker):
     running = web_hub(tmp_path_factory.mktemp("night"), broker, clock=FakeClock(NOW.astimezone(timezone.utc)),
-                      areas=("hub.overnight_area", "hub.web.app"))
+                      areas=("hub.overnight.area", "hub.web.app"))
     add_user(running, "viewer", "viewer")
     running.writer.call(seed)
     yield running

@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from edge.ble.config import ScannerConfig
 from edge.charging.config import ChargingConfig, Meters
 from edge.gate.config import GateConfig
 from edge.metrics import EdgeMetricsConfig
 from edge.lane.config import LaneDeviceConfig
+from edge.lpr.config import LprConfig, check_against
 from edge.replay import ReplayConfig
 from gwcommon.config import (
     HUB_SECTIONS,
@@ -62,6 +63,15 @@ class EdgeConfig(Section):
     charging: ChargingConfig | None = Field(None, description="E-bike charging shed: meter polling and charger counting (kind = charging).")
     meters: Meters = Field(default_factory=list, description="The charging device's meters, one per circuit ([[meters]]).")
     edge_metrics: EdgeMetricsConfig | None = Field(None, description="Prometheus metrics of this device on a port of its own.")
+    lpr: LprConfig | None = Field(None, description="Plate cameras (车牌识别相机) pushing reads to this gate or lane Pi.")
+
+    @model_validator(mode="after")
+    def _lpr_fits(self) -> "EdgeConfig":
+        if self.lpr is not None:
+            check_against(self.lpr, kind=self.device.kind,
+                          gate_lanes={lane.name for lane in self.gate.lanes} if self.gate else set(),
+                          zones={zone.name for zone in self.lane.zones} if self.lane else set())
+        return self
 
 
 def load_edge_config(path: str | Path) -> EdgeConfig:

@@ -15,7 +15,8 @@ only when it was taken no earlier than ``tag_window`` before that vehicle arrive
 read of the car in front, nor a read of the other lane's camera (reads go to their own lane only).
 A read below the camera's ``min_confidence`` never reaches the lane.  A plate refused by the
 policy, and a tag whose vehicle's plate was not read (``plate_and_tag``), are recorded with
-reason ``unknown_tag`` (the contract has no plate-specific reason).
+reason ``unknown_tag``; an allowed plate with no tag at a ``plate_and_tag`` lane with ``no_tag``
+(the contract has no plate-specific reason).
 
 The lane decision calls :func:`candidate` (the one hook in :mod:`edge.gate.decide`); a verdict
 without a ``plates`` attribute (:class:`PlateJudge`) leaves the lane exactly as it was.
@@ -46,8 +47,10 @@ def combine(policy: str, tag: Part, plate: Part | None, same_vehicle: Callable[[
     if policy == "off" or policy not in POLICIES:
         return tag
     if policy == "plate_and_tag":
+        if tag[0] is None and plate is not None:  # recorded by its plate; never opened by it alone
+            return (plate[0], None, "no_tag") if plate[2] in AUTO else plate
         if tag[0] is None or tag[2] not in AUTO:
-            return tag if tag[0] is not None or plate is None else plate
+            return tag
         if plate is not None and same_vehicle(tag[0], plate[0] or ""):
             return tag
         return (tag[0], tag[1], "unknown_tag")  # no read yet, or the plate of another vehicle
@@ -87,15 +90,17 @@ class PlateJudge:
     _seq: int = 0
 
     def add(self, tag: str, at: float) -> None:
+        """A new read for this lane (the caller serialises calls; :meth:`plate_for` may run meanwhile)."""
         self._seq += 1
         self.reads = [r for r in self.reads if at - r.at <= self.keep][-31:] + [Read(self._seq, tag, at)]
-        self.claims = {seq: key for seq, key in self.claims.items() if any(r.seq == seq for r in self.reads)}
 
     def plate_for(self, queue: Iterable[Any], waiting: Any, now: float, window: float, cooldown: Any) -> str | None:
         """The newest read that belongs to ``waiting`` (claiming unowned reads for their vehicles first)."""
-        vehicles = list(queue)
+        vehicles, reads = list(queue), list(self.reads)
+        if len(self.claims) > 64:
+            self.claims = {seq: key for seq, key in self.claims.items() if any(r.seq == seq for r in reads)}
         best: Read | None = None
-        for read in self.reads:
+        for read in reads:
             if read.seq not in self.claims:
                 key = owner(read, vehicles, window)
                 if key is not None:
@@ -116,3 +121,18 @@ def candidate(state: Any, waiting: Any, now: float, rules: Any, verdict: Callabl
         return tag
     plate = judge.plate_for(state.queue, waiting, now, rules.tag_window, state.cooldown)
     return combine(judge.policy, tag, (plate, None, verdict(plate)) if plate else None, judge.same_vehicle)
+
+
+def camera_decides(policy: str, status: str, kind: str | None, *, confidence: float, min_confidence: float,
+                   readable: bool) -> tuple[str, str]:
+    """(decision, reason) for a camera that drives the barrier itself (``opens = 'camera'``).
+
+    The camera's own trigger is the vehicle (it reads only what stands in front of it), so the
+    read is the vehicle's; a low-confidence read never opens.
+    """
+    if not readable:
+        return "deny", "no_tag"
+    reason = plate_reason(policy, status, kind) if policy in POLICIES and policy != "off" else "unknown_tag"
+    if reason == "allowlisted" and confidence < min_confidence:
+        return "deny", "unknown_tag"
+    return ("open" if reason == "allowlisted" else "deny"), reason

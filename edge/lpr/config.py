@@ -83,6 +83,8 @@ class PlateCamera(Section):
                 raise ValueError(f"camera {self.id}: a {self.vendor} camera cannot be opened by the reply; use opens = 'pi'")
             if self.lane is None or self.direction is None:
                 raise ValueError(f"camera {self.id}: opens = 'camera' needs lane and direction")
+            if self.plate_policy == "off":
+                raise ValueError(f"camera {self.id}: opens = 'camera' needs a plate_policy (off never opens)")
             if self.plate_policy == "plate_and_tag":
                 raise ValueError(f"camera {self.id}: plate_and_tag needs the Pi's lane (tags); use opens = 'pi'")
         if self.secret_file is None and not self.allow:
@@ -120,8 +122,8 @@ class LprConfig(Section):
         if len(set(ids)) != len(ids):
             raise ValueError(f"camera ids must be unique (got {ids})")
         port = int(self.listen.rsplit(":", 1)[1])
-        if not 1 <= port <= 65535:
-            raise ValueError(f"listen: port {port} must be 1..65535")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"listen: port {port} must be 1..65535 (0: any free port, for tests)")
         return self
 
     @property
@@ -131,3 +133,17 @@ class LprConfig(Section):
     @property
     def port(self) -> int:
         return int(self.listen.rsplit(":", 1)[1])
+
+
+def check_against(lpr: LprConfig, *, kind: str, gate_lanes: set[str], zones: set[str]) -> None:
+    """Cameras must fit the device: gate lanes on a gate Pi, zones on a lane Pi (ValueError otherwise)."""
+    for camera in lpr.cameras:
+        if camera.zone is not None and kind != "lane":
+            raise ValueError(f"lpr camera {camera.id}: zone cameras belong to a lane device (device.kind is {kind!r})")
+        if camera.zone is not None and camera.zone not in zones:
+            raise ValueError(f"lpr camera {camera.id}: zone {camera.zone!r} is not a [[lane.zones]] name ({sorted(zones)})")
+        if camera.lane is not None and kind != "gate":
+            raise ValueError(f"lpr camera {camera.id}: lane cameras belong to a gate device (device.kind is {kind!r})")
+        if camera.lane is not None and camera.opens == "pi" and camera.lane not in gate_lanes:
+            raise ValueError(f"lpr camera {camera.id}: lane {camera.lane!r} is not a [[gate.lanes]] name "
+                             f"({sorted(gate_lanes)}); a camera that opens by itself needs opens = 'camera'")

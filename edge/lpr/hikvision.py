@@ -74,7 +74,7 @@ def _event(root: Element, pictures: list[tuple[str, bytes]]) -> Push:
     colour = COLOURS.get(_text(anpr, "plateColor").lower().replace("_", "").replace("-", ""), "unknown")
     return Push(reads=(read(plate, number(_text(anpr, "confidenceLevel")), colour=colour, taken=_taken(root),
                             jpeg=_picture(pictures), offline=_text(root, "isDataRetransmission").lower() == "true",
-                            ref=_text(root, "UUID")[:32] or None),))
+                            ref=_text(root, "UUID")[:64] or None),))
 
 
 def _picture(pictures: list[tuple[str, bytes]]) -> bytes | None:

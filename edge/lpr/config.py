@@ -55,6 +55,10 @@ class PlateCamera(Section):
     silent_after: Duration = Field(timedelta(minutes=2), ge=timedelta(0), le=timedelta(hours=24),
                                    description="A camera heard nothing from (no read, no heartbeat) this long is reported "
                                                "unavailable; 0 turns the watch off (cameras without heartbeats).")
+    gone_after: Duration = Field(timedelta(minutes=10), ge=timedelta(seconds=30), le=timedelta(hours=12),
+                                 description="Zone cameras: a car not read again for this long is gone — once its spot "
+                                             "looks empty, when the lane device watches the spot; otherwise on time alone "
+                                             "(set the camera to re-read parked cars more often than this: 定时抓拍).")
     repeat: Duration = Field(timedelta(seconds=20), ge=timedelta(0), le=timedelta(minutes=10),
                              description="The same plate read again within this time is the same car (no second passage).")
 

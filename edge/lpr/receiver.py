@@ -66,6 +66,8 @@ class Receiver:
         """Check for silent cameras (called about once a second)."""
         with self._lock:
             self._fault(self.health.check(self.clock.monotonic()))
+        if self.strip is not None:
+            self.strip.tick()
 
     # ---- inside the lock ----------------------------------------------------------------------
 
@@ -83,8 +85,8 @@ class Receiver:
 
     def _route(self, camera: PlateCamera, read: PlateRead) -> bool | None:
         if camera.zone is not None:
-            if self.strip is not None:
-                self.strip.take(camera, read)
+            if self.strip is None or not self.strip.take(camera, read):
+                self.counters["not_used"] += 1  # low confidence or unreadable: the spot camera still sees the car
             return None
         if camera.opens == "camera":
             return self._camera_decides(camera, read)

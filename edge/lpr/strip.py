@@ -1,0 +1,95 @@
+"""Plates in the night strip and the fire lanes (夜间停车带 / 消防通道): a read puts a car in its zone.
+
+A zone camera (``zone = ...`` in ``[[lpr.cameras]]``) reads the plates of cars that stop in its
+view.  Each read of a confident, readable plate means the car is present in that zone; the lane
+device reports ``present`` once (tag ``plate:<plate>``, the camera's picture) and pairs the plate
+with the zone's watched spot, so the spot is not also reported as an untagged car.  The car is gone
+when it has not been read for the camera's ``gone_after`` *and* its spot looks empty — or, where no
+camera image watches its spot, on time alone (the camera must re-read parked cars: 定时抓拍).
+A different plate read in the same ``slot`` replaces the one before.
+
+:class:`PlatePresence` decides (pure; times passed in); :class:`StripLink` carries it out on the
+lane device (:meth:`edge.lane.device.LaneDevice.plate_changed`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from gwcommon.clock import Clock
+
+from .config import PlateCamera
+from .model import PlateRead
+
+
+@dataclass(frozen=True)
+class Change:
+    """A plate entering (``present``) or leaving a zone."""
+
+    zone: str
+    tag: str
+    present: bool
+
+
+@dataclass
+class Seen:
+    last_read: float
+    gone_after: float
+    slot: str | None = None
+
+
+@dataclass
+class PlatePresence:
+    """Which plates are in which zone."""
+
+    cars: dict[tuple[str, str], Seen] = field(default_factory=dict)
+
+    def read(self, zone: str, tag: str, now: float, *, gone_after: float, slot: str | None) -> list[Change]:
+        changes = []
+        if slot is not None:  # another plate in the same spot has left it
+            for (z, other), seen in list(self.cars.items()):
+                if z == zone and other != tag and seen.slot == slot:
+                    del self.cars[(z, other)]
+                    changes.append(Change(zone, other, False))
+        if (zone, tag) not in self.cars:
+            changes.append(Change(zone, tag, True))
+        self.cars[(zone, tag)] = Seen(now, gone_after, slot or getattr(self.cars.get((zone, tag)), "slot", None))
+        return changes
+
+    def expire(self, now: float, occupied: Callable[[str, str, str | None], bool | None]) -> list[Change]:
+        """Plates not read for their ``gone_after`` whose spot is not seen occupied."""
+        gone = [(zone, tag) for (zone, tag), seen in self.cars.items()
+                if now - seen.last_read >= seen.gone_after and occupied(zone, tag, seen.slot) is not True]
+        for key in gone:
+            del self.cars[key]
+        return [Change(zone, tag, False) for zone, tag in sorted(gone)]
+
+
+class StripLink:
+    """Zone cameras on a lane device."""
+
+    def __init__(self, device: Any, cameras: list[PlateCamera], *, sink: Any, clock: Clock):
+        self.device, self.clock = device, clock
+        self.cameras = [c for c in cameras if c.zone is not None]
+        self.presence = PlatePresence()
+        self._lock = threading.Lock()
+
+    def take(self, camera: PlateCamera, read: PlateRead) -> bool:
+        """A read of a zone camera; True when it counted (confident and readable)."""
+        if read.tag is None or read.confidence < camera.min_confidence or camera.zone is None:
+            return False
+        with self._lock:
+            changes = self.presence.read(camera.zone, read.tag, self.clock.monotonic(),
+                                         gone_after=camera.gone_after.total_seconds(), slot=read.slot or camera.slot)
+        for change in changes:
+            self.device.plate_changed(change.zone, change.tag, change.present,
+                                      jpeg=read.jpeg if change.present else None)
+        return True
+
+    def tick(self) -> None:
+        with self._lock:
+            changes = self.presence.expire(self.clock.monotonic(), self.device.spot_occupied)
+        for change in changes:
+            self.device.plate_changed(change.zone, change.tag, False)

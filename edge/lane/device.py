@@ -116,14 +116,19 @@ class LaneDevice:
                     if change:
                         self._tag_changed(zone, change)
 
-    def plate_changed(self, zone_name: str, tag: str, present: bool, *, jpeg: bytes | None = None) -> str | None:
+    def plate_changed(self, zone_name: str, tag: str, present: bool, *, jpeg: bytes | None = None,
+                      ts: datetime | None = None) -> str | None:
         """A plate camera put a car in a zone (a read) or found it gone (edge.lpr.strip): one presence
-        event with the camera's picture; the zone's spots pair with the plate as with an arriving tag."""
+        event with the camera's picture (``ts``: when it happened, if not now); the zone's spots pair
+        with the plate as with an arriving tag."""
         zone = next((z for z in self.zones if z.config.name == zone_name), None)
         if zone is None:
             return None
+        fields: dict[str, Any] = {"zone": zone_name, "tag": tag, "present": present, "rssi": None}
+        if ts is not None:
+            fields["ts"] = ts
         with self._lock:
-            event_id = self.sink.emit("presence", {"zone": zone_name, "tag": tag, "present": present, "rssi": None})
+            event_id = self.sink.emit("presence", fields)
             logger.info("zone %s: %s %s (plate camera)", zone_name, tag, "present" if present else "away")
             now = self.clock.monotonic()
             self._slots(zone, (zone.pairing.tag_arrived if present else zone.pairing.tag_left)(tag, now))

@@ -55,7 +55,8 @@ def start(config: Any, sink: Any, clock: Clock, *, gate_device: Any = None, lane
     if lane_device is not None:
         from .strip import StripLink
 
-        link = strip = StripLink(lane_device, lpr.cameras, sink=sink, clock=clock)
+        link = strip = StripLink(lane_device, lpr.cameras, sink=sink, clock=clock,
+                                 state_file=config.storage.dir / f"lpr-strip-{config.device.id}.json")
     allowlist = getattr(gate_device, "allowlist", None)
     receiver = Receiver(lpr, sink=sink, clock=clock, gate=link if gate_device is not None else None,
                         strip=strip, allowlist=allowlist)

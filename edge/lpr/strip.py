@@ -8,20 +8,34 @@ when it has not been read for the camera's ``gone_after`` *and* its spot looks e
 camera image watches its spot, on time alone (the camera must re-read parked cars: 定时抓拍).
 A different plate read in the same ``slot`` replaces the one before.
 
+With a ``state_file`` the plates present survive a restart of the lane Pi: each is kept present
+and, if it is not read again (and its spot is not seen occupied) within ``gone_after`` after the
+restart, reported gone *as of the last moment the device was watching* — the car may have left
+while nobody looked (the same benefit of the doubt the lane device gives its tags).
+
 :class:`PlatePresence` decides (pure; times passed in); :class:`StripLink` carries it out on the
 lane device (:meth:`edge.lane.device.LaneDevice.plate_changed`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Callable
 
+from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
+from gwcommon.timefmt import format_ts, parse_ts
 
 from .config import PlateCamera
 from .model import PlateRead
+
+logger = logging.getLogger(__name__)
+SAVE_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -70,26 +84,69 @@ class PlatePresence:
 class StripLink:
     """Zone cameras on a lane device."""
 
-    def __init__(self, device: Any, cameras: list[PlateCamera], *, sink: Any, clock: Clock):
-        self.device, self.clock = device, clock
+    def __init__(self, device: Any, cameras: list[PlateCamera], *, sink: Any, clock: Clock,
+                 state_file: Path | None = None):
+        self.device, self.clock, self.state_file = device, clock, state_file
         self.cameras = [c for c in cameras if c.zone is not None]
         self.presence = PlatePresence()
         self._lock = threading.Lock()
+        self._restored: dict[tuple[str, str], datetime] = {}
+        self._saved: tuple[datetime, list] | None = None
+        if state_file is not None:
+            self._restore(state_file)
 
     def take(self, camera: PlateCamera, read: PlateRead) -> bool:
         """A read of a zone camera; True when it counted (confident and readable)."""
         if read.tag is None or read.confidence < camera.min_confidence or camera.zone is None:
             return False
         with self._lock:
+            self._restored.pop((camera.zone, read.tag), None)
             changes = self.presence.read(camera.zone, read.tag, self.clock.monotonic(),
                                          gone_after=camera.gone_after.total_seconds(), slot=read.slot or camera.slot)
         for change in changes:
             self.device.plate_changed(change.zone, change.tag, change.present,
                                       jpeg=read.jpeg if change.present else None)
+        self._save()
         return True
 
     def tick(self) -> None:
         with self._lock:
             changes = self.presence.expire(self.clock.monotonic(), self.device.spot_occupied)
+            since = {(c.zone, c.tag): self._restored.pop((c.zone, c.tag), None) for c in changes}
         for change in changes:
-            self.device.plate_changed(change.zone, change.tag, False)
+            self.device.plate_changed(change.zone, change.tag, False, ts=since[(change.zone, change.tag)])
+        self._save()
+
+    def _restore(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            watched, cars = parse_ts(data["watching"]), [(str(z), str(t), s) for z, t, s in data["cars"]]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("plate strip state file %s unreadable (%s): starting with no plate present", path, exc)
+            return
+        limits = {c.zone: c.gone_after.total_seconds() for c in self.cameras}
+        now = self.clock.monotonic()
+        for zone, tag, slot in cars:
+            if zone in limits:
+                self.presence.cars[(zone, tag)] = Seen(now, limits[zone], slot)
+                self._restored[(zone, tag)] = watched
+        if self._restored:
+            logger.info("restarted: %d plate(s) were present when this device last watched (%s); any not read "
+                        "again is reported gone as of then", len(self._restored), format_ts(watched))
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        wall = self.clock.now()
+        with self._lock:
+            cars = sorted([zone, tag, seen.slot] for (zone, tag), seen in self.presence.cars.items())
+        if self._saved and self._saved[1] == cars and wall - self._saved[0] < SAVE_EVERY:
+            return
+        try:
+            write_atomic(self.state_file, json.dumps({"watching": format_ts(wall), "cars": cars}).encode("utf-8"))
+        except OSError as exc:
+            logger.warning("cannot write plate strip state file %s: %s", self.state_file, exc)
+            return
+        self._saved = (wall, cars)

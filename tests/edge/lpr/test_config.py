@@ -67,3 +67,30 @@ def test_a_gate_pi_opens_for_a_plate_pushed_over_http(tmp_path, mock_factory):
         assert device._relays["in-1"].pulses["open_relay"] == 1
     finally:
         handle.stop()
+
+
+def test_a_lane_pi_reports_a_plate_pushed_over_http_in_its_zone(tmp_path):
+    import json as _json
+    import threading
+
+    from edge.ble.fake import FakeAdapterControl, FakeRadio
+    from edge.lane import daemon as lane_daemon
+    from gwcommon.clock import FakeClock
+
+    cfg = config(tmp_path, [{"id": "strip", "vendor": "generic", "zone": "east-strip", "allow": ["127.0.0.1"]}],
+                 kind="lane", lane={"zones": [{"name": "east-strip"}]})
+    sink = ListSink()
+    radio = FakeRadio()
+    handle = lane_daemon.start(cfg, sink, None, FakeClock(), threading.Event(), backend=radio.backend,
+                               adapter_control=FakeAdapterControl(radio), tick=0.05)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", handle.lpr.server.port, timeout=10)
+        conn.request("POST", "/lpr/strip", body=_json.dumps({"plate": "沪B66666", "confidence": 97}).encode(),
+                     headers={"Content-Type": "application/json"})
+        assert _json.loads(conn.getresponse().read()) == {"open": False}
+        conn.close()
+        assert [(p["zone"], p["tag"], p["present"]) for p in sink.of("presence")] == [
+            ("east-strip", "plate:沪B66666", True)]
+        assert (tmp_path / "lpr-strip-gate-n.json").exists()
+    finally:
+        handle.stop()

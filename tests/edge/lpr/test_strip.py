@@ -101,3 +101,25 @@ def test_a_bad_push_reports_nothing(body):
     strip = Strip(spot=False)
     assert strip.receiver.handle("strip", body, "application/json")[0] == 400
     assert strip.sink.events == []
+
+
+def test_plates_present_survive_a_restart_and_one_not_read_again_left_while_nobody_looked(tmp_path):
+    state = tmp_path / "strip.json"
+    before = Strip(spot=False)
+    before.receiver.strip.state_file = state
+    before.push("浙C33333")
+    before.push("浙D44444")
+    before.wait(120)
+    watched = before.clock.now()
+    after = Strip(spot=False)
+    after.clock.advance(3600)  # the Pi was down for an hour
+    after.receiver.strip = StripLink(after.device, after.lpr.cameras, sink=after.sink, clock=after.clock,
+                                     state_file=state)
+    after.push("浙C33333")  # still there: read again, nothing to report
+    assert after.presence() == []
+    after.wait(300)
+    after.push("浙C33333")  # the camera re-reads parked cars (定时抓拍)
+    after.wait(301)
+    [(kind, gone)] = [(k, f) for k, f in after.sink.events if k == "presence"]
+    assert (gone["tag"], gone["present"]) == ("plate:浙D44444", False)
+    assert abs((gone["ts"] - watched).total_seconds()) <= 60  # as of the last moment it watched

@@ -94,3 +94,24 @@ def test_a_lane_pi_reports_a_plate_pushed_over_http_in_its_zone(tmp_path):
         assert (tmp_path / "lpr-strip-gate-n.json").exists()
     finally:
         handle.stop()
+
+
+def test_the_plate_cameras_counters_are_metrics(tmp_path, mock_factory):
+    from types import SimpleNamespace
+
+    from prometheus_client.core import CounterMetricFamily  # noqa: F401  (the library the collector uses)
+
+    from edge.metrics import EdgeCollector
+
+    cfg = config(tmp_path, [CAM])
+    handle = gate_daemon.start(cfg, ListSink(), None, SystemClock(), None, pin_factory=mock_factory)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", handle.lpr.server.port, timeout=10)
+        conn.request("POST", "/lpr/cam-in", body=b"{broken", headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 400
+        conn.close()
+        source = EdgeCollector(SimpleNamespace())._source("gate", handle)
+        (family,) = [f for f in source if f.name == "gatewarden_edge_lpr"]
+        assert {s.labels["what"]: s.value for s in family.samples}["bad_pushes"] == 1
+    finally:
+        handle.stop()

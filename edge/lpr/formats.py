@@ -11,6 +11,7 @@ import base64
 import binascii
 import importlib
 import json
+import math
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -51,15 +52,14 @@ def jpeg_b64(text: Any) -> bytes | None:
 
 
 def number(value: Any, default: float = 0.0) -> float:
-    """A number from a field that may be a number or a numeric string."""
-    if isinstance(value, bool):
+    """A finite number from a field that may be a number or a numeric string (else ``default``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return default
-    if isinstance(value, (int, float)):
-        return float(value)
     try:
-        return float(str(value).strip())
-    except ValueError:
+        result = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
         return default
+    return result if math.isfinite(result) and abs(result) < 1e9 else default
 
 
 def multipart(body: bytes, content_type: str) -> list[tuple[str, str, bytes]]:

@@ -127,8 +127,55 @@ def test_generic_webhook():
         generic.parse(b'{"confidence": 90}', "")
 
 
+@pytest.mark.parametrize("value", ["Infinity", "NaN", "1e400", '"abc"', "[1]", "true"])
+def test_odd_numbers_do_not_break_a_read(value):
+    body = ('{"AlarmInfoPlate": {"result": {"PlateResult": {"license": "浙A12345", "confidence": %s, '
+            '"colorType": %s, "timeStamp": {"Timeval": {"sec": %s}}}}}}' % (value, value, value)).encode()
+    (read,) = vzenith.parse(body, "application/json").reads
+    assert read.plate == "浙A12345" and read.confidence == 0 and read.colour == "unknown" and read.taken is None
+
+
 def test_a_picture_that_is_not_a_jpeg_is_dropped_not_the_read():
     import base64
     body = json.dumps({"plate": "浙A12345", "picture": base64.b64encode(b"GIF89a....").decode()}).encode()
     (read,) = generic.parse(body, "").reads
     assert read.plate == "浙A12345" and read.jpeg is None
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                       max_leaves=20)
+KEYS = st.sampled_from(["AlarmInfoPlate", "result", "PlateResult", "license", "confidence", "colorType", "imageFile",
+                        "timeStamp", "Timeval", "sec", "plateid", "isoffline", "plate", "picture", "time", "slot"])
+
+
+def nested(depth: int = 3):
+    leaf = JSONISH
+    for _ in range(depth):
+        leaf = st.dictionaries(KEYS, leaf, max_size=4) | leaf
+    return leaf
+
+
+@settings(max_examples=300, deadline=None)
+@given(nested())
+def test_any_json_is_a_push_or_a_bad_push(value):
+    import json as _json
+    body = _json.dumps(value).encode()
+    for module in (vzenith, generic):
+        try:
+            module.parse(body, "application/json")
+        except BadPush:
+            pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400), st.sampled_from(["application/xml", "multipart/form-data; boundary=b", "text/plain"]))
+def test_any_bytes_are_a_push_or_a_bad_push(body, kind):
+    for module in (vzenith, hikvision, generic):
+        try:
+            module.parse(body, kind)
+        except BadPush:
+            pass

@@ -68,6 +68,10 @@ class EdgeConfig(Section):
     @model_validator(mode="after")
     def _lpr_fits(self) -> "EdgeConfig":
         if self.lpr is not None:
+            home = {"gate": self.gate, "lane": self.lane}.get(self.device.kind)
+            if home is None:
+                raise ValueError(f"[lpr] runs beside a [gate] or [lane] section of this device (device.kind is "
+                                 f"{self.device.kind!r}, and its section is missing)")
             check_against(self.lpr, kind=self.device.kind,
                           gate_lanes={lane.name for lane in self.gate.lanes} if self.gate else set(),
                           zones={zone.name for zone in self.lane.zones} if self.lane else set())

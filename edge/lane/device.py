@@ -90,6 +90,7 @@ class LaneDevice:
         self.state_file = state_file
         self._restored: dict[tuple[str, str], datetime] = {}  # (zone, tag) → watched until, before a restart
         self._saved: tuple[datetime, dict] | None = None
+        self.plates_present: Any = None  # edge.lpr.strip: zone name → plate tags present (for roll calls)
         if state_file is not None:
             self._restore(state_file)
 
@@ -199,6 +200,8 @@ class LaneDevice:
                 self._emit(zone, tag, True, rssi)
             for spot in untagged:
                 self._emit(zone, None, True, None, slot=spot)
+            for tag in self.plates_present(zone.config.name) if self.plates_present else ():
+                self._emit(zone, tag, True, None)  # cars named by a plate camera
 
     def _emit(self, zone: _Zone, tag: str | None, present: bool, rssi: int | None, *, slot: str | None = None,
               ts: datetime | None = None) -> None:

@@ -94,6 +94,11 @@ class StripLink:
         self._saved: tuple[datetime, list] | None = None
         if state_file is not None:
             self._restore(state_file)
+        device.plates_present = self.present_in
+
+    def present_in(self, zone: str) -> list[str]:
+        """Plate tags present in ``zone`` (the lane device's roll call; no lock: a snapshot of the keys)."""
+        return sorted(tag for z, tag in list(self.presence.cars) if z == zone)
 
     def take(self, camera: PlateCamera, read: PlateRead) -> bool:
         """A read of a zone camera; True when it counted (confident and readable)."""

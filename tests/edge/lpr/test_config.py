@@ -48,6 +48,14 @@ def test_bad_camera_configs(tmp_path, camera, match):
         config(tmp_path, [camera])
 
 
+def test_plate_cameras_need_the_devices_own_section(tmp_path):
+    with pytest.raises(ConfigError, match="runs beside a \\[gate\\] or \\[lane\\]"):
+        config(tmp_path, [{"id": "strip", "vendor": "generic", "zone": "east-strip", "allow": ["127.0.0.1"]}],
+               kind="lane")
+    with pytest.raises(ConfigError, match="runs beside"):
+        config(tmp_path, [CAM], kind="charging")
+
+
 def test_a_gate_pi_opens_for_a_plate_pushed_over_http(tmp_path, mock_factory):
     cfg = config(tmp_path, [CAM])
     sink = ListSink()

@@ -123,3 +123,15 @@ def test_plates_present_survive_a_restart_and_one_not_read_again_left_while_nobo
     [(kind, gone)] = [(k, f) for k, f in after.sink.events if k == "presence"]
     assert (gone["tag"], gone["present"]) == ("plate:浙D44444", False)
     assert abs((gone["ts"] - watched).total_seconds()) <= 60  # as of the last moment it watched
+
+
+def test_the_roll_call_names_the_plates_present():
+    from datetime import datetime, time, timezone
+
+    strip = Strip(spot=False)
+    strip.device.config = strip.device.config.model_copy(update={"photo_at": [time(23, 0)]})
+    strip.device._last_wall = datetime(2026, 1, 1, 14, 59, tzinfo=timezone.utc)  # 22:59 in Shanghai
+    strip.push("浙C33333")
+    strip.clock.advance(datetime(2026, 1, 1, 15, 0, 30, tzinfo=timezone.utc) - strip.clock.now())
+    strip.device.step()
+    assert strip.presence() == [("east-strip", "plate:浙C33333", None, True)] * 2

@@ -28,7 +28,7 @@ _ALIASES = {**{c: c for c in COLUMNS}, **{zh: en for en, zh in CHINESE.items()}}
 REQUIRED = ("plate", "household")
 _TAG_SPLIT = re.compile(r"[;；,，|\s]+")
 _LIMITS = {"household": 64, "owner": 64, "note": 500}
-_TAG_SCHEMES = ("ibeacon", "eddystone", "eid", "mac")
+_TAG_SCHEMES = ("ibeacon", "eddystone", "eid", "mac", "plate")
 
 
 class RegistryFileError(GatewardenError, ValueError):

@@ -63,8 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # tags (CONTRACT.md §1 tag ids)
     "tag_too_long": ("标签“{tag}…”太长（{length} 个字符，最多 {limit} 个）",
                      "tag id {tag!r}… is {length} characters long (at most {limit})"),
-    "tag_scheme": ("标签“{tag}”应以 ibeacon:、eddystone:、eid: 或 mac: 开头",
-                   "tag id {tag!r} must start with one of ibeacon:, eddystone:, eid:, mac:"),
+    "tag_scheme": ("标签“{tag}”应以 ibeacon:、eddystone:、eid:、mac: 或 plate: 开头",
+                   "tag id {tag!r} must start with one of ibeacon:, eddystone:, eid:, mac:, plate:"),
     "tag_ibeacon": ("标签“{tag}”不是有效的 iBeacon 编号（格式 ibeacon:<UUID>:<major>:<minor>，major 和 minor 为 0–65535）",
                     "tag id {tag!r} is not a valid ibeacon id (ibeacon:<uuid>:<major>:<minor>, major and minor "
                     "0..65535)"),
@@ -74,6 +74,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                 "tag id {tag!r} is not a valid eid id (eid:<name of letters, digits, '.', '_' or '-'>)"),
     "tag_mac": ("标签“{tag}”不是有效的 MAC 地址（格式 mac:aa:bb:cc:dd:ee:ff）",
                 "tag id {tag!r} is not a valid mac id (mac:aa:bb:cc:dd:ee:ff)"),
+    "tag_plate": ("标签“{tag}”不是有效的车牌（格式 plate:车牌号，例如 plate:浙A12345）",
+                  "tag id {tag!r} is not a valid plate (plate:<plate>, e.g. plate:浙A12345)"),
     # changes from the web view (hub.registry.store refusals)
     "vehicle_unknown": ("车牌 {plate} 没有登记", "no vehicle with plate {plate} is registered"),
     "tag_unknown": ("标签 {tag} 没有登记", "tag {tag} is not registered"),

@@ -73,3 +73,13 @@ def test_a_visitor_pass_by_plate_needs_no_tag(tmp_path, broker):
         assert "凭车牌通行" in client.get("/registry").text
     finally:
         hub.stop()
+
+
+def test_a_bad_plate_tag_in_the_file_is_reported_in_both_languages():
+    from hub.registry import csvfile
+
+    with pytest.raises(csvfile.RegistryFileError) as err:
+        csvfile.parse("车牌,房号,标签\n浙A12345,1-101,plate:ABC\n".encode())
+    (problem,) = err.value.problems
+    assert problem.text() == "标签“plate:ABC”不是有效的车牌（格式 plate:车牌号，例如 plate:浙A12345）"
+    assert "not a valid plate" in problem.text("en")

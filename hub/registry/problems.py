@@ -63,8 +63,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # tags (CONTRACT.md §1 tag ids)
     "tag_too_long": ("标签“{tag}…”太长（{length} 个字符，最多 {limit} 个）",
                      "tag id {tag!r}… is {length} characters long (at most {limit})"),
-    "tag_scheme": ("标签“{tag}”应以 ibeacon:、eddystone:、eid:、mac: 或 plate: 开头",
-                   "tag id {tag!r} must start with one of ibeacon:, eddystone:, eid:, mac:, plate:"),
+    "tag_scheme": ("标签“{tag}”应以 ibeacon:、eddystone:、eid: 或 mac: 开头",
+                   "tag id {tag!r} must start with one of ibeacon:, eddystone:, eid:, mac:"),
     "tag_ibeacon": ("标签“{tag}”不是有效的 iBeacon 编号（格式 ibeacon:<UUID>:<major>:<minor>，major 和 minor 为 0–65535）",
                     "tag id {tag!r} is not a valid ibeacon id (ibeacon:<uuid>:<major>:<minor>, major and minor "
                     "0..65535)"),

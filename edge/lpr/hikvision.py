@@ -27,7 +27,7 @@ from gwcommon.exc import BadTimestamp
 from gwcommon.timefmt import parse_ts
 
 from .formats import jpeg, multipart, number
-from .model import BadPush, PlateRead, Push, read
+from .model import BadPush, Push, read
 
 COLOURS = {"blue": "blue", "yellow": "yellow", "white": "white", "black": "black", "green": "green",
            "yellowgreen": "yellow_green", "greenyellow": "yellow_green", "newenergy": "green"}

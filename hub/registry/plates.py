@@ -18,7 +18,7 @@ import re
 import unicodedata
 
 from gwcommon.exc import GatewardenError
-from gwcommon.tagid import PROVINCES, normalize_plate, plate_problem  # noqa: F401  (one rule for plates)
+from gwcommon.tagid import normalize_plate, plate_problem  # noqa: F401  (normalize_plate: re-exported)
 
 from . import problems
 

@@ -107,8 +107,6 @@ def test_a_lane_pi_reports_a_plate_pushed_over_http_in_its_zone(tmp_path):
 def test_the_plate_cameras_counters_are_metrics(tmp_path, mock_factory):
     from types import SimpleNamespace
 
-    from prometheus_client.core import CounterMetricFamily  # noqa: F401  (the library the collector uses)
-
     from edge.metrics import EdgeCollector
 
     cfg = config(tmp_path, [CAM])

@@ -121,3 +121,18 @@ def test_the_plate_cameras_counters_are_metrics(tmp_path, mock_factory):
         assert {s.labels["what"]: s.value for s in family.samples}["bad_pushes"] == 1
     finally:
         handle.stop()
+
+
+def test_edge_check_reads_the_cameras_secrets(tmp_path, capsys):
+    from edge.daemon import main
+
+    key = tmp_path / "cam.key"
+    text = (f'[site]\nid = "pingan-2"\n[device]\nid = "gate-n"\nkind = "gate"\n[storage]\ndir = "{tmp_path}"\n'
+            '[gate]\n[[gate.lanes]]\nname = "in-1"\ndirection = "in"\nopen_relay = 5\nphoto_eye = 6\n'
+            f'[lpr]\n[[lpr.cameras]]\nid = "cam-in"\nvendor = "vzenith"\nlane = "in-1"\nsecret_file = "{key}"\n')
+    (tmp_path / "gate.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="secret_file: cannot read"):
+        main(str(tmp_path / "gate.toml"), check=True)
+    key.write_text("k3y\n")
+    assert main(str(tmp_path / "gate.toml"), check=True) == 0
+    assert "plate cameras: cam-in" in capsys.readouterr().out

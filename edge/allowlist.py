@@ -19,7 +19,7 @@ from typing import Literal
 from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
 from gwcommon.exc import InvalidMessage
-from gwcommon.wire import AllowEntry, decode_payload, encode
+from gwcommon.wire import AllowEntry, PlateEntry, decode_payload, encode
 from gwcommon.wire import Allowlist as WireAllowlist
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,13 @@ class Allowlist:
     def tags(self) -> list[str]:
         return list(self._by_tag)
 
-    def entry(self, tag: str) -> AllowEntry | None:
+    def entry(self, tag: str) -> AllowEntry | PlateEntry | None:
         return self._by_tag.get(tag)
+
+    def vehicle_of(self, tag: str) -> str | None:
+        """The registered vehicle (its plate) a tag or a ``plate:`` tag belongs to."""
+        entry = self._by_tag.get(tag)
+        return entry.vehicle if entry is not None else None
 
     def update(self, incoming: WireAllowlist) -> bool:
         """Take ``incoming`` if it is newer than what we have; True when it was taken and saved."""
@@ -95,6 +100,8 @@ class Allowlist:
 
     def _install(self, allowlist: WireAllowlist) -> None:
         self._by_tag = {entry.tag: entry for entry in allowlist.entries}
+        # Registered plates answer as plate:<plate> tags (plate cameras, edge.lpr), never over a real tag.
+        self._by_tag.update({f"plate:{p.plate}": p for p in allowlist.plates if f"plate:{p.plate}" not in self._by_tag})
         self._current = allowlist
         self._have = True
 

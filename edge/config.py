@@ -18,6 +18,7 @@ from edge.charging.cutconfig import Switches
 from edge.gate.config import GateConfig
 from edge.metrics import EdgeMetricsConfig
 from edge.lane.config import LaneDeviceConfig
+from edge.lpr.config import LprConfig, check_against
 from edge.replay import ReplayConfig
 from gwcommon.config import (
     HUB_SECTIONS,
@@ -64,6 +65,19 @@ class EdgeConfig(Section):
     meters: Meters = Field(default_factory=list, description="The charging device's meters, one per circuit ([[meters]]).")
     switches: Switches = Field(default_factory=list, description="Relays the charging device may cut, one per circuit, with when to cut ([[switches]]); none: it only measures.")
     edge_metrics: EdgeMetricsConfig | None = Field(None, description="Prometheus metrics of this device on a port of its own.")
+    lpr: LprConfig | None = Field(None, description="Plate cameras (车牌识别相机) pushing reads to this gate or lane Pi.")
+
+    @model_validator(mode="after")
+    def _lpr_fits(self) -> "EdgeConfig":
+        if self.lpr is not None:
+            home = {"gate": self.gate, "lane": self.lane}.get(self.device.kind)
+            if home is None:
+                raise ValueError(f"[lpr] runs beside a [gate] or [lane] section of this device (device.kind is "
+                                 f"{self.device.kind!r}, and its section is missing)")
+            check_against(self.lpr, kind=self.device.kind,
+                          gate_lanes={lane.name for lane in self.gate.lanes} if self.gate else set(),
+                          zones={zone.name for zone in self.lane.zones} if self.lane else set())
+        return self
 
     @model_validator(mode="after")
     def _switches_have_meters(self) -> "EdgeConfig":

@@ -139,8 +139,12 @@ def main(config_path: str, *, check: bool = False) -> int:
     if check:
         edge_clock(config, SystemClock())
         names = sources.configured(config)
+        if config.lpr is not None:  # the cameras' secrets must be readable (edge.lpr)
+            for camera in config.lpr.cameras:
+                camera.secret()
         print(f"{config_path}: OK — device {config.device.id} ({config.device.kind}) of site "
-              f"{config.site.id}; sources: {', '.join(names) or 'none'}")
+              f"{config.site.id}; sources: {', '.join(names) or 'none'}"
+              + (f"; plate cameras: {', '.join(c.id for c in config.lpr.cameras)}" if config.lpr else ""))
         if warning:
             print(f"warning: {warning}")
         return 0

@@ -9,6 +9,7 @@ nothing here counts by itself:
 - the Bluetooth scanner: advertisements seen, sightings, decode-queue drops (``Scanner.stats()``);
 - the gate device: decisions and other counters (``GateDevice.counters``), and for each camera
   its frames and read failures (sensor read errors);
+- the plate cameras' listener (``[lpr]``): pushes, reads, refusals (``Receiver.counters``);
 - any other source's device that keeps a ``counters`` mapping.
 
 It listens on the loopback address by default; an address reachable from the network shows the
@@ -77,6 +78,11 @@ class EdgeCollector:
         cameras = _cameras(device)
         if cameras:
             yield from _camera_families(cameras)
+        lpr = getattr(handle, "lpr", None)
+        if lpr is not None:
+            yield _counters(CounterMetricFamily, "gatewarden_edge_lpr",
+                            "Plate cameras: pushes, reads, heartbeats, refused and bad pushes, reads not used.",
+                            dict(lpr.receiver.counters), extra={"source": name})
 
 
 def _gauge_info(labels: dict[str, str]) -> Any:

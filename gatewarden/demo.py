@@ -1,8 +1,9 @@
 """``gatewarden demo``: a whole simulated compound on this machine, no hardware, no config.
 
 It starts a private Mosquitto, the hub, and the simulated edge devices as separate processes —
-the north gate's two lanes (simulated Bluetooth tags, barrier on mock pins), a lane scanner over
-the night parking strip and the fire lane, and the e-bike shed's meters — and plays one evening
+the north gate's two lanes (simulated Bluetooth tags, barrier on mock pins, a plate camera per
+lane pushing over real HTTP), a lane scanner over the night parking strip (with a plate camera)
+and the fire lane, and the e-bike shed's meters — and plays one evening
 and night into the morning deadline, faster than life (a night in about two minutes).  The chat
 messages land in the web view's inbox page; it prints the web view's address and a login.
 Ctrl-C stops everything.
@@ -56,7 +57,8 @@ class Demo:
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        self.runner = Runner(args.dir, seed=args.seed, evening=args.evening, web_port=args.port or free_port())
+        self.runner = Runner(args.dir, seed=args.seed, evening=args.evening, web_port=args.port or free_port(),
+                             plates=True)
         self.dir, self.compound, self.web_port = self.runner.dir, self.runner.compound, self.runner.web_port
         self.night = self.runner.nights[0]
         span = (self.night.end - self.night.start).total_seconds()

@@ -42,7 +42,7 @@ HUB_SECTIONS = frozenset({
 })
 EDGE_SECTIONS = frozenset({
     "device", "outbox", "replay", "gate", "lanes", "lane", "scanner", "camera", "charging",
-    "meters", "edge_metrics",
+    "meters", "edge_metrics", "lpr",
 })
 
 Duration = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, (str, int, float)) else v)]

@@ -168,12 +168,38 @@ class AllowEntry(Wire):
     weak: bool = False
 
 
+def _plate(value: Any) -> Any:
+    return parse_tag_id(f"plate:{value}").value if isinstance(value, str) else value
+
+
+class PlateEntry(Wire):
+    """One registered plate, for lanes where a plate camera may open (v1.1, additive).
+
+    ``kind``: ``resident`` (the vehicle also has a tag), ``plate_only`` (registered without a tag),
+    ``visitor`` (a warden's pass by plate, with ``expires``).
+    """
+
+    plate: Annotated[str, BeforeValidator(_plate)]
+    vehicle: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Literal["resident", "plate_only", "visitor"] = "resident"
+    revoked: bool = False
+    expires: Timestamp | None = None
+
+
 class Allowlist(Wire):
     """The site's allowlist, retained; ``version`` grows with every change."""
 
     version: Annotated[int, Field(ge=0)]
     ts: Timestamp | None = None
     entries: list[AllowEntry] = Field(default_factory=list, max_length=100_000)
+    plates: list[PlateEntry] = Field(default_factory=list, max_length=100_000)
+
+    @field_validator("plates")
+    @classmethod
+    def _unique_plates(cls, plates: list[PlateEntry]) -> list[PlateEntry]:
+        if len({p.plate for p in plates}) != len(plates):
+            raise ValueError("a plate is listed twice")
+        return plates
 
     @field_validator("entries")
     @classmethod

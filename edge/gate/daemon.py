@@ -25,8 +25,11 @@ class GateHandle:
 
     def __init__(self, device: GateDevice, scanner: Any | None):
         self.device, self.scanner = device, scanner
+        self.lpr: Any = None
 
     def stop(self) -> None:
+        if self.lpr is not None:
+            self.lpr.stop()
         if self.scanner is not None:
             self.scanner.stop()
         self.device.stop()
@@ -44,12 +47,21 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
         publisher.on_allowlist(device.handle_allowlist)
         publisher.on_command(device.handle_command)
     device.start()
+    handle = GateHandle(device, scanner)
+    if getattr(config, "lpr", None) is not None:  # plate cameras feed this gate's lanes (edge.lpr)
+        from edge.lpr.daemon import start as start_lpr
+
+        try:
+            handle.lpr = start_lpr(config, sink, clock, gate_device=device)
+        except BaseException:
+            handle.stop()
+            raise
     if scanner is not None:
         scanner.start()
     else:
         logger.warning("gate %s: no [scanner] section, so no tags are read (only buttons and commands open)",
                        config.device.id)
-    return GateHandle(device, scanner)
+    return handle
 
 
 def make_scanner(config: Any, sink: Any, clock: Clock, device: GateDevice, *, backend: type | None = None) -> Any:

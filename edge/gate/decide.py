@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 
 from edge.ble.model import Sighting
 
+from . import plates
 from .model import (
     AUTO_REASONS,
     Counted,
@@ -203,9 +204,7 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
     waiting = _find(state, lambda v: v.on_loop and v.decision is None)
     if waiting is None:
         return _tag_opened(state, now, rules), ()
-    best = strongest(state, now, rules)
-    tag, rssi = best if best else (None, None)
-    reason = verdict(tag) if tag else "no_tag"
+    tag, rssi, reason = plates.candidate(state, waiting, now, rules, verdict, strongest)  # plate cameras (issue 20)
     if mode == "fire":
         return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason), "fire_mode", now, rules)
     if mode == "auto" and reason in AUTO_REASONS:

@@ -70,6 +70,7 @@ class GateDevice:
         self.sink, self.allowlist, self.clock = sink, allowlist, clock
         self._tick, self._on_sync = tick, on_sync
         self.on_allowlist_change: Callable[[], None] | None = None
+        self.plate_policy: Callable[[str, Callable[[str], str]], Callable[[str], str]] | None = None  # edge.lpr hook
         self._queue: queue.SimpleQueue[tuple] = queue.SimpleQueue()
         self.lanes = {lane.name: lanelogic.Lane(lane_rules(lane, config)) for lane in config.lanes}
         self._lane_cfg = {lane.name: lane for lane in config.lanes}
@@ -226,6 +227,8 @@ class GateDevice:
         now = self.clock.monotonic()
         lane = self.lanes[name]
         verdict = self._verdict(lane.rules.direction)
+        if self.plate_policy is not None:  # plate cameras (edge.lpr, issue 20): the lane's plate policy
+            verdict = self.plate_policy(name, verdict)
         self.lanes[name], actions = lanelogic.step(lane, event, now, verdict)
         relays = self._relays[name]
         for action in actions:

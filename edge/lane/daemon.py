@@ -21,8 +21,11 @@ class LaneHandle:
 
     def __init__(self, device: LaneDevice, scanner: Any):
         self.device, self.scanner = device, scanner
+        self.lpr: Any = None
 
     def stop(self) -> None:
+        if self.lpr is not None:
+            self.lpr.stop()
         self.scanner.stop()
         self.device.stop()
 
@@ -46,9 +49,18 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
                         state_file=config.storage.dir / f"lane-state-{config.device.id}.json")
     scanner.subscribe(device.sighted)
     device.start()
+    handle = LaneHandle(device, scanner)
+    if getattr(config, "lpr", None) is not None:  # plate cameras over the zones (edge.lpr.strip)
+        from edge.lpr.daemon import start as start_lpr
+
+        try:
+            handle.lpr = start_lpr(config, sink, clock, lane_device=device)
+        except BaseException:
+            device.stop()
+            raise
     scanner.start()
     logger.info("lane device %s watching %s", config.device.id, ", ".join(z.name for z in lane.zones))
-    return LaneHandle(device, scanner)
+    return handle
 
 
 def _camera(source: str, sink: Any, config: Any) -> Any:

@@ -90,6 +90,7 @@ class LaneDevice:
         self.state_file = state_file
         self._restored: dict[tuple[str, str], datetime] = {}  # (zone, tag) → watched until, before a restart
         self._saved: tuple[datetime, dict] | None = None
+        self.plates_present: Any = None  # edge.lpr.strip: zone name → plate tags present (for roll calls)
         if state_file is not None:
             self._restore(state_file)
 
@@ -115,6 +116,36 @@ class LaneDevice:
                     change = zone.tracker.observe(sighting)
                     if change:
                         self._tag_changed(zone, change)
+
+    def plate_changed(self, zone_name: str, tag: str, present: bool, *, jpeg: bytes | None = None,
+                      ts: datetime | None = None) -> str | None:
+        """A plate camera put a car in a zone (a read) or found it gone (edge.lpr.strip): one presence
+        event with the camera's picture (``ts``: when it happened, if not now); the zone's spots pair
+        with the plate as with an arriving tag."""
+        zone = next((z for z in self.zones if z.config.name == zone_name), None)
+        if zone is None:
+            return None
+        fields: dict[str, Any] = {"zone": zone_name, "tag": tag, "present": present, "rssi": None}
+        if ts is not None:
+            fields["ts"] = ts
+        with self._lock:
+            event_id = self.sink.emit("presence", fields)
+            logger.info("zone %s: %s %s (plate camera)", zone_name, tag, "present" if present else "away")
+            now = self.clock.monotonic()
+            self._slots(zone, (zone.pairing.tag_arrived if present else zone.pairing.tag_left)(tag, now))
+        if jpeg:
+            self.sink.snapshot(event_id, jpeg)
+        return event_id
+
+    def spot_occupied(self, zone_name: str, tag: str, slot: str | None) -> bool | None:
+        """Whether the spot of a plate's car (its camera's ``slot``, or the spot paired with it) looks
+        occupied; None when no camera watches that spot."""
+        zone = next((z for z in self.zones if z.config.name == zone_name), None)
+        if zone is None or zone.spots is None:
+            return None
+        with self._lock:
+            spot = slot or next((s for s, owner in zone.pairing.paired.items() if owner == tag), None)
+            return None if spot is None else spot in zone.pairing.occupied_at
 
     def present(self) -> dict[str, dict[str, int | None]]:
         """Tags present now, per zone (for status and tests)."""
@@ -169,6 +200,8 @@ class LaneDevice:
                 self._emit(zone, tag, True, rssi)
             for spot in untagged:
                 self._emit(zone, None, True, None, slot=spot)
+            for tag in self.plates_present(zone.config.name) if self.plates_present else ():
+                self._emit(zone, tag, True, None)  # cars named by a plate camera
 
     def _emit(self, zone: _Zone, tag: str | None, present: bool, rssi: int | None, *, slot: str | None = None,
               ts: datetime | None = None) -> None:

@@ -75,7 +75,16 @@ inbox_key = "{inbox_key}"
 """
 
 
-def gate_toml(compound: Compound, broker_port: int) -> str:
+def lpr_toml(port: int, cameras: list[tuple[str, str]], **keys: str) -> str:
+    """Plate cameras (docs/lpr.md) pushing to this device on ``port``: (camera id, lane or zone key)."""
+    text = f'\n[lpr]\nlisten = "127.0.0.1:{port}"\n'
+    for camera, where in cameras:
+        text += (f'\n[[lpr.cameras]]\nid = "{camera}"\nvendor = "vzenith"\n{where}\nallow = ["127.0.0.1"]\n'
+                 'silent_after = "0s"\n' + "".join(f'{k} = "{v}"\n' for k, v in keys.items()))
+    return text
+
+
+def gate_toml(compound: Compound, broker_port: int, lpr_port: int | None = None) -> str:
     text = _common(compound, "gate", broker_port) + """
 [device]
 id = "gate-north"
@@ -97,11 +106,14 @@ photo_eye = {eye}
 safety_loop = {safety}
 rssi_threshold = -70
 """
+    if lpr_port:
+        text += lpr_toml(lpr_port, [(name, f'lane = "{name}"') for name in LANES], plate_policy="visitors_only")
     return text
 
 
-def lane_toml(compound: Compound, broker_port: int, device: str, zone: str) -> str:
-    return _common(compound, device, broker_port) + f"""
+def lane_toml(compound: Compound, broker_port: int, device: str, zone: str, lpr_port: int | None = None) -> str:
+    lpr = lpr_toml(lpr_port, [(device, f'zone = "{zone}"')], gone_after="15m") if lpr_port else ""
+    return _common(compound, device, broker_port) + lpr + f"""
 [device]
 id = "{device}"
 kind = "lane"
@@ -153,17 +165,20 @@ def circuits_toml() -> str:
 
 
 def write_all(directory: Path, compound: Compound, *, broker_port: int, web_port: int,
-              inbox_key: str = "demo", offline_after: str = "30m", device_keepalive: int = 5) -> dict[str, Path]:
+              inbox_key: str = "demo", offline_after: str = "30m", device_keepalive: int = 5,
+              lpr_ports: dict[str, int] | None = None) -> dict[str, Path]:
     """Write every config into ``directory``; returns {role: path}.
 
     ``offline_after`` is in the hub's (scaled) clock while the devices' heartbeats and MQTT
     keepalives run in real time: the faster the night, the longer it must be.  A short
     ``device_keepalive`` (real seconds) lets the broker notice a frozen device sooner.
+    ``lpr_ports`` (role → port) gives the gate and the strip's lane device plate cameras.
     """
+    ports = lpr_ports or {}
     files = {
         "hub": hub_toml(compound, broker_port, web_port, inbox_key, offline_after) + circuits_toml(),
-        "gate": gate_toml(compound, broker_port),
-        "lane-east": lane_toml(compound, broker_port, "lane-east", compound.strip),
+        "gate": gate_toml(compound, broker_port, ports.get("gate")),
+        "lane-east": lane_toml(compound, broker_port, "lane-east", compound.strip, ports.get("lane-east")),
         "lane-fire": lane_toml(compound, broker_port, "lane-fire", compound.fire_lane),
         "shed": shed_toml(compound, broker_port),
     }

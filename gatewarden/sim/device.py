@@ -102,11 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume-at", type=datetime.fromisoformat, default=None,
                         help="after a restart: the simulated moment the device came back (default: now)")
     parser.add_argument("--outages", action="store_true", help="go down as `simulate --outages` plans")
+    parser.add_argument("--plates", action="store_true", help="the night has its plate-only cars (demo)")
     args = parser.parse_args(argv)
     config = load_edge_config(args.config)
     setup_logging(config.log)
     scaled = clock_from_env()
-    night = merge(plan_nights(build(args.seed), args.evening, args.nights, args.seed))
+    night = merge(plan_nights(build(args.seed), args.evening, args.nights, args.seed, plates=args.plates))
     start = args.resume_at or scaled.now() - timedelta(seconds=1)
     if not outbox_path(config).exists():
         # a first start plays the script from its beginning however late the process came up

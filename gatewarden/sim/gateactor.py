@@ -11,6 +11,9 @@ from edge.ble.model import Sighting
 from edge.gate.device import GateDevice
 from edge.gate.sim import SimulatedGate
 
+from edge.lpr.model import plate_of
+
+from . import platecam
 from .device import Actor
 from .night import Drive
 from .scenecam import SceneCamera
@@ -35,6 +38,11 @@ class GateActor(Actor):
         daemon.publisher.on_allowlist(self.device.handle_allowlist)
         daemon.publisher.on_command(self.device.handle_command)
         self.device.start(thread=False)
+        self.cameras, self.lpr = cameras, None
+        if getattr(config, "lpr", None) is not None:  # a plate camera per lane, pushing over real HTTP
+            from edge.lpr.daemon import start as start_lpr
+
+            self.lpr = start_lpr(config, daemon.outbox, clock, gate_device=self.device)
         # after a restart, the drives that came while the device was down are not played: a car
         # at a dead gate is let through by hand and leaves no passage
         self.pending = [d for d in night.of(Drive) if d.at - LEAD >= clock.now()]
@@ -65,6 +73,8 @@ class GateActor(Actor):
         """One car at one lane: onto the loop, through the opened arm (or back out), gone."""
         lane = self.sim[drive.lane]
         self.current[drive.lane] = drive.plate
+        if self.lpr is not None and plate_of(drive.plate):  # the lane's camera reads the plate as it comes
+            platecam.push(self.lpr.server.port, drive.lane, drive.plate, jpeg=self.cameras[drive.lane].snapshot())
         self.cycle(1.0, drive.tag)
         lane.set("arming_loop", True)
         for _ in range(40):
@@ -89,4 +99,6 @@ class GateActor(Actor):
         self.cycle(8.0)
 
     def stop(self) -> None:
+        if self.lpr is not None:
+            self.lpr.stop()
         self.device.stop()

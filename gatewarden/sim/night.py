@@ -18,6 +18,9 @@ from .compound import Compound
 
 TZ = ZoneInfo("Asia/Shanghai")
 LANE_IN, LANE_OUT = "north-in", "north-out"
+# With plate cameras (``gatewarden demo``): a visitor let in by a pass by plate, an outside car
+# refused by its plate, and an untagged outside car on the strip that the strip camera names.
+VISITOR_PLATE, OUTSIDER_PLATE, STRIP_PLATE = "浙AV1234", "沪B12345", "苏E55555"
 
 
 @dataclass(frozen=True, order=True)
@@ -80,8 +83,9 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(seconds=round(rng.uniform(0, span), 1))
 
 
-def plan(compound: Compound, evening: date, seed: int = 1) -> Night:
-    """The night from ``evening`` 18:00 to 08:30 the next morning (deadline 08:00)."""
+def plan(compound: Compound, evening: date, seed: int = 1, *, plates: bool = False) -> Night:
+    """The night from ``evening`` 18:00 to 08:30 the next morning (deadline 08:00); ``plates``:
+    the compound has plate cameras, and the night has its plate-only cars (:func:`_plate_cars`)."""
     rng = random.Random(seed * 7919 + evening.toordinal())
     morning = evening + timedelta(days=1)
     night = Night(evening=evening, start=_local(evening, "18:00"), deadline=_local(morning, "08:00"),
@@ -97,8 +101,20 @@ def plan(compound: Compound, evening: date, seed: int = 1) -> Night:
     _fire_lane(night, rng, inside, evening, compound.fire_lane)
     _outsiders(night, rng, evening)
     _charging(night, rng, evening, morning)
+    if plates:
+        _plate_cars(night, evening, morning)
     night.actions.sort(key=lambda a: a.at)
     return night
+
+
+def _plate_cars(night: Night, evening: date, morning: date) -> None:
+    """Cars only a plate camera can name (fixed times: the rest of the night stays as it was)."""
+    night.actions.append(Drive(_local(evening, "19:15"), LANE_IN, "in", VISITOR_PLATE, None))
+    night.actions.append(Drive(_local(evening, "19:40"), LANE_IN, "in", OUTSIDER_PLATE, None, resident=False))
+    night.denied += 1
+    night.actions.append(Park(_local(evening, "21:05"), "east-strip", STRIP_PLATE, None, True))
+    night.actions.append(Park(_local(morning, "08:05"), "east-strip", STRIP_PLATE, None, False))
+    night.violations.add((STRIP_PLATE, "overnight"))
 
 
 def _arrivals(night: Night, rng: random.Random, outside: list, evening: date) -> None:
@@ -170,7 +186,8 @@ def _charging(night: Night, rng: random.Random, evening: date, morning: date) ->
     night.actions.append(Plug(_local(morning, "01:00"), "stair-3", 0, 0))
 
 
-def plan_nights(compound: Compound, first_evening: date, nights: int, seed: int = 1) -> list[Night]:
+def plan_nights(compound: Compound, first_evening: date, nights: int, seed: int = 1, *,
+                plates: bool = False) -> list[Night]:
     """``nights`` consecutive nights from ``first_evening``, each its own script and truth.
 
     Every night starts and ends with the watched zones empty (the last violator drives off at
@@ -180,7 +197,7 @@ def plan_nights(compound: Compound, first_evening: date, nights: int, seed: int 
     """
     if nights < 1:
         raise ValueError("nights must be at least 1")
-    return [plan(compound, first_evening + timedelta(days=k), seed) for k in range(nights)]
+    return [plan(compound, first_evening + timedelta(days=k), seed, plates=plates) for k in range(nights)]
 
 
 def merge(nights: list[Night]) -> Night:

@@ -20,13 +20,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from gatewarden.localbroker import Broker, stop_with_parent, wait_port
+from gatewarden.localbroker import Broker, free_port, stop_with_parent, wait_port
 from gwcommon.clock import ScaledClock
 from gwcommon.exc import GatewardenError
 
 from . import configs
 from .compound import build
-from .night import Night, plan_nights
+from .night import VISITOR_PLATE, Night, plan_nights
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,13 @@ class Runner:
     """Every process of one simulated compound; ``stop()`` ends every one of them."""
 
     def __init__(self, directory: Path | None, *, seed: int, evening: date, nights: int = 1,
-                 web_port: int, prefix: str = "gatewarden-demo-"):
+                 web_port: int, prefix: str = "gatewarden-demo-", plates: bool = False):
         self.dir = Path(directory or tempfile.mkdtemp(prefix=prefix)).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.seed, self.evening = seed, evening
         self.compound = build(seed)
-        self.nights: list[Night] = plan_nights(self.compound, evening, nights, seed)
+        self.plates = plates  # plate cameras at the gate and over the strip (docs/lpr.md)
+        self.nights: list[Night] = plan_nights(self.compound, evening, nights, seed, plates=plates)
         self.web_port = web_port
         self.procs: dict[str, subprocess.Popen] = {}
         self.argv: dict[str, list[str]] = {}
@@ -65,10 +66,15 @@ class Runner:
     def prepare(self, *, offline_after: str = "30m", device_keepalive: int = 5, inbox_key: str | None = None) -> None:
         """Start the broker, write the configs and import the registry (through the real CLI)."""
         self.broker = Broker(self.dir / "mosquitto").start()
+        ports = {"gate": free_port(), "lane-east": free_port()} if self.plates else None
         self.files = configs.write_all(self.dir, self.compound, broker_port=self.broker.port,
                                        web_port=self.web_port, inbox_key=inbox_key or secrets.token_hex(8),
-                                       offline_after=offline_after, device_keepalive=device_keepalive)
-        (self.dir / "registry.csv").write_text(self.compound.registry_csv(), encoding="utf-8-sig")
+                                       offline_after=offline_after, device_keepalive=device_keepalive,
+                                       lpr_ports=ports)
+        registry = self.compound.registry_csv()
+        if self.plates:  # a visitor's pass by plate: no tag, the plate camera lets it in
+            registry += f"{VISITOR_PLATE},{self.compound.households[0]},访客,,plate:{VISITOR_PLATE},访客\n"
+        (self.dir / "registry.csv").write_text(registry, encoding="utf-8-sig")
         self.cli("registry", "import", str(self.dir / "registry.csv"), "--config", str(self.files["hub"]))
         self.count_cars(self.nights[0])
 
@@ -96,7 +102,8 @@ class Runner:
         for name, role in DEVICES.items():
             self.spawn(name, ["-m", "gatewarden.sim.device", role, "--config", str(self.files[name]),
                               "--seed", str(self.seed), "--evening", self.evening.isoformat(),
-                              "--nights", str(len(self.nights)), *device_args])
+                              "--nights", str(len(self.nights)), *(("--plates",) if self.plates else ()),
+                              *device_args])
 
     def spawn(self, name: str, argv: list[str]) -> None:
         log = (self.dir / f"{name}.log").open("ab")

@@ -167,7 +167,7 @@ def score_gate(result: NightScore, night: Night, passages: Iterable[Passage],
 
 def _match(drive: Drive, pool: list[Passage], used: set[int]) -> int | None:
     for index, p in enumerate(pool):
-        if index in used or p.lane != drive.lane or p.tag != drive.tag:
+        if index in used or p.lane != drive.lane or p.tag not in (drive.tag, f"plate:{drive.plate}"):
             continue
         if drive.at - MATCH_BEFORE <= p.ts <= drive.at + MATCH_AFTER:
             return index

@@ -8,7 +8,8 @@ A plate is stored upper case with no spaces or separators: ``浙GD12345``.  Two 
   (small cars, ``浙GD12345``) or five digits and ``D``/``F`` (large vehicles, ``浙G12345D``).
 
 Chinese plates never use the letters I and O; full-width letters and digits (``ＡＢ１２``) typed on a
-Chinese keyboard are folded to ASCII first.  A pure module: no I/O.
+Chinese keyboard are folded to ASCII first.  The rule itself lives in :mod:`gwcommon.tagid`
+(plate cameras on the edge need it too); this module adds the refusals people read.  No I/O.
 """
 
 from __future__ import annotations
@@ -17,14 +18,10 @@ import re
 import unicodedata
 
 from gwcommon.exc import GatewardenError
+from gwcommon.tagid import normalize_plate, plate_problem  # noqa: F401  (normalize_plate: re-exported)
 
 from hub.core import words as problems
 
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
-_SEPARATORS = re.compile(r"[\s·•\-_.。．、/]+")
-_ALNUM = "A-HJ-NP-Z0-9"
-_ORDINARY = re.compile(rf"^[{_ALNUM}]{{5}}$|^[{_ALNUM}]{{4}}[挂学警港澳]$")
-_NEW_ENERGY = re.compile(rf"^[DF][{_ALNUM}][0-9]{{4}}$|^[0-9]{{5}}[DF]$")
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
@@ -50,34 +47,13 @@ class BadMobile(_Refusal):
     """A mobile number that is not an 11-digit mainland mobile number."""
 
 
-def normalize_plate(text: str) -> str:
-    """Fold width, drop separators and spaces, upper-case; no validation."""
-    folded = unicodedata.normalize("NFKC", str(text))
-    return _SEPARATORS.sub("", folded).upper()
-
-
 def parse_plate(text: str) -> str:
     """The normalised plate, or :class:`BadPlate` with a one-line reason."""
     plate = normalize_plate(text)
-    if not plate:
-        raise BadPlate("plate is empty", code="plate_empty")
-    if plate[0] not in PROVINCES:
-        raise BadPlate(f"plate {plate!r} must start with a province character such as 浙 or 京", code="plate_province",
-                       plate=plate)
-    if len(plate) not in (7, 8):
-        raise BadPlate(f"plate {plate!r} has {len(plate)} characters (7, or 8 for new-energy plates)",
-                       code="plate_length", plate=plate, length=len(plate))
-    if not ("A" <= plate[1] <= "Z"):
-        raise BadPlate(f"plate {plate!r}: the second character must be the city letter", code="plate_city", plate=plate)
-    body = plate[2:]
-    if "I" in body or "O" in body:
-        raise BadPlate(f"plate {plate!r}: the letters I and O are not used on Chinese plates", code="plate_letters",
-                       plate=plate)
-    pattern = _ORDINARY if len(plate) == 7 else _NEW_ENERGY
-    if not pattern.match(body):
-        shape = "five letters or digits" if len(plate) == 7 else "D or F and five more, or five digits and D or F"
-        raise BadPlate(f"plate {plate!r}: after the city letter expected {shape}",
-                       code="plate_shape" if len(plate) == 7 else "plate_shape_new_energy", plate=plate)
+    problem = plate_problem(plate)
+    if problem is not None:
+        code, sentence = problem
+        raise BadPlate(sentence, code=code, plate=plate, length=len(plate))
     return plate
 
 

@@ -87,6 +87,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                 "tag id {tag!r} is not a valid eid id (eid:<name of letters, digits, '.', '_' or '-'>)"),
     "tag_mac": ("标签“{tag}”不是有效的 MAC 地址（格式 mac:aa:bb:cc:dd:ee:ff）",
                 "tag id {tag!r} is not a valid mac id (mac:aa:bb:cc:dd:ee:ff)"),
+    "tag_plate": ("标签“{tag}”不是有效的车牌（格式 plate:车牌号，例如 plate:浙A12345）",
+                  "tag id {tag!r} is not a valid plate (plate:<plate>, e.g. plate:浙A12345)"),
     # changes from the web view (hub.registry.store refusals)
     "vehicle_unknown": ("车牌 {plate} 没有登记", "no vehicle with plate {plate} is registered"),
     "tag_unknown": ("标签 {tag} 没有登记", "tag {tag} is not registered"),

@@ -37,6 +37,8 @@ def ts_text(moment: datetime) -> str:
 
 
 def for_tag(db: Any, tag: str) -> Identity:
+    if tag.startswith("plate:"):  # read by a plate camera (CONTRACT v1.1): the vehicle with that plate, registered or not
+        return _plate_identity(db, normalize_plate(tag[len("plate:"):]), tag=tag)
     plate = registry.plate_for_tag(db, tag)
     if plate is None:
         return Identity(f"tag:{tag}", tag=tag)

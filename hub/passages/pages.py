@@ -69,7 +69,8 @@ def tags_of_plate(ctx: WebContext, plate: str) -> list[str] | None:
     if not ctx.has_table("tags"):
         return None
     rows = ctx.reader().execute("SELECT tag FROM tags WHERE plate = ?", [plate])
-    return [r[0] for r in rows]
+    found = [r[0] for r in rows]
+    return found + ([f"plate:{plate}"] if f"plate:{plate}" not in found else [])  # read by a plate camera
 
 
 def vehicles_of_tags(ctx: WebContext, tags: list[str]) -> dict[str, dict] | None:
@@ -80,4 +81,10 @@ def vehicles_of_tags(ctx: WebContext, tags: list[str]) -> dict[str, dict] | None
     rows = ctx.reader().execute(
         f"SELECT t.tag, v.plate, v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "
         f"WHERE t.tag IN ({', '.join('?' * len(unique)) or 'NULL'})", unique)
-    return {tag: {"plate": plate, "household": household} for tag, plate, household in rows}
+    found = {tag: {"plate": plate, "household": household} for tag, plate, household in rows}
+    plates = {t: t[len("plate:"):] for t in unique if t.startswith("plate:") and t not in found}  # plate cameras
+    households = dict(ctx.reader().execute(
+        f"SELECT plate, household FROM vehicles WHERE plate IN ({', '.join('?' * len(plates)) or 'NULL'})",
+        list(plates.values())).fetchall())
+    found.update({t: {"plate": p, "household": households.get(p)} for t, p in plates.items()})
+    return found

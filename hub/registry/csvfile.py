@@ -45,7 +45,7 @@ _MARKS = re.compile(r"[(（\[【].*?[)）\]】]|[*＊:：\s]")  # "房号（必�
 REQUIRED = ("plate", "household")
 _TAG_SPLIT = re.compile(r"[;；,，|\s]+")
 _LIMITS = {"household": 64, "owner": 64, "note": 500}
-_TAG_SCHEMES = ("ibeacon", "eddystone", "eid", "mac")
+_TAG_SCHEMES = ("ibeacon", "eddystone", "eid", "mac", "plate")
 
 
 class RegistryFileError(GatewardenError, ValueError):

@@ -122,7 +122,7 @@ def register(ctx: WebContext) -> APIRouter:
 
     @router.post("/registry/visitor")
     def visitor(request: Request, plate: Annotated[str, Form(max_length=20)],
-                household: Annotated[str, Form(max_length=64)], tag: Annotated[str, Form(max_length=200)],
+                household: Annotated[str, Form(max_length=64)], tag: Annotated[str, Form(max_length=200)] = "",
                 hours: Annotated[str, Form(max_length=40)] = "24", who: Principal = Depends(warden_w)) -> Response:
         if not hours.strip().isdigit() or not 1 <= int(hours) <= MAX_HOURS:
             raise BadRequest("reg.hours_range", given=hours.strip()[:20], limit=MAX_HOURS)
@@ -131,7 +131,8 @@ def register(ctx: WebContext) -> APIRouter:
         def change(db):
             if store.vehicle(db, plate) is None:
                 store.save_vehicle(db, plate, household=household, note="访客 visitor", at=ctx.now())
-            store.add_tag(db, plate, tag, expires=expires, at=ctx.now())
+            # No tag: a pass by plate (plate:<plate>), opened by the lanes' plate cameras (edge.lpr).
+            store.add_tag(db, plate, tag.strip() or f"plate:{plate}", expires=expires, at=ctx.now())
         _change(ctx, request, who, "visitor_pass", plate,
                 {"household": household, "tag": tag, "expires": ctx.local(expires)}, change)
         return see_other("/registry")

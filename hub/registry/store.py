@@ -178,8 +178,12 @@ def _tag_id(text: str) -> str:
 
 
 def allowlist(db: Any, *, at: datetime) -> wire.Allowlist:
-    """The site's allowlist as gates receive it (docs/contract.md §1), at the current version."""
+    """The site's allowlist as gates receive it (docs/contract.md §1), at the current version; ``plates``
+    lists every vehicle's plate for lanes with a plate camera (:mod:`hub.registry.plate_entries`)."""
+    from .plate_entries import plate_entries
+
     entries = [wire.AllowEntry(tag=t, vehicle=p, revoked=bool(r), weak=(s != "secure"),
                                expires=parse_ts(e) if e else None)
-               for t, p, r, e, s in db.execute("SELECT tag, plate, revoked, expires, strength FROM tags ORDER BY tag")]
-    return wire.Allowlist(version=version(db), ts=utc(at), entries=entries)
+               for t, p, r, e, s in db.execute("SELECT tag, plate, revoked, expires, strength FROM tags "
+                                               "WHERE kind != 'plate' ORDER BY tag")]
+    return wire.Allowlist(version=version(db), ts=utc(at), entries=entries, plates=plate_entries(db))

@@ -150,6 +150,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reg.import_help": ("Excel/WPS 表格（.xlsx）或 CSV 文件。先显示预览，确认后才更改；有任何一行出错则不做任何更改，并逐行列出问题。",
                         "An Excel/WPS workbook (.xlsx) or a CSV file. A preview comes first; nothing changes until "
                         "you confirm. Any bad row changes nothing; every problem is listed."),
+    "reg.tag_optional": ("留空：凭车牌通行（车牌识别车道）", "empty: pass by plate (plate-camera lanes)"),
     "reg.file": ("文件", "File"), "reg.line": ("行号", "Line"),
     "reg.bad_file": ("文件有 {count} 处问题，没有做任何更改：", "{count} problem(s) in the file; nothing was changed:"),
     "reg.too_large": ("文件超过 {limit} MB，这真的是登记表吗？", "The file is larger than {limit} MB; is it really the registry?"),

@@ -45,7 +45,7 @@ def test_demo_runs_a_night_and_finds_exactly_the_true_violations(tmp_path):
     assert "The morning digest is out" in text
     assert _leftovers(str(data)) == []
 
-    night = plan(build(1), date(2026, 11, 19), 1)
+    night = plan(build(1), date(2026, 11, 19), 1, plates=True)
     with sqlite3.connect(data / "hub" / "hub.db") as db:
         found = {(plate, rule) for plate, rule in db.execute(
             "SELECT plate, rule FROM violations WHERE state = 'open' AND provisional = 0")}

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from hub import stays
+from hub.overnight import stays
 from hub.core.db import open_db
 from hub.registry import store
 from hub.registry.csvfile import VehicleRow

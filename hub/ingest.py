@@ -148,11 +148,17 @@ class Ingest:
             body = decode(msg.topic, msg.payload)[1] if where.kind == "snapshot" else _decode_json(where.kind, msg.payload)
         except InvalidMessage as exc:
             return self._quarantine(db, msg, classify(where.kind, exc.reason), exc.reason)
+        except Exception as exc:  # noqa: BLE001 — decoding untrusted bytes: any failure is a quarantine
+            return self._quarantine(db, msg, "decode", f"could not decode ({type(exc).__name__}: {str(exc)[:200]})")
         if where.kind in EVENT_KINDS:
             return self._store_event(db, msg, where, body)
         if where.kind == "snapshot":
             return self._store_snapshot(db, msg, where, body)
         return Outcome(where.kind, where.device, body, msg.received_at, live=not msg.retain)
+
+    def quarantine_failure(self, db: Database, msg: RawMessage, exc: BaseException) -> Outcome:
+        """Keep a message whose processing raised a non-storage error (a bug), so it is acked."""
+        return self._quarantine(db, msg, "internal", f"processing failed ({type(exc).__name__}: {str(exc)[:200]})")
 
     def _quarantine(self, db: Database, msg: RawMessage, code: str, reason: str) -> Outcome:
         self.quarantine.add(db, topic=msg.topic, payload=msg.payload, code=code, reason=reason,

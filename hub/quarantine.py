@@ -32,6 +32,8 @@ CODES = {
     "snapshot": "a snapshot that is not a JPEG or is too large",
     "seq_conflict": "another event already holds this device's seq",
     "id_conflict": "this event id was already used by another device or seq",
+    "decode": "decoding the message failed in an unexpected way (kept, acknowledged)",
+    "internal": "storing the message failed on a bug, not on the disk (kept, acknowledged)",
 }
 
 

@@ -83,6 +83,7 @@ class AlertsArea:
         if mono >= self._next_conditions:
             self._next_conditions = mono + CONDITION_EVERY
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
+            conditions.watch_ingest(db, now, failing=self.hub.intake.failing(mono), errors=self.hub.intake.errors)
             conditions.sweep(db, now, debounce=self.hub.config.alerts.device_debounce)
         self.notices.tick(db, now)
         if self.dispatcher.tick(db, now) and self.sender is not None:

@@ -66,6 +66,12 @@ def watch_devices(db: Any, now: datetime, *, offline_after: timedelta) -> None:
                 detail=last_seen or "", active=not online, now=now)
 
 
+def watch_ingest(db: Any, now: datetime, *, failing: bool, errors: int) -> None:
+    """The hub's own ingest: storage errors that keep rising are a fault of the device ``hub``."""
+    _upsert(db, "fault:hub:ingest_errors", kind="fault", device="hub", code="ingest_errors",
+            detail="", active=failing, now=now)
+
+
 def _alert_key(row: dict[str, Any]) -> str:
     return f"{row['key']}@{row['since']}"
 

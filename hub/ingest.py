@@ -160,9 +160,9 @@ class Ingest:
         """Keep a message whose processing raised a non-storage error (a bug), so it is acked."""
         return self._quarantine(db, msg, "internal", f"processing failed ({type(exc).__name__}: {str(exc)[:200]})")
 
-    def _quarantine(self, db: Database, msg: RawMessage, code: str, reason: str) -> Outcome:
+    def _quarantine(self, db: Database, msg: RawMessage, code: str, reason: str, *, whole: bool = False) -> Outcome:
         self.quarantine.add(db, topic=msg.topic, payload=msg.payload, code=code, reason=reason,
-                            received_at=msg.received_at)
+                            received_at=msg.received_at, whole=whole)
         return Outcome("quarantined")
 
     def _store_event(self, db: Database, msg: RawMessage, where: Topic, event: Envelope) -> Outcome:
@@ -172,10 +172,12 @@ class Ingest:
         for other_id, other_device, other_seq in found:
             if other_id != event.id:
                 return self._quarantine(db, msg, "seq_conflict",
-                                        f"{device} seq {event.seq} is already stored with id {other_id}, not {event.id}")
+                                        f"{device} seq {event.seq} is already stored with id {other_id}, not {event.id}",
+                                        whole=True)
             if (other_device, other_seq) != (device, event.seq):
                 return self._quarantine(db, msg, "id_conflict",
-                                        f"event id {event.id} is already stored as {other_device} seq {other_seq}")
+                                        f"event id {event.id} is already stored as {other_device} seq {other_seq}",
+                                        whole=True)
         if found:
             return Outcome("duplicate", device, event, msg.received_at)
         db.execute(

@@ -67,6 +67,7 @@ class AlertsArea:
         self._reader = None
         self._reader_lock = threading.Lock()
         self._next_conditions = 0.0
+        self._conflicts_after: int | None = None
 
     def read(self, job: Any) -> Any:
         """Run ``job(db)`` on this area's read-only connection (sender thread and web pages)."""
@@ -84,6 +85,9 @@ class AlertsArea:
             self._next_conditions = mono + CONDITION_EVERY
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
             conditions.watch_ingest(db, now, failing=self.hub.intake.failing(mono), errors=self.hub.intake.errors)
+            if self._conflicts_after is None:
+                self._conflicts_after = conditions.conflicts_before(db, now)
+            self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)
             conditions.sweep(db, now, debounce=self.hub.config.alerts.device_debounce)
         self.notices.tick(db, now)
         if self.dispatcher.tick(db, now) and self.sender is not None:

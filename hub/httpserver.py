@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from gwcommon.exc import GatewardenError
 from gwcommon.timefmt import format_ts
+from hub.httpguard import HttpGuard
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -39,6 +40,7 @@ def package_version() -> str:
 def create_app(hub: "Hub") -> FastAPI:
     """The hub's FastAPI app with ``GET /healthz``."""
     app = FastAPI(title="gatewarden hub", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(HttpGuard)  # body limits and security headers on every route (hub/httpguard.py)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -89,7 +91,10 @@ class WebServer:
     def start(self, timeout: float = 10.0) -> None:
         sock = self._bind()
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off")
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For/-Proto from 127.0.0.1
+        # whatever [web] trusted_proxies says; the web view reads them itself, from trusted proxies only
+        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off",
+                                proxy_headers=False, server_header=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="hub-web", daemon=True)

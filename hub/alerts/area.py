@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.db import open_reader
+from hub.web.sessions import client_address
 
 from . import ack, conditions, schema  # noqa: F401  (schema registers the migrations)
 from .dispatch import Dispatcher, Settings, TargetInfo
@@ -84,14 +85,21 @@ class AlertsArea:
         if mono >= self._next_conditions:
             self._next_conditions = mono + CONDITION_EVERY
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
-            conditions.watch_ingest(db, now, failing=self.hub.intake.failing(mono), errors=self.hub.intake.errors)
-            if self._conflicts_after is None:
-                self._conflicts_after = conditions.conflicts_before(db, now)
-            self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)
+            self._watch_ingest(db, now, mono)
             conditions.sweep(db, now, debounce=self.hub.config.alerts.device_debounce)
         self.notices.tick(db, now)
         if self.dispatcher.tick(db, now) and self.sender is not None:
             self.sender.wake()
+
+    def _watch_ingest(self, db: Any, now: datetime, mono: float) -> None:
+        """The hub's own ingest: rising storage errors and seq conflicts become maintenance alerts."""
+        intake = getattr(self.hub, "intake", None)
+        if intake is None or not db["quarantine"].exists():
+            return
+        conditions.watch_ingest(db, now, failing=intake.failing(mono), errors=intake.errors)
+        if self._conflicts_after is None:
+            self._conflicts_after = conditions.conflicts_before(db, now)
+        self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)
 
     def start_sender(self) -> None:
         self.sender = Sender(self.hub.writer, self.read, self.targets, clock=self.hub.clock,
@@ -122,7 +130,10 @@ def attach(hub: Any) -> AlertsArea:
     hub.on_event("fault", conditions.on_fault)
     hub.add_tick(area.tick)
     hub.web.include_router(router(secret=area.secret, writer=hub.writer, clock=hub.clock,
-                                  lang=area.settings.lang, describe=area.describe))
+                                  lang=area.settings.lang, describe=area.describe,
+                                  client_address=lambda request: client_address(
+                                      request.client.host if request.client else "", request.headers,
+                                      hub.config.web.trusted_proxies)))
     hub.on_stop(area.stop)
     hub.alerts = area
     logger.info("alerts attached: %d chat target(s): %s", len(area.targets),

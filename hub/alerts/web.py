@@ -2,6 +2,9 @@
 
 The signed token is the credential (no login: the warden taps it in the chat on a phone).  GET
 never changes anything, so a chat app that previews the link cannot acknowledge by accident.
+An acknowledgement by link is written to the audit log as actor "chat link" (detail ``by: link``)
+with the client's address: a group robot's message cannot say who tapped it, so the log says it
+was the link, not a person.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ import html
 import logging
 from typing import Any, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+
+from hub.web import audit
 
 from . import ack, outbox
 
@@ -38,8 +43,10 @@ def _page(lang: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def router(*, secret: bytes, writer: Any, clock: Any, lang: str,
-           describe: Callable[[int], str | None]) -> APIRouter:
-    """The two routes; ``describe(alert_id)`` gives the alert's (masked) title for the page."""
+           describe: Callable[[int], str | None],
+           client_address: Callable[[Request], str] | None = None) -> APIRouter:
+    """The two routes; ``describe(alert_id)`` gives the alert's (masked) title for the page;
+    ``client_address(request)`` the address written to the audit log (believing trusted proxies only)."""
     texts = TEXTS.get(lang, TEXTS["zh"])
     routes = APIRouter(include_in_schema=False)
 
@@ -62,12 +69,20 @@ def router(*, secret: bytes, writer: Any, clock: Any, lang: str,
                            f'{texts["button"]}</button></form>')
 
     @routes.post("/ack/{token}")
-    def confirm(token: str) -> HTMLResponse:
+    def confirm(token: str, request: Request) -> HTMLResponse:
         alert_id = check(token)
         if isinstance(alert_id, HTMLResponse):
             return alert_id
-        outcome = writer.call(lambda db: outbox.acknowledge(db, alert_id, by="chat link", now=clock.now()))
-        logger.info("alert %d acknowledged through its chat link: %s", alert_id, outcome)
+        address = client_address(request) if client_address else ""
+
+        def job(db: Any) -> str:
+            result = outbox.acknowledge(db, alert_id, by="chat link", now=clock.now())
+            if result == "acked" and db["web_audit"].exists():  # audited like a web acknowledgement
+                audit.record(db, clock.now(), "chat link", "alert_ack", target=str(alert_id),
+                             detail={"by": "link"}, address=address)
+            return result
+        outcome = writer.call(job)
+        logger.info("alert %d acknowledged through its chat link from %s: %s", alert_id, address or "?", outcome)
         key = "done" if outcome == "acked" else outcome
         return _page(lang, f"<p>{texts[key]}</p>", 404 if outcome == "unknown" else 200)
 

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from gwcommon.timefmt import format_ts, parse_ts
 from hub import diary
+from hub.csvsafe import neutralise_row
 
 from .. import charts, i18n
 from ..auth import Principal
@@ -78,9 +79,19 @@ def chart(report: dict, lang: str) -> str:
     return charts.stacked_bars([_("rep.week_of", day=w) for w in report["weeks"]], series, title=_("rep.per_week"))
 
 
+class _SafeWriter:
+    """A csv writer whose cells are formula-safe (hub/csvsafe.py)."""
+
+    def __init__(self, writer) -> None:
+        self.writer = writer
+
+    def writerow(self, row: list) -> None:
+        self.writer.writerow(neutralise_row(row))
+
+
 def to_csv(report: dict) -> bytes:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = _SafeWriter(csv.writer(out))
     w.writerow(["部分 section", "项目 item", "数量 count"])
     for i, week in enumerate(report["weeks"]):
         for kind in ("standing", "excused", "retracted"):

@@ -292,6 +292,26 @@ def render_device_fault(payload: dict[str, Any], ctx: Context) -> Message:
     return Message(title, tuple(lines), link=ctx.url("/devices"), severity=payload.get("severity", "warning"))
 
 
+def render_device_batch(payload: dict[str, Any], ctx: Context) -> Message:
+    """Many device alerts at once, told in one message (设备批量告警): counts and the first names."""
+    offline, faulty = int(payload.get("offline_count", 0)), int(payload.get("faulty_count", 0))
+    names = {"offline": payload.get("offline", []), "faulty": payload.get("faulty", [])}
+    lines = []
+    for key, count in (("offline", offline), ("faulty", faulty)):
+        if not count:
+            continue
+        shown = "、".join(str(n)[:32] for n in names[key]) if ctx.lang == "zh" else ", ".join(str(n)[:32] for n in names[key])
+        more = count - len(names[key])
+        if ctx.lang == "en":
+            lines.append(f"{'Offline' if key == 'offline' else 'Faulty'} ({count}): {shown}" + (f" and {more} more" if more > 0 else ""))
+        else:
+            lines.append(f"{'离线' if key == 'offline' else '故障'}（{count} 台）：{shown}" + (f" 等，另有 {more} 台" if more > 0 else ""))
+    total = offline + faulty
+    title = f"{total} devices need attention at once" if ctx.lang == "en" else f"{total} 台设备同时告警"
+    lines.append("See the Devices page." if ctx.lang == "en" else "详见网页的设备页面；可能是停电或网络故障，也可能是伪造的设备。")
+    return Message(title, tuple(lines), link=ctx.url("/devices"), severity="warning")
+
+
 def render_target_fault(payload: dict[str, Any], ctx: Context) -> Message:
     """A chat target that refuses our messages for good (wrong key, signature, keyword)."""
     target, code = payload.get("target", "?"), payload.get("code", "?")
@@ -370,6 +390,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Context], Message]] = {
     "digest": render_digest, "reminder": render_reminder, "fire_lane": render_fire_lane,
     "charging": render_charging, "device_offline": render_device_offline,
     "device_fault": render_device_fault, "target_fault": render_target_fault, "notice": render_notice,
+    "device_batch": render_device_batch,
     "resolved": render_resolved, "retracted": render_retracted,
 }
 

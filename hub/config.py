@@ -26,6 +26,7 @@ from gwcommon.config import (
 from hub.charging.config import ChargingRulesConfig, Circuits
 from hub.ha_discovery import HomeAssistantConfig
 from hub.metrics import MetricsConfig
+from hub.registry.guard import RegistryConfig
 from hub.retention_policy import RetentionConfig
 
 
@@ -170,6 +171,8 @@ class HubConfig(Section):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig, description="Prometheus metrics at /metrics.")
     retention: RetentionConfig = Field(default_factory=RetentionConfig,
                                        description="How long sightings, readings, passages and pictures are kept.")
+    registry: RegistryConfig = Field(default_factory=RegistryConfig,
+                                     description="Safeguards of the resident registry import.")
 
     @model_validator(mode="after")
     def _unique_zones(self) -> "HubConfig":

@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("file", metavar="FILE", type=Path, help="CSV file (UTF-8, UTF-8 with BOM, or GB18030/GBK)")
     imp.add_argument("--config", required=True, type=Path, help="the hub's config file")
     imp.add_argument("--check", action="store_true", help="only check the file; change nothing")
+    imp.add_argument("--yes", action="store_true",
+                     help="confirm an import that removes every vehicle or more than [registry] "
+                          "confirm_removal_share of them (refused without it)")
     imp.set_defaults(func=run_import)
     exp = commands.add_parser("export", help=HELP_EXPORT, description=HELP_EXPORT + ", to FILE or standard output.")
     exp.add_argument("file", metavar="FILE", type=Path, nargs="?", help="where to write (default: standard output)")
@@ -54,7 +57,17 @@ def run_import(args: argparse.Namespace) -> int:
     if args.check:
         print(f"{args.file}: {len(rows)} vehicles, no problems found (nothing changed: --check)")
         return 0
-    summary = run_for_command(args.config, lambda db: store.replace_all(db, rows, at=clock_from_env().now()))
+    from hub.config import load_hub_config
+    from hub.registry.guard import RemovalNotConfirmed
+
+    share = load_hub_config(args.config).registry.confirm_removal_share
+    try:
+        summary = run_for_command(args.config, lambda db: store.replace_all(
+            db, rows, at=clock_from_env().now(), confirmed=args.yes, share=share))
+    except RemovalNotConfirmed as exc:
+        lang = problems.cli_lang(os.environ)
+        print(f"gatewarden registry import: {args.file}: {problems.text(lang, exc.code, exc.params)}", file=sys.stderr)
+        return 2
     print(f"imported {summary['vehicles']} vehicles of {summary['households']} households with "
           f"{summary['tags']} tags; registry version {summary['version']}")
     return 0

@@ -33,6 +33,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unknown_column": ("不认识的列“{name}”（可用的列：{known}）", "unknown column {name!r} (known: {known})"),
     "duplicate_column": ("列“{name}”出现了两次", "column {name!r} appears twice"),
     "missing_column": ("缺少“{label}”列", "missing column {label}/{column}"),
+    # the import as a whole (hub.registry.guard)
+    "confirm_removal": ("这个文件会删除已登记的 {current} 辆车中的 {removed} 辆。如果确实要这样，请确认后再导入"
+                        "（命令行加 --yes，网页上勾选“确认删除”）；否则请检查是不是选错了文件。",
+                        "this file would remove {removed} of the {current} registered vehicles. If that is "
+                        "really meant, confirm it (--yes on the command line, the confirmation box on the web "
+                        "page); otherwise check that it is the right file."),
     # a row
     "too_many_cells": ("这一行有 {cells} 格，但表头只有 {columns} 列",
                        "has {cells} cells but the header has {columns} columns"),

@@ -18,6 +18,7 @@ from gwcommon.timefmt import format_ts, parse_ts, utc
 
 from . import problems
 from .csvfile import VehicleRow, tag_reason
+from .guard import RemovalNotConfirmed, needs_confirmation
 from .plates import normalize_plate, parse_mobile, parse_plate
 
 logger = logging.getLogger(__name__)
@@ -63,9 +64,16 @@ def bump_version(db: Any) -> int:
     return version(db)
 
 
-def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[str, int]:
-    """Make the registry exactly ``rows`` (an imported file); tags that stay keep revoked/expires."""
+def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime, confirmed: bool = True,
+                share: float = 1.0) -> dict[str, int]:
+    """Make the registry exactly ``rows`` (an imported file); tags that stay keep revoked/expires.
+    Unless ``confirmed``, an import removing every vehicle or more than ``share`` of them raises
+    :class:`~hub.registry.guard.RemovalNotConfirmed` and changes nothing."""
     rows = list(rows)
+    current = {r[0] for r in db.execute("SELECT plate FROM vehicles")}
+    removed = len(current - {r.plate for r in rows})
+    if not confirmed and needs_confirmation(len(current), removed, share=share):
+        raise RemovalNotConfirmed(removed, len(current))
     now = format_ts(utc(at))
     kept = {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT tag, plate, revoked, expires FROM tags")}
     db.execute("DELETE FROM tags")

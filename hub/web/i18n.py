@@ -148,6 +148,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "al.target_fault": ("群消息失败", "chat target fault"), "al.notice": ("通知", "notice"),
     "al.resolved": ("已处理", "resolved"), "al.retracted": ("已撤回", "retracted"),
     "al.device_batch": ("多台设备告警", "many devices"),
+    "reg.confirm_removal": ("确认删除：这个文件删掉很多车辆（或全部）也照样导入",
+                            "Confirm removal: import even if this file removes many (or all) vehicles"),
     # devices
     "dev.kind": ("类型", "Kind"), "dev.online": ("在线", "Online"), "dev.last_seen": ("最后联系", "Last seen"),
     "dev.skew": ("时钟偏差", "Clock skew"), "dev.backlog": ("待送事件", "Outbox backlog"),

@@ -15,7 +15,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from gwcommon.exc import GatewardenError
-from hub.registry import csvfile, store
+from hub.registry import csvfile, problems, store
+from hub.registry.guard import RemovalNotConfirmed
 from hub.registry.plates import normalize_plate
 
 from .. import audit
@@ -51,7 +52,7 @@ def register(ctx: WebContext) -> APIRouter:
 
     def show(request: Request, who: Principal, *, status: int = 200, **extra) -> Response:
         q = normalize_plate(request.query_params.get("q", "")[:32]) if "q" in request.query_params else ""
-        values = {"problems": [], "summary": None, "notice": "", "error": ""} | extra
+        values = {"problems": [], "summary": None, "notice": "", "error": "", "confirm_removal": ""} | extra
         return ctx.render(request, "registry.html", who, status=status, title_key="nav.registry", q=q,
                           vehicles=vehicles(ctx.reader(), q), **values)
 
@@ -67,6 +68,7 @@ def register(ctx: WebContext) -> APIRouter:
 
     @router.post("/registry/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],
+                          confirm: Annotated[str, Form(max_length=8)] = "",
                           who: Principal = Depends(committee_w)) -> Response:
         data = await file.read(MAX_FILE + 1)
         if len(data) > MAX_FILE:
@@ -78,11 +80,15 @@ def register(ctx: WebContext) -> APIRouter:
         address = ctx.address(request)
 
         def job(db):
-            summary = store.replace_all(db, rows, at=ctx.now())
+            summary = store.replace_all(db, rows, at=ctx.now(), confirmed=confirm == "yes",
+                                        share=ctx.hub.config.registry.confirm_removal_share)
             audit.record(db, ctx.now(), who.name, "registry_import", target=file.filename or "",
                          detail=summary, address=address)
             return summary
-        summary = await run_in_threadpool(ctx.write, job)
+        try:
+            summary = await run_in_threadpool(ctx.write, job)
+        except RemovalNotConfirmed as exc:  # nothing changed: ask for the confirmation box
+            return show(request, who, status=409, confirm_removal=problems.text(ctx.lang(request), exc.code, exc.params))
         return show(request, who, summary=summary)
 
     @router.post("/registry/tags/revoke")

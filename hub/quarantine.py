@@ -32,6 +32,9 @@ CODES = {
     "snapshot": "a snapshot that is not a JPEG or is too large",
     "seq_conflict": "another event already holds this device's seq",
     "id_conflict": "this event id was already used by another device or seq",
+    "snapshot_orphan": "a snapshot whose event the hub does not hold (nor received within a minute)",
+    "snapshot_quota": "a device sent more pictures in 24 hours than its quota",
+    "snapshot_disk_low": "a picture dropped because free disk space is below the floor kept for events",
     "decode": "decoding the message failed in an unexpected way (kept, acknowledged)",
     "internal": "storing the message failed on a bug, not on the disk (kept, acknowledged)",
 }

@@ -97,6 +97,7 @@ class AlertsArea:
         if intake is None or not db["quarantine"].exists():
             return
         conditions.watch_ingest(db, now, failing=intake.failing(mono), errors=intake.errors)
+        conditions.watch_disk(db, now, low=bool(getattr(intake.ingest, "disk_low", False)))
         if self._conflicts_after is None:
             self._conflicts_after = conditions.conflicts_before(db, now)
         self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)

@@ -72,6 +72,12 @@ def watch_ingest(db: Any, now: datetime, *, failing: bool, errors: int) -> None:
             detail="", active=failing, now=now)
 
 
+def watch_disk(db: Any, now: datetime, *, low: bool) -> None:
+    """Free space below the floor kept for events: pictures are being dropped (a hub fault)."""
+    _upsert(db, "fault:hub:snapshot_disk_low", kind="fault", device="hub", code="snapshot_disk_low",
+            detail="", active=low, now=now)
+
+
 def conflicts_before(db: Any, now: datetime) -> int:
     """Where a starting hub begins looking for seq conflicts: the last hour is looked at again
     (the dedup key makes that harmless), anything older was alerted by the previous run."""

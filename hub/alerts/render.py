@@ -92,13 +92,16 @@ _FAULT_NAMES = {
            "safety_input_stuck": "安全输入（地感/光电）卡住", "relay_fault": "继电器故障",
            "sensor_unreadable": "传感器读不出", "clock_unsynced": "时钟未同步",
            "ingest_errors": "入库持续出错（事件未能保存，请检查存储卡空间和日志）",
-           "seq_conflict": "两条不同的事件使用了同一序号（可能是伪造消息或两台设备用了同一编号；被拒的一条已保存在隔离区）"},
+           "seq_conflict": "两条不同的事件使用了同一序号（可能是伪造消息或两台设备用了同一编号；被拒的一条已保存在隔离区）",
+           "snapshot_disk_low": "存储卡空间不足：事件照常保存，抓拍图片暂不保存，请清理空间"},
     "en": {"ble_adapter_down": "Bluetooth reader down", "camera_unavailable": "camera unavailable",
            "safety_input_stuck": "safety input (loop/photo-eye) stuck", "relay_fault": "relay fault",
            "sensor_unreadable": "sensor unreadable", "clock_unsynced": "clock not synchronised",
            "ingest_errors": "storing events keeps failing (check the SD card's free space and the log)",
            "seq_conflict": "two different events claim one seq (forged messages, or two devices with one id; "
-                           "the refused one is kept in the quarantine)"},
+                           "the refused one is kept in the quarantine)",
+           "snapshot_disk_low": "SD card nearly full: events are still stored, snapshot pictures are dropped "
+                                "until space is freed"},
 }
 _DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},
                  "en": {"gate": "gate", "lane": "lane scanner", "charging": "charging shed"}}

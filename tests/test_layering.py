@@ -63,6 +63,12 @@ DECISION_MODULES = [
     "hub/calendar_edits.py",
     "hub/warden_problems.py",
     "hub/alerts/roster_problems.py",
+    "hub/alerts/lanes.py",
+    "hub/alerts/devicetext.py",
+    "hub/csvsafe.py",
+    "hub/ingest_health.py",
+    "hub/registry/guard.py",
+    "edge/selffaults.py",
 ]
 
 

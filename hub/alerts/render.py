@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from gwcommon.timefmt import parse_ts
 
+from .devicetext import clean
+
 SEVERITIES = ("info", "warning", "safety")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _PLATE_HEAD = re.compile(r"^([\u4e00-\u9fff][A-Z])([A-Z0-9]+)$")
@@ -225,7 +227,7 @@ def render_reminder(payload: dict[str, Any], ctx: Context) -> Message:
 
 def render_fire_lane(payload: dict[str, Any], ctx: Context) -> Message:
     """A vehicle standing in a fire lane (消防通道占用) beyond its grace: a safety alert."""
-    zone = payload.get("zone", "")
+    zone = clean(payload.get("zone", ""), 40)
     vehicle = _vehicle(payload, ctx)
     since = ctx.t(payload["since"]) if payload.get("since") else "?"
     if ctx.lang == "en":
@@ -251,7 +253,7 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
     """An e-bike charging alert (充电告警): overload, charging too long, and so on."""
     reason = payload.get("reason", "")
     names = _CHARGING_EN if ctx.lang == "en" else _CHARGING_ZH
-    circuit = payload.get("label") or payload.get("circuit", "")
+    circuit = clean(payload.get("label") or payload.get("circuit", ""), 40)
     title = f"{names.get(reason, reason or ('Charging' if ctx.lang == 'en' else '充电告警'))}：{circuit}" \
         if ctx.lang == "zh" else f"{names.get(reason, reason or 'Charging')}: {circuit}"
     lines = []
@@ -261,7 +263,7 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
     if payload.get("since"):
         lines.append(phrase(ctx.lang, "since", t=ctx.t(payload["since"])))
     if payload.get("detail"):
-        lines.append(str(payload["detail"]))
+        lines.append(clean(payload["detail"]))
     lines.append("请值班人员到充电棚查看。" if ctx.lang == "zh" else "Warden on duty: please check the shed.")
     return Message(title, tuple(lines), link=ctx.url(payload.get("path", "/charging")),
                    severity=payload.get("severity", "safety"))
@@ -269,7 +271,7 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
 
 def _device_name(payload: dict[str, Any], ctx: Context) -> str:
     kind = _DEVICE_KINDS.get(ctx.lang, _DEVICE_KINDS["zh"]).get(payload.get("device_kind", ""), "")
-    label = payload.get("label") or payload.get("device", "?")
+    label = clean(payload.get("label") or payload.get("device", "?"), 40)
     return f"{label}（{kind}）" if kind and ctx.lang == "zh" else (f"{label} ({kind})" if kind else label)
 
 
@@ -289,7 +291,7 @@ def render_device_fault(payload: dict[str, Any], ctx: Context) -> Message:
     name = _FAULT_NAMES.get(ctx.lang, _FAULT_NAMES["zh"]).get(code, code)
     lines = [phrase(ctx.lang, "since", t=ctx.t(payload["since"]))] if payload.get("since") else []
     if payload.get("detail"):
-        lines.append(str(payload["detail"])[:200])
+        lines.append(clean(payload["detail"]))
     sep = "：" if ctx.lang == "zh" else ": "
     title = ("设备故障" if ctx.lang == "zh" else "Device fault") + f"{sep}{_device_name(payload, ctx)} {name}"
     return Message(title, tuple(lines), link=ctx.url("/devices"), severity=payload.get("severity", "warning"))

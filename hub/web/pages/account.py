@@ -13,7 +13,7 @@ from .. import audit, csrf, i18n, sessions
 from ..auth import AccountError, Principal, add_user_job, create_token_job, find_user, list_tokens, \
     list_users, revoke_token_job, set_active_job, verify_password
 from ..context import BadRequest, NavItem, WebContext
-from ..deps import need, safe_next, see_other
+from ..deps import RowId, need, safe_next, see_other
 from ..roles import ROLES
 from ..verifypool import Busy
 
@@ -137,7 +137,7 @@ def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:
         return see_other("/accounts")
 
     @router.post("/accounts/users/{user_id}/active")
-    def set_active(request: Request, user_id: int, active: Annotated[int, Form(ge=0, le=1)],
+    def set_active(request: Request, user_id: RowId, active: Annotated[int, Form(ge=0, le=1)],
                    who: Principal = Depends(admin_write)) -> Response:
         if user_id == who.user_id and not active:
             raise BadRequest("you cannot disable your own account")
@@ -166,7 +166,7 @@ def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:
                           tokens=list_tokens(db), roles=ROLES, new_token=token)
 
     @router.post("/accounts/tokens/{token_id}/revoke")
-    def revoke(request: Request, token_id: int, who: Principal = Depends(admin_write)) -> Response:
+    def revoke(request: Request, token_id: RowId, who: Principal = Depends(admin_write)) -> Response:
         def job(db):
             revoke_token_job(token_id, ctx.now())(db)
             audit.record(db, ctx.now(), who.name, "token_revoke", target=str(token_id), address=ctx.address(request))

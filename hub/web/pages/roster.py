@@ -20,7 +20,7 @@ from hub.alerts import outbox, roster
 from .. import audit
 from ..auth import Principal
 from ..context import BadRequest, NavItem, WebContext
-from ..deps import csv_download, need, see_other
+from ..deps import RowId, csv_download, need, see_other
 from . import sections
 
 MAX_FILE = 1024 * 1024
@@ -87,7 +87,7 @@ def register(ctx: WebContext) -> APIRouter:
         return show(request, who, imported=await run_in_threadpool(ctx.write, job))
 
     @router.post("/alerts/{alert_id}/ack")
-    def ack(request: Request, alert_id: int, who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:
+    def ack(request: Request, alert_id: RowId, who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:
         address = ctx.address(request)
 
         def job(db):

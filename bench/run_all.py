@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "performance.md"
 ORDER = ["hub_ingest", "edge_outbox", "gate_latency", "ble_scan", "deadline", "charging_count",
-         "web_violations"]
+         "web_violations", "hostile"]
 
 
 def machine() -> str:

@@ -33,7 +33,6 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +184,7 @@ def poison_flood(broker: Broker, workdir: Path, rate: float, seconds: float) -> 
 
 def safety_behind_backlog(workdir: Path, backlog: int) -> list[str]:
     from hub.alerts.api import queue_fire_lane
-    from hub.alerts.outbox import add_message, queue_alert
+    from tests.hub.alerts.test_priority import queue_backlog
     from tests.support.fakechat import FakeChat, Rig
 
     chat = FakeChat("wecom")
@@ -193,17 +192,7 @@ def safety_behind_backlog(workdir: Path, backlog: int) -> list[str]:
     rig = Rig(workdir / "alerts", [chat])
     chat.clock = rig.clock
     try:
-        now = rig.clock.now()
-
-        def job(db):
-            alert = queue_alert(db, kind="device_offline", severity="warning", dedup_key="phantoms", now=now,
-                                payload={"device": "phantom"}, subject="phantom")
-            db.execute("UPDATE alerts SET state = 'notified' WHERE id = ?", [alert])
-            for i in range(backlog):
-                add_message(db, alert_id=alert, dedup_key=f"p{i}", target="wecom-1", audience="warden", msg_type="text",
-                            now=now, body={"text": f"设备离线 phantom-{i}", "title": "x", "mobiles": [], "feishu_ids": [],
-                                           "meta": {"kind": "device_offline", "severity": "warning"}})
-        rig.call(job)
+        queue_backlog(rig, backlog)
         rig.pump()
         rig.clock.advance(5)
         start = rig.clock.now()
@@ -228,7 +217,7 @@ def safety_behind_backlog(workdir: Path, backlog: int) -> list[str]:
 # --- 4. fuzzing -------------------------------------------------------------------------------------
 
 def fuzz(workdir: Path, count: int) -> list[str]:
-    from tests.hub.hostile.test_fuzz_topics import KINDS, Harness
+    from tests.hub.hostile.test_fuzz_topics import KINDS, SITE as FUZZ_SITE, Harness
 
     workdir.mkdir(parents=True, exist_ok=True)
     h = Harness(str(workdir))
@@ -238,9 +227,9 @@ def fuzz(workdir: Path, count: int) -> list[str]:
     for _ in range(count):
         kind = rng.choice(KINDS)
         payload = rng.choice([bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 200))),
-                              rng.choice(POISON), json.dumps({"seq": rng.random() * 10 ** rng.randint(0, 400)}).encode(),
+                              rng.choice(POISON), f'{{"seq": {rng.random()}e{rng.randint(0, 400)}}}'.encode(),
                               _event(rng.randint(1, 10))])
-        what = h.send(f"gatewarden/{SITE}/gate-{rng.randint(1, 3)}/{kind}", payload).what
+        what = h.send(f"gatewarden/{FUZZ_SITE}/gate-{rng.randint(1, 3)}/{kind}", payload).what
         outcomes[what] = outcomes.get(what, 0) + 1
         h.valid_event()
     took = time.perf_counter() - started

@@ -42,7 +42,8 @@ def test_coalesce_only_many_device_alerts_below_safety():
     assert [a["id"] for a in batch] == [0, 1, 2, 3, 4] and [a["id"] for a in single] == [9, 8]
 
 
-def _backlog(rig: Rig, n: int) -> None:
+def queue_backlog(rig: Rig, n: int) -> None:
+    """``n`` device-offline messages already in the outbox for wecom-1 (also used by bench/hostile.py)."""
     now = rig.clock.now()
 
     def job(db):
@@ -59,7 +60,7 @@ def _backlog(rig: Rig, n: int) -> None:
 
 def test_a_fire_lane_alert_behind_a_thousand_device_messages_goes_out_within_a_minute(rig):
     made, wecom = rig
-    _backlog(made, 1000)
+    queue_backlog(made, 1000)
     made.pump()
     made.clock.advance(5)
     made.pump()                                            # the robot is busy with the backlog, at its rate

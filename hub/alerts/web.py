@@ -37,8 +37,9 @@ def _page(lang: str, body: str, status: int = 200) -> HTMLResponse:
     title = TEXTS[lang]["title"]
     return HTMLResponse(
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
-        f'<body style="font-family:sans-serif;font-size:1.2rem;margin:2rem"><h1>{title}</h1>{body}</body></html>',
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+        f'<link rel="stylesheet" href="/static/web.css"></head>'
+        f'<body class="ack-page"><h1>{title}</h1>{body}</body></html>',
         status_code=status)
 
 
@@ -65,7 +66,7 @@ def router(*, secret: bytes, writer: Any, clock: Any, lang: str,
         if title is None:
             return _page(lang, f"<p>{texts['unknown']}</p>", 404)
         return _page(lang, f'<p>{html.escape(title)}</p><form method="post">'
-                           f'<button type="submit" style="font-size:1.3rem;padding:.8rem 1.5rem">'
+                           f'<button type="submit" class="ack-button">'
                            f'{texts["button"]}</button></form>')
 
     @routes.post("/ack/{token}")

@@ -3,7 +3,11 @@
 paho's network thread only queues messages here (:meth:`Inbox.put`); one "edge-inbox" thread
 checks them against the wire contract and calls the handlers the sensor code registered, so a
 slow handler (a relay pulse, writing the allowlist to disk) never holds up the publisher.  Invalid
-messages are logged and counted, never passed on; a failing handler is logged and counted.
+messages are logged and counted, never passed on; a failing handler is logged and counted.  The
+thread survives any message: whatever a message raises is counted (``inbox_errors``) and the
+thread goes on to the next one, so a poison ``cmd`` can never stop the allowlist updates (a
+revoked tag must stop opening) or fire-mode commands.  ``on_problem(reason)`` hears each refused
+message, ``on_problem(None)`` each valid one (the publisher turns that into a fault event).
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ class Inbox:
     ``handler_errors`` (the publisher passes its :class:`~edge.publisher.PublisherStats`).
     """
 
-    def __init__(self, cmd_topic: str, stats: Any):
+    def __init__(self, cmd_topic: str, stats: Any, *, on_problem: Callable[[str | None], None] | None = None):
         self.cmd_topic, self.stats = cmd_topic, stats
+        self.on_problem = on_problem
         self._queue: queue.Queue = queue.Queue()
         self._command_handlers: list[Callable[[wire.Command], None]] = []
         self._allowlist_handlers: list[Callable[[wire.Allowlist], None]] = []
@@ -58,10 +63,23 @@ class Inbox:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
-            if item[0] == "replay":
-                self._call(item[1], item[2])
-            else:
-                self._deliver(item[1], item[2])
+            try:
+                if item[0] == "replay":
+                    self._call(item[1], item[2])
+                else:
+                    self._deliver(item[1], item[2])
+            except Exception as exc:  # noqa: BLE001 — the inbox outlives any message
+                self.stats.inbox_errors += 1
+                logger.exception("the inbox could not handle a message on %s; going on", str(item[1])[:120])
+                self._problem(f"{type(exc).__name__}: {str(exc)[:200]}")
+
+    def _problem(self, reason: str | None) -> None:
+        if self.on_problem is None:
+            return
+        try:
+            self.on_problem(reason)
+        except Exception:  # noqa: BLE001 — reporting must not stop the inbox either
+            logger.exception("could not report an inbox problem")
 
     def _deliver(self, topic: str, payload: bytes) -> None:
         if topic == self.cmd_topic:
@@ -70,7 +88,9 @@ class Inbox:
             except InvalidMessage as exc:
                 self.stats.invalid_commands += 1
                 logger.warning("ignoring an invalid command on %s: %s", topic, exc.reason)
+                self._problem(f"cmd: {exc.reason}")
                 return
+            self._problem(None)
             for handler in list(self._command_handlers):
                 self._call(handler, command)
         elif not payload:
@@ -78,6 +98,7 @@ class Inbox:
         else:
             allowlist = self._decode_allowlist(payload)
             if allowlist is not None:
+                self._problem(None)
                 self.allowlist = allowlist
                 for handler in list(self._allowlist_handlers):
                     self._call(handler, allowlist)
@@ -91,6 +112,7 @@ class Inbox:
         except InvalidMessage as exc:
             self.stats.invalid_allowlists += 1
             logger.warning("ignoring an invalid allowlist (keeping the previous one): %s", exc.reason)
+            self._problem(f"allowlist: {exc.reason}")
             return None
 
     def _call(self, handler: Callable[[Any], None], message: Any) -> None:

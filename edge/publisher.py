@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 from edge.inbox import Inbox
 from edge.outbox import Outbox, OutboxRow
+from edge.selffaults import ACK_AHEAD, BAD_MESSAGE, FaultLatch
 from edge.sendwindow import SendWindow
 from gwcommon import wire
 from gwcommon.clock import Clock
@@ -70,6 +71,8 @@ class PublisherStats:
     invalid_commands: int = 0
     invalid_allowlists: int = 0
     handler_errors: int = 0
+    inbox_errors: int = 0
+    faults_raised: int = 0
 
 
 class Publisher:
@@ -98,7 +101,8 @@ class Publisher:
         self._snap_inflight: dict[int, str] = {}
         self._snap_retry_at = 0.0
         self._next_heartbeat = 0.0
-        self.inbox = Inbox(self.topic("cmd"), self.stats)
+        self.faults = FaultLatch()
+        self.inbox = Inbox(self.topic("cmd"), self.stats, on_problem=self._inbox_problem)
         self._threads: list[threading.Thread] = []
         self._warned: set[str] = set()
         self.client = self._make_client(client_id or f"gw-{site}-{device}")
@@ -283,12 +287,30 @@ class Publisher:
         if ack.seq > self.outbox.last_seq:
             self.stats.acks_ignored += 1
             self._warn_once("ack-ahead", "ignoring the hub's ack for seq %d: this device has issued "
-                            "only %d (was the outbox file replaced?)", ack.seq, self.outbox.last_seq)
+                            "only %d (a forged ack, or was the outbox file replaced?)", ack.seq, self.outbox.last_seq)
             self.state.on_ack(self.state.acked, now)
+            self._self_fault(ACK_AHEAD, f"ack for seq {ack.seq} refused: this device has issued only "
+                             f"{self.outbox.last_seq}")
             return
+        self._self_fault(ACK_AHEAD, None)
         if self.state.on_ack(ack.seq, now) or ack.seq > self.outbox.acked_seq:
             deleted = self.outbox.ack(ack.seq)
             logger.debug("hub acknowledged through seq %d: %d row(s) deleted", ack.seq, deleted)
+
+    # -- faults of the MQTT side itself ------------------------------------------------------
+
+    def _inbox_problem(self, reason: str | None) -> None:
+        self._self_fault(BAD_MESSAGE, reason)
+
+    def _self_fault(self, code: str, reason: str | None) -> None:
+        """Raise (``reason``) or clear (None) a fault about what the network sent us, rate-limited."""
+        if not self.faults.note(code, reason is not None, time.monotonic()):
+            return
+        try:
+            self.outbox.emit("fault", {"code": code, "active": reason is not None, "detail": (reason or "")[:1000]})
+            self.stats.faults_raised += 1
+        except Exception:  # noqa: BLE001 — a full disk must not stop the pump or the inbox
+            logger.exception("could not store the %s fault event", code)
 
     # -- sending --------------------------------------------------------------------------
 

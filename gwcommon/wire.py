@@ -9,6 +9,7 @@ wrong types are refused rather than coerced (``"seq": "5"`` is an error, not 5).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,7 +61,7 @@ Watts = Annotated[float, Field(ge=0, le=1_000_000)]
 class Wire(BaseModel):
     """Base of every payload: strict types, unknown fields ignored, immutable."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 class Envelope(Wire):
@@ -290,19 +291,58 @@ def decode(topic_text: str, payload: bytes) -> tuple[Topic, Any]:
     return where, decode_payload(where.kind, payload)
 
 
+MAX_INT_DIGITS = 20  # every integer of the contract fits in 2**53; longer ones cost time to parse
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} is out of range (not finite)")
+    return value
+
+
+def _short_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"integer with {len(text)} digits (at most {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(payload: bytes | str) -> Any:
+    """``json.loads`` for untrusted bytes: finite numbers only, short integers, bounded nesting.
+
+    Any failure (bad UTF-8, bad JSON, nesting deep enough to exhaust recursion, a 5,000-digit
+    integer, ``NaN``/``Infinity``, ``1e999``) raises :class:`InvalidMessage`; nothing else escapes.
+    """
+    try:
+        return json.loads(payload, parse_float=_finite_float, parse_int=_short_int,
+                          parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidMessage("payload is not UTF-8 JSON: nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 — untrusted input: every failure is a reason, not a crash
+        raise InvalidMessage(f"payload is not UTF-8 JSON: {str(exc)[:200]}") from None
+
+
 def decode_payload(kind: str, payload: bytes | str) -> Any:
-    """Validate a JSON payload as the model for ``kind``."""
+    """Validate a JSON payload as the model for ``kind``; every failure is :class:`InvalidMessage`."""
     model = MODELS_BY_KIND[kind]
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidMessage(f"{kind} payload is not UTF-8 JSON: {exc}") from None
+        data = load_json(payload)
+    except InvalidMessage as exc:
+        raise InvalidMessage(f"{kind} {exc.reason}") from None
     if not isinstance(data, dict):
         raise InvalidMessage(f"{kind} payload must be a JSON object, got {type(data).__name__}")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidMessage(f"{kind}: {describe(exc)}") from None
+    except RecursionError:
+        raise InvalidMessage(f"{kind}: payload nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 — a validator's own bug must not stop ingest either
+        raise InvalidMessage(f"{kind}: could not validate ({type(exc).__name__}: {str(exc)[:160]})") from None
 
 
 def describe(exc: ValidationError) -> str:
@@ -327,7 +367,7 @@ def _check_jpeg(payload: bytes) -> bytes:
 def encode(message: Wire) -> bytes:
     """Canonical JSON for a model: compact, UTF-8, timestamps with milliseconds."""
     data = message.model_dump(mode="json", exclude_none=False)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def kind_of(message: Wire) -> str:

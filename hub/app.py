@@ -205,8 +205,10 @@ def health(hub: Hub) -> dict:
     stats = hub.ingest.stats
     views = hub.book.views()
     online = hub.book.online_count(hub.clock.now())
+    failing = hub.intake.failing(hub.clock.monotonic())
     return {
-        "ok": hub.writer_alive(),
+        "ok": hub.writer_alive() and not failing,
+        "ingest_failing": failing,
         "site": hub.config.site.id,
         "version": package_version(),
         "mqtt_connected": hub.link.connected.is_set(),

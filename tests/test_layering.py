@@ -68,6 +68,12 @@ DECISION_MODULES = [
     "hub/overnight/calendar_edits.py",
     "hub/overnight/problems.py",
     "hub/alerts/roster_problems.py",
+    "hub/alerts/lanes.py",
+    "hub/alerts/devicetext.py",
+    "hub/core/csvsafe.py",
+    "hub/core/ingest_health.py",
+    "hub/registry/guard.py",
+    "edge/selffaults.py",
 ]
 
 

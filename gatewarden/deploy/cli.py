@@ -30,7 +30,8 @@ def _register_broker(nested) -> None:
         "broker", help="write the compound broker's accounts, ACLs and TLS files",
         description="Write a Mosquitto configuration for the compound into --out: one account per device "
                     "and one for the hub, ACLs (a device writes only its own topics), anonymous clients "
-                    "refused, and with --tls a local CA and a TLS listener. Re-running keeps the CA and "
+                    "refused, a packet-size limit, and (unless --no-tls) a local CA and a TLS listener. Re-running "
+                    "keeps the CA and "
                     "the passwords already issued.")
     broker.add_argument("--config", metavar="CONFIG", help=CONFIG_HELP)
     broker.add_argument("--devices", required=True, metavar="ID,ID,...",
@@ -39,7 +40,9 @@ def _register_broker(nested) -> None:
                         help="accounts for MQTT meters (Tasmota, ESPHome, Shelly) that publish under meters/<site>/")
     broker.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="directory to write (e.g. /etc/mosquitto/gatewarden)")
-    broker.add_argument("--tls", action="store_true", help="devices connect over TLS with a CA made here")
+    broker.add_argument("--tls", action=argparse.BooleanOptionalAction, default=True,
+                        help="devices connect over TLS with a CA made here (the default; --no-tls: plain MQTT "
+                             "with passwords only, for a wired network you trust)")
     broker.add_argument("--client-certs", action="store_true",
                         help="with --tls: also require a client certificate from every device (issued here)")
     broker.add_argument("--host", action="append", default=[], metavar="NAME_OR_IP",

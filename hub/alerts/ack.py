@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -59,7 +60,8 @@ def sign(secret: bytes, alert_id: int, expires: datetime) -> str:
 def verify(secret: bytes, token: str, now: datetime) -> int:
     """The alert id a valid token names; AckLinkInvalid when malformed, forged or expired."""
     parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(token) > 100:
+    if (len(token) > 100 or not token.isascii() or len(parts) != 3
+            or not re.fullmatch(r"[0-9]{1,12}", parts[0]) or not re.fullmatch(r"[0-9]{1,12}", parts[1])):
         raise AckLinkInvalid("malformed link")
     message = f"{parts[0]}.{parts[1]}"
     if not hmac.compare_digest(_mac(secret, message), parts[2]):

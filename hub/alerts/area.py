@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.core.db import open_reader
+from hub.web.sessions import client_address
 
 from . import ack, conditions, owner_sms
 from .dispatch import Dispatcher, Settings, TargetInfo
@@ -70,6 +71,7 @@ class AlertsArea:
         self._reader = None
         self._reader_lock = threading.Lock()
         self._next_conditions = 0.0
+        self._conflicts_after: int | None = None
 
     def read(self, job: Any) -> Any:
         """Run ``job(db)`` on this area's read-only connection (sender thread and web pages)."""
@@ -86,6 +88,7 @@ class AlertsArea:
         if mono >= self._next_conditions:
             self._next_conditions = mono + CONDITION_EVERY
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
+            self._watch_ingest(db, now, mono)
             conditions.sweep(db, now, debounce=self.hub.config.alerts.device_debounce)
         self.notices.tick(db, now)
         if self.dispatcher.tick(db, now) and self.sender is not None:
@@ -95,6 +98,17 @@ class AlertsArea:
     def sender_targets(self) -> list[Target]:
         """The chat targets, and the SMS provider when texting owners is configured."""
         return [*self.targets, self.sms] if self.sms is not None else list(self.targets)
+
+    def _watch_ingest(self, db: Any, now: datetime, mono: float) -> None:
+        """The hub's own ingest: rising storage errors and seq conflicts become maintenance alerts."""
+        intake = getattr(self.hub, "intake", None)
+        if intake is None or not db["quarantine"].exists():
+            return
+        conditions.watch_ingest(db, now, failing=intake.failing(mono), errors=intake.errors)
+        conditions.watch_disk(db, now, low=bool(getattr(intake.ingest, "disk_low", False)))
+        if self._conflicts_after is None:
+            self._conflicts_after = conditions.conflicts_before(db, now)
+        self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)
 
     def start_sender(self) -> None:
         self.sender = Sender(self.hub.writer, self.read, self.sender_targets, clock=self.hub.clock,
@@ -125,7 +139,10 @@ def attach(hub: Any) -> AlertsArea:
     hub.on_event("fault", conditions.on_fault)
     hub.add_tick(area.tick)
     hub.web.include_router(router(secret=area.secret, writer=hub.writer, clock=hub.clock,
-                                  lang=area.settings.lang, describe=area.describe))
+                                  lang=area.settings.lang, describe=area.describe,
+                                  client_address=lambda request: client_address(
+                                      request.client.host if request.client else "", request.headers,
+                                      hub.config.web.trusted_proxies)))
     hub.on_stop(area.stop)
     logger.info("alerts attached: %d chat target(s): %s", len(area.targets),
                 ", ".join(f"{t.name} ({t.kind})" for t in area.targets) or "none")

@@ -69,6 +69,44 @@ def watch_devices(db: Any, now: datetime, *, offline_after: timedelta) -> None:
                 detail=last_seen or "", active=not online, now=now)
 
 
+def watch_ingest(db: Any, now: datetime, *, failing: bool, errors: int) -> None:
+    """The hub's own ingest: storage errors that keep rising are a fault of the device ``hub``."""
+    _upsert(db, "fault:hub:ingest_errors", kind="fault", device="hub", code="ingest_errors",
+            detail="", active=failing, now=now)
+
+
+def watch_disk(db: Any, now: datetime, *, low: bool) -> None:
+    """Free space below the floor kept for events: pictures are being dropped (a hub fault)."""
+    _upsert(db, "fault:hub:snapshot_disk_low", kind="fault", device="hub", code="snapshot_disk_low",
+            detail="", active=low, now=now)
+
+
+def conflicts_before(db: Any, now: datetime) -> int:
+    """Where a starting hub begins looking for seq conflicts: the last hour is looked at again
+    (the dedup key makes that harmless), anything older was alerted by the previous run."""
+    row = db.execute("SELECT COALESCE(MAX(id), 0) FROM quarantine WHERE received_at < ?",
+                     [ts(now - timedelta(hours=1))]).fetchone()
+    return row[0]
+
+
+def watch_conflicts(db: Any, now: datetime, *, after_id: int) -> int:
+    """Two different events claiming one device's seq (a forged event, or two devices configured
+    with one id): a maintenance alert per device and day, never silent.  The refused event is kept
+    whole in the quarantine.  Returns the newest quarantine id looked at."""
+    newest = after_id
+    for row_id, topic, received in db.execute(
+            "SELECT id, topic, received_at FROM quarantine WHERE id > ? AND code IN ('seq_conflict', 'id_conflict')"
+            " ORDER BY id LIMIT 1000", [after_id]).fetchall():
+        newest = row_id
+        parts = topic.split("/")
+        device = parts[2] if len(parts) > 2 else "?"
+        payload = {"device": device, "device_kind": _kind_of(db, device) or "", "code": "seq_conflict",
+                   "since": received, "detail": "", "severity": "warning"}
+        queue_alert(db, kind="device_fault", severity="warning", dedup_key=f"seq_conflict:{device}:{received[:10]}",
+                    now=now, payload=payload, subject=device)
+    return newest
+
+
 def _alert_key(row: dict[str, Any]) -> str:
     return f"{row['key']}@{row['since']}"
 

@@ -20,10 +20,13 @@ from gwcommon.timefmt import parse_ts
 
 from . import ack, roster
 from .escalation import EscalationState, hold_until, inhibited, next_escalation, start_escalation
-from .outbox import add_message, ts
+from .lanes import coalesce, lane
+from .outbox import add_message, queue_alert, ts
 from .render import Context, Message, format_markdown, format_text, mask_mobiles, render, render_escalation
 
 logger = logging.getLogger(__name__)
+
+BATCH_NAMES = 10  # device names a device_batch message lists (then "and N more")
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,9 @@ class Dispatcher:
 
     def release_new(self, db: Any, now: datetime) -> int:
         count = 0
-        for alert in list(db.query("SELECT * FROM alerts WHERE state = 'new' ORDER BY id")):
+        alerts = list(db.query("SELECT * FROM alerts WHERE state = 'new' ORDER BY id"))
+        alerts.sort(key=lambda a: lane(a["kind"], a["severity"]))  # safety first (stable: by id within a lane)
+        for alert in self._coalesce(db, alerts, now):
             if alert["kind"] == "device_offline":
                 db.execute("UPDATE alerts SET state = 'suppressed', note = 'device offline' WHERE kind = "
                            "'device_fault' AND subject = ? AND state IN ('new', 'held')", [alert["subject"]])
@@ -88,6 +93,24 @@ class Dispatcher:
             count += 1
         return count
 
+    def _coalesce(self, db: Any, alerts: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        """Many device alerts at once (a power cut, a flood of phantom devices) become one
+        ``device_batch`` message; returns the alerts still to release one by one."""
+        single, batch = coalesce(alerts)
+        if not batch:
+            return single
+        offline = sorted({a["subject"] for a in batch if a["kind"] == "device_offline"})
+        faulty = sorted({a["subject"] for a in batch if a["kind"] == "device_fault"})
+        db.conn.executemany("UPDATE alerts SET state = 'coalesced', note = 'one message for many devices' WHERE id = ?",
+                       [[a["id"]] for a in batch])
+        payload = {"offline": offline[:BATCH_NAMES], "faulty": faulty[:BATCH_NAMES],
+                   "offline_count": len(offline), "faulty_count": len(faulty)}
+        queue_alert(db, kind="device_batch", severity="warning", dedup_key=f"device_batch:{batch[0]['id']}:{len(batch)}",
+                    now=now, payload=payload, subject=str(len(batch)))
+        logger.warning("%d device alerts at once: sent as one message (%d offline, %d faulty)",
+                       len(batch), len(offline), len(faulty))
+        return single
+
     def release_held(self, db: Any, now: datetime) -> int:
         rows = list(db.query("SELECT * FROM alerts WHERE state = 'held' AND hold_until <= ? ORDER BY id", [ts(now)]))
         for alert in rows:
@@ -97,7 +120,7 @@ class Dispatcher:
     @staticmethod
     def _offline(db: Any) -> set[str]:
         return {r[0] for r in db.execute("SELECT subject FROM alerts WHERE kind = 'device_offline' AND closed IS NULL "
-                                         "AND state IN ('new', 'held', 'notified')")}
+                                         "AND state IN ('new', 'held', 'notified', 'coalesced')")}
 
     # --- fan-out -------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ another area's transaction (``queue_alert`` from an event handler or tick, so an
 with the fact that caused it) or as a job the sender submits through ``Hub.writer``.
 
 Alert life: ``new`` → (``held`` during quiet hours) → ``notified`` (outbox rows made), or
-``suppressed`` (its device is offline) or ``cancelled`` (closed before it went out).
+``suppressed`` (its device is offline) or ``cancelled`` (closed before it went out) or
+``coalesced`` (one of many device alerts released together, told in one ``device_batch`` message).
 Message life (one row per chat message to one target): ``pending`` → ``sending`` → ``sent``,
 or ``failed`` (will retry at ``next_try``) or ``dead`` (given up; visible, can be re-queued).
 A row found in ``sending`` at start may have gone out before a crash: it is sent again with
@@ -23,13 +24,14 @@ from typing import Any, Iterable
 from gwcommon.timefmt import format_ts, parse_ts
 
 from .escalation import backoff, give_up
+from .lanes import lane_sql
 from .render import SEVERITIES
 from .verdict import Verdict
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("digest", "reminder", "fire_lane", "charging", "device_offline", "device_fault",
-         "target_fault", "notice", "resolved", "retracted")
+         "target_fault", "notice", "resolved", "retracted", "device_batch")
 
 
 def ts(moment: datetime) -> str:
@@ -150,13 +152,17 @@ def add_message(db: Any, *, alert_id: int, dedup_key: str, target: str, audience
 
 
 def due(db: Any, now: datetime, per_target: int = 50) -> list[dict[str, Any]]:
-    """Messages whose turn has come, oldest first, at most ``per_target`` per target (so a long
-    queue for one rate-limited robot never hides another target's messages)."""
+    """Messages whose turn has come, by priority lane (safety, violations, device health; see
+    :mod:`hub.alerts.lanes`) and oldest first within a lane, at most ``per_target`` per target (so a
+    long queue for one rate-limited robot never hides another target's messages, and no backlog
+    holds back a safety alert)."""
     where = "state IN ('pending', 'failed') AND next_try <= ?"
+    order = f"{lane_sql()} AS lane_rank"
     targets = [r[0] for r in db.execute(f"SELECT DISTINCT target FROM alert_outbox WHERE {where}", [ts(now)])]
     rows = [row for target in targets for row in db.query(
-        f"SELECT * FROM alert_outbox WHERE {where} AND target = ? ORDER BY id LIMIT ?", [ts(now), target, per_target])]
-    return sorted(rows, key=lambda r: r["id"])
+        f"SELECT *, {order} FROM alert_outbox WHERE {where} AND target = ? ORDER BY lane_rank, id LIMIT ?",
+        [ts(now), target, per_target])]
+    return sorted(rows, key=lambda r: (r.pop("lane_rank"), r["id"]))
 
 
 def claim(db: Any, row_id: int, now: datetime) -> dict[str, Any] | None:

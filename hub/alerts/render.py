@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from gwcommon.timefmt import parse_ts
 
+from .devicetext import clean
+
 SEVERITIES = ("info", "warning", "safety")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _PLATE_HEAD = re.compile(r"^([\u4e00-\u9fff][A-Z])([A-Z0-9]+)$")
@@ -91,11 +93,19 @@ _FAULT_NAMES = {
     "zh": {"ble_adapter_down": "蓝牙读卡器故障", "camera_unavailable": "摄像头不可用",
            "safety_input_stuck": "安全输入（地感/光电）卡住", "relay_fault": "继电器故障",
            "sensor_unreadable": "传感器读不出", "clock_unsynced": "时钟未同步",
-           "plate_camera_unavailable": "车牌识别相机无响应"},
+           "plate_camera_unavailable": "车牌识别相机无响应",
+           "ingest_errors": "入库持续出错（事件未能保存，请检查存储卡空间和日志）",
+           "seq_conflict": "两条不同的事件使用了同一序号（可能是伪造消息或两台设备用了同一编号；被拒的一条已保存在隔离区）",
+           "snapshot_disk_low": "存储卡空间不足：事件照常保存，抓拍图片暂不保存，请清理空间"},
     "en": {"ble_adapter_down": "Bluetooth reader down", "camera_unavailable": "camera unavailable",
            "safety_input_stuck": "safety input (loop/photo-eye) stuck", "relay_fault": "relay fault",
            "sensor_unreadable": "sensor unreadable", "clock_unsynced": "clock not synchronised",
-           "plate_camera_unavailable": "plate camera silent"},
+           "plate_camera_unavailable": "plate camera silent",
+           "ingest_errors": "storing events keeps failing (check the SD card's free space and the log)",
+           "seq_conflict": "two different events claim one seq (forged messages, or two devices with one id; "
+                           "the refused one is kept in the quarantine)",
+           "snapshot_disk_low": "SD card nearly full: events are still stored, snapshot pictures are dropped "
+                                "until space is freed"},
 }
 _DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},
                  "en": {"gate": "gate", "lane": "lane scanner", "charging": "charging shed"}}
@@ -219,7 +229,7 @@ def render_reminder(payload: dict[str, Any], ctx: Context) -> Message:
 
 def render_fire_lane(payload: dict[str, Any], ctx: Context) -> Message:
     """A vehicle standing in a fire lane (消防通道占用) beyond its grace: a safety alert."""
-    zone = payload.get("zone", "")
+    zone = clean(payload.get("zone", ""), 40)
     vehicle = _vehicle(payload, ctx)
     since = ctx.t(payload["since"]) if payload.get("since") else "?"
     if ctx.lang == "en":
@@ -246,7 +256,7 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
     """An e-bike charging alert (充电告警): overload, charging too long, and so on."""
     reason = payload.get("reason", "")
     names = _CHARGING_EN if ctx.lang == "en" else _CHARGING_ZH
-    circuit = payload.get("label") or payload.get("circuit", "")
+    circuit = clean(payload.get("label") or payload.get("circuit", ""), 40)
     title = f"{names.get(reason, reason or ('Charging' if ctx.lang == 'en' else '充电告警'))}：{circuit}" \
         if ctx.lang == "zh" else f"{names.get(reason, reason or 'Charging')}: {circuit}"
     lines = []
@@ -256,7 +266,7 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
     if payload.get("since"):
         lines.append(phrase(ctx.lang, "since", t=ctx.t(payload["since"])))
     if payload.get("detail"):
-        lines.append(str(payload["detail"]))
+        lines.append(clean(payload["detail"]))
     lines.append("请值班人员到充电棚查看。" if ctx.lang == "zh" else "Warden on duty: please check the shed.")
     return Message(title, tuple(lines), link=ctx.url(payload.get("path", "/charging")),
                    severity=payload.get("severity", "safety"))
@@ -264,7 +274,7 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
 
 def _device_name(payload: dict[str, Any], ctx: Context) -> str:
     kind = _DEVICE_KINDS.get(ctx.lang, _DEVICE_KINDS["zh"]).get(payload.get("device_kind", ""), "")
-    label = payload.get("label") or payload.get("device", "?")
+    label = clean(payload.get("label") or payload.get("device", "?"), 40)
     return f"{label}（{kind}）" if kind and ctx.lang == "zh" else (f"{label} ({kind})" if kind else label)
 
 
@@ -284,10 +294,30 @@ def render_device_fault(payload: dict[str, Any], ctx: Context) -> Message:
     name = _FAULT_NAMES.get(ctx.lang, _FAULT_NAMES["zh"]).get(code, code)
     lines = [phrase(ctx.lang, "since", t=ctx.t(payload["since"]))] if payload.get("since") else []
     if payload.get("detail"):
-        lines.append(str(payload["detail"])[:200])
+        lines.append(clean(payload["detail"]))
     sep = "：" if ctx.lang == "zh" else ": "
     title = ("设备故障" if ctx.lang == "zh" else "Device fault") + f"{sep}{_device_name(payload, ctx)} {name}"
     return Message(title, tuple(lines), link=ctx.url("/devices"), severity=payload.get("severity", "warning"))
+
+
+def render_device_batch(payload: dict[str, Any], ctx: Context) -> Message:
+    """Many device alerts at once, told in one message (设备批量告警): counts and the first names."""
+    offline, faulty = int(payload.get("offline_count", 0)), int(payload.get("faulty_count", 0))
+    names = {"offline": payload.get("offline", []), "faulty": payload.get("faulty", [])}
+    lines = []
+    for key, count in (("offline", offline), ("faulty", faulty)):
+        if not count:
+            continue
+        shown = "、".join(str(n)[:32] for n in names[key]) if ctx.lang == "zh" else ", ".join(str(n)[:32] for n in names[key])
+        more = count - len(names[key])
+        if ctx.lang == "en":
+            lines.append(f"{'Offline' if key == 'offline' else 'Faulty'} ({count}): {shown}" + (f" and {more} more" if more > 0 else ""))
+        else:
+            lines.append(f"{'离线' if key == 'offline' else '故障'}（{count} 台）：{shown}" + (f" 等，另有 {more} 台" if more > 0 else ""))
+    total = offline + faulty
+    title = f"{total} devices need attention at once" if ctx.lang == "en" else f"{total} 台设备同时告警"
+    lines.append("See the Devices page." if ctx.lang == "en" else "详见网页的设备页面；可能是停电或网络故障，也可能是伪造的设备。")
+    return Message(title, tuple(lines), link=ctx.url("/devices"), severity="warning")
 
 
 def render_target_fault(payload: dict[str, Any], ctx: Context) -> Message:
@@ -368,6 +398,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any], Context], Message]] = {
     "digest": render_digest, "reminder": render_reminder, "fire_lane": render_fire_lane,
     "charging": render_charging, "device_offline": render_device_offline,
     "device_fault": render_device_fault, "target_fault": render_target_fault, "notice": render_notice,
+    "device_batch": render_device_batch,
     "resolved": render_resolved, "retracted": render_retracted,
 }
 

@@ -27,6 +27,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
 from gwcommon.exc import GatewardenError
+from hub.core.csvsafe import neutralise_row, restore
 from hub.core.lineproblem import LineProblem
 
 from . import roster_problems as words
@@ -238,7 +239,7 @@ def parse_csv(data: bytes) -> list[Entry]:
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        values = {f: (row[i] if i < len(row) else "") for f, i in columns.items()}
+        values = {f: (restore(row[i].strip()) if i < len(row) else "") for f, i in columns.items()}
         try:
             entries.append(parse_row(values))
         except BadRow as exc:
@@ -255,7 +256,8 @@ def export_csv(entries: Iterable[Entry]) -> bytes:
     writer.writerow(EXPORT_HEADERS)
     role_zh = {"warden": "值班", "committee": "委员"}
     for e in entries:
-        writer.writerow([e.name, e.mobile, role_zh[e.role], e.day, e.start, e.end, e.position, e.feishu_id, e.note])
+        writer.writerow(neutralise_row([e.name, e.mobile, role_zh[e.role], e.day, e.start, e.end, e.position,
+                                        e.feishu_id, e.note]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -19,6 +19,7 @@ from hub.charging.rules import TITLES
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import need
+from hub.web.filters import YEARS
 
 
 def window_of(ctx: WebContext, day_text: str | None) -> tuple[datetime, datetime, bool]:
@@ -27,8 +28,10 @@ def window_of(ctx: WebContext, day_text: str | None) -> tuple[datetime, datetime
         end = ctx.now()
         return end - timedelta(hours=24), end, False
     try:
-        day = date.fromisoformat(day_text)
+        day = date.fromisoformat(day_text) if day_text.isascii() else None
     except ValueError:
+        day = None
+    if day is None or not YEARS[0] <= day.year <= YEARS[1]:
         raise BadRequest(f"day: {day_text[:20]!r} is not a date like 2026-03-02") from None
     start = datetime.combine(day, time(0), ctx.tz).astimezone(timezone.utc)
     return start, start + timedelta(days=1), True

@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from gwcommon.exc import GatewardenError
+from hub.core.httpguard import HttpGuard
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +24,11 @@ class ListenError(GatewardenError, OSError):
 
 
 def create_app() -> FastAPI:
-    """The hub's FastAPI app (no docs pages: FastAPI's load their scripts from a CDN)."""
-    return FastAPI(title="gatewarden hub", docs_url=None, redoc_url=None, openapi_url=None)
+    """The hub's FastAPI app (no docs pages: FastAPI's load their scripts from a CDN), with body
+    limits and security headers on every route (:mod:`hub.core.httpguard`)."""
+    app = FastAPI(title="gatewarden hub", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(HttpGuard)
+    return app
 
 
 class WebServer:
@@ -41,7 +45,10 @@ class WebServer:
     def start(self, timeout: float = 10.0) -> None:
         sock = self._bind()
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off")
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For/-Proto from 127.0.0.1
+        # whatever [web] trusted_proxies says; the web view reads them itself, from trusted proxies only
+        config = uvicorn.Config(self.app, log_config=None, access_log=False, lifespan="off",
+                                proxy_headers=False, server_header=False)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         name="hub-web", daemon=True)

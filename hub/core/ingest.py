@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from gwcommon.wire import (
 )
 from hub.core.devices import DeviceBook
 from hub.core.quarantine import Quarantine, classify
+from hub.core.snapshot_guard import FLOOR_BYTES, QUOTA_BYTES, Waiting, WaitRoom, free_bytes, verdict
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Outcome:
     message: Any = None
     received_at: datetime | None = None
     live: bool = True
+    with_snapshot: bool = False  # an event whose picture had arrived first and was stored with it
 
 
 @dataclass
@@ -131,6 +133,11 @@ class Ingest:
         self.handlers: dict[str, list[Callable]] = {kind: [] for kind in EVENT_KINDS}
         self.acks = AckBoard()
         self.stats = IngestStats()
+        self.waitroom = WaitRoom()
+        self.snapshot_quota = QUOTA_BYTES
+        self.snapshot_floor = FLOOR_BYTES
+        self.disk_low = False
+        self._disk_checked: datetime | None = None
 
     # -- on the writer thread, inside the transaction ------------------------------------------
 
@@ -148,15 +155,21 @@ class Ingest:
             body = decode(msg.topic, msg.payload)[1] if where.kind == "snapshot" else _decode_json(where.kind, msg.payload)
         except InvalidMessage as exc:
             return self._quarantine(db, msg, classify(where.kind, exc.reason), exc.reason)
+        except Exception as exc:  # noqa: BLE001 — decoding untrusted bytes: any failure is a quarantine
+            return self._quarantine(db, msg, "decode", f"could not decode ({type(exc).__name__}: {str(exc)[:200]})")
         if where.kind in EVENT_KINDS:
             return self._store_event(db, msg, where, body)
         if where.kind == "snapshot":
             return self._store_snapshot(db, msg, where, body)
         return Outcome(where.kind, where.device, body, msg.received_at, live=not msg.retain)
 
-    def _quarantine(self, db: Database, msg: RawMessage, code: str, reason: str) -> Outcome:
+    def quarantine_failure(self, db: Database, msg: RawMessage, exc: BaseException) -> Outcome:
+        """Keep a message whose processing raised a non-storage error (a bug), so it is acked."""
+        return self._quarantine(db, msg, "internal", f"processing failed ({type(exc).__name__}: {str(exc)[:200]})")
+
+    def _quarantine(self, db: Database, msg: RawMessage, code: str, reason: str, *, whole: bool = False) -> Outcome:
         self.quarantine.add(db, topic=msg.topic, payload=msg.payload, code=code, reason=reason,
-                            received_at=msg.received_at)
+                            received_at=msg.received_at, whole=whole)
         return Outcome("quarantined")
 
     def _store_event(self, db: Database, msg: RawMessage, where: Topic, event: Envelope) -> Outcome:
@@ -166,10 +179,12 @@ class Ingest:
         for other_id, other_device, other_seq in found:
             if other_id != event.id:
                 return self._quarantine(db, msg, "seq_conflict",
-                                        f"{device} seq {event.seq} is already stored with id {other_id}, not {event.id}")
+                                        f"{device} seq {event.seq} is already stored with id {other_id}, not {event.id}",
+                                        whole=True)
             if (other_device, other_seq) != (device, event.seq):
                 return self._quarantine(db, msg, "id_conflict",
-                                        f"event id {event.id} is already stored as {other_device} seq {other_seq}")
+                                        f"event id {event.id} is already stored as {other_device} seq {other_seq}",
+                                        whole=True)
         if found:
             return Outcome("duplicate", device, event, msg.received_at)
         db.execute(
@@ -177,7 +192,11 @@ class Ingest:
             [event.id, self.site, device, event.seq, where.kind, format_ts(utc(event.ts)),
              format_ts(msg.received_at), encode(event).decode("utf-8")])
         self._run_handlers(db, where.kind, event, EventContext(self.site, device, msg.received_at))
-        return Outcome("event", device, (where.kind, event), msg.received_at)
+        waiting = self.waitroom.take(event.id, device)
+        stored = waiting is not None and self._store_snapshot(
+            db, RawMessage(waiting.topic, waiting.jpeg, waiting.received_at),
+            Topic(self.site, device, "snapshot", event.id), waiting.jpeg).what == "snapshot"
+        return Outcome("event", device, (where.kind, event), msg.received_at, with_snapshot=stored)
 
     def _run_handlers(self, db: Database, kind: str, event: Envelope, ctx: EventContext) -> None:
         for handler in self.handlers[kind]:
@@ -195,12 +214,36 @@ class Ingest:
         event_id = where.event_id
         if db.execute("SELECT 1 FROM snapshots WHERE event_id = ?", [event_id]).fetchone():
             return Outcome("snapshot_duplicate", where.device, None, msg.received_at)
+        decision = self._snapshot_verdict(db, where, jpeg, msg.received_at)
+        if decision == "wait":
+            for pushed in self.waitroom.put(Waiting(where.device, event_id, jpeg, msg.topic, msg.received_at,
+                                                    msg.received_at.timestamp())):
+                self._orphan(db, pushed, "pushed out of the waiting room by newer pictures")
+            return Outcome("snapshot_waiting", where.device, None, msg.received_at)
+        if decision != "keep":
+            return self._quarantine(db, msg, decision, SNAPSHOT_REASONS[decision].format(device=where.device))
         local = msg.received_at.astimezone(self.tz)
         relative = Path(f"{local:%Y}", f"{local:%m}", f"{local:%d}", f"{event_id}.jpg")
         _write_durably(self.snapshots_dir / relative, jpeg)
         db.execute("INSERT INTO snapshots (event_id, device, path, bytes, received_at) VALUES (?, ?, ?, ?, ?)",
                    [event_id, where.device, relative.as_posix(), len(jpeg), format_ts(msg.received_at)])
         return Outcome("snapshot", where.device, None, msg.received_at)
+
+    def _snapshot_verdict(self, db: Database, where: Topic, jpeg: bytes, at: datetime) -> str:
+        has_event = db.execute("SELECT 1 FROM events WHERE id = ? AND device = ?",
+                               [where.event_id, where.device]).fetchone() is not None
+        used = db.execute("SELECT COALESCE(SUM(bytes), 0) FROM snapshots WHERE device = ? AND received_at >= ?",
+                          [where.device, format_ts(at - timedelta(hours=24))]).fetchone()[0]
+        decision = verdict(has_event=has_event, device_bytes_24h=used, size=len(jpeg),
+                           free_bytes=free_bytes(self.snapshots_dir), quota_bytes=self.snapshot_quota,
+                           floor_bytes=self.snapshot_floor)
+        self.disk_low = decision == "snapshot_disk_low" or (self.disk_low and decision != "keep")
+        return decision
+
+    def _orphan(self, db: Database, item: Waiting, why: str) -> None:
+        self.quarantine.add(db, topic=item.topic, payload=item.jpeg, code="snapshot_orphan",
+                            reason=f"snapshot of event {item.event_id}: {why}; the hub holds no such event of "
+                                   f"{item.device}", received_at=item.received_at)
 
     # -- on the writer thread, after commit ------------------------------------------------------
 
@@ -216,6 +259,7 @@ class Ingest:
         if what == "event":
             kind, event = outcome.message
             self.stats.events += 1
+            self.stats.snapshots += outcome.with_snapshot
             self.book.event_stored(dev, kind, event.seq, event.ts)
         elif what == "duplicate":
             self.stats.duplicates += 1
@@ -238,10 +282,32 @@ class Ingest:
 
     def tick(self, db: Database, now: datetime) -> None:
         """Writer tick: publish due acks, write changed devices, log online/offline changes."""
+        for item in self.waitroom.expired(now.timestamp()):
+            self._orphan(db, item, f"its event did not arrive within {self.waitroom.wait:.0f} s")
+        self._check_disk(now)
         for device, seq in self.acks.due():
             self.publish(topic(self.site, device, "ack"), encode(Ack(seq=seq)), retain=True)
         for device, online in self.book.flush(db, now):
             logger.info("device %s is now %s", device, "online" if online else "offline (silent or said so)")
+
+
+    def _check_disk(self, now: datetime) -> None:
+        """Every 10 s: is the storage below the pictures' free-space floor? (/healthz, the alert)."""
+        if self._disk_checked is not None and now - self._disk_checked < timedelta(seconds=10):
+            return
+        self._disk_checked = now
+        low = free_bytes(self.snapshots_dir) < self.snapshot_floor
+        if low and not self.disk_low:
+            logger.error("free space under %s is below %d MiB: events are still stored, snapshot pictures are "
+                         "dropped (quarantine code snapshot_disk_low) until space is freed",
+                         self.snapshots_dir, self.snapshot_floor // (1024 * 1024))
+        self.disk_low = low
+
+
+SNAPSHOT_REASONS = {
+    "snapshot_quota": "{device} sent more pictures in 24 hours than its quota; picture dropped",
+    "snapshot_disk_low": "free disk space is below the floor kept for events; picture dropped, events still stored",
+}
 
 
 def _decode_json(kind: str, payload: bytes):

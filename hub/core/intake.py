@@ -3,8 +3,11 @@
 paho's callback only appends to a queue (:meth:`Intake.deliver`).  One writer job at a time takes
 everything waiting (up to ``max_batch``) and stores it in one transaction; after that transaction
 commits, each message's outcome is applied to the device state and the message is PUBACKed to
-the broker.  A message whose processing fails is logged, counted, and left unacknowledged, so the
-broker (after a reconnect) or the edge (after its ack timeout) sends it again.  When a whole batch
+the broker.  A message that cannot be decoded or validated — whatever the exception — is
+quarantined with the reason and acknowledged, so no input can hold one of the broker's in-flight
+slots for ever.  Only a failed storage step (an ``sqlite3.Error``) leaves a message
+unacknowledged, so the broker (after a reconnect) or the edge (after its ack timeout) sends it
+again.  Each message runs in its own savepoint, so a failure takes back only its own writes.  When a whole batch
 fails to commit (disk full, I/O error), it goes back to the front of the queue and is retried
 after ``retry_after`` seconds: nothing is dropped.
 """
@@ -12,6 +15,7 @@ after ``retry_after`` seconds: nothing is dropped.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections import deque
 from typing import Any, Callable
@@ -20,6 +24,7 @@ from sqlite_utils import Database
 
 from hub.core.db import Writer
 from hub.core.ingest import Ingest, RawMessage
+from hub.core.ingest_health import ErrorTrend
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,7 @@ class Intake:
         self.retry_after = retry_after
         self.errors = 0
         self.failed_batches = 0
+        self.trend = ErrorTrend()
         self._items: deque[Item] = deque()
         self._taken: list[Item] = []
         self._lock = threading.Lock()
@@ -55,6 +61,10 @@ class Intake:
             self._scheduled = True
         self._submit()
 
+    def failing(self, now: float) -> bool:
+        """True while storage errors keep rising (``now``: the hub clock's monotonic seconds)."""
+        return self.trend.failing(now, self.errors + self.failed_batches)
+
     @property
     def backlog(self) -> int:
         return len(self._items)
@@ -69,12 +79,20 @@ class Intake:
             self._taken = [self._items.popleft() for _ in range(count)]
         results = []
         for msg, ack in self._taken:
+            db.execute("SAVEPOINT message")
             try:
                 results.append((self.ingest.process(db, msg), ack))
-            except Exception:
+            except sqlite3.Error:  # storage itself failed: the message comes again
+                db.execute("ROLLBACK TO SAVEPOINT message")
                 self.errors += 1
                 logger.exception("could not store the message on %s (it stays unacknowledged and comes "
                                  "again)", msg.topic[:120])
+            except Exception as exc:  # noqa: BLE001 — a bug on one message: keep it, ack it, carry on
+                db.execute("ROLLBACK TO SAVEPOINT message")
+                self.errors += 1
+                logger.exception("processing the message on %s failed; it is quarantined", msg.topic[:120])
+                results.append((self.ingest.quarantine_failure(db, msg, exc), ack))
+            db.execute("RELEASE SAVEPOINT message")
         return results
 
     def _committed(self, results: list[tuple[Any, Callable[[], None]]]) -> None:

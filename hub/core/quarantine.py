@@ -32,6 +32,11 @@ CODES = {
     "snapshot": "a snapshot that is not a JPEG or is too large",
     "seq_conflict": "another event already holds this device's seq",
     "id_conflict": "this event id was already used by another device or seq",
+    "snapshot_orphan": "a snapshot whose event the hub does not hold (nor received within a minute)",
+    "snapshot_quota": "a device sent more pictures in 24 hours than its quota",
+    "snapshot_disk_low": "a picture dropped because free disk space is below the floor kept for events",
+    "decode": "decoding the message failed in an unexpected way (kept, acknowledged)",
+    "internal": "storing the message failed on a bug, not on the disk (kept, acknowledged)",
 }
 
 
@@ -48,9 +53,9 @@ def classify(kind: str | None, reason: str) -> str:
     return "schema"
 
 
-def excerpt(payload: bytes) -> tuple[str, str]:
-    """(encoding, text): the first bytes as text when they are UTF-8, else as hex."""
-    head = payload[:EXCERPT_BYTES]
+def excerpt(payload: bytes, limit: int = EXCERPT_BYTES) -> tuple[str, str]:
+    """(encoding, text): the first ``limit`` bytes as text when they are UTF-8, else as hex."""
+    head = payload[:limit]
     for cut in range(4):  # a multi-byte character may be split at the end
         try:
             text = head[:len(head) - cut].decode("utf-8")
@@ -76,9 +81,11 @@ class Quarantine:
             self._counts = {r["code"]: r["count"] for r in db.query("SELECT code, count FROM quarantine_counts")}
 
     def add(self, db: Database, *, topic: str, payload: bytes, code: str, reason: str,
-            received_at: datetime) -> None:
-        """Keep one invalid message (inside the writer's transaction)."""
-        encoding, text = excerpt(payload)
+            received_at: datetime, whole: bool = False) -> None:
+        """Keep one invalid message (inside the writer's transaction); ``whole``: keep all of a
+        (size-checked) payload, not an excerpt — a valid event refused for a conflict may be the
+        genuine one, and a person must be able to restore it."""
+        encoding, text = excerpt(payload, len(payload) if whole else EXCERPT_BYTES)
         at = format_ts(received_at)
         db.execute(
             "INSERT INTO quarantine (received_at, topic, code, reason, payload_bytes, payload_encoding, payload)"

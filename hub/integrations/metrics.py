@@ -5,10 +5,10 @@ counters, the quarantine counts, the ``devices`` table and the alert outbox — 
 collector on the hub's own ``CollectorRegistry`` (never the process-global one, so two hubs in
 one test process do not mix).  Only request latency is measured here, by a middleware.
 
-Who may read it (:func:`open_to_all`): without a login only when the web view listens on the
-loopback address *and* no ``web.public_url`` says it is reached from outside (an frp tunnel to a
-loopback port looks local), or when ``[metrics] public = true``.  Otherwise a scraper sends
-``Authorization: Bearer <token>`` with a token from ``gatewarden hub token create``.
+Who may read it (:func:`open_to_all`): without a token only when ``[metrics] public = true``.
+A loopback ``listen`` proves nothing — a TCP tunnel (frp, ssh -R) to a loopback port looks local,
+with or without ``web.public_url`` — so otherwise a scraper sends ``Authorization: Bearer <token>``
+with a token from ``gatewarden hub token create``.
 See docs/metrics.md.
 """
 
@@ -39,8 +39,9 @@ class MetricsConfig(Section):
     """``[metrics]``: the hub's Prometheus endpoint."""
 
     enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics on the web view.")
-    public: bool = Field(False, description="Serve /metrics without a token even when the web view is reachable "
-                                            "from outside (it shows device ids and counts, nothing personal).")
+    public: bool = Field(False, description="Serve /metrics without a token (it shows device ids and counts, nothing "
+                                            "personal). Off: a token is needed, also on a loopback address, "
+                                            "which a tunnel makes reachable from outside.")
 
 
 def is_loopback(listen: str) -> bool:
@@ -55,8 +56,8 @@ def is_loopback(listen: str) -> bool:
 
 
 def open_to_all(metrics: MetricsConfig, web: Any) -> bool:
-    """/metrics needs no token: configured public, or loopback-only with no public address."""
-    return metrics.public or (is_loopback(web.listen) and not web.public_url)
+    """/metrics needs no token only when configured public (a tunnel to a loopback port looks local)."""
+    return bool(metrics.public)
 
 
 def ack_lag(row: dict) -> int | None:

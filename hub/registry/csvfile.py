@@ -22,6 +22,7 @@ from typing import Any
 
 from gwcommon.exc import BadTagId, GatewardenError
 from gwcommon.tagid import MAX_TAG_ID_LENGTH, parse_tag_id
+from hub.core.csvsafe import neutralise_row, restore
 from hub.core.lineproblem import LineProblem
 
 from hub.core import words
@@ -168,7 +169,7 @@ def _header(header: list[str]) -> tuple[list[str], list[str], list[Problem]]:
 def _row(line: int, cells: list[str], columns: list[str]) -> tuple[VehicleRow, list[Problem]]:
     if len(cells) > len(columns) and any(c.strip() for c in cells[len(columns):]):
         raise RegistryFileError([_problem(line, "too_many_cells", cells=len(cells), columns=len(columns))])
-    values = {col: (cells[i].strip() if i < len(cells) else "") for i, col in enumerate(columns)}
+    values = {col: (restore(cells[i].strip()) if i < len(cells) else "") for i, col in enumerate(columns)}
     reasons: list[tuple[str, dict]] = []
     given, notes = values["plate"], []
     folded = fold_plate(given)
@@ -248,6 +249,6 @@ def render(vehicles: list[dict]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([CHINESE[c] for c in COLUMNS])
     for v in vehicles:
-        writer.writerow([v["plate"], v["household"], v.get("owner", ""), v.get("mobile", ""),
-                         ";".join(v.get("tags", ())), v.get("note", "")])
+        writer.writerow(neutralise_row([v["plate"], v["household"], v.get("owner", ""), v.get("mobile", ""),
+                                        ";".join(v.get("tags", ())), v.get("note", "")]))
     return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")

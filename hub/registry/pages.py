@@ -7,6 +7,7 @@ functions, on the writer thread, with an audit entry in the same transaction.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -124,7 +125,7 @@ def register(ctx: WebContext) -> APIRouter:
     def visitor(request: Request, plate: Annotated[str, Form(max_length=20)],
                 household: Annotated[str, Form(max_length=64)], tag: Annotated[str, Form(max_length=200)] = "",
                 hours: Annotated[str, Form(max_length=40)] = "24", who: Principal = Depends(warden_w)) -> Response:
-        if not hours.strip().isdigit() or not 1 <= int(hours) <= MAX_HOURS:
+        if not re.fullmatch(r"[0-9]{1,4}", hours.strip()) or not 1 <= int(hours) <= MAX_HOURS:
             raise BadRequest("reg.hours_range", given=hours.strip()[:20], limit=MAX_HOURS)
         expires = ctx.now() + timedelta(hours=int(hours))
 

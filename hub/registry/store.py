@@ -64,7 +64,8 @@ def bump_version(db: Any) -> int:
 
 
 def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[str, int]:
-    """Make the registry exactly ``rows`` (an imported file); tags that stay keep revoked/expires."""
+    """Make the registry exactly ``rows`` (an imported file); tags that stay keep revoked/expires.
+    The callers show the change first and ask before removing vehicles (:mod:`hub.registry.diff`)."""
     rows = list(rows)
     now = format_ts(utc(at))
     kept = {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT tag, plate, revoked, expires FROM tags")}

@@ -20,10 +20,12 @@ from sqlite_utils import Database
 
 from gwcommon.timefmt import parse_ts
 from hub.core.db import open_reader
+from hub.core.httpguard import SECURITY_HEADERS  # noqa: F401  (re-exported for the web kit)
 
 from . import i18n, sessions
 from .auth import Principal, token_principal
 from .ratelimit import LoginLimiter
+from .verifypool import VerifyPool
 from .roles import allows
 
 logger = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ class WebContext:
         self.limiter = LoginLimiter(window=self.config.login_window.total_seconds(),
                                     max_account=self.config.login_max_failures_account,
                                     max_address=self.config.login_max_failures_address)
+        self.verify_pool = VerifyPool()
         self.nav: list[NavItem] = []
         # Blocks the areas' pages hand in when they register (the web kit knows no area by name):
         # the Today page's blocks and the Devices page's, fn(ctx) -> dict | None (None: left
@@ -171,10 +174,3 @@ def _nav_place(item: NavItem) -> int:
     return NAV_ORDER.index(item.path) if item.path in NAV_ORDER else len(NAV_ORDER)
 
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}

@@ -9,9 +9,11 @@ gets 403; bad input 400 with the reason.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -72,6 +74,9 @@ def install_handlers(app: FastAPI, ctx: WebContext) -> None:
 
     app.add_exception_handler(WebError, handle)
     app.add_exception_handler(RequestValidationError, invalid)
+
+
+RowId = Annotated[int, FastApiPath(ge=1, le=2**62)]  # an id in a route: never too big for SQLite
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -36,23 +36,34 @@ class Window:
     end: datetime | None
 
 
+YEARS = (1970, 2199)  # dates people may ask about; year 1 or 9999 would overflow with the time zone
+
+
 def parse_when(name: str, text: str | None, tz: ZoneInfo, *, end: bool = False) -> datetime | None:
     """A day (start of it, or with ``end`` the start of the next day) or an RFC 3339 instant."""
     text = (text or "").strip()
     if not text:
         return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         try:
             day = date.fromisoformat(text)
         except ValueError:
             raise FilterError(f"{name}: {text!r} is not a real date") from None
+        _check_year(name, day.year)
         if end:
             day += timedelta(days=1)
         return datetime.combine(day, time(0), tz).astimezone(timezone.utc)
     try:
-        return parse_ts(text).astimezone(timezone.utc)
+        moment = parse_ts(text)
     except ValueError:
         raise FilterError(f"{name}: {text[:40]!r} is neither a date like 2026-03-02 nor an RFC 3339 time") from None
+    _check_year(name, moment.year)
+    return moment.astimezone(timezone.utc)
+
+
+def _check_year(name: str, year: int) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise FilterError(f"{name}: year {year} is out of range ({YEARS[0]}-{YEARS[1]})")
 
 
 def parse_window(start: str | None, stop: str | None, tz: ZoneInfo) -> Window:

@@ -2,6 +2,9 @@
 
 The signed token is the credential (no login: the warden taps it in the chat on a phone).  GET
 never changes anything, so a chat app that previews the link cannot acknowledge by accident.
+An acknowledgement by link is written to the audit log as actor "chat link" (detail ``by: link``)
+with the client's address: a group robot's message cannot say who tapped it, so the log says it
+was the link, not a person.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ import html
 import logging
 from typing import Any, Callable
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hub.alerts import ack
 from hub.alerts import outbox
+from hub.web import audit
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +37,17 @@ def _page(lang: str, body: str, status: int = 200) -> HTMLResponse:
     title = TEXTS[lang]["title"]
     return HTMLResponse(
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title></head>'
-        f'<body style="font-family:sans-serif;font-size:1.2rem;margin:2rem"><h1>{title}</h1>{body}</body></html>',
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+        f'<link rel="stylesheet" href="/static/web.css"></head>'
+        f'<body class="ack-page"><h1>{title}</h1>{body}</body></html>',
         status_code=status)
 
 
 def router(*, secret: bytes, writer: Any, clock: Any, lang: str,
-           describe: Callable[[int], str | None]) -> APIRouter:
-    """The two routes; ``describe(alert_id)`` gives the alert's (masked) title for the page."""
+           describe: Callable[[int], str | None],
+           client_address: Callable[[Request], str] | None = None) -> APIRouter:
+    """The two routes; ``describe(alert_id)`` gives the alert's (masked) title for the page;
+    ``client_address(request)`` the address written to the audit log (believing trusted proxies only)."""
     texts = TEXTS.get(lang, TEXTS["zh"])
     routes = APIRouter(include_in_schema=False)
 
@@ -59,16 +66,24 @@ def router(*, secret: bytes, writer: Any, clock: Any, lang: str,
         if title is None:
             return _page(lang, f"<p>{texts['unknown']}</p>", 404)
         return _page(lang, f'<p>{html.escape(title)}</p><form method="post">'
-                           f'<button type="submit" style="font-size:1.3rem;padding:.8rem 1.5rem">'
+                           f'<button type="submit" class="ack-button">'
                            f'{texts["button"]}</button></form>')
 
     @routes.post("/ack/{token}")
-    def confirm(token: str) -> HTMLResponse:
+    def confirm(token: str, request: Request) -> HTMLResponse:
         alert_id = check(token)
         if isinstance(alert_id, HTMLResponse):
             return alert_id
-        outcome = writer.call(lambda db: outbox.acknowledge(db, alert_id, by="chat link", now=clock.now()))
-        logger.info("alert %d acknowledged through its chat link: %s", alert_id, outcome)
+        address = client_address(request) if client_address else ""
+
+        def job(db: Any) -> str:
+            result = outbox.acknowledge(db, alert_id, by="chat link", now=clock.now())
+            if result == "acked" and db["web_audit"].exists():  # audited like a web acknowledgement
+                audit.record(db, clock.now(), "chat link", "alert_ack", target=str(alert_id),
+                             detail={"by": "link"}, address=address)
+            return result
+        outcome = writer.call(job)
+        logger.info("alert %d acknowledged through its chat link from %s: %s", alert_id, address or "?", outcome)
         key = "done" if outcome == "acked" else outcome
         return _page(lang, f"<p>{texts[key]}</p>", 404 if outcome == "unknown" else 200)
 

@@ -20,7 +20,7 @@ from hub.alerts import outbox, roster
 from hub.web import audit
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
-from hub.web.deps import csv_download, need, see_other
+from hub.web.deps import RowId, csv_download, need, see_other
 
 MAX_FILE = 1024 * 1024
 ALERT_SQL = """SELECT id, kind, severity, subject, payload, created_at FROM alerts
@@ -87,7 +87,7 @@ def register(ctx: WebContext) -> APIRouter:
         return show(request, who, imported=await run_in_threadpool(ctx.write, job))
 
     @router.post("/alerts/{alert_id}/ack")
-    def ack(request: Request, alert_id: int, who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:
+    def ack(request: Request, alert_id: RowId, who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:
         address = ctx.address(request)
 
         def job(db):

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from gwcommon.timefmt import format_ts, parse_ts
 from hub.overnight import diary
+from hub.core.csvsafe import neutralise_row
 
 from hub.web import charts
 from hub.web import i18n
@@ -59,9 +60,19 @@ def chart(report: dict, lang: str) -> str:
     return charts.stacked_bars([_("rep.week_of", day=w) for w in report["weeks"]], series, title=_("rep.per_week"))
 
 
+class _SafeWriter:
+    """A csv writer whose cells are formula-safe (hub/core/csvsafe.py)."""
+
+    def __init__(self, writer) -> None:
+        self.writer = writer
+
+    def writerow(self, row: list) -> None:
+        self.writer.writerow(neutralise_row(row))
+
+
 def to_csv(report: dict) -> bytes:
     out = io.StringIO()
-    w = csv.writer(out)
+    w = _SafeWriter(csv.writer(out))
     w.writerow(["部分 section", "项目 item", "数量 count"])
     for i, week in enumerate(report["weeks"]):
         for kind in ("standing", "excused", "retracted"):

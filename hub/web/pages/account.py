@@ -13,8 +13,9 @@ from .. import audit, csrf, i18n, sessions
 from ..auth import AccountError, Principal, add_user_job, create_token_job, find_user, list_tokens, \
     list_users, revoke_token_job, set_active_job, verify_password
 from ..context import BadRequest, NavItem, WebContext
-from ..deps import need, safe_next, see_other
+from ..deps import RowId, need, safe_next, see_other
 from ..roles import ROLES
+from ..verifypool import Busy
 
 logger = logging.getLogger(__name__)
 YEAR = 365 * 86400
@@ -40,20 +41,23 @@ def register(ctx: WebContext) -> APIRouter:
         if not csrf.matches(request.cookies.get(csrf.PRE_COOKIE), csrf_field):
             return _login_page(ctx, request, next=next, name=name, error=_("login.expired"), status=400)
         address, now_mono = ctx.address(request), ctx.hub.clock.monotonic()
-        verdict = ctx.limiter.check(name, address, now_mono)
+        verdict = ctx.limiter.attempt(name, address, now_mono)  # counted before the password is checked
         if not verdict.allowed:
             ctx.stats["login_refused"] += 1
-            logger.warning("login for %r from %s refused: too many failures per %s", name[:64], address, verdict.reason)
+            logger.warning("login for %r from %s refused: too many attempts per %s", name[:64], address, verdict.reason)
             minutes = max(1, math.ceil(verdict.retry_after / 60))
             return _login_page(ctx, request, next=next, name=name, status=429,
                                error=_("login.limited", minutes=minutes))
         user = find_user(ctx.reader(), name) if name else None
-        ok = verify_password(user["password_hash"] if user else None, password) and bool(user and user["active"])
-        if not ok:
-            ctx.limiter.failed(name, address, now_mono)
+        try:
+            ok = ctx.verify_pool.run(lambda: verify_password(user["password_hash"] if user else None, password))
+        except Busy:
+            ctx.stats["login_refused"] += 1
+            return _login_page(ctx, request, next=next, name=name, status=429, error=_("login.limited", minutes=1))
+        if not (ok and user and user["active"]):
             ctx.write(lambda db: audit.record(db, ctx.now(), name[:64] or "-", "login_failed", address=address))
             return _login_page(ctx, request, next=next, name=name, error=_("login.bad"), status=401)
-        ctx.limiter.succeeded(name)
+        ctx.limiter.succeeded(name, address, now_mono)
         return _start_session(ctx, request, user, address, safe_next(next))
 
     @router.post("/logout")
@@ -133,7 +137,7 @@ def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:
         return see_other("/accounts")
 
     @router.post("/accounts/users/{user_id}/active")
-    def set_active(request: Request, user_id: int, active: Annotated[int, Form(ge=0, le=1)],
+    def set_active(request: Request, user_id: RowId, active: Annotated[int, Form(ge=0, le=1)],
                    who: Principal = Depends(admin_write)) -> Response:
         if user_id == who.user_id and not active:
             raise BadRequest("you cannot disable your own account")
@@ -162,7 +166,7 @@ def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:
                           tokens=list_tokens(db), roles=ROLES, new_token=token)
 
     @router.post("/accounts/tokens/{token_id}/revoke")
-    def revoke(request: Request, token_id: int, who: Principal = Depends(admin_write)) -> Response:
+    def revoke(request: Request, token_id: RowId, who: Principal = Depends(admin_write)) -> Response:
         def job(db):
             revoke_token_job(token_id, ctx.now())(db)
             audit.record(db, ctx.now(), who.name, "token_revoke", target=str(token_id), address=ctx.address(request))

@@ -16,7 +16,7 @@ def register(ctx: WebContext) -> APIRouter:
     ctx.nav.append(NavItem("/audit", "nav.audit", "committee"))
 
     @router.get("/audit")
-    def audit_page(request: Request, before: int | None = Query(None, ge=1),
+    def audit_page(request: Request, before: int | None = Query(None, ge=1, le=2**62),
                    actor: str = Query("", max_length=100), action: str = Query("", max_length=40),
                    who: Principal = Depends(need(ctx, "committee"))) -> Response:
         size = ctx.config.page_size

@@ -246,10 +246,10 @@ def test_rerunning_keeps_ca_and_passwords_and_revokes_dropped_devices(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--devices", "Gate North"], "is not an id"),
     (["--devices", "a", "--meters", "a"], "also in --devices"),
-    (["--devices", "a", "--plain-on-lan"], "needs --tls"),
+    (["--devices", "a", "--plain-on-lan", "--no-tls"], "needs --tls"),
     (["--devices", "hub"], "reserved"),
     (["--devices", "a,b,a"], "repeated: a"),
-    (["--devices", "a", "--client-certs"], "--client-certs needs --tls"),
+    (["--devices", "a", "--client-certs", "--no-tls"], "--client-certs needs --tls"),
     (["--devices", "a", "--port", "70000"], "not a port"),
 ])
 def test_bad_arguments_get_one_line_and_write_nothing(tmp_path, capsys, args, message):

@@ -57,7 +57,7 @@ def test_quiet_hours_hold_information_but_never_warnings_or_safety(fakechat, rig
         rig.call(lambda db, s=severity: queue_alert(db, kind="notice", severity=s, dedup_key=s, now=now,
                                                     payload={"title": s, "severity": s}))
     rig.pump()
-    assert wecom.texts == ["【提醒】warning", "【安全】safety"]
+    assert wecom.texts == ["【安全】safety", "【提醒】warning"]  # the safety lane goes first
     rig.clock.set(datetime(2026, 3, 2, 22, 59, 59, tzinfo=timezone.utc))   # 06:59:59 local
     rig.pump()
     assert len(wecom.texts) == 2

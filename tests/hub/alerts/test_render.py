@@ -94,6 +94,7 @@ PAYLOADS = {
     "notice": {"title": "请更新节假日数据", "lines": ["2027 年的节假日尚未发布"]},
     "resolved": {"original_title": "设备离线：gate-north", "at": "2026-03-03T00:04:00.000+00:00"},
     "retracted": {"plate": "浙A12345", "household": "3-2-401"},
+    "device_batch": {"offline": ["gate-north", "lane-east"], "faulty": [], "offline_count": 12, "faulty_count": 0},
 }
 
 

@@ -44,7 +44,8 @@ def test_is_loopback(listen, loopback):
 
 
 @pytest.mark.parametrize("public,listen,public_url,opened", [
-    (False, "127.0.0.1:8080", "", True),
+    (False, "127.0.0.1:8080", "", False),  # a TCP tunnel to the loopback port: no public_url, still outside
+    (True, "127.0.0.1:8080", "", True),
     (False, "127.0.0.1:8080", "https://gate.example.cn", False),  # an frp tunnel to the loopback port
     (False, "0.0.0.0:8080", "", False),
     (True, "0.0.0.0:8080", "https://gate.example.cn", True),
@@ -68,7 +69,8 @@ def test_watermark_lag():
 
 
 def test_hub_metrics_move_when_events_flow(tmp_path, broker):
-    hub = make_hub(tmp_path, broker, clock=FakeClock(AT), areas=["hub.web.app", "hub.integrations.metrics"])
+    hub = make_hub(tmp_path, broker, clock=FakeClock(AT), areas=["hub.web.app", "hub.integrations.metrics"],
+                   config_overrides={"metrics": {"public": True}})
     url = f"http://127.0.0.1:{hub.web_port}/metrics"
     site = hub.config.site.id
     try:

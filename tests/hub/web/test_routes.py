@@ -29,7 +29,7 @@ ROUTES = [
     # the alerts area's acknowledgement links: the signed token in the link is the credential
     ("GET", "/ack/{token}", "/ack/forged-token", PUBLIC, None),
     ("POST", "/ack/{token}", "/ack/forged-token", PUBLIC, None),
-    # the metrics area: public while the web view listens on loopback only (else it needs a token)
+    # the metrics area: public when [metrics] public = true (as here), else it needs a token
     ("GET", "/metrics", "/metrics", PUBLIC, None),
     ("POST", "/logout", "/logout", "viewer", {}),
     ("GET", "/", "/", "viewer", None),
@@ -132,7 +132,7 @@ def seed_gate_and_violations(db):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("web-routes"), broker, areas=AREAS,  # every area's routes
-                  web={"inbox_key": "testkey"})
+                  web={"inbox_key": "testkey"}, overrides={"metrics": {"public": True}})
     hub.writer.call(lambda db: db["inbox"].insert({"received_at": "2026-03-02T23:00:00.000+00:00", "type": "image",
                                                    "image": b"\xff\xd8\xff\xd9"}))
     for role in ROLES:

@@ -98,12 +98,20 @@ def test_login_rate_limit_per_address(site):
     assert login(elsewhere, "committee").status_code == 303
 
 
-@pytest.mark.parametrize("failures,advance,allowed", [(4, 0, True), (5, 0, False), (5, 899, False), (5, 900, True)])
-def test_limiter_window(failures, advance, allowed):
-    limiter = LoginLimiter(window=900, max_account=5, max_address=100)
+@pytest.mark.parametrize("failures,advance,allowed", [(4, 0, True), (5, 0, False), (5, 29, False), (5, 30, True)])
+def test_limiter_slows_an_account_but_never_locks_it(failures, advance, allowed):
+    limiter = LoginLimiter(window=900, max_account=5, max_address=100, account_delay=30)
     for i in range(failures):
         limiter.failed("Alice", "1.1.1.1", float(i) * 0)
     assert limiter.check("alice", "2.2.2.2", float(advance)).allowed is allowed
+
+
+def test_limiter_refuses_the_guessing_address_first():
+    limiter = LoginLimiter(window=900, max_account=5, max_address=20, account_delay=30)
+    granted = sum(limiter.attempt("warden", "6.6.6.6", t).allowed for t in range(0, 31 * 25, 31))
+    assert granted == 20                                                  # then the address is refused
+    assert limiter.attempt("warden", "6.6.6.6", 800).reason == "address"
+    assert limiter.attempt("warden", "10.0.0.2", 800).allowed          # the warden, elsewhere: not locked out
 
 
 def test_success_clears_the_account_and_memory_is_bounded():

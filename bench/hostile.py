@@ -145,7 +145,7 @@ def valid_rate(hub, port: int, seconds: float, poison_rate: float) -> tuple[floa
         client.loop_stop()
         client.disconnect()
 
-    before = hub.core.ingest.stats.events
+    before = hub.ingest.stats.events
     thread = threading.Thread(target=poison, daemon=True)
     if poison_rate:
         thread.start()
@@ -154,11 +154,11 @@ def valid_rate(hub, port: int, seconds: float, poison_rate: float) -> tuple[floa
     started = time.monotonic()
     seq = seq0
     while time.monotonic() - started < seconds:
-        while seq - (hub.core.ingest.stats.events - before) - seq0 < 200 and time.monotonic() - started < seconds:
+        while seq - (hub.ingest.stats.events - before) - seq0 < 200 and time.monotonic() - started < seconds:
             seq += 1
             valid.publish(f"gatewarden/{SITE}/gate-1/fault", _event(seq), qos=1)
         time.sleep(0.002)
-    stored = hub.core.ingest.stats.events - before
+    stored = hub.ingest.stats.events - before
     stop.set()
     thread.join(5) if poison_rate else None
     valid.loop_stop()
@@ -174,8 +174,8 @@ def poison_flood(broker: Broker, workdir: Path, rate: float, seconds: float) -> 
         time.sleep(1)
         return ["| run | poison sent | valid events stored/s | quarantined | unacked ingest errors |", "|---|---|---|---|---|",
                 f"| no poison (baseline) | 0 | {base:.0f} | – | – |",
-                f"| {rate:.0f} poison/s for {seconds:.0f} s | {poisoned} | {flooded:.0f} | {hub.core.quarantine.total} | "
-                f"{hub.core.intake.errors} |"]
+                f"| {rate:.0f} poison/s for {seconds:.0f} s | {poisoned} | {flooded:.0f} | {hub.quarantine.total} | "
+                f"{hub.intake.errors} |"]
     finally:
         hub.stop()
 

@@ -72,7 +72,6 @@ DECISION_MODULES = [
     "hub/alerts/devicetext.py",
     "hub/core/csvsafe.py",
     "hub/core/ingest_health.py",
-    "hub/registry/guard.py",
     "edge/selffaults.py",
 ]
 

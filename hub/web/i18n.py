@@ -183,6 +183,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "al.target_fault": ("群消息失败", "chat target fault"), "al.notice": ("通知", "notice"),
     "al.resolved": ("已处理", "resolved"), "al.retracted": ("已撤回", "retracted"),
     "al.device_batch": ("多台设备告警", "many devices"),
+    # devices
+    "dev.kind": ("类型", "Kind"), "dev.online": ("在线", "Online"), "dev.last_seen": ("最后联系", "Last seen"),
     "dev.skew": ("时钟偏差", "Clock skew"), "dev.backlog": ("待送事件", "Outbox backlog"),
     "dev.watermark": ("水位线", "Watermark"), "dev.version": ("版本", "Version"),
     "dev.on": ("在线", "online"), "dev.off": ("离线", "offline"), "dev.faults": ("设备故障", "Device faults"),

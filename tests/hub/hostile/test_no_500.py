@@ -14,7 +14,7 @@ HUGE = "9" * 30
 @pytest.fixture(scope="module")
 def client(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("no500"), broker,
-                  areas=("hub.overnight_area", "hub.web.app", "hub.alerts", "hub.charging.area"))
+                  areas=("hub.overnight.area", "hub.web.app", "hub.alerts", "hub.charging.area"))
     add_user(hub, "admin", "admin")
     web = TestClient(hub.web, raise_server_exceptions=False)
     login(web, "admin")

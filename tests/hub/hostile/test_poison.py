@@ -65,8 +65,8 @@ def test_a_poison_flood_is_quarantined_acked_and_real_events_still_flow(tmp_path
             _real_events(pub, site, range(1, 4))
             wait_until(lambda: count(hub, "events", "device = 'gate-1'") == 3, timeout=60)
             wait_until(lambda: acks.get("gate-1", [0])[-1] == 3, timeout=30)
-            wait_until(lambda: hub.core.quarantine.total >= 1200, timeout=60)
-            assert hub.core.intake.errors == 0
+            wait_until(lambda: hub.quarantine.total >= 1200, timeout=60)
+            assert hub.intake.errors == 0
             assert {r["code"] for r in rows(hub, "SELECT DISTINCT code FROM quarantine")} <= {"json", "schema"}
             hub.stop()
             # the hub is away: the next flood waits at the broker for its persistent session
@@ -90,15 +90,15 @@ def test_storage_errors_that_keep_rising_turn_healthz_not_ok_and_raise_an_alert(
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{hub.web_port}/healthz", timeout=10) as answer:
             assert json.load(answer)["ok"] is True
-        hub.core.ingest._store_event = broken
+        hub.ingest._store_event = broken
         with Publisher(broker.port) as pub:
             _real_events(pub, site, range(1, 8))
-        wait_until(lambda: hub.core.intake.errors >= 7, timeout=30)
+        wait_until(lambda: hub.intake.errors >= 7, timeout=30)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"http://127.0.0.1:{hub.web_port}/healthz", timeout=10)
         assert refused.value.code == 503
         assert json.load(refused.value)["ingest_failing"] is True
-        assert count(hub, "events") == 0 and hub.core.quarantine.total == 0  # not quarantined: it comes again
+        assert count(hub, "events") == 0 and hub.quarantine.total == 0  # not quarantined: it comes again
         wait_until(lambda: rows(hub, "SELECT * FROM alert_conditions WHERE code = 'ingest_errors' AND active = 1"),
                    timeout=30)
     finally:

@@ -49,7 +49,7 @@ def test_pictures_without_an_event_are_quarantined_not_stored(hub):
     with Publisher(hub.config.mqtt.port) as pub:
         for n in range(40):
             _picture(pub, site, f"nope-{n}")
-    wait_until(lambda: hub.core.ingest.stats.by_kind.get("snapshot_waiting", 0) == 40)
+    wait_until(lambda: hub.ingest.stats.by_kind.get("snapshot_waiting", 0) == 40)
     hub.clock.advance(timedelta(seconds=61))
     wait_until(lambda: count(hub, "quarantine", "code = 'snapshot_orphan'") == 40)
     assert count(hub, "snapshots") == 0 and not list(hub.snapshots_dir.rglob("*.jpg"))
@@ -57,7 +57,7 @@ def test_pictures_without_an_event_are_quarantined_not_stored(hub):
 
 def test_a_device_over_its_quota_and_a_full_disk_keep_events_and_drop_pictures(hub):
     site = hub.config.site.id
-    hub.core.ingest.snapshot_quota = 3 * len(JPEG)
+    hub.ingest.snapshot_quota = 3 * len(JPEG)
     with Publisher(hub.config.mqtt.port) as pub:
         for seq in range(1, 6):
             sent = pub.event(site, "gate-1", "passage", seq)
@@ -65,8 +65,8 @@ def test_a_device_over_its_quota_and_a_full_disk_keep_events_and_drop_pictures(h
         wait_until(lambda: count(hub, "events") == 5 and count(hub, "quarantine") == 2)
         assert count(hub, "snapshots") == 3
         assert {r["code"] for r in rows(hub, "SELECT code FROM quarantine")} == {"snapshot_quota"}
-        hub.core.ingest.snapshot_floor = 10**18  # no disk has that much free
+        hub.ingest.snapshot_floor = 10**18  # no disk has that much free
         sent = pub.event(site, "gate-2", "passage", 1)
         _picture(pub, site, sent["id"], device="gate-2")
         wait_until(lambda: count(hub, "quarantine", "code = 'snapshot_disk_low'") == 1)
-    assert count(hub, "events") == 6 and count(hub, "snapshots") == 3 and hub.core.ingest.disk_low
+    assert count(hub, "events") == 6 and count(hub, "snapshots") == 3 and hub.ingest.disk_low

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("hostile-web"), broker,
-                  areas=("hub.overnight_area", "hub.web.app", "hub.alerts", "hub.metrics"))
+                  areas=("hub.overnight.area", "hub.web.app", "hub.alerts", "hub.integrations.metrics"))
     add_user(hub, "warden", "warden")
     add_user(hub, "committee", "committee")
     yield hub, f"http://127.0.0.1:{hub.server.port}"
@@ -40,7 +40,7 @@ def _try_login(base: str, name: str, password: str, headers: dict | None = None)
 
 def test_a_parallel_flood_of_wrong_passwords_checks_at_most_the_limit_a_few_at_a_time(site):
     hub, base = site
-    web = hub.web.state.web
+    web = hub.area("web")
     before = web.verify_pool.checks
     with ThreadPoolExecutor(max_workers=30) as pool:
         statuses = list(pool.map(lambda n: _try_login(base, "committee", f"wrong password {n}"), range(30)))
@@ -58,7 +58,7 @@ def test_forwarded_headers_from_an_untrusted_proxy_are_ignored(site):
     assert statuses[-1] == 429  # one address (the real peer), whatever the header says
     addresses = {r["address"] for r in rows(hub, "SELECT address FROM web_audit WHERE actor LIKE 'nobody%'")}
     assert addresses == {"127.0.0.1"}
-    hub.web.state.web.limiter._fails.clear()  # let the other tests log in
+    hub.area("web").limiter._fails.clear()  # let the other tests log in
 
 
 def test_an_oversize_body_is_refused_before_it_is_read(site):
@@ -102,7 +102,7 @@ def test_an_acknowledgement_by_link_is_audited(site):
     now = hub.clock.now()
     alert_id = hub.writer.call(lambda db: queue_alert(db, kind="fire_lane", severity="safety", dedup_key="fl:test",
                                                       now=now, payload={"zone": "z"}, subject="x"))
-    token = ack.sign(hub.alerts.secret, alert_id, now + timedelta(hours=1))
+    token = ack.sign(hub.area("alerts").secret, alert_id, now + timedelta(hours=1))
     page = httpx.post(f"{base}/ack/{token}")
     assert page.status_code == 200 and page.headers["x-content-type-options"] == "nosniff"
     (entry,) = rows(hub, "SELECT * FROM web_audit WHERE action = 'alert_ack'")

@@ -216,10 +216,10 @@ class Ingest:
         if what == "event":
             kind, event = outcome.message
             self.stats.events += 1
-            self.book.event_stored(dev, kind, event.seq, event.ts)
+            self.book.event_stored(dev, kind, event.seq, event.ts, outcome.received_at)
         elif what == "duplicate":
             self.stats.duplicates += 1
-            self.book.duplicate(dev, outcome.message.seq, outcome.message.ts)
+            self.book.duplicate(dev, outcome.message.seq, outcome.message.ts, outcome.received_at)
         elif what == "snapshot":
             self.stats.snapshots += 1
         elif what == "heartbeat":

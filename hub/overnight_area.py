@@ -28,11 +28,13 @@ from hub import calendar, diary, occupancy, stays, violations
 from hub.registry import store as registry
 from hub.rules import overnight as rules
 from hub.rules.overnight import Mark
+from hub.watermark import CLOCK_KINDS
 
 logger = logging.getLogger(__name__)
 
 _AREAS: "weakref.WeakKeyDictionary[Any, OvernightArea]" = weakref.WeakKeyDictionary()
-MAX_CATCH_UP = 14
+MAX_CATCH_UP = 14  # mornings decided in one tick; the rest, in order, on the next ticks
+MAX_BACKFILL = timedelta(days=400)  # mornings further back than this behind the site clock are not decided
 
 
 def attach(hub: Any) -> "OvernightArea":
@@ -67,6 +69,9 @@ class OvernightArea:
         self.unknown_zones: dict[str, int] = {}
         self._calendar_checked: str | None = None
         self._skipped: set[datetime] = set()
+        self.horizon: datetime | None = None  # the earliest time a gate or lane device reported
+        self._through: datetime | None = None  # every morning after the horizon up to here is decided
+        self._cut_logged = False
 
     # -- events (writer thread, inside the event's transaction) ----------------------------------
 
@@ -137,24 +142,48 @@ class OvernightArea:
         self.published_version = current
         logger.info("allowlist version %d published (%d tags)", current, len(message.entries))
 
-    def _horizon(self, db: Any, st: Any) -> datetime:
-        row = db.execute("SELECT value FROM ovn_meta WHERE name = 'horizon'").fetchone()
-        if row:
-            return parse_ts(row[0])
-        db.execute("INSERT INTO ovn_meta(name, value) VALUES ('horizon', ?)", [stays.ts_text(st.now)])
-        return st.now
+    def _horizon(self, db: Any) -> datetime | None:
+        """The earliest time the hub holds from a gate or lane device (CONTRACT.md §2): its oldest
+        passage or presence event, or the first watermark the site clock saw; None before any
+        such device has reported (then nothing is decided).  Kept in ``ovn_meta`` as
+        ``data_horizon``; it only moves back (an older backlog arrives)."""
+        if self.horizon is None:
+            row = db.execute("SELECT value FROM ovn_meta WHERE name = 'data_horizon'").fetchone()
+            self.horizon = parse_ts(row[0]) if row else None
+        found = [self.horizon] if self.horizon is not None else []
+        for kind in ("passage", "presence"):
+            row = db.execute("SELECT min(ts) FROM events WHERE kind = ?", [kind]).fetchone()
+            if row and row[0]:
+                found.append(parse_ts(row[0]))
+        found += [v.watermark for v in self.hub.book.views()
+                  if v.kind in CLOCK_KINDS and v.watermark is not None and not v.clock_ahead]
+        earliest = min(found) if found else None
+        if earliest is not None and earliest != self.horizon:
+            db.execute("INSERT OR REPLACE INTO ovn_meta(name, value) VALUES ('data_horizon', ?)",
+                       [stays.ts_text(earliest)])
+            self.horizon, self._through = earliest, None  # look again at every morning from there
+        return self.horizon
 
     def _decide_deadlines(self, db: Any, st: Any, overrides: dict) -> None:
-        horizon = self._horizon(db, st)
-        row = db.execute("SELECT max(deadline) FROM ovn_deadlines").fetchone()
-        start = max(horizon, parse_ts(row[0])) if row and row[0] else horizon
+        """Decide, oldest first, every morning after the data horizon that the site clock has passed
+        and that is not decided yet — each exactly once, whenever the data arrives."""
+        horizon = self._horizon(db)
+        if horizon is None:
+            return  # no gate or lane device has ever reported: nothing to decide from
+        start = max(horizon, self._through) if self._through is not None else horizon
+        floor = st.now - MAX_BACKFILL
+        if start < floor:
+            if not self._cut_logged:
+                self._cut_logged = True
+                logger.warning("data reaches back to %s: mornings before %s are not decided (more than %d days "
+                               "behind the site clock)", stays.ts_text(start), stays.ts_text(floor), MAX_BACKFILL.days)
+            start = floor
         if st.now <= start:
             return
         due = self._undecided_days(db, calendar.deadlines_between(start, st.now, self.rule, overrides))
-        if len(due) > MAX_CATCH_UP:
-            logger.warning("site clock jumped over %d deadlines; deciding only the last %d", len(due), MAX_CATCH_UP)
-        for deadline in due[-MAX_CATCH_UP:]:
+        for deadline in due[:MAX_CATCH_UP]:
             self.decide(db, deadline, st, overrides)
+        self._through = due[MAX_CATCH_UP - 1] if len(due) > MAX_CATCH_UP else st.now
 
     def _undecided_days(self, db: Any, due: list[datetime]) -> list[datetime]:
         """``due`` without the mornings already decided: an override changed after its morning was
@@ -249,6 +278,9 @@ class OvernightArea:
     def _confirm(self, db: Any, st: Any) -> None:
         if st.provisional:
             return
+        # a retraction needs no announcement when it is confirmed: it already told the chat
+        db.execute("UPDATE violations SET provisional = 0 WHERE provisional = 1 AND state = 'retracted' "
+                   "AND deadline <= ?", [stays.ts_text(st.now)])
         rows = db.execute("SELECT key, min(deadline) FROM violations WHERE provisional = 1 AND deadline <= ? "
                           "GROUP BY key", [stays.ts_text(st.now)]).fetchall()
         for key, first in rows:
@@ -271,6 +303,8 @@ class OvernightArea:
                   detail={"deadline": stays.ts_text(deadline), "count": len(items)})
 
     def _watch_calendar(self, db: Any, st: Any, overrides: dict) -> None:
+        if not getattr(st, "from_data", True):
+            return  # the hub's own clock, before any device reported: not a date to act on
         today = st.now.astimezone(self.rule.tz).date()
         if self._calendar_checked == today.isoformat():
             return

@@ -90,10 +90,12 @@ _PHRASES: dict[str, dict[str, str]] = {
 _FAULT_NAMES = {
     "zh": {"ble_adapter_down": "蓝牙读卡器故障", "camera_unavailable": "摄像头不可用",
            "safety_input_stuck": "安全输入（地感/光电）卡住", "relay_fault": "继电器故障",
-           "sensor_unreadable": "传感器读不出", "clock_unsynced": "时钟未同步"},
+           "sensor_unreadable": "传感器读不出", "clock_unsynced": "时钟未同步",
+           "clock_ahead": "时钟比中心机快（超出允许范围，暂不计入小区时钟）"},
     "en": {"ble_adapter_down": "Bluetooth reader down", "camera_unavailable": "camera unavailable",
            "safety_input_stuck": "safety input (loop/photo-eye) stuck", "relay_fault": "relay fault",
-           "sensor_unreadable": "sensor unreadable", "clock_unsynced": "clock not synchronised"},
+           "sensor_unreadable": "sensor unreadable", "clock_unsynced": "clock not synchronised",
+           "clock_ahead": "clock ahead of the hub's (beyond the tolerance; not holding the site clock)"},
 }
 _DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},
                  "en": {"gate": "gate", "lane": "lane scanner", "charging": "charging shed"}}

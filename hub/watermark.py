@@ -225,3 +225,18 @@ class MonotoneSiteClock:
                 self.high = current.now
                 return current
             return SiteTime(self.high, True)
+
+
+def unreported(devices: Iterable[DeviceView], moment: datetime, *, now: datetime,
+               offline_after: timedelta) -> list[str]:
+    """The gate and lane devices that have not reported up to ``moment``: offline, clock ahead, or
+    online with a watermark before it (what a morning digest names, CONTRACT.md §2)."""
+    out = []
+    for view in devices:
+        if view.kind not in CLOCK_KINDS:
+            continue
+        online = is_online(status_online=view.status_online, last_seen=view.last_seen, now=now,
+                           offline_after=offline_after)
+        if not online or view.clock_ahead or view.watermark is None or view.watermark < moment:
+            out.append(view.device)
+    return sorted(out)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.db import open_reader
+from hub.watermark import unreported
 
 from . import ack, conditions, schema  # noqa: F401  (schema registers the migrations)
 from .dispatch import Dispatcher, Settings, TargetInfo
@@ -84,9 +85,16 @@ class AlertsArea:
             self._next_conditions = mono + CONDITION_EVERY
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
             conditions.sweep(db, now, debounce=self.hub.config.alerts.device_debounce)
-        self.notices.tick(db, now)
+        self.notices.tick(db, now, site_now=getattr(site_time, "now", None), unreported=self._unreported)
         if self.dispatcher.tick(db, now) and self.sender is not None:
             self.sender.wake()
+
+    def _unreported(self, deadline: datetime) -> list[str]:
+        """Gate and lane devices that have not reported up to ``deadline`` (offline, clock ahead)."""
+        if getattr(self.hub, "book", None) is None:
+            return []
+        return unreported(self.hub.book.views(), deadline, now=self.hub.clock.now(),
+                          offline_after=self.hub.config.hub.offline_after)
 
     def start_sender(self) -> None:
         self.sender = Sender(self.hub.writer, self.read, self.targets, clock=self.hub.clock,

@@ -78,11 +78,13 @@ _PHRASES: dict[str, dict[str, str]] = {
     "zh": {
         "resent": "[重发] ", "more": "……另有 {n} 条，详见网页", "link": "详情：{link}",
         "ack": "确认收到：{link}", "since": "自 {t} 起", "provisional": "（部分设备离线，结果待核实）",
+        "unreported": "以下设备离线或未上报到截止时间：{devices}；名单待核实，车辆若已按时离开会撤回。",
         "info": "【通知】", "warning": "【提醒】", "safety": "【安全】", "untagged": "无标签车辆",
     },
     "en": {
         "resent": "[resent] ", "more": "… and {n} more, see the web view", "link": "Details: {link}",
         "ack": "Acknowledge: {link}", "since": "since {t}", "provisional": " (some devices offline; to be confirmed)",
+        "unreported": "Not reported up to the deadline (offline): {devices}; the list is provisional, a vehicle that left in time will be retracted.",
         "info": "[info] ", "warning": "[warning] ", "safety": "[SAFETY] ", "untagged": "untagged vehicle",
     },
 }
@@ -199,6 +201,9 @@ def render_digest(payload: dict[str, Any], ctx: Context) -> Message:
     else:
         title = f"违停晨报：{deadline} 后仍停在临时车位 {len(items)} 辆"
     footer = phrase(ctx.lang, "provisional").strip() if payload.get("provisional") else None
+    if payload.get("unreported"):
+        footer = phrase(ctx.lang, "unreported", devices="、".join(str(d) for d in payload["unreported"])
+                        if ctx.lang == "zh" else ", ".join(str(d) for d in payload["unreported"]))
     return Message(title, _item_lines(items, ctx), link=ctx.url(payload.get("path", "/violations")),
                    severity="warning", footer=footer)
 

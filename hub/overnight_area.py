@@ -72,6 +72,8 @@ class OvernightArea:
         self.horizon: datetime | None = None  # the earliest time a gate or lane device reported
         self._through: datetime | None = None  # every morning after the horizon up to here is decided
         self._cut_logged = False
+        self._repaired = False
+        self.tolerance: timedelta = getattr(cfg.hub, "clock_tolerance", timedelta(minutes=2))
 
     # -- events (writer thread, inside the event's transaction) ----------------------------------
 
@@ -117,6 +119,9 @@ class OvernightArea:
         self._flush_outbox(db)
         self._allowlist(db)
         overrides = calendar.load_overrides(db)
+        if not self._repaired:
+            self._repaired = True
+            self._repair_early(db, st)
         self._high(db)
         self._decide_deadlines(db, st, overrides)
         self._rechecks(db, st)
@@ -185,6 +190,27 @@ class OvernightArea:
             self.decide(db, deadline, st, overrides)
         self._through = due[MAX_CATCH_UP - 1] if len(due) > MAX_CATCH_UP else st.now
 
+    def _repair_early(self, db: Any, st: Any) -> None:
+        """Mornings an older hub decided before its own clock reached them (a device's clock from
+        the future moved the site clock): their violations are retracted and the morning is decided
+        again when the site clock — now bounded by the hub's clock — really passes it."""
+        early = [(parse_ts(d), parse_ts(at)) for d, at in db.execute("SELECT deadline, decided_at FROM ovn_deadlines")]
+        early = [d for d, at in early if d - at > self.tolerance]
+        for deadline in early:
+            text = stays.ts_text(deadline)
+            rows = db.execute("SELECT id, provisional FROM violations WHERE rule = 'overnight' AND deadline = ? "
+                              "AND state != 'retracted'", [text]).fetchall()
+            for vid, provisional in rows:
+                violations.transition(db, rules.Transition(vid, "retracted", bool(provisional),
+                                                           "判定过早：设备时钟超前，到截止时间后重新判定（decided before the "
+                                                           "deadline by a device clock ahead; decided again at the deadline）"),
+                                      at=self.hub.clock.now(), site=self.site)
+            db.execute("DELETE FROM ovn_deadlines WHERE deadline = ?", [text])
+            logger.warning("deadline %s had been decided before the hub's clock reached it (a device clock ahead): "
+                           "%d violation(s) retracted; it will be decided again", text, len(rows))
+        if early:
+            self.high, self._through = None, None
+
     def _undecided_days(self, db: Any, due: list[datetime]) -> list[datetime]:
         """``due`` without the mornings already decided: an override changed after its morning was
         decided (moving that deadline later) must not decide the same morning twice."""
@@ -206,9 +232,13 @@ class OvernightArea:
         info = calendar.classify(deadline.astimezone(self.rule.tz).date(), overrides)
         if info.source == "weekday-fallback":
             self._calendar_alert(db, info.day.year, st.now)
-        known = {k for (k,) in db.execute("SELECT key FROM violations WHERE rule = 'overnight' AND deadline = ?",
-                                          [stays.ts_text(deadline)])}
-        keys = [k for k in stays.parked_at_deadline(db, deadline) if k not in known]
+        known = dict(db.execute("SELECT key, state FROM violations WHERE rule = 'overnight' AND deadline = ?",
+                                [stays.ts_text(deadline)]).fetchall())
+        parked = stays.parked_at_deadline(db, deadline)
+        keys = [k for k in parked if k not in known]
+        for key in [k for k in parked if known.get(k) == "retracted"]:  # retracted as decided early: reopen
+            db.execute("INSERT INTO ovn_recheck(key, since) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                       "SET since = min(since, excluded.since)", [key, stays.ts_text(deadline - timedelta(milliseconds=1))])
         who = stays.identities(db, keys)
         since = calendar.night_start_for(deadline, self.rule)
         proof = violations.evidence_many(db, {k: who[k].zone or "" for k in keys}, deadline, since)

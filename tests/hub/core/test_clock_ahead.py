@@ -112,3 +112,27 @@ def test_the_devices_page_shows_a_clock_ahead_device_after_a_year_9999_heartbeat
         assert page.status_code == 200 and "时钟超前" in page.text
     finally:
         hub.stop()
+
+
+def test_a_morning_an_older_hub_decided_early_is_retracted_and_decided_again_at_the_deadline(tmp_path):
+    from hub import calendar
+    from hub.watermark import SiteTime
+
+    first = make(tmp_path, NIGHT)
+    first.beat(NIGHT, status=True)
+    first.park("eid:car-1", NIGHT + 3 * H)
+    first.wall(DEADLINE - 4 * H - 37 * M)  # 03:23: what the old hub did with heartbeats claiming 09:00
+    first._tx(lambda db: first.area.decide(db, DEADLINE, SiteTime(DEADLINE + H, False), calendar.load_overrides(db)))
+    assert first.standing() == {("浙A12345", "2026-03-10", "open", False)}
+    seqs = dict(first.seqs)
+    first.close()
+    back = make(tmp_path, DEADLINE - 4 * H)  # restarted at 04:00 with this version
+    try:
+        back.seqs = seqs
+        back.tick()
+        assert back.standing() == {("浙A12345", "2026-03-10", "retracted", False)} and back.mornings() == []
+        back.beat(DEADLINE + M, status=True)
+        assert back.standing() == {("浙A12345", "2026-03-10", "open", False)}
+        assert len(back.mornings()) == 1
+    finally:
+        back.close()

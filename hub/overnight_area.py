@@ -217,10 +217,12 @@ class OvernightArea:
         if not due:
             return due
         days = [d.astimezone(self.rule.tz).date().isoformat() for d in due]
-        decided = {day for (day,) in db.execute(
-            f"SELECT day FROM ovn_deadlines WHERE day IN ({', '.join('?' * len(days))})", days)}
+        rows = db.execute(f"SELECT day, deadline FROM ovn_deadlines WHERE day IN ({', '.join('?' * len(days))})",
+                          days).fetchall()
+        decided = {day for day, _ in rows}
+        same = {parse_ts(text) for _, text in rows}
         for deadline, day in zip(due, days):
-            if day in decided and deadline not in self._skipped:
+            if day in decided and deadline not in same and deadline not in self._skipped:
                 self._skipped.add(deadline)
                 logger.warning("deadline %s not decided: the morning of %s was decided already (its calendar "
                                "override changed afterwards)", deadline.astimezone(self.rule.tz).isoformat(), day)

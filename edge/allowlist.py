@@ -5,7 +5,10 @@ The hub publishes the allowlist retained on ``gatewarden/<site>/allowlist`` with
 grows with every change.  :class:`Allowlist` takes a newer version, ignores an older or equal one,
 and writes it to ``<storage.dir>/allowlist.json`` atomically (temporary file, fsync, rename,
 fsync of the directory): after a power cut the file is either the old list or the new one.
-Visitor entries expire by this edge's own clock.
+Visitor entries expire by this edge's own clock — while that clock is trusted: while the
+``clock_unsynced`` fault is raised (edge/timesync.py; after a power cut a Pi's clock may be days
+off), an expiry is not enforced, so a wrong clock never shuts a resident out; the gate keeps
+deciding and the hub judges the passages by their time (CONTRACT.md §2).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
@@ -31,9 +34,11 @@ FILENAME = "allowlist.json"
 class Allowlist:
     """Thread-safe lookups over the newest allowlist this edge has seen."""
 
-    def __init__(self, path: str | Path, *, clock: Clock):
+    def __init__(self, path: str | Path, *, clock: Clock, clock_trusted: Callable[[], bool] | None = None):
         self.path = Path(path)
         self._clock = clock
+        self._trusted = clock_trusted or (lambda: True)
+        self.expiry_not_enforced = 0  # lookups past an expiry let through while the clock was untrusted
         self._lock = threading.Lock()
         self._current = WireAllowlist(version=0)
         self._by_tag: dict[str, AllowEntry] = {}
@@ -43,8 +48,9 @@ class Allowlist:
         self._load()
 
     @classmethod
-    def in_storage(cls, storage_dir: str | Path, *, clock: Clock) -> "Allowlist":
-        return cls(Path(storage_dir) / FILENAME, clock=clock)
+    def in_storage(cls, storage_dir: str | Path, *, clock: Clock,
+                   clock_trusted: Callable[[], bool] | None = None) -> "Allowlist":
+        return cls(Path(storage_dir) / FILENAME, clock=clock, clock_trusted=clock_trusted)
 
     @property
     def version(self) -> int:
@@ -61,7 +67,12 @@ class Allowlist:
         if entry.revoked:
             return "revoked"
         if entry.expires is not None and entry.expires <= self._clock.now():
-            return "expired"
+            if self._trusted():
+                return "expired"
+            self.expiry_not_enforced += 1
+            if self.expiry_not_enforced == 1:
+                logger.warning("tag %s expired by this edge's clock, but the clock is not synchronised: "
+                               "let through (expiries are not enforced until the clock is synchronised)", tag)
         return "allowed"
 
     def tags(self) -> list[str]:

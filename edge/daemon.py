@@ -19,7 +19,7 @@ from edge import sources
 from edge.config import EdgeConfig, load_edge_config
 from edge.outbox import Outbox
 from edge.publisher import Publisher
-from edge.timesync import Check, ClockWatch, ntp_synchronized
+from edge.timesync import Check, ClockWatch, flag_path, ntp_synchronized
 from gwcommon.clock import Clock, SystemClock
 from gwcommon.exc import ConfigError
 from gwcommon.logsetup import setup_logging
@@ -59,7 +59,7 @@ class EdgeDaemon:
         self.handles: list[tuple[str, sources.SourceHandle]] = []
         # a replay runs on the recording's clock: the machine's clock is not the one to watch
         self.clockwatch = None if config.replay is not None else ClockWatch(
-            self.outbox, state_file=config.storage.dir / f"clock-unsynced-{config.device.id}.flag",
+            self.outbox, state_file=flag_path(config.storage.dir, config.device.id),
             check=clock_check or ntp_synchronized)
 
     def start(self) -> "EdgeDaemon":

@@ -43,6 +43,17 @@ def ntp_synchronized() -> bool | None:
     return {"yes": True, "no": False}.get(value) if out.returncode == 0 else None
 
 
+def flag_path(storage_dir: str | Path, device: str) -> Path:
+    """The file that says the ``clock_unsynced`` fault is raised (kept across restarts)."""
+    return Path(storage_dir) / f"clock-unsynced-{device}.flag"
+
+
+def clock_trusted(flag: Path) -> Callable[[], bool]:
+    """A check other parts of the edge ask before acting on the date (the allowlist's expiries):
+    False while the ``clock_unsynced`` fault is raised."""
+    return lambda: not flag.exists()
+
+
 def decide(raised: bool, synced: bool | None) -> tuple[bool, bool | None]:
     """(raised now, fault ``active`` to emit or None): raise when unsynced, clear when synced."""
     if synced is None:

@@ -41,7 +41,7 @@ from hub.core.ingest import EventContext, Ingest
 from hub.core.intake import Intake
 from hub.core.mqttlink import HubLink
 from hub.core.quarantine import Quarantine
-from hub.core.watermark import SiteTime, site_time
+from hub.core.watermark import MonotoneSiteClock, SiteTime, site_time
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ class Hub:
         self.snapshots_dir.mkdir(parents=True, exist_ok=True)
         self.db: Database = open_db(self.db_path, migrations=schema.all_sets())
         self.writer = Writer(self.db)
-        self.book = DeviceBook(offline_after=config.hub.offline_after)
-        self.book.load(self.db)
+        self.book = DeviceBook(offline_after=config.hub.offline_after, tolerance=config.hub.clock_tolerance)
+        self.book.load(self.db, self.clock.now())
+        self._site_clock = MonotoneSiteClock()
         self.quarantine = Quarantine()
         self.quarantine.load(self.db)
         self.ingest = Ingest(config.site.id, book=self.book, quarantine=self.quarantine,
@@ -82,9 +83,9 @@ class Hub:
     # -- the interface areas use ------------------------------------------------------------------
 
     def site_time(self) -> SiteTime:
-        """The site's event-time clock (docs/contract.md §2), safe to call from any thread."""
-        return site_time(self.book.views(), now=self.clock.now(),
-                         offline_after=self.config.hub.offline_after)
+        """The site's event-time clock (docs/contract.md §2), safe to call from any thread; never goes back."""
+        return self._site_clock.advance(site_time(self.book.views(), now=self.clock.now(),
+                                                  offline_after=self.config.hub.offline_after))
 
     def on_event(self, kind: str, handler: Callable[[Database, Any, EventContext], None]) -> None:
         """Run ``handler(db, event, ctx)`` inside the transaction storing each new ``kind`` event."""

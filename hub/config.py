@@ -35,6 +35,8 @@ class HubSection(Section):
     """The hub process itself."""
 
     offline_after: Duration = Field(timedelta(seconds=120), description="A device that has sent nothing for this long (hub wall-clock time) counts as offline.")
+    clock_tolerance: Duration = Field(timedelta(minutes=2), ge=timedelta(seconds=5), le=timedelta(days=1),
+                                      description="How far a device's clock may run ahead of the hub's: a watermark never gets further ahead, and a device beyond it is flagged clock_ahead and does not hold the site clock. Long values are for simulations that run many times faster than life.")
 
 
 class HubConfig(Section):

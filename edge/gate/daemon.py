@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from edge.allowlist import Allowlist
+from edge.timesync import clock_trusted, flag_path
 from gwcommon.clock import Clock
 from gwcommon.exc import ConfigError
 
@@ -40,7 +41,8 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
     """Start the gate device (and its scanner); returns at once."""
     if config.device.kind != "gate":
         raise ConfigError(f"[gate] is for a device of kind 'gate', but device.kind is '{config.device.kind}'")
-    allowlist = Allowlist.in_storage(config.storage.dir, clock=clock)
+    trusted = None if config.replay is not None else clock_trusted(flag_path(config.storage.dir, config.device.id))
+    allowlist = Allowlist.in_storage(config.storage.dir, clock=clock, clock_trusted=trusted)
     device = GateDevice(config.gate, sink=sink, allowlist=allowlist, clock=clock, pin_factory=pin_factory)
     scanner = make_scanner(config, sink, clock, device, backend=backend)
     if publisher is not None:

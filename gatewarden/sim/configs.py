@@ -42,6 +42,7 @@ def hub_toml(compound: Compound, broker_port: int, web_port: int, inbox_key: str
     return _common(compound, "hub", broker_port) + f"""
 [hub]
 offline_after = "{offline_after}"   # simulated time: a night runs hundreds of times faster than life
+clock_tolerance = "{offline_after}"   # the devices' scaled clocks differ from the hub's by real milliseconds
 
 [rules.overnight]
 night_start = "20:00"

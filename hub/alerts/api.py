@@ -21,12 +21,15 @@ def _item(raw: dict[str, Any]) -> dict[str, Any]:
 
 def queue_digest(db: Any, *, deadline: datetime, items: Iterable[dict[str, Any]], now: datetime,
                  provisional: bool = False, images: Iterable[dict[str, str] | str] = (),
-                 part: int = 0) -> int:
+                 part: int = 0, unreported: Iterable[str] = ()) -> int:
     """The morning digest (违停晨报) for ``deadline``: one list message plus one contact sheet.
-    ``part`` > 0 makes a supplement for violations found after the digest went out."""
+    ``part`` > 0 makes a supplement for violations found after the digest went out;
+    ``unreported``: the gate and lane devices that had not reported up to the deadline."""
     key = f"digest:{ts(deadline)}" + (f":{part}" if part else "")
     payload = {"deadline": ts(deadline), "items": [_item(i) for i in items], "provisional": provisional,
                "path": f"/violations?deadline={ts(deadline)[:10]}"}
+    if unreported:
+        payload["unreported"] = sorted(unreported)
     return queue_alert(db, kind="digest", severity="warning", dedup_key=key, now=now, payload=payload,
                        subject=ts(deadline), images=images)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.core.db import open_reader
 from hub.web.sessions import client_address
+from hub.core.watermark import unreported
 
 from . import ack, conditions, owner_sms
 from .dispatch import Dispatcher, Settings, TargetInfo
@@ -90,7 +91,7 @@ class AlertsArea:
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
             self._watch_ingest(db, now, mono)
             conditions.sweep(db, now, debounce=self.hub.config.alerts.device_debounce)
-        self.notices.tick(db, now)
+        self.notices.tick(db, now, site_now=getattr(site_time, "now", None), unreported=self._unreported)
         if self.dispatcher.tick(db, now) and self.sender is not None:
             self.sender.wake()
 
@@ -109,6 +110,13 @@ class AlertsArea:
         if self._conflicts_after is None:
             self._conflicts_after = conditions.conflicts_before(db, now)
         self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)
+
+    def _unreported(self, deadline: datetime) -> list[str]:
+        """Gate and lane devices that have not reported up to ``deadline`` (offline, clock ahead)."""
+        if getattr(self.hub, "book", None) is None:
+            return []
+        return unreported(self.hub.book.views(), deadline, now=self.hub.clock.now(),
+                          offline_after=self.hub.config.hub.offline_after)
 
     def start_sender(self) -> None:
         self.sender = Sender(self.hub.writer, self.read, self.sender_targets, clock=self.hub.clock,

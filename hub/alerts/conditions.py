@@ -60,7 +60,11 @@ def watch_devices(db: Any, now: datetime, *, offline_after: timedelta) -> None:
     """Raise or clear each known device's offline condition from the ``devices`` table."""
     if not db["devices"].exists():
         return
-    for device, status_online, last_seen in db.execute("SELECT device, status_online, last_seen FROM devices"):
+    for device, status_online, last_seen, ahead in db.execute(
+            "SELECT device, status_online, last_seen, clock_ahead FROM devices"):
+        # the device's clock runs ahead of the hub's beyond hub.clock_tolerance (CONTRACT.md §2)
+        _upsert(db, f"fault:{device}:clock_ahead", kind="fault", device=device, code="clock_ahead",
+                detail="", active=bool(ahead), now=now)
         seen = parse_ts(last_seen) if last_seen else None
         online = status_online != 0 and seen is not None and now - seen <= offline_after
         # the debounce counts from when the hub noticed (a restarted hub sees stale last_seen

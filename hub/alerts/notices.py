@@ -11,9 +11,13 @@ keeps ``violations`` and ``ovn_deadlines``; this module turns them into alerts:
 - ``maintenance``/``notice`` notices (``{"title", "lines", "severity"}``, optionally ``"topic"`` and
   ``"values"``) → a notice, worded in the alerts language when render knows the topic (e.g.
   ``calendar_unknown_year``), else sent as the free text it is.
-- the morning digest: once a deadline is decided (``ovn_deadlines``) and ``digest_at`` (+ delay)
-  has passed, one digest of that deadline's open overnight violations with one contact sheet;
-  violations decided later for the same deadline get a supplement.
+- the morning digest: once a deadline is decided (``ovn_deadlines``) and the *site clock*
+  (CONTRACT.md §2) has passed ``digest_at`` (+ delay) — so every gate and lane device has
+  delivered its backlog up to then, or is offline — one digest of that deadline's open overnight
+  violations with one contact sheet; it names the devices that had not reported up to the
+  deadline (offline, or a clock ahead) and is then provisional.  Violations decided later for the
+  same deadline get a supplement; one retracted after the digest, a retraction.  A morning decided
+  late (a backlog, a replay) gets its digest when it is decided.
 
 Other notice kinds are counted and logged once, never sent raw (they might hold personal data).
 """
@@ -24,7 +28,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from gwcommon.timefmt import parse_ts
@@ -46,11 +50,14 @@ class NoticeReader:
     ignored: dict[str, int] = field(default_factory=dict)
     owner_sms: Any = None  # hub.alerts.owner_sms.OwnerSms when texting owners is configured
 
-    def tick(self, db: Any, now: datetime) -> None:
+    def tick(self, db: Any, now: datetime, *, site_now: datetime | None = None,
+             unreported: Callable[[datetime], list[str]] | None = None) -> None:
+        """``site_now``: the site clock (defaults to ``now``); ``unreported(deadline)``: the gate
+        and lane devices that have not reported up to ``deadline`` (named in its digest)."""
         if db["rule_notices"].exists():
             self.consume(db, now)
         if db["ovn_deadlines"].exists() and db["violations"].exists():
-            self.digests(db, now)
+            self.digests(db, now, site_now=site_now, unreported=unreported)
 
     # --- notices -----------------------------------------------------------------------------
 
@@ -120,15 +127,17 @@ class NoticeReader:
                                              second=0, microsecond=0))
         return at + self.digest_delay
 
-    def digests(self, db: Any, now: datetime) -> None:
-        since = ts(now - timedelta(hours=36))
-        for (deadline_text,) in list(db.execute("SELECT deadline FROM ovn_deadlines WHERE deadline >= ? "
-                                                "AND deadline <= ?", [since, ts(now)])):
+    def digests(self, db: Any, now: datetime, *, site_now: datetime | None = None,
+                unreported: Callable[[datetime], list[str]] | None = None) -> None:
+        site_now = site_now or now
+        since = ts(now - timedelta(hours=36))  # decided in the last 36 h of the hub's own clock
+        for (deadline_text,) in list(db.execute("SELECT deadline FROM ovn_deadlines WHERE decided_at >= ? "
+                                                "AND deadline <= ?", [since, ts(site_now)])):
             deadline = parse_ts(deadline_text)
-            if now >= self.due_at(deadline):
-                self.digest(db, deadline, now)
+            if site_now >= self.due_at(deadline):
+                self.digest(db, deadline, now, unreported=unreported(deadline) if unreported else [])
 
-    def digest(self, db: Any, deadline: datetime, now: datetime) -> int | None:
+    def digest(self, db: Any, deadline: datetime, now: datetime, *, unreported: list[str] | None = None) -> int | None:
         told = set()
         parts = 0
         for (payload,) in db.execute("SELECT payload FROM alerts WHERE kind = 'digest' AND subject = ?", [ts(deadline)]):
@@ -147,7 +156,8 @@ class NoticeReader:
             if found:
                 images.append({"path": found[0]["path"], "caption": str(n)})
         return queue_digest(db, deadline=deadline, items=items, now=now, images=images, part=parts,
-                            provisional=any(r["provisional"] for r in rows))
+                            provisional=any(r["provisional"] for r in rows) or bool(unreported),
+                            unreported=unreported or [])
 
     def _label(self, zone: str | None) -> str:
         return self.zones.get(zone or "", (zone or "", timedelta(0)))[0]

@@ -80,11 +80,13 @@ _PHRASES: dict[str, dict[str, str]] = {
     "zh": {
         "resent": "[重发] ", "more": "……另有 {n} 条，详见网页", "link": "详情：{link}",
         "ack": "确认收到：{link}", "since": "自 {t} 起", "provisional": "（部分设备离线，结果待核实）",
+        "unreported": "以下设备离线或未上报到截止时间：{devices}；名单待核实，车辆若已按时离开会撤回。",
         "info": "【通知】", "warning": "【提醒】", "safety": "【安全】", "untagged": "无标签车辆",
     },
     "en": {
         "resent": "[resent] ", "more": "… and {n} more, see the web view", "link": "Details: {link}",
         "ack": "Acknowledge: {link}", "since": "since {t}", "provisional": " (some devices offline; to be confirmed)",
+        "unreported": "Not reported up to the deadline (offline): {devices}; the list is provisional, a vehicle that left in time will be retracted.",
         "info": "[info] ", "warning": "[warning] ", "safety": "[SAFETY] ", "untagged": "untagged vehicle",
     },
 }
@@ -96,7 +98,8 @@ _FAULT_NAMES = {
            "plate_camera_unavailable": "车牌识别相机无响应",
            "ingest_errors": "入库持续出错（事件未能保存，请检查存储卡空间和日志）",
            "seq_conflict": "两条不同的事件使用了同一序号（可能是伪造消息或两台设备用了同一编号；被拒的一条已保存在隔离区）",
-           "snapshot_disk_low": "存储卡空间不足：事件照常保存，抓拍图片暂不保存，请清理空间"},
+           "snapshot_disk_low": "存储卡空间不足：事件照常保存，抓拍图片暂不保存，请清理空间",
+           "clock_ahead": "时钟比中心机快（超出允许范围，暂不计入小区时钟）"},
     "en": {"ble_adapter_down": "Bluetooth reader down", "camera_unavailable": "camera unavailable",
            "safety_input_stuck": "safety input (loop/photo-eye) stuck", "relay_fault": "relay fault",
            "sensor_unreadable": "sensor unreadable", "clock_unsynced": "clock not synchronised",
@@ -105,7 +108,8 @@ _FAULT_NAMES = {
            "seq_conflict": "two different events claim one seq (forged messages, or two devices with one id; "
                            "the refused one is kept in the quarantine)",
            "snapshot_disk_low": "SD card nearly full: events are still stored, snapshot pictures are dropped "
-                                "until space is freed"},
+                                "until space is freed",
+           "clock_ahead": "clock ahead of the hub's (beyond the tolerance; not holding the site clock)"},
 }
 _DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},
                  "en": {"gate": "gate", "lane": "lane scanner", "charging": "charging shed"}}
@@ -209,6 +213,9 @@ def render_digest(payload: dict[str, Any], ctx: Context) -> Message:
     else:
         title = f"违停晨报：{deadline} 后仍停在临时车位 {len(items)} 辆"
     footer = phrase(ctx.lang, "provisional").strip() if payload.get("provisional") else None
+    if payload.get("unreported"):
+        footer = phrase(ctx.lang, "unreported", devices="、".join(str(d) for d in payload["unreported"])
+                        if ctx.lang == "zh" else ", ".join(str(d) for d in payload["unreported"]))
     return Message(title, _item_lines(items, ctx), link=ctx.url(payload.get("path", "/violations")),
                    severity="warning", footer=footer)
 

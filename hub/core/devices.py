@@ -7,6 +7,14 @@ devices are written to the ``devices`` table by :meth:`DeviceBook.flush` on the 
 the table may lag by a tick but is never ahead of ``events``, and :meth:`DeviceBook.load`
 rebuilds the sequence state from ``events`` at start.  Other threads read immutable
 :class:`~hub.watermark.DeviceView` snapshots (for the site clock) through :meth:`views`.
+
+Time (CONTRACT.md §2, "decided from data"): a watermark never runs ahead of the hub's wall clock
+by more than ``tolerance``; a device whose heartbeat or event ``ts`` is further ahead is flagged
+``clock_ahead`` (it does not hold the site clock until a heartbeat within the tolerance clears
+it), and a persisted watermark from the future is brought back to the hub's clock at
+:meth:`DeviceBook.load`.  Devices that were online when the hub stopped count as heard at the
+hub's start (for ``offline_after``), so a restarted hub waits for their backlog instead of
+deciding on its own clock the mornings it missed.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from sqlite_utils import Database
 
 from gwcommon.timefmt import format_ts, parse_ts
 from gwcommon.wire import Heartbeat, Status
-from hub.core.watermark import DeviceView, SeqTrack, is_online, watermark
+from hub.core.watermark import DEFAULT_TOLERANCE, DeviceView, SeqTrack, bounded, is_ahead, is_online, watermark
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +55,16 @@ class Device:
     watermark: datetime | None = None
     events: int = 0
     duplicates: int = 0
+    clock_ahead: bool = False
+    held_from: datetime | None = None  # the hub's start, for a device online when it stopped
 
     def view(self) -> DeviceView:
-        return DeviceView(self.device, self.kind, self.status_online, self.last_seen, self.watermark)
+        seen = self.last_seen
+        if self.held_from is not None and (seen is None or self.held_from > seen):
+            seen = self.held_from
+        skew = timedelta(milliseconds=self.skew_ms) if self.skew_ms is not None else None
+        return DeviceView(self.device, self.kind, self.status_online, seen, self.watermark,
+                          clock_ahead=self.clock_ahead, skew=skew)
 
     def row(self) -> dict:
         t = self.track
@@ -61,6 +76,7 @@ class Device:
             "last_seq": self.last_seq, "hb_ts": _ts(self.hb_ts), "hb_last_seq": self.hb_last_seq,
             "hb_outbox": self.hb_outbox, "skew_ms": self.skew_ms,
             "watermark": _ts(self.watermark), "events": self.events, "duplicates": self.duplicates,
+            "clock_ahead": self.clock_ahead,
         }
 
 
@@ -72,20 +88,35 @@ def _parse(text: str | None) -> datetime | None:
     return parse_ts(text) if text else None
 
 
+_SKEW_LIMIT_MS = 2**62  # an SQLite integer; a heartbeat from year 9999 must not overflow the row
+
+
+def _skew_ms(delta: timedelta) -> int:
+    return max(-_SKEW_LIMIT_MS, min(_SKEW_LIMIT_MS, round(delta.total_seconds() * 1000)))
+
+
 class DeviceBook:
     """All known devices; mutated on the writer thread only."""
 
-    def __init__(self, *, offline_after: timedelta):
+    def __init__(self, *, offline_after: timedelta, tolerance: timedelta = DEFAULT_TOLERANCE):
         self.offline_after = offline_after
+        self.tolerance = tolerance
+        self.clock_now: datetime | None = None  # the hub's wall clock at the newest message taken
         self._devices: dict[str, Device] = {}
         self._views: dict[str, DeviceView] = {}
         self._dirty: set[str] = set()
         self._lock = threading.Lock()
 
-    def load(self, db: Database) -> None:
-        """Read the devices table, then replay from ``events`` what the table had not caught up with."""
+    def load(self, db: Database, now: datetime | None = None) -> None:
+        """Read the devices table, then replay from ``events`` what the table had not caught up with.
+
+        With ``now`` (the hub's start): a watermark from the future is repaired (brought back to
+        ``now`` + tolerance), and devices that were online count as heard at ``now``.
+        """
         for row in db.query("SELECT * FROM devices"):
-            self._devices[row["device"]] = self._from_row(row)
+            dev = self._devices[row["device"]] = self._from_row(row)
+            if now is not None and dev.online and dev.status_online is not False:
+                dev.held_from = now
         for row in db.query("SELECT device FROM events GROUP BY device"):
             self.get(row["device"])
         for dev in self._devices.values():
@@ -94,7 +125,18 @@ class DeviceBook:
                 dev.kind = dev.kind or KIND_FROM_EVENT.get(ev["kind"])
                 dev.last_seq = max(dev.last_seq, ev["seq"])
                 dev.track.add(ev["seq"], parse_ts(ev["ts"]))
-            self._recompute(dev)
+            self._repair(dev, now)
+            self._recompute(dev, now)
+
+    def _repair(self, dev: Device, now: datetime | None) -> None:
+        limit = now + self.tolerance if now is not None else None
+        fixed = bounded(dev.watermark, limit)
+        if fixed != dev.watermark:
+            logger.warning("device %s: stored watermark %s is ahead of the hub's clock; brought back to %s "
+                           "(its events count by their time once the hub's clock gets there)",
+                           dev.device, _ts(dev.watermark), _ts(fixed))
+            dev.watermark = fixed
+            dev.clock_ahead = True
 
     @staticmethod
     def _from_row(row: dict) -> Device:
@@ -107,7 +149,7 @@ class DeviceBook:
             online=bool(row["online"]), last_seen=_parse(row["last_seen"]), track=track,
             last_seq=row["last_seq"], hb_ts=_parse(row["hb_ts"]), hb_last_seq=row["hb_last_seq"],
             hb_outbox=row["hb_outbox"], skew_ms=row["skew_ms"], watermark=_parse(row["watermark"]),
-            events=row["events"], duplicates=row["duplicates"])
+            events=row["events"], duplicates=row["duplicates"], clock_ahead=bool(row.get("clock_ahead")))
 
     def get(self, device: str) -> Device:
         if device not in self._devices:
@@ -120,32 +162,36 @@ class DeviceBook:
             dev.last_seen = received_at
             self.touch(dev)
 
-    def duplicate(self, dev: Device, seq: int, ts: datetime) -> None:
+    def duplicate(self, dev: Device, seq: int, ts: datetime, received_at: datetime | None = None) -> None:
         """A repeat of a stored event; it is committed, so the track may count it (self-healing)."""
         dev.duplicates += 1
         dev.track.add(seq, ts)
-        self._recompute(dev)
+        self._recompute(dev, received_at)
 
-    def event_stored(self, dev: Device, kind: str, seq: int, ts: datetime) -> None:
+    def event_stored(self, dev: Device, kind: str, seq: int, ts: datetime,
+                     received_at: datetime | None = None) -> None:
         """A new event was stored (inside the writer's transaction)."""
         dev.kind = dev.kind or KIND_FROM_EVENT.get(kind)
         dev.events += 1
         dev.last_seq = max(dev.last_seq, seq)
         dev.track.add(seq, ts)
-        self._recompute(dev)
+        if received_at is not None and is_ahead(ts, received_at, self.tolerance):
+            self._set_ahead(dev, True, ts, received_at)
+        self._recompute(dev, received_at)
 
     def heartbeat(self, dev: Device, beat: Heartbeat, received_at: datetime) -> None:
         """A heartbeat: clock skew, the device's own view of its outbox, the watermark."""
         stable = (dev.hb_last_seq, dev.hb_outbox) == (beat.last_seq, beat.outbox)
         dev.hb_ts, dev.hb_last_seq, dev.hb_outbox = beat.ts, beat.last_seq, beat.outbox
-        dev.skew_ms = round((beat.ts - received_at).total_seconds() * 1000)
+        dev.skew_ms = _skew_ms(beat.ts - received_at)
+        self._set_ahead(dev, is_ahead(beat.ts, received_at, self.tolerance), beat.ts, received_at)
         before = dev.track.skipped
         dev.track.hint(beat.last_seq - beat.outbox + 1, stable=stable)
         if dev.track.skipped > before:
             logger.warning("device %s no longer holds %d event(s) the hub never received; "
                            "passing over them (seq up to %d)", dev.device,
                            dev.track.skipped - before, dev.track.top)
-        self._recompute(dev)
+        self._recompute(dev, received_at)
 
     def status(self, dev: Device, status: Status) -> None:
         """A status message (retained, or the device's will saying it went away)."""
@@ -158,9 +204,23 @@ class DeviceBook:
             dev.status_ts = status.ts
         self._recompute(dev)
 
-    def _recompute(self, dev: Device) -> None:
+    def _set_ahead(self, dev: Device, ahead: bool, ts: datetime, received_at: datetime) -> None:
+        if ahead == dev.clock_ahead:
+            return
+        dev.clock_ahead = ahead
+        if ahead:
+            logger.warning("device %s: its clock says %s, %s ahead of the hub's (more than the %s allowed): "
+                           "it no longer holds the site clock", dev.device, _ts(ts), ts - received_at, self.tolerance)
+        else:
+            logger.info("device %s: its clock agrees with the hub's again", dev.device)
+
+    def _recompute(self, dev: Device, now: datetime | None = None) -> None:
+        if now is not None:
+            self.clock_now = now
+        now = now if now is not None else self.clock_now
+        limit = now + self.tolerance if now is not None else None
         dev.watermark = watermark(dev.track, hb_ts=dev.hb_ts, hb_last_seq=dev.hb_last_seq,
-                                  previous=dev.watermark)
+                                  previous=dev.watermark, limit=limit)
         self.touch(dev)
 
     def touch(self, dev: Device) -> None:

@@ -260,10 +260,10 @@ class Ingest:
             kind, event = outcome.message
             self.stats.events += 1
             self.stats.snapshots += outcome.with_snapshot
-            self.book.event_stored(dev, kind, event.seq, event.ts)
+            self.book.event_stored(dev, kind, event.seq, event.ts, outcome.received_at)
         elif what == "duplicate":
             self.stats.duplicates += 1
-            self.book.duplicate(dev, outcome.message.seq, outcome.message.ts)
+            self.book.duplicate(dev, outcome.message.seq, outcome.message.ts, outcome.received_at)
         elif what == "snapshot":
             self.stats.snapshots += 1
         elif what == "heartbeat":

@@ -80,3 +80,9 @@ def m003_quarantine(db: Database) -> None:
         count INTEGER NOT NULL,
         last_reason TEXT NOT NULL,
         last_at TEXT NOT NULL)""")
+
+
+@migrations()
+def m004_device_clock_ahead(db: Database) -> None:
+    """``clock_ahead``: the device's clock runs ahead of the hub's by more than the tolerance."""
+    db.execute("ALTER TABLE devices ADD COLUMN clock_ahead INTEGER NOT NULL DEFAULT 0")

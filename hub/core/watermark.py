@@ -9,17 +9,26 @@ device's record reached" lives here, so it can be tested with plain tables:
 - :func:`watermark` — the device's watermark: the ``ts`` of its newest heartbeat or event, provided
   the hub holds every event up to the heartbeat's ``last_seq``; otherwise the ``ts`` of the newest
   event before the first gap.  A watermark never goes back.
-- :func:`site_time` — the minimum watermark over the online gate and lane devices; the hub's wall
-  clock (provisional) when none of them has one; provisional whenever one of them is offline.
+- :func:`site_time` — the minimum watermark over the online gate and lane devices whose clocks are
+  not ahead of the hub's; when none holds the clock, the hub's wall clock corrected by the skew of
+  the device heard last (provisional); provisional whenever one of them is offline or ahead.
+- :class:`MonotoneSiteClock` — the site clock never goes backwards (while it is held at a higher
+  value than the devices now say, decisions are provisional).
+
+A watermark never runs ahead of the hub's own wall clock by more than ``tolerance``
+(:func:`bounded`); a device whose ``ts`` is further ahead is *clock ahead* (``clock_ahead``) and
+does not hold the site clock; its events count by their ``ts`` once the hub's clock has caught up.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable
 
 CLOCK_KINDS = ("gate", "lane")  # the devices whose watermarks make the site clock
+DEFAULT_TOLERANCE = timedelta(minutes=2)  # how far a device's ts may run ahead of the hub's clock
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,7 @@ class SiteTime:
 
     now: datetime
     provisional: bool
+    from_data: bool = True  # False: no gate or lane device has reported yet, ``now`` is the hub's own clock
 
 
 @dataclass
@@ -116,15 +126,28 @@ class SeqTrack:
 
 
 def watermark(track: SeqTrack, *, hb_ts: datetime | None, hb_last_seq: int | None,
-              previous: datetime | None) -> datetime | None:
-    """The device's watermark (never earlier than ``previous``); None when nothing is known."""
+              previous: datetime | None, limit: datetime | None = None) -> datetime | None:
+    """The device's watermark (never earlier than ``previous``, never later than ``limit``: the
+    hub's wall clock plus the tolerance); None when nothing is known."""
     candidates = [previous]
     if track.base is not None and track.top >= track.base:
         candidates.append(track.top_ts)
     if hb_ts is not None and hb_last_seq is not None and hb_last_seq <= track.top:
         candidates.append(hb_ts)
     known = [c for c in candidates if c is not None]
-    return max(known) if known else None
+    return bounded(max(known), limit) if known else None
+
+
+def bounded(moment: datetime | None, limit: datetime | None) -> datetime | None:
+    """``moment``, but no later than ``limit`` (None: no limit)."""
+    if moment is None or limit is None:
+        return moment
+    return min(moment, limit)
+
+
+def is_ahead(ts: datetime, received_at: datetime, tolerance: timedelta) -> bool:
+    """A device's ``ts`` runs ahead of the hub's wall clock by more than the tolerance."""
+    return ts - received_at > tolerance
 
 
 def is_online(*, status_online: bool | None, last_seen: datetime | None, now: datetime,
@@ -144,22 +167,76 @@ class DeviceView:
     status_online: bool | None
     last_seen: datetime | None
     watermark: datetime | None
+    clock_ahead: bool = False
+    skew: timedelta | None = None  # the device's clock minus the hub's, from its newest heartbeat
 
 
-def site_time(devices: Iterable[DeviceView], *, now: datetime,
-              offline_after: timedelta) -> SiteTime:
-    """The site clock of docs/contract.md §2 at hub wall-clock time ``now``."""
+def site_time(devices: Iterable[DeviceView], *, now: datetime, offline_after: timedelta) -> SiteTime:
+    """The site clock of docs/contract.md §2 at hub wall-clock time ``now``.
+
+    The minimum watermark over the online gate and lane devices whose clock is not ahead.  When
+    none of them holds the clock, the hub's wall clock serves (provisional), corrected by the clock
+    skew of the gate or lane device heard from last (never ahead of the hub's own clock): so a hub
+    whose own clock is wrong, or that is fed a recording, runs on from the devices' time.  Before
+    any gate or lane device has reported, ``from_data`` is False (the overnight rule then decides
+    nothing).
+    """
     marks: list[datetime] = []
     provisional = False
+    last: DeviceView | None = None
     for view in devices:
         if view.kind not in CLOCK_KINDS:
             continue
+        if view.last_seen is not None and view.watermark is not None and \
+                (last is None or last.last_seen is None or view.last_seen > last.last_seen):
+            last = view
         online = is_online(status_online=view.status_online, last_seen=view.last_seen,
                            now=now, offline_after=offline_after)
-        if not online or view.watermark is None:
+        if not online or view.watermark is None or view.clock_ahead:
             provisional = True
             continue
         marks.append(view.watermark)
     if not marks:
-        return SiteTime(now, True)
+        if last is None or last.last_seen is None or last.watermark is None:
+            return SiteTime(now, True, from_data=False)
+        skew = last.skew if last.skew is not None else last.watermark - last.last_seen
+        return SiteTime(now + min(skew, timedelta(0)), True)
     return SiteTime(min(marks), provisional)
+
+
+class MonotoneSiteClock:
+    """The site clock never goes backwards (CONTRACT.md §2).
+
+    When the devices now say an earlier time than the clock already reached (a device back online
+    with an older watermark, the hub's wall clock corrected backwards), the clock stays where it
+    was and is provisional until the devices catch up: nothing may be confirmed meanwhile.
+    Thread-safe: the site clock is read from any thread.
+    """
+
+    def __init__(self) -> None:
+        self.high: datetime | None = None
+        self._lock = threading.Lock()
+
+    def advance(self, current: SiteTime) -> SiteTime:
+        if not current.from_data:
+            return current
+        with self._lock:
+            if self.high is None or current.now >= self.high:
+                self.high = current.now
+                return current
+            return SiteTime(self.high, True)
+
+
+def unreported(devices: Iterable[DeviceView], moment: datetime, *, now: datetime,
+               offline_after: timedelta) -> list[str]:
+    """The gate and lane devices that have not reported up to ``moment``: offline, clock ahead, or
+    online with a watermark before it (what a morning digest names, CONTRACT.md §2)."""
+    out = []
+    for view in devices:
+        if view.kind not in CLOCK_KINDS:
+            continue
+        online = is_online(status_online=view.status_online, last_seen=view.last_seen, now=now,
+                           offline_after=offline_after)
+        if not online or view.clock_ahead or view.watermark is None or view.watermark < moment:
+            out.append(view.device)
+    return sorted(out)

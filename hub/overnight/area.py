@@ -23,19 +23,14 @@ from typing import Any
 
 from gwcommon import wire
 from gwcommon.timefmt import parse_ts
-from hub.overnight import calendar
-from hub.overnight import diary
-from hub.overnight import warden_actions
-from hub.overnight import notices
-from hub.overnight import occupancy
-from hub.overnight import stays
-from hub.overnight import violations
-from hub.overnight import rules
+from hub.core.watermark import CLOCK_KINDS
+from hub.overnight import calendar, diary, notices, occupancy, rules, stays, violations, warden_actions
 from hub.overnight.rules import Mark
 
 logger = logging.getLogger(__name__)
 
-MAX_CATCH_UP = 14
+MAX_CATCH_UP = 14  # mornings decided in one tick; the rest, in order, on the next ticks
+MAX_BACKFILL = timedelta(days=400)  # mornings further back than this behind the site clock are not decided
 
 
 def attach(hub: Any) -> "OvernightArea":
@@ -63,6 +58,11 @@ class OvernightArea:
         self.unknown_zones: dict[str, int] = {}
         self._calendar_checked: str | None = None
         self._skipped: set[datetime] = set()
+        self.horizon: datetime | None = None  # the earliest time a gate or lane device reported
+        self._through: datetime | None = None  # every morning after the horizon up to here is decided
+        self._cut_logged = False
+        self._repaired = False
+        self.tolerance: timedelta = getattr(cfg.hub, "clock_tolerance", timedelta(minutes=2))
 
     # -- events (writer thread, inside the event's transaction) ----------------------------------
 
@@ -107,6 +107,9 @@ class OvernightArea:
     def tick(self, db: Any, st: Any) -> None:
         self._flush_outbox(db)
         overrides = calendar.load_overrides(db)
+        if not self._repaired:
+            self._repaired = True
+            self._repair_early(db, st)
         self._high(db)
         self._decide_deadlines(db, st, overrides)
         self._rechecks(db, st)
@@ -123,24 +126,69 @@ class OvernightArea:
         if rows:
             db.execute("DELETE FROM ovn_outbox WHERE id <= ?", [rows[-1][0]])
 
-    def _horizon(self, db: Any, st: Any) -> datetime:
-        row = db.execute("SELECT value FROM ovn_meta WHERE name = 'horizon'").fetchone()
-        if row:
-            return parse_ts(row[0])
-        db.execute("INSERT INTO ovn_meta(name, value) VALUES ('horizon', ?)", [stays.ts_text(st.now)])
-        return st.now
+    def _horizon(self, db: Any) -> datetime | None:
+        """The earliest time the hub holds from a gate or lane device (docs/contract.md §2): its oldest
+        passage or presence event, or the first watermark the site clock saw; None before any
+        such device has reported (then nothing is decided).  Kept in ``ovn_meta`` as
+        ``data_horizon``; it only moves back (an older backlog arrives)."""
+        if self.horizon is None:
+            row = db.execute("SELECT value FROM ovn_meta WHERE name = 'data_horizon'").fetchone()
+            self.horizon = parse_ts(row[0]) if row else None
+        found = [self.horizon] if self.horizon is not None else []
+        for kind in ("passage", "presence"):
+            row = db.execute("SELECT min(ts) FROM events WHERE kind = ?", [kind]).fetchone()
+            if row and row[0]:
+                found.append(parse_ts(row[0]))
+        found += [v.watermark for v in self.hub.book.views()
+                  if v.kind in CLOCK_KINDS and v.watermark is not None and not v.clock_ahead]
+        earliest = min(found) if found else None
+        if earliest is not None and earliest != self.horizon:
+            db.execute("INSERT OR REPLACE INTO ovn_meta(name, value) VALUES ('data_horizon', ?)",
+                       [stays.ts_text(earliest)])
+            self.horizon, self._through = earliest, None  # look again at every morning from there
+        return self.horizon
 
     def _decide_deadlines(self, db: Any, st: Any, overrides: dict) -> None:
-        horizon = self._horizon(db, st)
-        row = db.execute("SELECT max(deadline) FROM ovn_deadlines").fetchone()
-        start = max(horizon, parse_ts(row[0])) if row and row[0] else horizon
+        """Decide, oldest first, every morning after the data horizon that the site clock has passed
+        and that is not decided yet — each exactly once, whenever the data arrives."""
+        horizon = self._horizon(db)
+        if horizon is None:
+            return  # no gate or lane device has ever reported: nothing to decide from
+        start = max(horizon, self._through) if self._through is not None else horizon
+        floor = st.now - MAX_BACKFILL
+        if start < floor:
+            if not self._cut_logged:
+                self._cut_logged = True
+                logger.warning("data reaches back to %s: mornings before %s are not decided (more than %d days "
+                               "behind the site clock)", stays.ts_text(start), stays.ts_text(floor), MAX_BACKFILL.days)
+            start = floor
         if st.now <= start:
             return
         due = self._undecided_days(db, calendar.deadlines_between(start, st.now, self.rule, overrides))
-        if len(due) > MAX_CATCH_UP:
-            logger.warning("site clock jumped over %d deadlines; deciding only the last %d", len(due), MAX_CATCH_UP)
-        for deadline in due[-MAX_CATCH_UP:]:
+        for deadline in due[:MAX_CATCH_UP]:
             self.decide(db, deadline, st, overrides)
+        self._through = due[MAX_CATCH_UP - 1] if len(due) > MAX_CATCH_UP else st.now
+
+    def _repair_early(self, db: Any, st: Any) -> None:
+        """Mornings an older hub decided before its own clock reached them (a device's clock from
+        the future moved the site clock): their violations are retracted and the morning is decided
+        again when the site clock — now bounded by the hub's clock — really passes it."""
+        early = [(parse_ts(d), parse_ts(at)) for d, at in db.execute("SELECT deadline, decided_at FROM ovn_deadlines")]
+        early = [d for d, at in early if d - at > self.tolerance]
+        for deadline in early:
+            text = stays.ts_text(deadline)
+            rows = db.execute("SELECT id, provisional FROM violations WHERE rule = 'overnight' AND deadline = ? "
+                              "AND state != 'retracted'", [text]).fetchall()
+            for vid, provisional in rows:
+                violations.transition(db, rules.Transition(vid, "retracted", bool(provisional),
+                                                           "判定过早：设备时钟超前，到截止时间后重新判定（decided before the "
+                                                           "deadline by a device clock ahead; decided again at the deadline）"),
+                                      at=self.hub.clock.now(), site=self.site)
+            db.execute("DELETE FROM ovn_deadlines WHERE deadline = ?", [text])
+            logger.warning("deadline %s had been decided before the hub's clock reached it (a device clock ahead): "
+                           "%d violation(s) retracted; it will be decided again", text, len(rows))
+        if early:
+            self.high, self._through = None, None
 
     def _undecided_days(self, db: Any, due: list[datetime]) -> list[datetime]:
         """``due`` without the mornings already decided: an override changed after its morning was
@@ -148,10 +196,12 @@ class OvernightArea:
         if not due:
             return due
         days = [d.astimezone(self.rule.tz).date().isoformat() for d in due]
-        decided = {day for (day,) in db.execute(
-            f"SELECT day FROM ovn_deadlines WHERE day IN ({', '.join('?' * len(days))})", days)}
+        rows = db.execute(f"SELECT day, deadline FROM ovn_deadlines WHERE day IN ({', '.join('?' * len(days))})",
+                          days).fetchall()
+        decided = {day for day, _ in rows}
+        same = {parse_ts(text) for _, text in rows}
         for deadline, day in zip(due, days):
-            if day in decided and deadline not in self._skipped:
+            if day in decided and deadline not in same and deadline not in self._skipped:
                 self._skipped.add(deadline)
                 logger.warning("deadline %s not decided: the morning of %s was decided already (its calendar "
                                "override changed afterwards)", deadline.astimezone(self.rule.tz).isoformat(), day)
@@ -163,9 +213,13 @@ class OvernightArea:
         info = calendar.classify(deadline.astimezone(self.rule.tz).date(), overrides)
         if info.source == "weekday-fallback":
             self._calendar_alert(db, info.day.year, st.now)
-        known = {k for (k,) in db.execute("SELECT key FROM violations WHERE rule = 'overnight' AND deadline = ?",
-                                          [stays.ts_text(deadline)])}
-        keys = [k for k in stays.parked_at_deadline(db, deadline) if k not in known]
+        known = dict(db.execute("SELECT key, state FROM violations WHERE rule = 'overnight' AND deadline = ?",
+                                [stays.ts_text(deadline)]).fetchall())
+        parked = stays.parked_at_deadline(db, deadline)
+        keys = [k for k in parked if k not in known]
+        for key in [k for k in parked if known.get(k) == "retracted"]:  # retracted as decided early: reopen
+            db.execute("INSERT INTO ovn_recheck(key, since) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                       "SET since = min(since, excluded.since)", [key, stays.ts_text(deadline - timedelta(milliseconds=1))])
         who = stays.identities(db, keys)
         since = calendar.night_start_for(deadline, self.rule)
         proof = violations.evidence_many(db, {k: who[k].zone or "" for k in keys}, deadline, since)
@@ -235,6 +289,9 @@ class OvernightArea:
     def _confirm(self, db: Any, st: Any) -> None:
         if st.provisional:
             return
+        # a retraction needs no announcement when it is confirmed: it already told the chat
+        db.execute("UPDATE violations SET provisional = 0 WHERE provisional = 1 AND state = 'retracted' "
+                   "AND deadline <= ?", [stays.ts_text(st.now)])
         rows = db.execute("SELECT key, min(deadline) FROM violations WHERE provisional = 1 AND deadline <= ? "
                           "GROUP BY key", [stays.ts_text(st.now)]).fetchall()
         for key, first in rows:
@@ -257,6 +314,8 @@ class OvernightArea:
                   detail={"deadline": stays.ts_text(deadline), "count": len(items)})
 
     def _watch_calendar(self, db: Any, st: Any, overrides: dict) -> None:
+        if not getattr(st, "from_data", True):
+            return  # the hub's own clock, before any device reported: not a date to act on
         today = st.now.astimezone(self.rule.tz).date()
         if self._calendar_checked == today.isoformat():
             return

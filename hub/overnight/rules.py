@@ -219,7 +219,7 @@ def reconcile(existing: Iterable[Existing], desired: Mapping[Candidate, str], sc
             actions.append(Transition(ex.id, "open", provisional, "迟到的记录表明车辆截止时仍在（late events show the vehicle was still there）"))
         elif not want and ex.state != "retracted":
             actions.append(Transition(ex.id, "retracted", provisional, "迟到的记录表明车辆已按时离开（late events show the vehicle left in time）"))
-        elif ex.provisional and not provisional:
+        elif ex.provisional and not provisional and ex.state != "retracted":
             actions.append(Transition(ex.id, ex.state, False, "各道闸与车道设备均已上报，确认（confirmed: every gate and lane device reported）"))
     return actions
 

@@ -102,3 +102,11 @@ def m004_occupancy_running(db: Database) -> None:
         "AND json_extract(body, '$.passed') = 1 GROUP BY 1", [base_ts]).fetchall())
     db.execute("INSERT INTO occupancy_running (id, base_id, base_ts, base_inside, base_by, entered, exited) "
                "VALUES (1, ?, ?, ?, ?, ?, ?)", [base_id, base_ts, inside, by, moves.get("in", 0), moves.get("out", 0)])
+
+
+@migrations()
+def m005_data_horizon(db: Database) -> None:
+    """The rule's horizon comes from the data (CONTRACT.md §2 "decided from data"): the old
+    ``horizon`` (the hub's wall clock at its first tick) is dropped; ``data_horizon`` is the
+    earliest time reported by a gate or lane device, found again from the stored events."""
+    db.execute("DELETE FROM ovn_meta WHERE name = 'horizon'")

@@ -185,7 +185,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "al.device_batch": ("多台设备告警", "many devices"),
     # devices
     "dev.kind": ("类型", "Kind"), "dev.online": ("在线", "Online"), "dev.last_seen": ("最后联系", "Last seen"),
-    "dev.skew": ("时钟偏差", "Clock skew"), "dev.backlog": ("待送事件", "Outbox backlog"),
+    "dev.skew": ("时钟偏差", "Clock skew"), "dev.clock_ahead": ("时钟超前", "clock ahead"), "dev.backlog": ("待送事件", "Outbox backlog"),
     "dev.watermark": ("水位线", "Watermark"), "dev.version": ("版本", "Version"),
     "dev.on": ("在线", "online"), "dev.off": ("离线", "offline"), "dev.faults": ("设备故障", "Device faults"),
     "dev.fault": ("故障", "fault"), "dev.since": ("开始于", "Since"), "dev.chat": ("群消息通道", "Chat targets"),

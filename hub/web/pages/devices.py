@@ -21,7 +21,7 @@ from ..context import NavItem, WebContext
 from ..deps import need
 
 DEVICE_COLUMNS = ("device", "kind", "version", "status_online", "last_seen", "skew_ms", "hb_outbox",
-                  "watermark", "events", "duplicates")
+                  "watermark", "events", "duplicates", "clock_ahead")
 
 
 def devices(db: Database, now: datetime, offline_after: timedelta) -> list[dict]:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.core.watermark import DeviceView, SeqTrack, SiteTime, is_online, site_time, watermark
+from hub.core.watermark import MonotoneSiteClock, DeviceView, SeqTrack, SiteTime, is_online, site_time, watermark
 
 T0 = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)
 
@@ -123,16 +123,23 @@ NOW = at(60)
 
 
 @pytest.mark.parametrize("devices,expected", [
-    ([], SiteTime(NOW, True)),                                                    # no devices: wall clock
+    ([], SiteTime(NOW, True, from_data=False)),                                   # no devices: wall clock
     ([view("g", seen=60, mark=at(50))], SiteTime(at(50), False)),
     ([view("g", seen=60, mark=at(50)), view("l", "lane", seen=60, mark=at(40))], SiteTime(at(40), False)),
     ([view("g", seen=60, mark=at(50)), view("l", "lane", status=False, mark=at(40))], SiteTime(at(50), True)),
     ([view("g", seen=60, mark=at(50)), view("l", "lane", seen=10, mark=at(5))], SiteTime(at(50), True)),
     ([view("g", status=False, mark=at(50))], SiteTime(NOW, True)),               # none online: wall clock
     ([view("g", seen=60, mark=at(50)), view("c", "charging", seen=60, mark=at(1))], SiteTime(at(50), False)),
-    ([view("c", "charging", seen=60, mark=at(1))], SiteTime(NOW, True)),         # charging never counts
+    ([view("c", "charging", seen=60, mark=at(1))], SiteTime(NOW, True, False)),  # charging never counts
     ([view("g", seen=60, mark=None), view("l", "lane", seen=60, mark=at(30))], SiteTime(at(30), True)),
-    ([view("x", None, seen=60, mark=at(1))], SiteTime(NOW, True)),                # unknown kind: ignored
+    ([view("x", None, seen=60, mark=at(1))], SiteTime(NOW, True, False)),         # unknown kind: ignored
+    # none online: the hub's clock, corrected by the skew of the device heard last (never ahead)
+    ([view("g", status=False, seen=50, mark=at(20))], SiteTime(at(30), True)),
+    ([view("g", status=False, seen=50, mark=at(20)), view("l", "lane", seen=-10, mark=at(-5))],
+     SiteTime(at(30), True)),
+    # a clock ahead does not hold the site clock
+    ([DeviceView("g", "gate", True, at(60), at(50), clock_ahead=True), view("l", "lane", seen=60, mark=at(40))],
+     SiteTime(at(40), True)),
 ])
 def test_site_time_table(devices, expected):
     assert site_time(devices, now=NOW, offline_after=OFF) == expected
@@ -148,5 +155,23 @@ def test_site_time_is_the_minimum_over_online_clock_devices(spec):
     online = [v for v in clocked if is_online(status_online=v.status_online, last_seen=v.last_seen,
                                               now=NOW, offline_after=OFF)]
     result = site_time(views, now=NOW, offline_after=OFF)
-    assert result.now == (min(v.watermark for v in online) if online else NOW)
+    last = max(clocked, key=lambda v: v.last_seen, default=None)
+    fallback = NOW + min(last.watermark - last.last_seen, timedelta(0)) if last else NOW
+    assert result.now == (min(v.watermark for v in online) if online else fallback)
     assert result.provisional == (not online or len(online) < len(clocked))
+
+
+def test_a_watermark_never_runs_ahead_of_the_limit_and_comes_back_to_it():
+    track = track_of([1, 2])
+    assert watermark(track, hb_ts=at(600), hb_last_seq=2, previous=None, limit=at(10)) == at(10)
+    assert watermark(track, hb_ts=None, hb_last_seq=None, previous=datetime(9999, 1, 1, tzinfo=timezone.utc),
+                     limit=at(10)) == at(10)   # a stored watermark from the future is repaired
+
+
+def test_the_site_clock_never_goes_back_and_is_provisional_while_held():
+    clock = MonotoneSiteClock()
+    assert clock.advance(SiteTime(at(10), False)) == SiteTime(at(10), False)
+    assert clock.advance(SiteTime(at(5), False)) == SiteTime(at(10), True)
+    assert clock.advance(SiteTime(at(90), True, from_data=False)) == SiteTime(at(90), True, False)
+    assert clock.high == at(10)  # the hub's own clock before any data does not move it
+    assert clock.advance(SiteTime(at(11), False)) == SiteTime(at(11), False)

@@ -15,7 +15,7 @@ from gwcommon.clock import FakeClock
 from hub.overnight import calendar
 from hub.overnight import calendar_edits
 from hub.overnight.calendar import DeadlineRule, Override
-from tests.support.hubrun import rows, wait_until
+from tests.support.hubrun import Publisher, rows, wait_until
 from tests.support.webhub import START, add_user, csrf_of, login, web_hub
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -166,6 +166,14 @@ def test_the_overnight_rule_decides_by_the_overridden_deadline(tmp_path, broker)
     hub = web_hub(tmp_path, broker, clock=clock, overrides={"zones": [{"name": "east-strip", "kind": "night"}]})
     try:
         add_user(hub, "committee", "committee")
+        # a gate reports once, then falls silent: the hub's own clock decides (CONTRACT.md §2 — a hub
+        # that has never heard from a gate or lane device decides nothing)
+        with Publisher(broker.port) as pub:
+            pub.json(f"gatewarden/{hub.config.site.id}/gate-n/status", {"online": True, "kind": "gate", "version": "t",
+                                                                       "ts": START.isoformat()})
+            pub.json(f"gatewarden/{hub.config.site.id}/gate-n/heartbeat", {"ts": START.isoformat(), "last_seq": 0,
+                                                                          "outbox": 0})
+        wait_until(lambda: rows(hub, "SELECT watermark FROM devices WHERE device = 'gate-n'"), timeout=20)
         client = TestClient(hub.web)
         login(client, "committee")
         assert post(client, "/calendar/overrides", day="2026-03-04", kind="holiday", deadline="10:30").status_code == 303

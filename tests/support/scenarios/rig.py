@@ -107,12 +107,16 @@ class Rig:
         self.hub.db.close()
 
 
-def run_hub(scenario: Scenario, tmp_path: Path, broker) -> tuple[list[dict], list[dict], Any]:
-    """Play the scenario through a real broker and a started hub; returns violations, diary, hub."""
+def run_hub(scenario: Scenario, tmp_path: Path, broker, *, areas: tuple[str, ...] = ("hub.overnight.area",),
+            config: dict | None = None, after: Any = None) -> tuple[list[dict], list[dict], Any]:
+    """Play the scenario through a real broker and a started hub; returns violations, diary, hub.
+    ``areas``/``config``: more areas and config (e.g. the alerts area and a chat target);
+    ``after(hub, delivery)`` runs after each delivery was taken (a test may wait there)."""
     from tests.support.hubrun import Publisher, make_hub, rows
 
     clock = FakeClock(scenario.start)
-    hub = make_hub(tmp_path, broker, clock=clock, config_overrides=scenario.config, areas=["hub.overnight.area"])
+    hub = make_hub(tmp_path, broker, clock=clock, config_overrides={**scenario.config, **(config or {})},
+                   areas=list(areas))
     try:
         hub.writer.tick_interval = 0.02
         area = hub.area("overnight")
@@ -121,6 +125,8 @@ def run_hub(scenario: Scenario, tmp_path: Path, broker) -> tuple[list[dict], lis
         with Publisher(broker.port) as pub:
             for d in initial(scenario) + scenario.deliveries + final_beats(scenario):
                 _publish(hub, area, pub, site, clock, d)
+                if after is not None:
+                    after(hub, d)
             _settle(hub, area)
         found = rows(hub, "SELECT * FROM violations ORDER BY deadline, key")
         lines = rows(hub, "SELECT * FROM diary ORDER BY ts, id")

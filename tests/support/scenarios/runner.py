@@ -3,7 +3,7 @@
 Format (see any ``*.toml`` next to this file)::
 
     name = "..."                       # what the scenario shows
-    start = "2026-03-09T19:00:00+08:00"  # the hub's wall clock when it starts (the rule's horizon)
+    start = "2026-03-09T19:00:00+08:00"  # the hub's wall clock when it starts; devices report from then
     [config]                           # hub config overrides (zones, rules.overnight, hub.offline_after)
     [[registry]]                       # residents: plate, household, tag (";"-separated), owner, mobile
     [[devices]]                        # id, kind (gate | lane); each says online and beats at start

@@ -1,4 +1,4 @@
-"""Chaos soak of "decided from data" (CONTRACT.md §2), in process: many nights scored against the truth.
+"""Chaos soak of "decided from data" (docs/contract.md §2), in process: many nights scored against the truth.
 
 A compound of cars parks in the night strip and drives out around the 08:00 deadline (some just
 before, some just after).  Two edge devices (gate, lane) keep their events in an outbox and resend

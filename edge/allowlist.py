@@ -8,7 +8,7 @@ fsync of the directory): after a power cut the file is either the old list or th
 Visitor entries expire by this edge's own clock — while that clock is trusted: while the
 ``clock_unsynced`` fault is raised (edge/timesync.py; after a power cut a Pi's clock may be days
 off), an expiry is not enforced, so a wrong clock never shuts a resident out; the gate keeps
-deciding and the hub judges the passages by their time (CONTRACT.md §2).
+deciding and the hub judges the passages by their time (docs/contract.md §2).
 """
 
 from __future__ import annotations

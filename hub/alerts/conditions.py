@@ -62,7 +62,7 @@ def watch_devices(db: Any, now: datetime, *, offline_after: timedelta) -> None:
         return
     for device, status_online, last_seen, ahead in db.execute(
             "SELECT device, status_online, last_seen, clock_ahead FROM devices"):
-        # the device's clock runs ahead of the hub's beyond hub.clock_tolerance (CONTRACT.md §2)
+        # the device's clock runs ahead of the hub's beyond hub.clock_tolerance (docs/contract.md §2)
         _upsert(db, f"fault:{device}:clock_ahead", kind="fault", device=device, code="clock_ahead",
                 detail="", active=bool(ahead), now=now)
         seen = parse_ts(last_seen) if last_seen else None

@@ -12,7 +12,7 @@ keeps ``violations`` and ``ovn_deadlines``; this module turns them into alerts:
   ``"values"``) → a notice, worded in the alerts language when render knows the topic (e.g.
   ``calendar_unknown_year``), else sent as the free text it is.
 - the morning digest: once a deadline is decided (``ovn_deadlines``) and the *site clock*
-  (CONTRACT.md §2) has passed ``digest_at`` (+ delay) — so every gate and lane device has
+  (docs/contract.md §2) has passed ``digest_at`` (+ delay) — so every gate and lane device has
   delivered its backlog up to then, or is offline — one digest of that deadline's open overnight
   violations with one contact sheet; it names the devices that had not reported up to the
   deadline (offline, or a clock ahead) and is then provisional.  Violations decided later for the

@@ -8,7 +8,7 @@ the table may lag by a tick but is never ahead of ``events``, and :meth:`DeviceB
 rebuilds the sequence state from ``events`` at start.  Other threads read immutable
 :class:`~hub.watermark.DeviceView` snapshots (for the site clock) through :meth:`views`.
 
-Time (CONTRACT.md §2, "decided from data"): a watermark never runs ahead of the hub's wall clock
+Time (docs/contract.md §2, "decided from data"): a watermark never runs ahead of the hub's wall clock
 by more than ``tolerance``; a device whose heartbeat or event ``ts`` is further ahead is flagged
 ``clock_ahead`` (it does not hold the site clock until a heartbeat within the tolerance clears
 it), and a persisted watermark from the future is brought back to the hub's clock at

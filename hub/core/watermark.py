@@ -205,7 +205,7 @@ def site_time(devices: Iterable[DeviceView], *, now: datetime, offline_after: ti
 
 
 class MonotoneSiteClock:
-    """The site clock never goes backwards (CONTRACT.md §2).
+    """The site clock never goes backwards (docs/contract.md §2).
 
     When the devices now say an earlier time than the clock already reached (a device back online
     with an older watermark, the hub's wall clock corrected backwards), the clock stays where it
@@ -230,7 +230,7 @@ class MonotoneSiteClock:
 def unreported(devices: Iterable[DeviceView], moment: datetime, *, now: datetime,
                offline_after: timedelta) -> list[str]:
     """The gate and lane devices that have not reported up to ``moment``: offline, clock ahead, or
-    online with a watermark before it (what a morning digest names, CONTRACT.md §2)."""
+    online with a watermark before it (what a morning digest names, docs/contract.md §2)."""
     out = []
     for view in devices:
         if view.kind not in CLOCK_KINDS:

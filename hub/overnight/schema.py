@@ -106,7 +106,7 @@ def m004_occupancy_running(db: Database) -> None:
 
 @migrations()
 def m005_data_horizon(db: Database) -> None:
-    """The rule's horizon comes from the data (CONTRACT.md §2 "decided from data"): the old
+    """The rule's horizon comes from the data (docs/contract.md §2 "decided from data"): the old
     ``horizon`` (the hub's wall clock at its first tick) is dropped; ``data_horizon`` is the
     earliest time reported by a gate or lane device, found again from the stored events."""
     db.execute("DELETE FROM ovn_meta WHERE name = 'horizon'")

@@ -7,7 +7,7 @@ from edge.allowlist import Allowlist
 from edge.timesync import ClockWatch, clock_trusted, flag_path
 from edge.events import ListSink
 from gwcommon.clock import FakeClock
-from tests.test_gate_allowlist import VISITOR, listing
+from tests.support.allowlists import VISITOR, listing
 
 
 def test_an_expiry_is_not_enforced_while_the_clock_is_unsynced_and_is_again_once_synced(tmp_path):

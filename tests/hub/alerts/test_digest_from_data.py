@@ -1,4 +1,4 @@
-"""The morning digest follows the data (CONTRACT.md §2): composed when the site clock has passed
+"""The morning digest follows the data (docs/contract.md §2): composed when the site clock has passed
 its time — every gate and lane device has delivered its backlog up to the deadline, or is offline
 and then the digest names it and is provisional; a car whose exit arrives later is retracted in
 chat.  A morning decided late (a replay into a hub a month later) still gets its digest."""
@@ -9,8 +9,8 @@ import pytest
 
 from hub.alerts.notices import NoticeReader
 from tests.hub.overnight.clockrig import DAY, NIGHT, make
-from tests.scenarios.rig import run_hub
-from tests.scenarios.runner import HERE, check, load
+from tests.support.scenarios.rig import run_hub
+from tests.support.scenarios.runner import HERE, check, load
 from tests.support.fakechat import FakeChat
 from tests.support.hubrun import rows, wait_until
 

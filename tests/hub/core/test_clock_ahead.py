@@ -1,7 +1,7 @@
 """A device's clock ahead of the hub's (a forged heartbeat, an edge with a wrong RTC): its
 watermark never runs ahead of the hub's clock by more than hub.clock_tolerance, it is flagged
 ``clock_ahead`` (Devices page, maintenance alert) and does not hold the site clock — no deadline
-is decided before the hub's own clock reaches it (CONTRACT.md §2)."""
+is decided before the hub's own clock reaches it (docs/contract.md §2)."""
 
 from datetime import datetime, timedelta, timezone
 

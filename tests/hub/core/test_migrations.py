@@ -85,7 +85,9 @@ def test_a_database_made_before_the_move_upgrades_and_keeps_its_rows(tmp_path):
 
     db = open_db(path, migrations=schema.all_sets())
     after = counts(db)
-    assert {t: n for t, n in after.items() if t in before} == before
+    # every table keeps its rows, except the overnight rule's old clock-based horizon, which
+    # overnight.m005_data_horizon drops (the horizon is now taken from the data)
+    assert {t: n for t, n in after.items() if t in before} == {**before, "ovn_meta": before["ovn_meta"] - 1}
     applied_after = db.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()
     assert set(applied_before) <= set(applied_after)
     assert len(applied_after) == len({(m.name, n) for m in schema.MIGRATIONS for n in names_of(m)})

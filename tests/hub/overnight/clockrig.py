@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from gwcommon.timefmt import format_ts
-from tests.scenarios.rig import Rig
-from tests.scenarios.runner import DEFAULT_CONFIG, Delivery, Scenario
+from tests.support.scenarios.rig import Rig
+from tests.support.scenarios.runner import DEFAULT_CONFIG, Delivery, Scenario
 
 NIGHT = datetime(2026, 3, 9, 11, 0, tzinfo=timezone.utc)     # Monday 19:00 in Shanghai
 DEADLINE = datetime(2026, 3, 10, 0, 0, tzinfo=timezone.utc)  # Tuesday 08:00

@@ -166,7 +166,7 @@ def test_the_overnight_rule_decides_by_the_overridden_deadline(tmp_path, broker)
     hub = web_hub(tmp_path, broker, clock=clock, overrides={"zones": [{"name": "east-strip", "kind": "night"}]})
     try:
         add_user(hub, "committee", "committee")
-        # a gate reports once, then falls silent: the hub's own clock decides (CONTRACT.md §2 — a hub
+        # a gate reports once, then falls silent: the hub's own clock decides (docs/contract.md §2 — a hub
         # that has never heard from a gate or lane device decides nothing)
         with Publisher(broker.port) as pub:
             pub.json(f"gatewarden/{hub.config.site.id}/gate-n/status", {"online": True, "kind": "gate", "version": "t",

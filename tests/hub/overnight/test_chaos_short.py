@@ -1,7 +1,7 @@
 """A short chaos run (two nights) in-process: the hub crashes between transactions at random
 moments (once for two days), the broker loses messages (the edges resend what is not acked),
 messages are repeated, and the edges' clocks run up to the tolerance ahead of the hub's — the
-final violations and the decided mornings equal those of a run without faults (CONTRACT.md §2).
+final violations and the decided mornings equal those of a run without faults (docs/contract.md §2).
 The long soak with real processes is bench territory (docs/reliability.md)."""
 
 import random
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from gwcommon.timefmt import format_ts
 from tests.hub.overnight.clockrig import DAY, NIGHT, make
-from tests.scenarios.runner import Delivery
+from tests.support.scenarios.runner import Delivery
 
 H, M = timedelta(hours=1), timedelta(minutes=1)
 STEP = 20 * M

@@ -1,4 +1,4 @@
-"""CONTRACT.md §2 "decided from data": a morning is decided once the site clock passes it, from
+"""docs/contract.md §2 "decided from data": a morning is decided once the site clock passes it, from
 the earliest data a gate or lane device sent — whatever the hub's own clock said when it started,
 however late the data arrives — and each morning exactly once."""
 

@@ -92,7 +92,7 @@ def play_skewed(scenario, order, offsets, ticks) -> dict:
         rig = _SkewedRig(scenario, Path(tmp))
         rig.offsets = offsets
         try:
-            from tests.scenarios.runner import initial
+            from tests.support.scenarios.runner import initial
             rig.play(initial(scenario))
             rig.play([scenario.deliveries[i] for i in order], tick_after=ticks)
             rig.finish()
@@ -104,7 +104,7 @@ def play_skewed(scenario, order, offsets, ticks) -> dict:
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", ["s08_gate_offline_exit_late", "s15_reentry_during_night", "s26_fire_lane_late_exit"])
 def test_final_violations_do_not_depend_on_the_hubs_clock_within_tolerance(name):
-    """CONTRACT.md §2: any interleaving of events and heartbeats, any hub wall-clock times with no
+    """docs/contract.md §2: any interleaving of events and heartbeats, any hub wall-clock times with no
     device more than the tolerance ahead — the same final violations as the events alone give."""
     scenario = load(HERE / f"{name}.toml")
     expected = baseline(scenario)

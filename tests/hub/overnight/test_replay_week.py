@@ -1,6 +1,6 @@
 """A recorded week, re-sent with the edge's replay tool (edge/replay.py, docs/edge.md) into a hub
 whose wall clock is a month later, gives the same violations, states and violation messages as
-the same week lived (CONTRACT.md §2).  The recordings go through the real replay source and edge
+the same week lived (docs/contract.md §2).  The recordings go through the real replay source and edge
 outbox (ids, seqs as the edge assigns them); the hubs are driven in-process (tests/scenarios/rig.py)."""
 
 import json
@@ -14,7 +14,7 @@ from gwcommon.clock import FakeClock, SystemClock
 from gwcommon.config import validate
 from gwcommon.timefmt import format_ts, parse_ts
 from tests.hub.overnight.clockrig import DAY, NIGHT, make
-from tests.scenarios.runner import Delivery
+from tests.support.scenarios.runner import Delivery
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)

@@ -4,8 +4,8 @@ selectable.
 A decision module: a catalogue and lookups, no I/O.  :mod:`hub.alerts.roster` reports each bad line
 as a code and its parameters (:class:`hub.alerts.roster.Problem`); the web view's Roster page words
 them in the page's language, ``gatewarden roster import`` in the language
-:func:`hub.registry.problems.cli_lang` picks from the environment — the same pattern as the
-registry file (:mod:`hub.registry.problems`).  Every code has both languages (a test checks it).
+:func:`hub.core.words.cli_lang` picks from the environment — the same pattern as the
+registry file (:mod:`hub.core.words`).  Every code has both languages (a test checks it).
 """
 
 from __future__ import annotations

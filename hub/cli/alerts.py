@@ -5,7 +5,7 @@ outbox) and prints what each service answered, so an installer can check address
 keywords on the spot.  ``roster import|export`` work whether or not the hub runs: they open the
 hub database themselves and write in one ``BEGIN IMMEDIATE`` transaction.  A refused roster's bad
 lines are printed in Chinese, or in English when ``GATEWARDEN_LANG=en`` or (that unset) the locale
-starts with ``en`` (:func:`hub.registry.problems.cli_lang`).
+starts with ``en`` (:func:`hub.core.words.cli_lang`).
 """
 
 from __future__ import annotations

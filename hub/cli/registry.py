@@ -5,7 +5,7 @@ Both work whether or not the hub is running: they open the hub database themselv
 version, which the running hub notices on its next tick and republishes the allowlist.
 
 A refused file's bad lines are printed in Chinese, or in English when ``GATEWARDEN_LANG=en`` or
-(that unset) the locale starts with ``en`` (:func:`hub.registry.problems.cli_lang`).
+(that unset) the locale starts with ``en`` (:func:`hub.core.words.cli_lang`).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 class _Refusal(GatewardenError, ValueError):
     """A refusal with an English one-line message, and a ``code`` and ``params`` that
-    :mod:`hub.registry.problems` renders in Chinese or English."""
+    :mod:`hub.core.words` renders in Chinese or English."""
 
     def __init__(self, message: str, *, code: str, **params: object):
         super().__init__(message)

@@ -4,7 +4,7 @@ A vehicle is identified by a *key*: ``plate:<plate>`` for a registered tag or a 
 typed, ``tag:<tag id>`` for a tag the registry does not know, ``slot:<zone>:<slot>`` for an
 untagged car a camera sees in one spot.  Marks are stored once (by key and event id), the state
 is kept up to date incrementally when marks come in time order and refolded from all the key's
-marks when one comes late (see :mod:`hub.rules.overnight`).
+marks when one comes late (see :mod:`hub.overnight.rules`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Reading accepts UTF-8 with or without a BOM and GB18030/GBK (what Excel writes on a Chinese
 Windows), headers in Chinese or English in any order, and reports *every* bad row with its line
 number and reason; a file with any bad row is refused whole.  A reason is a code and its parameters
-(:class:`Problem`), worded in Chinese or English by :mod:`hub.registry.problems`.  Writing produces UTF-8 with a BOM,
+(:class:`Problem`), worded in Chinese or English by :mod:`hub.core.words`.  Writing produces UTF-8 with a BOM,
 Chinese headers and CRLF line ends, which Excel and WPS open without asking.
 """
 
@@ -45,7 +45,7 @@ class RegistryFileError(GatewardenError, ValueError):
 @dataclass(frozen=True)
 class Problem(LineProblem):
     """One bad line of the file: its number (the header is line 1), a code of
-    :data:`hub.registry.problems.MESSAGES` and the code's parameters."""
+    :data:`hub.core.words.MESSAGES` and the code's parameters."""
 
     words = words
 

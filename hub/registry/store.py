@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 class RegistryError(GatewardenError):
     """Base for registry changes that cannot be made (subclasses mix in a builtin): an English
-    message for logs, and a ``code`` and ``params`` of :mod:`hub.registry.problems` for people."""
+    message for logs, and a ``code`` and ``params`` of :mod:`hub.core.words` for people."""
 
     def __init__(self, message: str, *, code: str, **params: Any):
         super().__init__(message)

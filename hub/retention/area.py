@@ -4,7 +4,7 @@ A hub tick (on the writer thread) that, once a day after ``run_at`` (local time)
 of the kinds ``[retention]`` bounds and snapshots older than their setting, at most ``batch`` rows
 of each per transaction; while a batch comes back full it carries on at the next tick, so a first
 run over years of data never holds the writer for long.  Evidence of an open violation is never
-deleted (see :mod:`hub.retention_policy`).
+deleted (see :mod:`hub.retention.policy`).
 
 Snapshot files are unlinked one tick *after* their rows were deleted, and only when the rows are
 really gone: a clean-up whose transaction failed leaves both row and picture in place.

@@ -70,8 +70,6 @@ class Retention:
         return more
 
     def _protected(self, db: Any) -> set[str]:
-        if not _has_table(db, "violations"):
-            return set()
         rows = db.execute("SELECT evidence FROM violations WHERE state = 'open'").fetchall()
         return evidence_ids(value for (text,) in rows for value in _json_list(text))
 
@@ -135,10 +133,6 @@ def _json_list(text: str | None) -> list[Any]:
     except ValueError:
         return []
     return value if isinstance(value, list) else []
-
-
-def _has_table(db: Any, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
 
 
 def attach(hub: Any) -> Retention:

@@ -139,8 +139,8 @@ def attach(hub: Any) -> Retention:
     """Register the daily clean-up on the hub's writer thread."""
     retention = Retention(hub.config.retention, snapshots_dir=hub.snapshots_dir, tz=hub.config.site.tz)
 
-    def retention_sweep(db: Any, site_time: Any) -> None:
+    def retention_tick(db: Any, site_time: Any) -> None:
         retention.tick(db, hub.clock.now())
 
-    hub.add_tick(retention_sweep)
+    hub.add_tick(retention_tick)
     return retention

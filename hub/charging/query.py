@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gwcommon.timefmt import format_ts, utc
+from gwcommon.timefmt import stored_ts
 from hub.charging import store
 from hub.charging.rules import LEVELS, TITLES
 
@@ -36,7 +36,7 @@ def charging_state(db: Any, config: Any, *, now: datetime) -> dict[str, Any]:
     open_incidents = store.incidents(db, state="open", limit=1000)
     names = [c.name for c in config.circuits] + sorted(set(rows) - {c.name for c in config.circuits})
     circuits = [_circuit(name, rows.get(name), config, open_incidents) for name in names]
-    return {"circuits": circuits, "open_incidents": len(open_incidents), "ts": format_ts(utc(now))}
+    return {"circuits": circuits, "open_incidents": len(open_incidents), "ts": stored_ts(now)}
 
 
 def _circuit(name: str, row: dict | None, config: Any, incidents: list[dict]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from gwcommon.timefmt import format_ts, parse_ts, utc
+from gwcommon.timefmt import parse_ts, stored_ts
 from hub import registry
 from hub.core.plates import normalize_plate
 from hub.overnight.rules import KeyState, Mark, apply, fire_stays, fold
@@ -33,7 +33,7 @@ class Identity:
 
 
 def ts_text(moment: datetime) -> str:
-    return format_ts(utc(moment))
+    return stored_ts(moment)
 
 
 def for_tag(db: Any, tag: str) -> Identity:

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gwcommon.timefmt import format_ts, utc
+from gwcommon.timefmt import stored_ts
 from hub.retention.policy import EVENT_KINDS, KIND_OF, RetentionConfig, cutoffs, due, evidence_ids, local_day
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Retention:
 
     def _delete_events(self, db: Any, name: str, cutoff: datetime, protected: set[str]) -> bool:
         rows = db.execute("SELECT rowid, id FROM events WHERE kind = ? AND ts < ? ORDER BY ts LIMIT ?",
-                          [KIND_OF[name], format_ts(utc(cutoff)), self.config.batch + len(protected)]).fetchall()
+                          [KIND_OF[name], stored_ts(cutoff), self.config.batch + len(protected)]).fetchall()
         doomed = [rowid for rowid, event_id in rows if event_id not in protected][: self.config.batch]
         _delete_rowids(db, "events", doomed)
         self._count(name, len(doomed))
@@ -84,7 +84,7 @@ class Retention:
     def _delete_snapshots(self, db: Any, cutoff: datetime, protected: set[str]) -> bool:
         rows = db.execute("SELECT rowid, event_id, path FROM snapshots WHERE received_at < ? "
                           "ORDER BY received_at LIMIT ?",
-                          [format_ts(utc(cutoff)), self.config.batch + len(protected)]).fetchall()
+                          [stored_ts(cutoff), self.config.batch + len(protected)]).fetchall()
         doomed = [(rowid, path) for rowid, event_id, path in rows if event_id not in protected][: self.config.batch]
         _delete_rowids(db, "snapshots", [rowid for rowid, _ in doomed])
         self._unlink.extend(path for _, path in doomed)
@@ -116,7 +116,7 @@ class Retention:
         self._running = None
         self._done_day = local_day(now, self.tz)
         self.stats.runs += 1
-        self.stats.last_run = format_ts(utc(now))
+        self.stats.last_run = stored_ts(now)
         summary = ", ".join(f"{n} {name}" for name, n in sorted(done.items())) or "nothing was due"
         logger.info("retention clean-up done: deleted %s", summary)
 

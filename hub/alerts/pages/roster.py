@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gwcommon.timefmt import format_ts, utc
+from gwcommon.timefmt import stored_ts
 from hub.alerts import outbox, roster
 
 from hub.web import audit
@@ -30,7 +30,7 @@ ALERT_SQL = """SELECT id, kind, severity, subject, payload, created_at FROM aler
 
 def open_alerts(ctx: WebContext) -> dict:
     """The Today page's block: warnings and safety alerts nobody has acknowledged (last 2 days)."""
-    since = format_ts(utc(ctx.now() - timedelta(days=2)))
+    since = stored_ts(ctx.now() - timedelta(days=2))
     rows = ctx.reader().execute(ALERT_SQL, [since]).fetchall()
     items = [{"id": i, "kind": k, "severity": s, "subject": subj or "", "payload": json.loads(p or "{}"),
               "created_at": c} for i, k, s, subj, p, c in rows]

@@ -7,7 +7,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from gwcommon.timefmt import format_ts, parse_ts, utc
+from gwcommon.timefmt import parse_ts, stored_ts
 
 from .score import ChargeReport, Passage, Verdict
 
@@ -53,7 +53,7 @@ class HubReader:
     def provisional(self, until: datetime) -> int:
         """Violations with a deadline up to ``until`` that are still provisional."""
         rows = self._query("SELECT count(*) FROM violations WHERE provisional = 1 AND deadline <= ?",
-                           [format_ts(utc(until))])
+                           [stored_ts(until)])
         return rows[0][0] if rows else -1
 
     def verdicts(self) -> list[Verdict]:

@@ -32,7 +32,7 @@ from hub.alerts.pages.ack import router
 
 logger = logging.getLogger(__name__)
 
-CONDITION_EVERY = 2.0  # seconds between device-condition sweeps
+CONDITION_EVERY = 2.0  # seconds between two checks of the device conditions
 
 
 def settings_from(config: Any) -> Settings:
@@ -90,7 +90,7 @@ class AlertsArea:
             self._next_conditions = mono + CONDITION_EVERY
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
             self._watch_ingest(db, now, mono)
-            conditions.sweep(db, now, debounce=self.hub.config.alerts.device_debounce)
+            conditions.check(db, now, debounce=self.hub.config.alerts.device_debounce)
         self.notices.tick(db, now, site_now=getattr(site_time, "now", None), unreported=self._unreported)
         if self.dispatcher.tick(db, now) and self.sender is not None:
             self.sender.wake()

@@ -115,7 +115,7 @@ def _alert_key(row: dict[str, Any]) -> str:
     return f"{row['key']}@{row['since']}"
 
 
-def sweep(db: Any, now: datetime, *, debounce: timedelta) -> None:
+def check(db: Any, now: datetime, *, debounce: timedelta) -> None:
     """Turn conditions that lasted ``debounce`` into alerts, resolve ended ones, forget the rest."""
     for row in list(db.query("SELECT * FROM alert_conditions")):
         cond = Condition(active=bool(row["active"]), since=parse_ts(row["since"]), alerted=bool(row["alerted"]))

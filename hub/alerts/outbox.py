@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from gwcommon.timefmt import format_ts, parse_ts
+from gwcommon.timefmt import parse_ts, stored_ts
 
 from .escalation import backoff, give_up
 from .lanes import lane_sql
@@ -36,7 +36,7 @@ KINDS = ("digest", "reminder", "fire_lane", "charging", "device_offline", "devic
 
 def ts(moment: datetime) -> str:
     """How the alerts tables store an instant: RFC 3339, UTC, milliseconds (sorts as text)."""
-    return format_ts(moment.astimezone(timezone.utc))
+    return stored_ts(moment)
 
 
 def queue_alert(db: Any, *, kind: str, severity: str, dedup_key: str, now: datetime,

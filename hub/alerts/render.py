@@ -18,13 +18,13 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from gwcommon.redact import mask_mobile as mask_mobiles
 from gwcommon.timefmt import parse_ts
+from hub.core import plates
 
 from .devicetext import clean
 
 SEVERITIES = ("info", "warning", "safety")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_PLATE_HEAD = re.compile(r"^([\u4e00-\u9fff][A-Z])([A-Z0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -42,24 +42,8 @@ class Message:
 # --- masking and sizes -------------------------------------------------------------------------
 
 def mask_plate(plate: str | None, *, mask: bool = True) -> str:
-    """``浙A12345`` → ``浙A·1**45``; ``浙GD12345`` → ``浙G·D***45``; None → 无牌车/untagged."""
-    if not plate:
-        return "?"
-    plate = plate.strip().upper()
-    found = _PLATE_HEAD.match(plate)
-    if not found:
-        return plate if not mask else (plate[:2] + "*" * max(0, len(plate) - 4) + plate[-2:])
-    head, rest = found.groups()
-    if not mask:
-        return f"{head}·{rest}"
-    if len(rest) <= 3:
-        return f"{head}·{rest[0]}{'*' * (len(rest) - 1)}"
-    return f"{head}·{rest[0]}{'*' * (len(rest) - 3)}{rest[-2:]}"
-
-
-def mask_mobiles(text: str) -> str:
-    """Mask any mainland mobile number in ``text`` (138****1111)."""
-    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    """A plate in a chat message: :func:`hub.core.plates.mask_plate`, ``?`` for none."""
+    return plates.mask_plate(plate, mask=mask, missing="?")
 
 
 def utf8_len(text: str) -> int:

@@ -1,10 +1,10 @@
 """The charging area on the hub: ``attach(hub)`` wires the pure rules to events, ticks, alerts
 and the patrol diary.
 
-* ``charging`` events → :func:`hub.rules.charging.on_charging` (event time);
+* ``charging`` events → :func:`hub.charging.rules.on_charging` (event time);
 * ``fault`` events with code ``sensor_unreadable`` (detail ``"<circuit>: …"``) →
-  :func:`hub.rules.charging.on_fault`;
-* a tick every few seconds → :func:`hub.rules.charging.on_silence` on the hub's wall clock
+  :func:`hub.charging.rules.on_fault`;
+* a tick every few seconds → :func:`hub.charging.rules.on_silence` on the hub's wall clock
   (a configured circuit never heard counts from the hub's start).
 
 Every change goes, in the same transaction, into ``charging_incidents``, the chat through

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gwcommon.timefmt import format_ts, utc
+from gwcommon.timefmt import stored_ts
 from hub.charging import store
 from hub.charging.rules import LEVELS, TITLES
 
@@ -40,14 +40,14 @@ def charging_state(db: Any, config: Any, *, now: datetime) -> dict[str, Any]:
     names += sorted(set(cuts) - set(names))
     circuits = [{**_circuit(name, rows.get(name), config, open_incidents), "power_cut": cuts.get(name)}
                 for name in names]
-    return {"circuits": circuits, "open_incidents": len(open_incidents), "ts": format_ts(utc(now))}
+    return {"circuits": circuits, "open_incidents": len(open_incidents), "ts": stored_ts(now)}
 
 
 def current_cuts(db: Any) -> dict[str, dict[str, Any]]:
     """The circuits the charging device has cut now (hub.charging.cuts), as JSON."""
     from hub.charging import cuts
 
-    return {c: {"reason": cut.reason, "since": format_ts(utc(cut.ts)), "device": cut.device}
+    return {c: {"reason": cut.reason, "since": stored_ts(cut.ts), "device": cut.device}
             for c, cut in cuts.current(db).items()}
 
 

@@ -7,12 +7,12 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from gwcommon.timefmt import format_ts, parse_ts, utc
+from gwcommon.timefmt import parse_ts, stored_ts
 from hub.charging.rules import Change, CircuitState, Incident, Observation
 
 
 def _ts(moment: datetime | None) -> str | None:
-    return None if moment is None else format_ts(utc(moment))
+    return None if moment is None else stored_ts(moment)
 
 
 def _dt(text: str | None) -> datetime | None:

@@ -65,8 +65,8 @@ class WriterStats:
     failed_jobs: int = 0
     last_commit_ms: float = 0.0
     tick_errors: int = 0
-    sweeps: int = 0  # passes over every tick (rule sweeps)
-    last_sweep_ms: float = 0.0  # how long the newest pass took
+    tick_rounds: int = 0  # rounds over every tick (each area's periodic work)
+    last_tick_round_ms: float = 0.0  # how long the newest round took
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -75,7 +75,7 @@ class Writer:
 
     ``submit(job)`` queues ``job(db)`` and returns a Future of its result; ``call(job)`` waits for
     it.  ``after_commit(result)`` runs on the writer thread once the batch holding the job is
-    durably committed.  ``tick`` callbacks (rule sweeps) run on the writer thread between batches,
+    durably committed.  ``tick`` callbacks (the areas' periodic work) run on the writer thread between batches,
     at most every ``tick_interval`` seconds, each inside its own transaction.
     """
 
@@ -215,8 +215,8 @@ class Writer:
     def _run_ticks(self) -> None:
         started = time.perf_counter()
         self._run_each_tick()
-        self.stats.sweeps += 1
-        self.stats.last_sweep_ms = (time.perf_counter() - started) * 1000
+        self.stats.tick_rounds += 1
+        self.stats.last_tick_round_ms = (time.perf_counter() - started) * 1000
 
     def _run_each_tick(self) -> None:
         for tick in self._ticks:
@@ -226,7 +226,7 @@ class Writer:
                 self.db.execute("COMMIT")
             except Exception:
                 self.stats.tick_errors += 1
-                logger.exception("hub rule sweep %s failed", getattr(tick, "__name__", tick))
+                logger.exception("hub tick %s failed", getattr(tick, "__name__", tick))
                 self._rollback()
 
     def _rollback(self) -> None:

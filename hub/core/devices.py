@@ -6,7 +6,7 @@ callbacks), so an ack derived from it never covers an event a failed commit took
 devices are written to the ``devices`` table by :meth:`DeviceBook.flush` on the next writer tick;
 the table may lag by a tick but is never ahead of ``events``, and :meth:`DeviceBook.load`
 rebuilds the sequence state from ``events`` at start.  Other threads read immutable
-:class:`~hub.watermark.DeviceView` snapshots (for the site clock) through :meth:`views`.
+:class:`~hub.core.watermark.DeviceView` snapshots (for the site clock) through :meth:`views`.
 
 Time (docs/contract.md §2, "decided from data"): a watermark never runs ahead of the hub's wall clock
 by more than ``tolerance``; a device whose heartbeat or event ``ts`` is further ahead is flagged

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from gwcommon.exc import InvalidMessage
-from gwcommon.timefmt import format_ts, utc
+from gwcommon.timefmt import format_ts, stored_ts
 from gwcommon.wire import (
     EVENT_KINDS,
     HUB_DEVICE,
@@ -189,7 +189,7 @@ class Ingest:
             return Outcome("duplicate", device, event, msg.received_at)
         db.execute(
             "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [event.id, self.site, device, event.seq, where.kind, format_ts(utc(event.ts)),
+            [event.id, self.site, device, event.seq, where.kind, stored_ts(event.ts),
              format_ts(msg.received_at), encode(event).decode("utf-8")])
         self._run_handlers(db, where.kind, event, EventContext(self.site, device, msg.received_at))
         waiting = self.waitroom.take(event.id, device)

@@ -116,12 +116,23 @@ def _one_phone(piece: str) -> str:
         raise
 
 
-def mask_plate(plate: str | None) -> str:
-    """The plate as chat messages show it: ``浙A·1**45`` (docs/contract.md §6)."""
+_PLATE_HEAD = re.compile(r"^([\u4e00-\u9fff][A-Z])([A-Z0-9]+)$")
+
+
+def mask_plate(plate: str | None, *, mask: bool = True, missing: str = "无牌") -> str:
+    """The plate as chat messages show it (docs/contract.md §6): ``浙A12345`` → ``浙A·1**45``,
+    ``浙GD12345`` → ``浙G·D***45``; a short plate shows only its first character after the city
+    (``沪C123`` → ``沪C·1**``), anything else keeps two characters at each end.  With ``mask`` false
+    (a target allowed to see plates) only the dot is added; ``missing`` stands for no plate."""
     if not plate:
-        return "无牌"
-    body = plate[2:]
-    if len(body) <= 2:
-        return f"{plate[:2]}·{body}"
-    hidden = body[0] + "*" * (len(body) - 3) + body[-2:]
-    return f"{plate[:2]}·{hidden}"
+        return missing
+    plate = plate.strip().upper()
+    found = _PLATE_HEAD.match(plate)
+    if not found:
+        return plate if not mask else (plate[:2] + "*" * max(0, len(plate) - 4) + plate[-2:])
+    head, rest = found.groups()
+    if not mask:
+        return f"{head}·{rest}"
+    if len(rest) <= 3:
+        return f"{head}·{rest[0]}{'*' * (len(rest) - 1)}"
+    return f"{head}·{rest[0]}{'*' * (len(rest) - 3)}{rest[-2:]}"

@@ -3,14 +3,14 @@ default, English selectable.
 
 A decision module: a catalogue and lookups, no I/O.  :mod:`hub.registry.csvfile` reports each bad
 line as a code and its parameters (:class:`hub.registry.csvfile.Problem`), and the registry's
-refusals (:mod:`hub.registry.plates`, :mod:`hub.registry.store`) carry a code and parameters too;
+refusals (:mod:`hub.core.plates`, :mod:`hub.registry.store`) carry a code and parameters too;
 the web view renders them in the page's language (cookie ``gw_lang``, as :mod:`hub.web.i18n`),
 ``gatewarden registry import`` in the language :func:`cli_lang` picks from the environment.  Every
 code has both languages (a test checks it); ``{name}`` fields are filled from the parameters,
 ``{name!r}`` quotes them.
 
 Other areas word their own refusals the same way with :func:`words` over their own catalogue
-(:mod:`hub.alerts.roster_problems`, :mod:`hub.warden_problems`), and their command lines use
+(:mod:`hub.alerts.roster_problems`, :mod:`hub.overnight.problems`), and their command lines use
 :func:`cli_lang`.
 """
 

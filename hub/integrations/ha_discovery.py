@@ -1,7 +1,7 @@
 """Home Assistant MQTT discovery (智能家居接入): the config messages and state payloads, pure.
 
 A decision module: builds dictionaries and topic strings, no I/O (the glue is
-:mod:`hub.homeassistant`).  What the hub announces, each under
+:mod:`hub.integrations.homeassistant`).  What the hub announces, each under
 ``<prefix>/<component>/gatewarden_<site>/<object_id>/config`` (retained):
 
 - each gate lane: a ``button`` that opens it (command topic handled by the hub), a

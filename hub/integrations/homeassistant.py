@@ -5,7 +5,7 @@ connection, ``gatewarden-hub-<site>-ha``, whose will marks every entity unavaila
 goes away.  On each connect it publishes (retained) the discovery config of every entity it knows:
 the site's, each gate lane's seen in a passage and each charging circuit's seen in a charging
 event (from the events table at start, and as new ones arrive).  States go to
-``gatewarden/<site>/hub/ha/...`` as the events flow (:mod:`hub.ha_discovery` builds it all).
+``gatewarden/<site>/hub/ha/...`` as the events flow (:mod:`hub.integrations.ha_discovery` builds it all).
 
 A press of a lane's open button arrives on ``gatewarden/<site>/hub/ha/lane/<device>/<lane>/open``.
 It becomes a writer job that writes the audit entry (actor ``homeassistant``, action

@@ -130,10 +130,10 @@ class HubCollector:
         stats = self.hub.writer.stats
         yield CounterMetricFamily("gatewarden_writer_batches", "Transactions committed by the writer.", value=stats.batches)
         yield CounterMetricFamily("gatewarden_writer_failed_jobs", "Writer jobs that failed.", value=stats.failed_jobs)
-        yield CounterMetricFamily("gatewarden_rule_sweeps", "Passes over every rule sweep (tick).", value=stats.sweeps)
+        yield CounterMetricFamily("gatewarden_rule_sweeps", "Rounds over every area's tick (the metric keeps its name).", value=stats.tick_rounds)
         yield CounterMetricFamily("gatewarden_rule_sweep_errors", "Rule sweeps that raised.", value=stats.tick_errors)
         yield GaugeMetricFamily("gatewarden_rule_sweep_seconds", "Duration of the newest pass over the rule sweeps.",
-                                value=stats.last_sweep_ms / 1000)
+                                value=stats.last_tick_round_ms / 1000)
         yield GaugeMetricFamily("gatewarden_writer_commit_seconds", "Duration of the newest writer transaction.",
                                 value=stats.last_commit_ms / 1000)
         yield GaugeMetricFamily("gatewarden_writer_backlog", "Jobs waiting for the writer.", value=self.hub.writer.backlog)

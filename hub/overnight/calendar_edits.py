@@ -1,7 +1,7 @@
 """The committee's view of the deadline calendar (截止时间日历), decided: what each coming day is,
 and whether a change to a date's override (调整) may be made.
 
-A decision module (no I/O).  The web view's Calendar page (:mod:`hub.web.pages.calendar`) reads the
+A decision module (no I/O).  The web view's Calendar page (:mod:`hub.overnight.pages.calendar`) reads the
 overrides and the mornings already decided, calls these functions, and writes through the hub's
 writer.  A refusal is :class:`ChangeRefused`: an i18n key of :mod:`hub.web.i18n` and its values,
 so the page words it in its own language.
@@ -88,7 +88,7 @@ def describe(day: date, rule: DeadlineRule, overrides: Mapping[date, Override] |
 
 
 def _holiday_name(label: str) -> str:
-    """The holiday's English name in a label of :func:`hub.calendar.classify` (``调休（National Day）``)."""
+    """The holiday's English name in a label of :func:`hub.overnight.calendar.classify` (``调休（National Day）``)."""
     if label.startswith("调休"):
         return label[3:-1] if label.endswith("）") else ""
     return label

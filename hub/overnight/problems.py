@@ -1,7 +1,7 @@
 """The words for a warden's action that cannot be carried out (值班操作的问题): Chinese by default,
 English selectable.
 
-A decision module: a catalogue and lookups, no I/O.  :class:`hub.diary.WardenActionError` carries
+A decision module: a catalogue and lookups, no I/O.  :class:`hub.overnight.warden_actions.WardenActionError` carries
 a code of :data:`MESSAGES` and its parameters; the web view words it in the page's language, as
 :mod:`hub.core.words` does for the registry (whose plate codes it reuses: a warden types
 plates too).  Every code has both languages (a test checks it).

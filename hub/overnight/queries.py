@@ -7,11 +7,10 @@ rule, plate (a whole plate matches exactly, a part of one matches anywhere in it
 from __future__ import annotations
 
 import json
-from datetime import timezone
 
 from sqlite_utils import Database
 
-from gwcommon.timefmt import format_ts
+from gwcommon.timefmt import stored_ts
 from hub.core.plates import is_plate
 
 from hub.web.filters import Window
@@ -60,4 +59,4 @@ def history(db: Database, violation_id: str) -> list[dict]:
 
 
 def _bound(moment) -> str:
-    return format_ts(moment.astimezone(timezone.utc))
+    return stored_ts(moment)

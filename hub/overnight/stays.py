@@ -4,7 +4,7 @@ A vehicle is identified by a *key*: ``plate:<plate>`` for a registered tag or a 
 typed, ``tag:<tag id>`` for a tag the registry does not know, ``slot:<zone>:<slot>`` for an
 untagged car a camera sees in one spot.  Marks are stored once (by key and event id), the state
 is kept up to date incrementally when marks come in time order and refolded from all the key's
-marks when one comes late (see :mod:`hub.rules.overnight`).
+marks when one comes late (see :mod:`hub.overnight.rules`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from gwcommon.timefmt import format_ts, parse_ts, utc
+from gwcommon.timefmt import parse_ts, stored_ts
 from hub import registry
 from hub.core.plates import normalize_plate
 from hub.overnight.rules import KeyState, Mark, apply, fire_stays, fold
@@ -33,7 +33,7 @@ class Identity:
 
 
 def ts_text(moment: datetime) -> str:
-    return format_ts(utc(moment))
+    return stored_ts(moment)
 
 
 def for_tag(db: Any, tag: str) -> Identity:

@@ -49,13 +49,6 @@ def _row(row: Iterable[Any]) -> dict[str, Any]:
     return data
 
 
-def to_wire(data: dict[str, Any]) -> wire.Violation:
-    return wire.Violation(id=data["id"], plate=data["plate"], household=data["household"], rule=data["rule"],
-                          deadline=parse_ts(data["deadline"]), state=data["state"],
-                          provisional=bool(data["provisional"]), evidence=list(data["evidence"]),
-                          ts=parse_ts(data["ts"]))
-
-
 def create(db: Any, who: Identity, action: Create, *, evidence: list[str], at: datetime, site: str) -> str:
     return create_many(db, [(who, action, evidence)], at=at, site=site)[0]
 
@@ -150,7 +143,7 @@ def evidence(db: Any, key: str, zone: str, deadline: datetime, since: datetime) 
 
 def evidence_many(db: Any, zones: dict[str, str], deadline: datetime, since: datetime) -> dict[str, list[str]]:
     """Evidence for many vehicles ({key: zone}) at one deadline, in a few queries."""
-    if not zones or not _has_snapshots(db):
+    if not zones:
         return {}
     join = "FROM ovn_marks m JOIN snapshots s ON s.event_id = m.event_id"
     lo, hi, at = ts_text(since - timedelta(hours=36)), ts_text(deadline), ts_text(deadline)
@@ -175,22 +168,3 @@ def evidence_many(db: Any, zones: dict[str, str], deadline: datetime, since: dat
         found[key] = list(dict.fromkeys(ids))
     return found
 
-
-def _has_snapshots(db: Any) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'snapshots'").fetchone() is not None
-
-
-def query(db: Any, *, start: datetime | None = None, end: datetime | None = None, state: str | None = None,
-          plate: str | None = None, limit: int = 100, after_id: str | None = None) -> list[dict[str, Any]]:
-    """Violations by deadline (newest first), for the web view and the JSON API."""
-    where, args = ["1 = 1"], []
-    for clause, value in (("deadline >= ?", start and ts_text(start)), ("deadline < ?", end and ts_text(end)),
-                          ("state = ?", state), ("plate = ?", plate)):
-        if value:
-            where.append(clause)
-            args.append(value)
-    if after_id:
-        where.append("(deadline, id) < (SELECT deadline, id FROM violations WHERE id = ?)")
-        args.append(after_id)
-    sql = f"SELECT {', '.join(COLUMNS)} FROM violations WHERE {' AND '.join(where)} ORDER BY deadline DESC, id DESC LIMIT ?"
-    return [_row(r) for r in db.execute(sql, args + [limit])]

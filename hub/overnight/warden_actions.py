@@ -21,7 +21,7 @@ from hub.overnight.diary import add
 
 class WardenActionError(GatewardenError, ValueError):
     """A warden's action that cannot be carried out (unknown violation, wrong state, bad plate...):
-    a ``code`` of :mod:`hub.warden_problems` and its ``params``; the message (logs) is in English,
+    a ``code`` of :mod:`hub.overnight.problems` and its ``params``; the message (logs) is in English,
     :meth:`text` words it in Chinese or English for people."""
 
     def __init__(self, code: str, **params: Any):

@@ -19,13 +19,9 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     plate_text, lane_text = parse_plate(plate), parse_label("lane", lane)
     after = decode_cursor(cursor)
     db = ctx.reader()
-    tags = None
-    if plate_text:
-        tags = tags_of_plate(ctx, plate_text)
-        if tags is None:
-            raise FilterError("plate: the registry is not installed on this hub, so plates cannot be looked up")
+    tags = tags_of_plate(ctx, plate_text) if plate_text else None
     rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1)
-    vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]]) or {}
+    vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]])
     for row in rows:
         vehicle = vehicles.get(row["tag"]) or {}
         row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
@@ -64,19 +60,15 @@ def register(ctx: WebContext) -> APIRouter:
     return router
 
 
-def tags_of_plate(ctx: WebContext, plate: str) -> list[str] | None:
-    """The tags registered to a (normalised) plate; None when the registry is not installed."""
-    if not ctx.has_table("tags"):
-        return None
+def tags_of_plate(ctx: WebContext, plate: str) -> list[str]:
+    """The tags registered to a (normalised) plate."""
     rows = ctx.reader().execute("SELECT tag FROM tags WHERE plate = ?", [plate])
     found = [r[0] for r in rows]
     return found + ([f"plate:{plate}"] if f"plate:{plate}" not in found else [])  # read by a plate camera
 
 
-def vehicles_of_tags(ctx: WebContext, tags: list[str]) -> dict[str, dict] | None:
-    """{tag: {"plate", "household"}} for the given tags; None when the registry is not installed."""
-    if not ctx.has_table("tags"):
-        return None
+def vehicles_of_tags(ctx: WebContext, tags: list[str]) -> dict[str, dict]:
+    """{tag: {"plate", "household"}} for the given tags."""
     unique = sorted(set(tags))[:1000]
     rows = ctx.reader().execute(
         f"SELECT t.tag, v.plate, v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "

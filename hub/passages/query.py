@@ -7,19 +7,17 @@ Used by the Passages page and ``GET /api/passages``.  A plate filter becomes the
 from __future__ import annotations
 
 import json
-from datetime import timezone
 
 from sqlite_utils import Database
 
-from gwcommon.timefmt import format_ts
-
+from gwcommon.timefmt import stored_ts
 from hub.web.filters import Window
 
 COLUMNS = "e.id, e.device, e.ts, e.body, s.event_id IS NOT NULL"
 
 
 def _bound(moment) -> str:
-    return format_ts(moment.astimezone(timezone.utc))
+    return stored_ts(moment)
 
 
 def page(db: Database, *, window: Window, tags: list[str] | None = None, lane: str = "",

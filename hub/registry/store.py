@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from gwcommon import wire
 from gwcommon.exc import BadTagId, GatewardenError
 from gwcommon.tagid import parse_tag_id
-from gwcommon.timefmt import format_ts, parse_ts, utc
+from gwcommon.timefmt import parse_ts, stored_ts, utc
 
 from hub.core import words as problems
 from .csvfile import VehicleRow, tag_reason
@@ -67,7 +67,7 @@ def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[st
     """Make the registry exactly ``rows`` (an imported file); tags that stay keep revoked/expires.
     The callers show the change first and ask before removing vehicles (:mod:`hub.registry.diff`)."""
     rows = list(rows)
-    now = format_ts(utc(at))
+    now = stored_ts(at)
     kept = {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT tag, plate, revoked, expires FROM tags")}
     db.execute("DELETE FROM tags")
     db.execute("DELETE FROM vehicles")
@@ -126,7 +126,7 @@ def save_vehicle(db: Any, plate: str, *, household: str, owner: str = "", mobile
     mobile = parse_mobile(mobile) if mobile else ""
     if not household.strip():
         raise BadChange("household (房号) is required", code="household_missing")
-    now = format_ts(utc(at))
+    now = stored_ts(at)
     db.execute("INSERT OR IGNORE INTO households(name, created_at) VALUES (?, ?)", [household.strip(), now])
     db.execute("INSERT INTO vehicles(plate, household, owner, mobile, note, created_at, updated_at) "
                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(plate) DO UPDATE SET household=excluded.household, "
@@ -155,8 +155,8 @@ def add_tag(db: Any, plate: str, tag: str, *, expires: datetime | None = None, a
     if owner is not None and owner != plate:
         raise TagTaken(f"tag {tag} is already bound to vehicle {owner}", code="tag_bound", tag=tag, plate=owner)
     db.execute("DELETE FROM tags WHERE tag = ?", [tag])
-    _insert_tag(db, tag, plate, revoked=0, expires=format_ts(utc(expires)) if expires else None,
-                now=format_ts(utc(at)))
+    _insert_tag(db, tag, plate, revoked=0, expires=stored_ts(expires) if expires else None,
+                now=stored_ts(at))
     bump_version(db)
     return tag
 

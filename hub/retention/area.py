@@ -4,7 +4,7 @@ A hub tick (on the writer thread) that, once a day after ``run_at`` (local time)
 of the kinds ``[retention]`` bounds and snapshots older than their setting, at most ``batch`` rows
 of each per transaction; while a batch comes back full it carries on at the next tick, so a first
 run over years of data never holds the writer for long.  Evidence of an open violation is never
-deleted (see :mod:`hub.retention_policy`).
+deleted (see :mod:`hub.retention.policy`).
 
 Snapshot files are unlinked one tick *after* their rows were deleted, and only when the rows are
 really gone: a clean-up whose transaction failed leaves both row and picture in place.
@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gwcommon.timefmt import format_ts, utc
+from gwcommon.timefmt import stored_ts
 from hub.retention.policy import EVENT_KINDS, KIND_OF, RetentionConfig, cutoffs, due, evidence_ids, local_day
 
 logger = logging.getLogger(__name__)
@@ -70,14 +70,12 @@ class Retention:
         return more
 
     def _protected(self, db: Any) -> set[str]:
-        if not _has_table(db, "violations"):
-            return set()
         rows = db.execute("SELECT evidence FROM violations WHERE state = 'open'").fetchall()
         return evidence_ids(value for (text,) in rows for value in _json_list(text))
 
     def _delete_events(self, db: Any, name: str, cutoff: datetime, protected: set[str]) -> bool:
         rows = db.execute("SELECT rowid, id FROM events WHERE kind = ? AND ts < ? ORDER BY ts LIMIT ?",
-                          [KIND_OF[name], format_ts(utc(cutoff)), self.config.batch + len(protected)]).fetchall()
+                          [KIND_OF[name], stored_ts(cutoff), self.config.batch + len(protected)]).fetchall()
         doomed = [rowid for rowid, event_id in rows if event_id not in protected][: self.config.batch]
         _delete_rowids(db, "events", doomed)
         self._count(name, len(doomed))
@@ -86,7 +84,7 @@ class Retention:
     def _delete_snapshots(self, db: Any, cutoff: datetime, protected: set[str]) -> bool:
         rows = db.execute("SELECT rowid, event_id, path FROM snapshots WHERE received_at < ? "
                           "ORDER BY received_at LIMIT ?",
-                          [format_ts(utc(cutoff)), self.config.batch + len(protected)]).fetchall()
+                          [stored_ts(cutoff), self.config.batch + len(protected)]).fetchall()
         doomed = [(rowid, path) for rowid, event_id, path in rows if event_id not in protected][: self.config.batch]
         _delete_rowids(db, "snapshots", [rowid for rowid, _ in doomed])
         self._unlink.extend(path for _, path in doomed)
@@ -118,7 +116,7 @@ class Retention:
         self._running = None
         self._done_day = local_day(now, self.tz)
         self.stats.runs += 1
-        self.stats.last_run = format_ts(utc(now))
+        self.stats.last_run = stored_ts(now)
         summary = ", ".join(f"{n} {name}" for name, n in sorted(done.items())) or "nothing was due"
         logger.info("retention clean-up done: deleted %s", summary)
 
@@ -137,16 +135,12 @@ def _json_list(text: str | None) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _has_table(db: Any, name: str) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
-
-
 def attach(hub: Any) -> Retention:
     """Register the daily clean-up on the hub's writer thread."""
     retention = Retention(hub.config.retention, snapshots_dir=hub.snapshots_dir, tz=hub.config.site.tz)
 
-    def retention_sweep(db: Any, site_time: Any) -> None:
+    def retention_tick(db: Any, site_time: Any) -> None:
         retention.tick(db, hub.clock.now())
 
-    hub.add_tick(retention_sweep)
+    hub.add_tick(retention_tick)
     return retention

@@ -7,7 +7,7 @@ an event or snapshot that is evidence of an *open* violation (a warden may still
 it), and fault events (the devices page shows the newest fault of each device and code).
 
 This module only decides (no database, no files): which kinds are due, their cut-off instants, and
-which ids the open violations protect.  ``hub.retention`` does the deleting.
+which ids the open violations protect.  ``hub.retention.area`` does the deleting.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gwcommon.timefmt import format_ts, utc
+from gwcommon.timefmt import stored_ts
 from hub.alerts import outbox, roster
 
 from hub.web import audit
@@ -28,20 +28,17 @@ ALERT_SQL = """SELECT id, kind, severity, subject, payload, created_at FROM aler
     ORDER BY created_at DESC LIMIT 20"""
 
 
-def open_alerts(ctx: WebContext) -> dict | None:
+def open_alerts(ctx: WebContext) -> dict:
     """The Today page's block: warnings and safety alerts nobody has acknowledged (last 2 days)."""
-    if not ctx.has_table("alerts"):
-        return None
-    since = format_ts(utc(ctx.now() - timedelta(days=2)))
+    since = stored_ts(ctx.now() - timedelta(days=2))
     rows = ctx.reader().execute(ALERT_SQL, [since]).fetchall()
     items = [{"id": i, "kind": k, "severity": s, "subject": subj or "", "payload": json.loads(p or "{}"),
               "created_at": c} for i, k, s, subj, p, c in rows]
     return {"items": items}
 
 
-def chat_targets(ctx: WebContext) -> list[dict] | None:
-    if not ctx.has_table("alert_target_faults"):
-        return None
+def chat_targets(ctx: WebContext) -> list[dict]:
+    """The Devices page's block: every chat target that has had a fault, and whether it still has."""
     rows = ctx.reader().execute("SELECT target, code, detail, since, active FROM alert_target_faults ORDER BY target")
     return [{"name": t, "fault": bool(a), "since": s, "detail": f"{c or ''} {d or ''}".strip()} for t, c, d, s, a in rows]
 

@@ -35,10 +35,6 @@ def area(ctx: WebContext):
         raise Unavailable("err.unavailable") from None
 
 
-def available(ctx: WebContext) -> bool:
-    return True
-
-
 def _run(ctx: WebContext, request: Request, who: Principal, action: str, target: str, detail: dict, change):
     address = ctx.address(request)
 

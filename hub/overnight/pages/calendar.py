@@ -3,8 +3,8 @@ holiday, 调休 make-up working day) and the morning deadline that applies, the 
 package does not know, and the committee's overrides — set one (a date made a working day or a
 holiday, optionally with its own deadline, and a note) or remove one.
 
-:mod:`hub.calendar_edits` decides what a day is and whether a change may be made; the changes go
-through ``hub.calendar.set_override`` / ``remove_override`` on the writer thread, with the audit
+:mod:`hub.overnight.calendar_edits` decides what a day is and whether a change may be made; the changes go
+through ``hub.overnight.calendar.set_override`` / ``remove_override`` on the writer thread, with the audit
 entry in the same transaction.  The overnight rule reads the overrides on every tick, so a change
 applies to the next deadline it decides.
 """

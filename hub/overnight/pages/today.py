@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from gwcommon.timefmt import format_ts, parse_ts, utc
+from gwcommon.timefmt import parse_ts, stored_ts
 from hub.core.plates import mask_plate
 from hub.overnight import occupancy, stays, violations, warden_actions
 from hub.registry import vehicle
@@ -61,7 +61,7 @@ def parked(ctx: WebContext) -> dict:
 
 def morning_violations(ctx: WebContext) -> dict:
     """Violations whose deadline passed in the last 24 hours."""
-    since = format_ts(utc(ctx.now() - timedelta(hours=24)))
+    since = stored_ts(ctx.now() - timedelta(hours=24))
     rows = ctx.reader().execute(
         "SELECT id, plate, household, rule, state, provisional, zone, slot FROM violations "
         "WHERE deadline >= ? ORDER BY deadline DESC, id LIMIT 100", [since])

@@ -54,10 +54,9 @@ def register(ctx: WebContext) -> APIRouter:
         if found is None:
             raise NotFound("err.not_found")
         return ctx.render(request, "violation.html", who, title_key="nav.violations", v=found,
-                          history=violations.history(db, found["id"]), can_act=actions.available(ctx))
+                          history=violations.history(db, found["id"]))
 
-    if actions.available(ctx):
-        _action_routes(ctx, router)
+    _action_routes(ctx, router)
     return router
 
 

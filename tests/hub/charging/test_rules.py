@@ -1,4 +1,4 @@
-"""Every charging rule of the hub, on event time and an injected wall clock (pure: hub/rules/charging.py)."""
+"""Every charging rule of the hub, on event time and an injected wall clock (pure: hub/charging/rules.py)."""
 
 from datetime import datetime, time, timedelta, timezone
 

@@ -156,9 +156,9 @@ def test_unknown_years_are_marked(tmp_path, broker):
     assert "节假日数据未覆盖" not in day_row(page, "2026-12-31")
 
 
-def wait_for_sweeps(hub, n: int = 3) -> None:
-    first = hub.writer.stats.sweeps
-    wait_until(lambda: hub.writer.stats.sweeps >= first + n, timeout=20)
+def wait_for_tick_rounds(hub, n: int = 3) -> None:
+    first = hub.writer.stats.tick_rounds
+    wait_until(lambda: hub.writer.stats.tick_rounds >= first + n, timeout=20)
 
 
 def test_the_overnight_rule_decides_by_the_overridden_deadline(tmp_path, broker):
@@ -180,7 +180,7 @@ def test_the_overnight_rule_decides_by_the_overridden_deadline(tmp_path, broker)
         assert post(client, "/stays", op="register", plate="浙A12345", zone="east-strip").status_code == 303
         clock.set(datetime(2026, 3, 4, 8, 30, tzinfo=TZ))   # the working-day deadline has passed…
         wait_until(lambda: rows(hub, "SELECT day FROM ovn_deadlines"), timeout=20)
-        wait_for_sweeps(hub)
+        wait_for_tick_rounds(hub)
         assert [r["day"] for r in rows(hub, "SELECT day FROM ovn_deadlines")] == ["2026-03-03"]  # …but not 03-04's
         clock.set(datetime(2026, 3, 4, 10, 31, tzinfo=TZ))
         decided = wait_until(lambda: rows(hub, "SELECT deadline, day_kind, day_source FROM ovn_deadlines "
@@ -198,7 +198,7 @@ def test_the_overnight_rule_decides_by_the_overridden_deadline(tmp_path, broker)
         hub.writer.call(lambda db: calendar.set_override(db, date(2026, 3, 4), "holiday", deadline=time(11, 0),
                                                          by="test", at=clock.now()))
         clock.set(datetime(2026, 3, 4, 11, 1, tzinfo=TZ))
-        wait_for_sweeps(hub)
+        wait_for_tick_rounds(hub)
         assert len(rows(hub, "SELECT deadline FROM ovn_deadlines WHERE day = '2026-03-04'")) == 1
     finally:
         hub.stop()

@@ -24,11 +24,14 @@ SECOND_LANE = {"open_relay": 7, "photo_eye": 8, "arming_loop": 9, "open_limit": 
 PI_PINS = [{"close_relay": 20, "eye_test": 21, "safety_loop": 22}, {"close_relay": 24, "eye_test": 25, "safety_loop": 27}]
 
 
-def gate_config(*, pi_close: bool = False, active_high: bool = True, lanes: int = 1) -> GateConfig:
+def gate_config(*, pi_close: bool = False, active_high: bool = True, lanes: int = 1,
+                shared_radio: bool = False) -> GateConfig:
     made = []
     for n in range(lanes):
         pins = (LANE_PINS, SECOND_LANE)[n]
         lane = {"name": f"lane-{n}", "direction": "in" if n == 0 else "out", "relay_active_high": active_high, **pins}
+        if lanes > 1 and not shared_radio:
+            lane["radio"] = f"hci{n}"  # each lane's own antenna
         if pi_close:
             lane.update(close_mode="pi", **PI_PINS[n])
         made.append(lane)
@@ -82,8 +85,8 @@ class Rig:
         self.device._shooter.submit(lambda: None).result()  # let queued snapshots land
         self.device.pump()
 
-    def hear(self, tag: str, rssi: int = -55, lane: str | None = None) -> None:
-        self.device.sighted(Sighting(tag, rssi, self.clock.monotonic(), False), lane)
+    def hear(self, tag: str, rssi: int = -55, lane: str | None = None, radio: str | None = None) -> None:
+        self.device.sighted(Sighting(tag, rssi, self.clock.monotonic(), False), lane, radio=radio)
 
     def lane(self, n: int = 0):
         return self.sim[f"lane-{n}"]
@@ -214,7 +217,7 @@ def test_fire_mode_latches_every_lane_open_until_a_person_resets(mock_factory, t
         rig.run(30)
         assert rig.device.fire_mode and all(lane.position == "open" for lane in rig.sim.lanes.values())
         rig.lane(1).set("arming_loop", True)
-        rig.hear(OUTSIDER)
+        rig.hear(OUTSIDER, radio="hci1")
         rig.run(0.5)
         rig.drive_through(1)
         assert rig.passages() == [("lane-1", OUTSIDER, "open", "fire_mode", True)]

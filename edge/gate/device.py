@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections import Counter
+from collections import Counter, deque
+from statistics import median
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
@@ -44,6 +45,7 @@ from .model import (
     EyeTest,
     FireOn,
     FireReset,
+    Heard,
     InputChanged,
     OpenCommand,
     OpenRefused,
@@ -65,7 +67,7 @@ class GateDevice:
 
     def __init__(self, config: GateConfig, *, sink: EventSink, allowlist: Allowlist, clock: Clock,
                  pin_factory: Any = None, cameras: Mapping[str, Any] | None = None, tick: float = 0.02,
-                 on_sync: Callable[[], None] | None = None):
+                 on_sync: Callable[[], None] | None = None, default_radio: str = "hci0"):
         self.config = config
         self.sink, self.allowlist, self.clock = sink, allowlist, clock
         self._tick, self._on_sync = tick, on_sync
@@ -73,6 +75,13 @@ class GateDevice:
         self._queue: queue.SimpleQueue[tuple] = queue.SimpleQueue()
         self.lanes = {lane.name: lanelogic.Lane(lane_rules(lane, config)) for lane in config.lanes}
         self._lane_cfg = {lane.name: lane for lane in config.lanes}
+        self.default_radio = default_radio
+        self.radios: dict[str, list[str]] = {}  # radio (adapter) → the lanes its antenna is at
+        for lane in config.lanes:
+            self.radios.setdefault(lane.radio or default_radio, []).append(lane.name)
+        self._levels: dict[str, dict[str, deque[tuple[float, int]]]] = {}  # tag → radio → recent (at, rssi)
+        self._level_window = max(lane.smooth.total_seconds() for lane in config.lanes)
+        self._stale_after = max(lane.tag_window.total_seconds() for lane in config.lanes)
         self.counters: Counter[str] = Counter()
         self._last_dir: dict[str, str] = {}
         self._fire = False
@@ -122,9 +131,10 @@ class GateDevice:
 
     # ---- entry points (any thread: they only enqueue) --------------------------------------
 
-    def sighted(self, sighting: Sighting, lane: str | None = None) -> None:
-        """A valid tag heard (by the scanner of ``lane``, or of the whole gate when None)."""
-        self._queue.put(("lane", lane, sighting) if lane else ("all", sighting))
+    def sighted(self, sighting: Sighting, lane: str | None = None, *, radio: str | None = None) -> None:
+        """A valid tag heard by ``radio`` (None: the [scanner] adapter); ``lane`` forces one lane (tests)."""
+        self._queue.put(("lane", lane, Heard(sighting.tag, sighting.rssi, sighting.at)) if lane
+                        else ("heard", radio or self.default_radio, sighting))
 
     def handle_command(self, command: wire.Command) -> None:
         self._queue.put(("cmd", command))
@@ -213,6 +223,8 @@ class GateDevice:
         elif kind == "all":
             for name in self.lanes:
                 self._step(name, item[1])
+        elif kind == "heard":
+            self._route(item[1], item[2])
         elif kind == "site":
             self._site_input(item[1], item[2])
         elif kind == "cmd":
@@ -231,6 +243,30 @@ class GateDevice:
         for action in actions:
             self._act(name, relays, action, now)
         relays.tick(now)
+
+    def _route(self, radio: str, sighting: Sighting) -> None:
+        """A sighting goes to the lane(s) of the radio that heard it, with its margin over the other
+        lanes' radios (median RSSI over the last ``smooth``): the decision needs ``lane_margin``."""
+        lanes = self.radios.get(radio)
+        if not lanes:
+            self.counters["sighting_unknown_radio"] += 1
+            if self.counters["sighting_unknown_radio"] == 1:
+                logger.warning("gate: a tag heard by %s, which no lane names as its radio (counted)", radio)
+            return
+        per_radio = self._levels.setdefault(sighting.tag, {})
+        recent = per_radio.setdefault(radio, deque(maxlen=64))
+        recent.append((sighting.at, sighting.rssi))
+        while recent and sighting.at - recent[0][0] > self._level_window:
+            recent.popleft()
+        own = median(r for _, r in recent)
+        others = [median(r for _, r in h) for other, h in per_radio.items()
+                  if other != radio and h and sighting.at - h[-1][0] <= self._stale_after]
+        if len(lanes) > 1:
+            margin: float | None = 0.0  # one radio for several lanes: it cannot tell which lane
+        else:
+            margin = own - max(others) if others else None
+        for name in lanes:
+            self._step(name, Heard(sighting.tag, sighting.rssi, sighting.at, margin))
 
     def _verdict(self, direction: str) -> Callable[[str], str]:
         return lambda tag: judge(self.allowlist.lookup(tag), direction, self._last_dir.get(tag))
@@ -280,9 +316,16 @@ class GateDevice:
             logger.warning("lane %s: tag %s entered again without an exit (let in, flagged)", cfg.name, record.tag)
         if record.passed and record.tag:
             self._last_dir[record.tag] = cfg.direction
-        event_id = self._emit("passage", {
+        fields: dict[str, Any] = {
             "lane": cfg.name, "direction": cfg.direction, "tag": record.tag, "rssi": record.rssi,
-            "decision": record.decision, "reason": record.reason, "passed": record.passed})
+            "decision": record.decision, "reason": record.reason, "passed": record.passed}
+        if record.by:
+            fields["by"] = record.by[:64]
+        if record.note:
+            fields["note"] = record.note[:500]
+            if record.note.startswith("ambiguous"):
+                self.counters["passage_ambiguous"] += 1
+        event_id = self._emit("passage", fields)
         self.counters[f"passage_{record.decision}"] += 1
         jpeg = self._jpegs.pop((cfg.name, record.key), None)
         if event_id is None or jpeg is None:

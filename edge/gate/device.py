@@ -113,7 +113,8 @@ class GateDevice:
             raise
 
     def _lane_input(self, name: str) -> Callable[[str, bool], None]:
-        return lambda role, active: self._queue.put(("lane", name, InputChanged(role, active)))
+        return lambda role, active: self._queue.put(
+            ("lane", name, InputChanged(role, active, at=self.clock.monotonic())))
 
     def _make_cameras(self) -> dict[str, Any]:
         from edge.camera import OpenCVCamera

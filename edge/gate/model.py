@@ -84,6 +84,7 @@ class InputChanged:
 
     role: str
     active: bool | None
+    at: float | None = None  # when the pin changed (monotonic), if known: may be before it is processed
 
 
 @dataclass(frozen=True)

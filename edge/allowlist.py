@@ -5,7 +5,10 @@ The hub publishes the allowlist retained on ``gatewarden/<site>/allowlist`` with
 grows with every change.  :class:`Allowlist` takes a newer version, ignores an older or equal one,
 and writes it to ``<storage.dir>/allowlist.json`` atomically (temporary file, fsync, rename,
 fsync of the directory): after a power cut the file is either the old list or the new one.
-Visitor entries expire by this edge's own clock.
+Visitor entries expire by this edge's clock, but never earlier than the hub's time allows: the
+allowlist carries the hub's clock when it was published (``ts``), and the edge judges expiry by
+``max(own clock, ts + time elapsed since the list was taken)``, so an edge that booted with a stale
+clock (no RTC, no network yet) cannot revive an expired pass.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +42,7 @@ class Allowlist:
         self._current = WireAllowlist(version=0)
         self._by_tag: dict[str, AllowEntry] = {}
         self._have = False  # True once any allowlist (from the hub or the file) is installed
+        self._installed_mono = clock.monotonic()
         self.load_problem: str | None = None
         self.ignored_older = 0
         self._load()
@@ -54,15 +59,27 @@ class Allowlist:
         return len(self._by_tag)
 
     def lookup(self, tag: str) -> Status:
-        """allowed, unknown_tag, revoked or expired (by this edge's clock)."""
+        """allowed, unknown_tag, revoked or expired (by :meth:`now`)."""
         entry = self._by_tag.get(tag)
         if entry is None:
             return "unknown_tag"
         if entry.revoked:
             return "revoked"
-        if entry.expires is not None and entry.expires <= self._clock.now():
+        if entry.expires is not None and entry.expires <= self.now():
             return "expired"
         return "allowed"
+
+    def hub_floor(self) -> datetime | None:
+        """The earliest the time can be, by the hub: its ``ts`` plus the time since the list was taken."""
+        ts = self._current.ts
+        if ts is None:
+            return None
+        return ts + timedelta(seconds=max(0.0, self._clock.monotonic() - self._installed_mono))
+
+    def now(self) -> datetime:
+        """The time visitor passes are judged by: this edge's clock, or the hub's floor if that is later."""
+        own, floor = self._clock.now(), self.hub_floor()
+        return own if floor is None or floor <= own else floor
 
     def tags(self) -> list[str]:
         return list(self._by_tag)
@@ -96,6 +113,7 @@ class Allowlist:
     def _install(self, allowlist: WireAllowlist) -> None:
         self._by_tag = {entry.tag: entry for entry in allowlist.entries}
         self._current = allowlist
+        self._installed_mono = self._clock.monotonic()
         self._have = True
 
     def _save(self, allowlist: WireAllowlist) -> None:

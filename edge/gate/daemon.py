@@ -78,7 +78,8 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
     allowlist = Allowlist.in_storage(config.storage.dir, clock=clock)
     settings = getattr(config, "scanner", None)
     device = GateDevice(config.gate, sink=sink, allowlist=allowlist, clock=clock, pin_factory=pin_factory,
-                        default_radio=settings.adapter if settings is not None else "hci0")
+                        default_radio=settings.adapter if settings is not None else "hci0",
+                        state_dir=config.storage.dir)
     shared = [r for r, lanes in device.radios.items() if len(lanes) > 1]
     if settings is not None and shared:
         logger.warning("gate %s: lanes %s share the radio %s, which cannot tell which lane a tag is at: their "

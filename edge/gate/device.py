@@ -20,18 +20,22 @@ named warden, recorded), and never while the fire-alarm input is still active (R
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import queue
 import threading
 from collections import Counter, deque
 from statistics import median
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from edge.allowlist import Allowlist
 from edge.ble.model import Sighting
 from edge.events import EventSink
 from gwcommon import wire
+from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
 from gwcommon.exc import GatewardenError
 
@@ -60,6 +64,7 @@ from .model import (
 
 logger = logging.getLogger(__name__)
 _PENDING = b""  # a snapshot is being taken
+PASSBACK_FILE = "passback.json"
 
 
 class GateDevice:
@@ -67,7 +72,8 @@ class GateDevice:
 
     def __init__(self, config: GateConfig, *, sink: EventSink, allowlist: Allowlist, clock: Clock,
                  pin_factory: Any = None, cameras: Mapping[str, Any] | None = None, tick: float = 0.02,
-                 on_sync: Callable[[], None] | None = None, default_radio: str = "hci0"):
+                 on_sync: Callable[[], None] | None = None, default_radio: str = "hci0",
+                 state_dir: str | Path | None = None):
         self.config = config
         self.sink, self.allowlist, self.clock = sink, allowlist, clock
         self._tick, self._on_sync = tick, on_sync
@@ -83,7 +89,8 @@ class GateDevice:
         self._level_window = max(lane.smooth.total_seconds() for lane in config.lanes)
         self._stale_after = max(lane.tag_window.total_seconds() for lane in config.lanes)
         self.counters: Counter[str] = Counter()
-        self._last_dir: dict[str, str] = {}
+        self._passback_path = Path(state_dir) / PASSBACK_FILE if state_dir is not None else None
+        self._last_dir: dict[str, str] = self._load_passback()
         self._fire = False
         self._jpegs: dict[tuple[str, int], bytes | None] = {}
         self._awaiting: dict[tuple[str, int], str] = {}
@@ -315,8 +322,9 @@ class GateDevice:
             self.counters["tailgating"] += 1
         if record.reason == "passback":
             logger.warning("lane %s: tag %s entered again without an exit (let in, flagged)", cfg.name, record.tag)
-        if record.passed and record.tag:
+        if record.passed and record.tag and self._last_dir.get(record.tag) != cfg.direction:
             self._last_dir[record.tag] = cfg.direction
+            self._save_passback()
         fields: dict[str, Any] = {
             "lane": cfg.name, "direction": cfg.direction, "tag": record.tag, "rssi": record.rssi,
             "decision": record.decision, "reason": record.reason, "passed": record.passed}
@@ -341,6 +349,33 @@ class GateDevice:
         self.counters[what] += 1
         if self.counters[what] == 1:
             logger.info("lane %s: %s (counted from now on)", name, what.replace("_", " "))
+
+    # ---- passback memory (survives a restart) ------------------------------------------
+
+    def _load_passback(self) -> dict[str, str]:
+        path = self._passback_path
+        if path is None or not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))["last_direction"]
+            if not isinstance(data, dict) or not all(v in ("in", "out") for v in data.values()):
+                raise ValueError("last_direction must map tags to 'in' or 'out'")
+            return {str(tag): str(way) for tag, way in data.items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.counters["passback_unreadable"] += 1
+            kept = path.with_name(path.name + ".bad")
+            os.replace(path, kept)
+            logger.error("gate: passback memory %s unreadable (%s); kept it as %s, starting empty", path, exc, kept)
+            return {}
+
+    def _save_passback(self) -> None:
+        if self._passback_path is None:
+            return
+        try:
+            write_atomic(self._passback_path, json.dumps({"last_direction": self._last_dir}, sort_keys=True).encode())
+        except OSError as exc:
+            self.counters["passback_save_failed"] += 1
+            logger.error("gate: could not save the passback memory to %s: %s", self._passback_path, exc)
 
     # ---- snapshots -----------------------------------------------------------------------
 

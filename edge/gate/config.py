@@ -92,13 +92,13 @@ class LaneConfig(Section):
                               description="Bluetooth adapter whose antenna is at this lane (e.g. hci1); unset: the "
                                           "[scanner] adapter.  Lanes sharing one radio cannot tell which lane a tag is "
                                           "at, so with several lanes give each its own (docs/gate.md).")
-    lane_margin: int = Field(6, ge=0, le=40, description="A tag belongs to this lane only when this lane's radio hears it "
+    lane_margin: int = Field(4, ge=0, le=40, description="A tag belongs to this lane only when this lane's radio hears it "
                                                          "at least this many dB stronger than any other lane's radio.")
     tag_margin: int = Field(6, ge=0, le=40, description="An allowed and a not-allowed tag both arriving within this many dB "
                                                         "of each other: ambiguous, the gate does not open.")
     arrival_window: Duration = Field(timedelta(seconds=5), ge=timedelta(seconds=1), le=timedelta(minutes=2),
                                      description="A tag first heard at most this long before the loop armed is arriving with that vehicle.")
-    arrival_rise: int = Field(6, ge=1, le=40, description="Or: its smoothed RSSI rose at least this many dB over "
+    arrival_rise: int = Field(10, ge=1, le=40, description="Or: its smoothed RSSI rose at least this many dB over "
                                                           "trend_window before the loop armed (it drove up to the lane).")
     trend_window: Duration = Field(timedelta(seconds=8), ge=timedelta(seconds=2), le=timedelta(minutes=1),
                                    description="How far back before the loop armed a tag's rise is looked for.")
@@ -108,7 +108,7 @@ class LaneConfig(Section):
                                    description="A tag heard this long at the lane without rising is parked (named so in the passage's evidence).")
     tag_gone: Duration = Field(timedelta(seconds=30), ge=timedelta(seconds=3), le=timedelta(minutes=30),
                                description="A tag not heard for this long has left the lane; heard again, it starts afresh.")
-    late_grace: Duration = Field(timedelta(seconds=0.5), ge=timedelta(0), le=timedelta(seconds=5),
+    late_grace: Duration = Field(timedelta(seconds=1), ge=timedelta(0), le=timedelta(seconds=5),
                                  description="A tag first heard this long after the loop armed still belongs to that vehicle (slow advertisers).")
 
     @model_validator(mode="after")

@@ -75,7 +75,7 @@ class Vehicle:
     snapped: bool = False
     left_at: float | None = None  # when it left the loop without having reached the photo-eye
     note: str | None = None  # the evidence for its tag (or a person's reason)
-    settled: bool = False  # its tag is chosen for good (``late_grace`` after it arrived)
+    settled: bool = False  # its tag is chosen for good (once one is found, or after ``tag_wait``)
     by: str | None = None  # who opened, for a person's open
 
 
@@ -219,8 +219,11 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
             note = _choose(associated(state, waiting, now, rules), verdict, rules.tag_margin)[3]
             note = note if note and note.startswith("ambiguous") else None
     else:
-        tag, rssi, reason, note = _choose(associated(state, waiting, now, rules), verdict, rules.tag_margin)
-        if now >= waiting.arrived + rules.late_grace:
+        judged = associated(state, waiting, now, rules)
+        tag, rssi, reason, note = _choose(judged, verdict, rules.tag_margin)
+        if now < waiting.arrived + rules.late_grace and not _clear_at_once(judged, tag, rules):
+            tag, rssi, reason, note = None, None, "no_tag", None  # the car may still be rolling in: look again
+        elif (tag is not None and now >= waiting.arrived + rules.late_grace) or now >= waiting.arrived + rules.tag_wait:
             waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, note=note)
     if mode == "fire":
         return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note), "fire_mode", now, rules)
@@ -231,6 +234,16 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
     if not waiting.snapped and now - waiting.arrived >= rules.tag_wait:
         return _put(state, replace(waiting, snapped=True)), (TakeSnapshot(waiting.key),)
     return _put(state, waiting), ()
+
+
+def _clear_at_once(judged: list[Assessment], tag: str | None, rules: LaneRules) -> bool:
+    """Open at once (before ``late_grace``) only for a tag first heard just before the loop armed
+    that is clearly the strongest tag near the lane; otherwise wait for the car to settle."""
+    best = next((j for j in judged if j.tag == tag), None)
+    if best is None or not best.fresh:
+        return False
+    others = [j.level for j in judged if j.tag != tag and j.why_not != "weak"]
+    return not others or best.level - max(others) >= rules.tag_margin
 
 
 def _choose(judged: list[Assessment], verdict: Verdict, margin: float) -> tuple[str | None, int | None, str, str | None]:

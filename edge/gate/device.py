@@ -25,8 +25,7 @@ import logging
 import os
 import queue
 import threading
-from collections import Counter, deque
-from statistics import median
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -40,6 +39,7 @@ from gwcommon.clock import Clock
 from gwcommon.exc import GatewardenError
 
 from . import lane as lanelogic
+from .associate import RadioLevels
 from .barrier import Contacts, Relays
 from .config import GateConfig, LaneConfig, lane_rules
 from .decide import judge
@@ -85,9 +85,9 @@ class GateDevice:
         self.radios: dict[str, list[str]] = {}  # radio (adapter) → the lanes its antenna is at
         for lane in config.lanes:
             self.radios.setdefault(lane.radio or default_radio, []).append(lane.name)
-        self._levels: dict[str, dict[str, deque[tuple[float, int]]]] = {}  # tag → radio → recent (at, rssi)
-        self._level_window = max(lane.smooth.total_seconds() for lane in config.lanes)
-        self._stale_after = max(lane.tag_window.total_seconds() for lane in config.lanes)
+        self._levels = RadioLevels(self.radios, window=max(lane.smooth.total_seconds() for lane in config.lanes),
+                                   stale=max(lane.tag_window.total_seconds() for lane in config.lanes))
+        self._forgotten_at = float("-inf")
         self.counters: Counter[str] = Counter()
         self._passback_path = Path(state_dir) / PASSBACK_FILE if state_dir is not None else None
         self._last_dir: dict[str, str] = self._load_passback()
@@ -254,27 +254,18 @@ class GateDevice:
 
     def _route(self, radio: str, sighting: Sighting) -> None:
         """A sighting goes to the lane(s) of the radio that heard it, with its margin over the other
-        lanes' radios (median RSSI over the last ``smooth``): the decision needs ``lane_margin``."""
-        lanes = self.radios.get(radio)
-        if not lanes:
+        lanes' radios (:class:`edge.gate.associate.RadioLevels`): the decision needs ``lane_margin``."""
+        routed = self._levels.heard(sighting.tag, radio, sighting.rssi, sighting.at)
+        if not routed:
             self.counters["sighting_unknown_radio"] += 1
             if self.counters["sighting_unknown_radio"] == 1:
                 logger.warning("gate: a tag heard by %s, which no lane names as its radio (counted)", radio)
             return
-        per_radio = self._levels.setdefault(sighting.tag, {})
-        recent = per_radio.setdefault(radio, deque(maxlen=64))
-        recent.append((sighting.at, sighting.rssi))
-        while recent and sighting.at - recent[0][0] > self._level_window:
-            recent.popleft()
-        own = median(r for _, r in recent)
-        others = [median(r for _, r in h) for other, h in per_radio.items()
-                  if other != radio and h and sighting.at - h[-1][0] <= self._stale_after]
-        if len(lanes) > 1:
-            margin: float | None = 0.0  # one radio for several lanes: it cannot tell which lane
-        else:
-            margin = own - max(others) if others else None
-        for name in lanes:
+        for name, margin in routed:
             self._step(name, Heard(sighting.tag, sighting.rssi, sighting.at, margin))
+        if sighting.at - self._forgotten_at > 60:
+            self._forgotten_at = sighting.at
+            self._levels.forget(sighting.at - 60)
 
     def _verdict(self, direction: str) -> Callable[[str], str]:
         return lambda tag: judge(self.allowlist.lookup(tag), direction, self._last_dir.get(tag))

@@ -5,7 +5,6 @@ changes) — passive and active scanning, repeated and changed advertisements, a
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 

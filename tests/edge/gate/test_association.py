@@ -374,3 +374,27 @@ def test_random_traffic_opens_only_for_the_arriving_tags_vehicle(seed, arrivals,
     for passage, (kind, tag) in zip(passages, cars):
         if passage.decision == "open":  # only ever for a resident, on its own tag
             assert (kind, passage.tag, passage.reason) == ("resident", tag, "allowlisted"), (passage, cars)
+
+
+def test_daemon_runs_one_scanner_per_lane_radio(mock_factory, tmp_path):
+    from types import SimpleNamespace
+
+    from edge.allowlist import Allowlist
+    from edge.ble.config import ScannerConfig
+    from edge.ble.fake import FakeRadio
+    from edge.events import ListSink
+    from edge.gate.daemon import Radios, make_scanner
+    from edge.gate.device import GateDevice
+    from gwcommon.clock import FakeClock
+
+    clock = FakeClock()
+    device = GateDevice(gate_config(lanes=2), sink=ListSink(), allowlist=Allowlist(tmp_path / "a.json", clock=clock),
+                        clock=clock, pin_factory=mock_factory, cameras={})
+    try:
+        edge = SimpleNamespace(scanner=ScannerConfig(adapter="hci0"), device=SimpleNamespace(id="gate-north"))
+        made = make_scanner(edge, ListSink(), clock, device, backend=FakeRadio().backend)
+        assert isinstance(made, Radios) and sorted(made.scanners) == ["hci0", "hci1"]
+        assert made.scanners["hci1"].config.adapter == "hci1"
+        assert device.radios == {"hci0": ["lane-0"], "hci1": ["lane-1"]}
+    finally:
+        device.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "performance.md"
-ORDER = ["hub_ingest", "edge_outbox", "gate_latency", "ble_scan", "deadline", "charging_count",
+ORDER = ["hub_ingest", "edge_outbox", "gate_latency", "gate_association", "ble_scan", "deadline", "charging_count",
          "web_violations"]
 
 

@@ -6,9 +6,10 @@ Pure: ``step(state, event, now, rules, verdict, mode) -> (state, actions)``; no 
   Only then does a tag count: a resident's car parked beside the gate never opens it.
 * A tag counts for the vehicle only when it is associated with it (:mod:`edge.gate.associate`):
   heard *at this lane*, *arriving* (first heard shortly before the loop armed, or rising), not
-  parked, not consumed by an earlier open.  The strongest such tag decides; if it is allowed the
-  barrier opens at once (``allowlisted``, or ``passback`` for a second entry without an exit: let
-  in and flagged).  Otherwise the vehicle waits ``tag_wait`` for an allowed tag, then is denied
+  parked, not consumed by an earlier open.  The strongest such tag decides — at once when it was
+  first heard just before the loop armed and is clearly the strongest, else once the car has
+  settled (``late_grace``); if it is allowed the barrier opens (``allowlisted``, or ``passback``
+  for a second entry without an exit: let in and flagged).  Otherwise the vehicle waits ``tag_wait`` for an allowed tag, then is denied
   (``unknown_tag``/``revoked``/``expired``/``no_tag``).  When an allowed tag is near but cannot be
   told to belong to this vehicle (parked, leaving, consumed, heard as well at another lane, or a
   rival tag of another standing as strong), the gate does not open: the passage says

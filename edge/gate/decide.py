@@ -117,7 +117,7 @@ def step(state: LaneState, event: Any, now: float, rules: LaneRules, verdict: Ve
         return _person_opens(state, event, now, rules, mode)
     elif isinstance(event, Tick):
         state, actions = _on_tick(state, now, rules)
-    state, more = _decide_waiting(state, now, rules, verdict, mode)
+    state, more = _decide_waiting(state, now, rules, verdict, mode, heard_now=isinstance(event, Heard))
     return state, actions + more
 
 
@@ -209,14 +209,15 @@ def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool) -> Result:
 
 # ---- deciding -----------------------------------------------------------------------------
 
-def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Verdict, mode: str) -> Result:
+def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Verdict, mode: str,
+                    *, heard_now: bool = False) -> Result:
     waiting = _find(state, lambda v: v.on_loop and v.decision is None)
     if waiting is None:
         return _tag_opened(state, now, rules), ()
     if waiting.settled:  # its tag was chosen when it arrived; only the tag's standing may change
         tag, rssi, note = waiting.tag, waiting.rssi, waiting.note
         reason = verdict(tag) if tag else "no_tag"
-        if tag is None and note is None:  # an allowed tag heard since is evidence for the warden, no more
+        if tag is None and note is None and heard_now:  # an allowed tag heard since: evidence for the warden
             note = _choose(associated(state, waiting, now, rules), verdict, rules.tag_margin)[3]
             note = note if note and note.startswith("ambiguous") else None
     else:

@@ -19,7 +19,7 @@ from edge.events import ListSink
 from gwcommon.clock import FakeClock
 from tests.support import bluez
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)
 UUID = "f7826da6-4fa2-4e98-8024-bc5b71e0893e"
 RESIDENT = f"ibeacon:{UUID}:1:42"
 TAG_ADDRESS = "c4:7c:8d:6a:1b:2e"
@@ -40,7 +40,7 @@ def mock_bluez(tmp_path, monkeypatch):
         server.stop()
 
 
-def wait(condition, timeout: float = 20.0) -> bool:
+def wait(condition, timeout: float = 60.0) -> bool:  # generous: a loaded machine is slow
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not condition():
         time.sleep(0.02)

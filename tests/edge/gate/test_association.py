@@ -310,6 +310,7 @@ def test_device_button_open_then_follower_is_tailgating(rig):
 CAR_KINDS = ("resident", "stranger", "revoked", "untagged")
 
 
+@pytest.mark.timeout(600)  # a thousand mornings' worth of traffic: slow on a loaded machine
 @settings(max_examples=1000, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1),
        arrivals=st.lists(st.tuples(st.sampled_from(CAR_KINDS), st.floats(4.0, 40.0)), min_size=1, max_size=6),

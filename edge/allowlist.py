@@ -5,7 +5,11 @@ The hub publishes the allowlist retained on ``gatewarden/<site>/allowlist`` with
 grows with every change.  :class:`Allowlist` takes a newer version, ignores an older or equal one,
 and writes it to ``<storage.dir>/allowlist.json`` atomically (temporary file, fsync, rename,
 fsync of the directory): after a power cut the file is either the old list or the new one.
-Visitor entries expire by this edge's own clock — while that clock is trusted: while the
+Visitor entries expire by this edge's clock, but never earlier than the hub's time allows: the
+allowlist carries the hub's clock when it was published (``ts``), and the edge judges expiry by
+``max(own clock, ts + time elapsed since the list was taken)``, so an edge that booted with a stale
+clock (no RTC, no network yet) cannot revive an expired pass.
+Expiry by the edge's own clock holds only while that clock is trusted: while the
 ``clock_unsynced`` fault is raised (edge/timesync.py; after a power cut a Pi's clock may be days
 off), an expiry is not enforced, so a wrong clock never shuts a resident out; the gate keeps
 deciding and the hub judges the passages by their time (docs/contract.md §2).
@@ -16,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Literal
 
@@ -43,6 +48,7 @@ class Allowlist:
         self._current = WireAllowlist(version=0)
         self._by_tag: dict[str, AllowEntry] = {}
         self._have = False  # True once any allowlist (from the hub or the file) is installed
+        self._installed_mono = clock.monotonic()
         self.load_problem: str | None = None
         self.ignored_older = 0
         self._load()
@@ -60,20 +66,33 @@ class Allowlist:
         return len(self._by_tag)
 
     def lookup(self, tag: str) -> Status:
-        """allowed, unknown_tag, revoked or expired (by this edge's clock)."""
+        """allowed, unknown_tag, revoked or expired (by :meth:`now`)."""
         entry = self._by_tag.get(tag)
         if entry is None:
             return "unknown_tag"
         if entry.revoked:
             return "revoked"
-        if entry.expires is not None and entry.expires <= self._clock.now():
-            if self._trusted():
+        if entry.expires is not None and entry.expires <= self.now():
+            floor = self.hub_floor()
+            if self._trusted() or (floor is not None and entry.expires <= floor):  # the hub's time says so
                 return "expired"
             self.expiry_not_enforced += 1
             if self.expiry_not_enforced == 1:
                 logger.warning("tag %s expired by this edge's clock, but the clock is not synchronised: "
                                "let through (expiries are not enforced until the clock is synchronised)", tag)
         return "allowed"
+
+    def hub_floor(self) -> datetime | None:
+        """The earliest the time can be, by the hub: its ``ts`` plus the time since the list was taken."""
+        ts = self._current.ts
+        if ts is None:
+            return None
+        return ts + timedelta(seconds=max(0.0, self._clock.monotonic() - self._installed_mono))
+
+    def now(self) -> datetime:
+        """The time visitor passes are judged by: this edge's clock, or the hub's floor if that is later."""
+        own, floor = self._clock.now(), self.hub_floor()
+        return own if floor is None or floor <= own else floor
 
     def tags(self) -> list[str]:
         return list(self._by_tag)
@@ -114,6 +133,7 @@ class Allowlist:
         # Registered plates answer as plate:<plate> tags (plate cameras, edge.lpr), never over a real tag.
         self._by_tag.update({f"plate:{p.plate}": p for p in allowlist.plates if f"plate:{p.plate}" not in self._by_tag})
         self._current = allowlist
+        self._installed_mono = self._clock.monotonic()
         self._have = True
 
     def _save(self, allowlist: WireAllowlist) -> None:

@@ -86,6 +86,8 @@ class Passage(Envelope):
         "passback", "manual", "remote", "fire_mode",
     ]
     passed: bool
+    by: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # v1.1: who opened (manual/remote)
+    note: Annotated[str, Field(max_length=1000)] | None = None  # v1.1: their reason, or the tag evidence
 
 
 class Presence(Envelope):

@@ -23,6 +23,7 @@ DECISION_MODULES = [
     "edge/ble/watchdog.py",
     "edge/lane/pairing.py",
     "edge/lane/schedule.py",
+    "edge/gate/associate.py",
     "edge/gate/decide.py",
     "edge/gate/fsm.py",
     "edge/gate/lane.py",

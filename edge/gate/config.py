@@ -88,6 +88,28 @@ class LaneConfig(Section):
                                    description="While attended, retest the photo-eye this often; a pass returns to automatic.")
     camera: str | None = Field(None, max_length=500,
                                description="Camera: an rtsp:// URL, 'usb:0' for a USB camera, or a video file path.")
+    radio: str | None = Field(None, pattern=r"^hci[0-9]{1,2}$",
+                              description="Bluetooth adapter whose antenna is at this lane (e.g. hci1); unset: the "
+                                          "[scanner] adapter.  Lanes sharing one radio cannot tell which lane a tag is "
+                                          "at, so with several lanes give each its own (docs/gate.md).")
+    lane_margin: int = Field(4, ge=0, le=40, description="A tag belongs to this lane only when this lane's radio hears it "
+                                                         "at least this many dB stronger than any other lane's radio.")
+    tag_margin: int = Field(6, ge=0, le=40, description="An allowed and a not-allowed tag both arriving within this many dB "
+                                                        "of each other: ambiguous, the gate does not open.")
+    arrival_window: Duration = Field(timedelta(seconds=5), ge=timedelta(seconds=1), le=timedelta(minutes=2),
+                                     description="A tag first heard at most this long before the loop armed is arriving with that vehicle.")
+    arrival_rise: int = Field(10, ge=1, le=40, description="Or: its smoothed RSSI rose at least this many dB over "
+                                                          "trend_window before the loop armed (it drove up to the lane).")
+    trend_window: Duration = Field(timedelta(seconds=8), ge=timedelta(seconds=2), le=timedelta(minutes=1),
+                                   description="How far back before the loop armed a tag's rise is looked for.")
+    smooth: Duration = Field(timedelta(seconds=1.5), ge=timedelta(seconds=0.2), le=timedelta(seconds=10),
+                             description="RSSI is smoothed by medians over bins this long (multipath spikes).")
+    parked_after: Duration = Field(timedelta(minutes=2), ge=timedelta(seconds=10), le=timedelta(hours=2),
+                                   description="A tag heard this long at the lane without rising is parked (named so in the passage's evidence).")
+    tag_gone: Duration = Field(timedelta(seconds=30), ge=timedelta(seconds=3), le=timedelta(minutes=30),
+                               description="A tag not heard for this long has left the lane; heard again, it starts afresh.")
+    late_grace: Duration = Field(timedelta(seconds=1), ge=timedelta(0), le=timedelta(seconds=5),
+                                 description="A tag first heard this long after the loop armed still belongs to that vehicle (slow advertisers).")
 
     @model_validator(mode="after")
     def _pi_close_needs_parts(self) -> "LaneConfig":
@@ -157,8 +179,11 @@ def lane_rules(lane: LaneConfig, gate: GateConfig) -> "LaneRules":
 
     seconds = {name: getattr(lane, name).total_seconds() for name in (
         "tag_wait", "tag_window", "cooldown", "close_delay", "open_hold", "open_travel",
-        "close_travel", "eye_test_timeout", "stuck_after", "retest_every")}
+        "close_travel", "eye_test_timeout", "stuck_after", "retest_every", "arrival_window", "trend_window",
+        "smooth", "parked_after", "tag_gone", "late_grace")}
     return LaneRules(name=lane.name, direction=lane.direction, wired=frozenset(lane.inputs()),
                      has_eye_test=lane.eye_test is not None, close_mode=lane.close_mode,
                      rssi_threshold=lane.rssi_threshold, fire_repulse=gate.fire_repulse.total_seconds(),
+                     lane_margin=float(lane.lane_margin), tag_margin=float(lane.tag_margin),
+                     arrival_rise=float(lane.arrival_rise),
                      **seconds)

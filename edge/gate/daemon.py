@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 
 class GateHandle:
-    """What :func:`start` returns: ``stop()`` ends the scanner, then the gate device."""
+    """What :func:`start` returns: ``stop()`` ends the scanner(s), then the gate device."""
 
     def __init__(self, device: GateDevice, scanner: Any | None):
         self.device, self.scanner = device, scanner
@@ -36,6 +36,44 @@ class GateHandle:
         self.device.stop()
 
 
+class Radios:
+    """One scanner per radio (the [scanner] adapter and each lane's own ``radio``), started and
+    stopped together; they share one decoding pipeline (one EID resolver: one listening place)."""
+
+    def __init__(self, scanners: dict[str, Any]):
+        self.scanners = scanners
+
+    def start(self) -> None:
+        for scanner in self.scanners.values():
+            scanner.start()
+
+    def stop(self) -> None:
+        for scanner in self.scanners.values():
+            scanner.stop()
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return {radio: scanner.stats() for radio, scanner in self.scanners.items()}
+
+
+class _SharedPipeline:
+    """The pipeline behind a lock: each radio's scanner decodes on its own thread."""
+
+    def __init__(self, pipeline: Any):
+        self._pipeline, self._lock = pipeline, threading.Lock()
+
+    @property
+    def counts(self) -> Any:
+        return self._pipeline.counts
+
+    def process(self, adv: Any, *, unix: float) -> Any:
+        with self._lock:
+            return self._pipeline.process(adv, unix=unix)
+
+    def tick(self, at: float) -> Any:
+        with self._lock:
+            return self._pipeline.tick(at)
+
+
 def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: threading.Event,
           *, pin_factory: Any = None, backend: type | None = None) -> GateHandle:
     """Start the gate device (and its scanner); returns at once."""
@@ -43,7 +81,15 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
         raise ConfigError(f"[gate] is for a device of kind 'gate', but device.kind is '{config.device.kind}'")
     trusted = None if config.replay is not None else clock_trusted(flag_path(config.storage.dir, config.device.id))
     allowlist = Allowlist.in_storage(config.storage.dir, clock=clock, clock_trusted=trusted)
-    device = GateDevice(config.gate, sink=sink, allowlist=allowlist, clock=clock, pin_factory=pin_factory)
+    settings = getattr(config, "scanner", None)
+    device = GateDevice(config.gate, sink=sink, allowlist=allowlist, clock=clock, pin_factory=pin_factory,
+                        default_radio=settings.adapter if settings is not None else "hci0",
+                        state_dir=config.storage.dir)
+    shared = [r for r, lanes in device.radios.items() if len(lanes) > 1]
+    if settings is not None and shared:
+        logger.warning("gate %s: lanes %s share the radio %s, which cannot tell which lane a tag is at: their "
+                       "tags never open (ambiguous) until each lane names its own radio (docs/gate.md)",
+                       config.device.id, ", ".join(device.radios[shared[0]]), shared[0])
     scanner = make_scanner(config, sink, clock, device, backend=backend)
     if publisher is not None:
         publisher.on_allowlist(device.handle_allowlist)
@@ -67,7 +113,8 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
 
 
 def make_scanner(config: Any, sink: Any, clock: Clock, device: GateDevice, *, backend: type | None = None) -> Any:
-    """The Bluetooth scanner from ``[scanner]``, feeding every lane of ``device``; None without one."""
+    """The Bluetooth scanner(s) from ``[scanner]``: one per radio named by the lanes (each sighting
+    tagged with its radio, so the device can tell lanes apart); None without a [scanner] section."""
     settings = getattr(config, "scanner", None)
     if settings is None:
         return None
@@ -81,10 +128,20 @@ def make_scanner(config: Any, sink: Any, clock: Clock, device: GateDevice, *, ba
     pipeline = Pipeline(settings.source or config.device.id, resolver=resolver, mac_tags=settings.mac_tags,
                         any_static_mac=settings.any_static_mac)
     pipeline.watch_macs(_mac_tags(device.allowlist))
-    scanner = Scanner(settings, sink=sink, clock=clock, pipeline=pipeline, backend=backend)
-    scanner.subscribe(device.sighted)
     device.on_allowlist_change = lambda: pipeline.watch_macs(_mac_tags(device.allowlist))
-    return scanner
+    radios = list(device.radios) if settings.adapter in device.radios else [settings.adapter, *device.radios]
+    if len(radios) == 1:
+        scanner = Scanner(settings, sink=sink, clock=clock, pipeline=pipeline, backend=backend)
+        scanner.subscribe(lambda sighting: device.sighted(sighting, radio=settings.adapter))
+        return scanner
+    shared = _SharedPipeline(pipeline)
+    scanners: dict[str, Any] = {}
+    for radio in radios:
+        scanner = Scanner(settings.model_copy(update={"adapter": radio}), sink=sink, clock=clock,
+                          pipeline=shared, backend=backend)  # type: ignore[arg-type]
+        scanner.subscribe(lambda sighting, radio=radio: device.sighted(sighting, radio=radio))
+        scanners[radio] = scanner
+    return Radios(scanners)
 
 
 def _mac_tags(allowlist: Allowlist) -> list[str]:

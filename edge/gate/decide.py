@@ -4,13 +4,19 @@ Pure: ``step(state, event, now, rules, verdict, mode) -> (state, actions)``; no 
 
 * A vehicle is waiting while the lane's arming loop (or, without one, its photo-eye) is active.
   Only then does a tag count: a resident's car parked beside the gate never opens it.
-* The tag is the strongest one heard within ``tag_window`` at or above ``rssi_threshold`` that is
-  not cooling down.  If it is allowed the barrier opens at once (``allowlisted``, or ``passback``
-  for a second entry without an exit: let in and flagged).  Otherwise the vehicle waits
-  ``tag_wait`` for an allowed tag, then is denied (``unknown_tag``/``revoked``/``expired``/
-  ``no_tag``) — and still opens if an allowed tag is heard while it waits.
-* A tag that opened the lane cools down for ``cooldown``: the car behind cannot enter on the
-  tag of the car in front.
+* A tag counts for the vehicle only when it is associated with it (:mod:`edge.gate.associate`):
+  heard *at this lane*, *arriving* (first heard shortly before the loop armed, or rising), not
+  parked, not consumed by an earlier open.  The strongest such tag decides — at once when it was
+  first heard just before the loop armed and is clearly the strongest, else once the car has
+  settled (``late_grace``); if it is allowed the barrier opens (``allowlisted``, or ``passback``
+  for a second entry without an exit: let in and flagged).  Otherwise the vehicle waits ``tag_wait`` for an allowed tag, then is denied
+  (``unknown_tag``/``revoked``/``expired``/``no_tag``).  When an allowed tag is near but cannot be
+  told to belong to this vehicle (parked, leaving, consumed, heard as well at another lane, or a
+  rival tag of another standing as strong), the gate does not open: the passage says
+  ``ambiguous`` and the evidence in its ``note`` so the warden can open by hand.
+* Every open (tag, booth button, warden, fire) consumes the tags heard at the lane then, and the
+  opened vehicle's tag cools down for ``cooldown``: the car behind cannot enter on the tag of the
+  car in front, nor a car following a person's open.
 * Each vehicle becomes one passage when its cycle ends: ``passed`` when it crossed the photo-eye
   line and left the loop, not passed when it backed away.  A denied vehicle that crosses behind
   another one is recorded as such (decision ``deny``, ``passed`` true: tailgating, R9).
@@ -28,9 +34,11 @@ from typing import Any, Callable, Mapping
 from edge.ble.model import Sighting
 
 from . import plates
+from .associate import Assessment, Track, assess, heard
 from .model import (
     AUTO_REASONS,
     Counted,
+    Heard,
     InputChanged,
     LaneRules,
     OpenCommand,
@@ -68,6 +76,9 @@ class Vehicle:
     reason: str | None = None
     snapped: bool = False
     left_at: float | None = None  # when it left the loop without having reached the photo-eye
+    note: str | None = None  # the evidence for its tag (or a person's reason)
+    settled: bool = False  # its tag is chosen for good (once one is found, or after ``tag_wait``)
+    by: str | None = None  # who opened, for a person's open
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ class LaneState:
     """What the lane remembers: the vehicles in order, tags heard, tags cooling down."""
 
     queue: tuple[Vehicle, ...] = ()
-    heard: Mapping[str, tuple[int, float]] = field(default_factory=lambda: _EMPTY)
+    tracks: Mapping[str, Track] = field(default_factory=lambda: _EMPTY)
     cooldown: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
     loop: bool = False
     eye: bool = False
@@ -86,29 +97,28 @@ class LaneState:
 Result = tuple[LaneState, tuple[Any, ...]]
 
 
-def strongest(state: LaneState, now: float, rules: LaneRules) -> tuple[str, int] | None:
-    """The strongest recent tag at or above the threshold that is not cooling down."""
-    best: tuple[str, int] | None = None
-    for tag, (rssi, at) in state.heard.items():
-        if rssi < rules.rssi_threshold or now - at > rules.tag_window or state.cooldown.get(tag, -1.0) > now:
-            continue
-        if best is None or rssi > best[1] or (rssi == best[1] and tag < best[0]):  # ties: stable order
-            best = (tag, rssi)
-    return best
+def associated(state: LaneState, vehicle: Vehicle, now: float, rules: LaneRules) -> list[Assessment]:
+    """Every tag heard recently at the lane, judged for ``vehicle``; candidates first, strongest first."""
+    judged = [j for tag, track in state.tracks.items()
+              if (j := assess(tag, track, vehicle.arrived, now, rules, state.cooldown.get(tag))) is not None]
+    return sorted(judged, key=lambda j: (j.why_not is not None, -j.level, j.tag))
 
 
 def step(state: LaneState, event: Any, now: float, rules: LaneRules, verdict: Verdict, mode: str) -> Result:
     """Advance the lane by one event; ``mode`` is ``auto``, ``attended`` or ``fire``."""
     actions: tuple[Any, ...] = ()
     if isinstance(event, Sighting):
-        state = replace(state, heard=MappingProxyType({**state.heard, event.tag: (event.rssi, event.at)}))
+        event = Heard(event.tag, event.rssi, event.at)
+    if isinstance(event, Heard):
+        track = heard(state.tracks.get(event.tag), event.rssi, event.at, event.margin, rules)
+        state = replace(state, tracks=MappingProxyType({**state.tracks, event.tag: track}))
     elif isinstance(event, InputChanged):
         state, actions = _on_input(state, event, now, rules)
     elif isinstance(event, OpenCommand):
         return _person_opens(state, event, now, rules, mode)
     elif isinstance(event, Tick):
         state, actions = _on_tick(state, now, rules)
-    state, more = _decide_waiting(state, now, rules, verdict, mode)
+    state, more = _decide_waiting(state, now, rules, verdict, mode, heard_now=isinstance(event, Heard))
     return state, actions + more
 
 
@@ -194,44 +204,99 @@ def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool) -> Result:
     decision = vehicle.decision or "deny"
     reason = vehicle.reason if vehicle.decision else vehicle.verdict
     record = RecordPassage(vehicle.key, vehicle.tag, vehicle.rssi, decision, reason or "no_tag", passed,
-                           tailgating=passed and decision == "deny")
+                           tailgating=passed and decision == "deny", note=vehicle.note, by=vehicle.by)
     return replace(state, queue=queue), (record,)
 
 
 # ---- deciding -----------------------------------------------------------------------------
 
-def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Verdict, mode: str) -> Result:
+def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Verdict, mode: str,
+                    *, heard_now: bool = False) -> Result:
     waiting = _find(state, lambda v: v.on_loop and v.decision is None)
     if waiting is None:
         return _tag_opened(state, now, rules), ()
-    tag, rssi, reason = plates.candidate(state, waiting, now, rules, verdict, strongest)  # plate cameras (issue 20)
+    if waiting.settled:  # its tag was chosen when it arrived; only the tag's standing may change
+        tag, rssi, note = waiting.tag, waiting.rssi, waiting.note
+        reason = verdict(tag) if tag else "no_tag"
+        if tag is None and note is None and heard_now:  # an allowed tag heard since: evidence for the warden
+            note = _choose(associated(state, waiting, now, rules), verdict, rules.tag_margin)[3]
+            note = note if note and note.startswith("ambiguous") else None
+    else:
+        judged = associated(state, waiting, now, rules)
+        tag, rssi, reason, note = _choose(judged, verdict, rules.tag_margin)
+        if now < waiting.arrived + rules.late_grace and not _clear_at_once(judged, tag, rules):
+            tag, rssi, reason, note = None, None, "no_tag", None  # the car may still be rolling in: look again
+        elif (tag is not None and now >= waiting.arrived + rules.late_grace) or now >= waiting.arrived + rules.tag_wait:
+            waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, note=note)
+    tag, rssi, reason = plates.with_plate(state, waiting, now, rules, verdict, (tag, rssi, reason))  # plate cameras
     if mode == "fire":
-        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason), "fire_mode", now, rules)
+        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note), "fire_mode", now, rules)
     if mode == "auto" and reason in AUTO_REASONS:
-        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason), reason, now, rules)
+        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note), reason, now, rules)
     if tag is not None or waiting.tag is None:
-        waiting = replace(waiting, tag=tag, rssi=rssi, verdict=reason)
+        waiting = replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note)
     if not waiting.snapped and now - waiting.arrived >= rules.tag_wait:
         return _put(state, replace(waiting, snapped=True)), (TakeSnapshot(waiting.key),)
     return _put(state, waiting), ()
 
 
+def _clear_at_once(judged: list[Assessment], tag: str | None, rules: LaneRules) -> bool:
+    """Open at once (before ``late_grace``) only for a tag first heard just before the loop armed
+    that is clearly the strongest tag near the lane; otherwise wait for the car to settle."""
+    best = next((j for j in judged if j.tag == tag), None)
+    if best is None or not best.fresh:
+        return False
+    others = [j.level for j in judged if j.tag != tag and j.why_not != "weak"]
+    return not others or best.level - max(others) >= rules.tag_margin
+
+
+def _choose(judged: list[Assessment], verdict: Verdict, margin: float) -> tuple[str | None, int | None, str, str | None]:
+    """The vehicle's tag, RSSI, reason and evidence note from the lane's judged tags."""
+    candidates = [j for j in judged if j.why_not is None]
+    if candidates:
+        best = candidates[0]
+        reason = verdict(best.tag)
+        rivals = [j for j in candidates[1:] if best.level - j.level < margin
+                  and (verdict(j.tag) in AUTO_REASONS) != (reason in AUTO_REASONS)]
+        if rivals:  # an allowed and a not-allowed tag arriving about as strong: cannot tell which car
+            other = rivals[0]
+            shown = best if reason not in AUTO_REASONS else other
+            return shown.tag, round(shown.level), verdict(shown.tag), "ambiguous: " + "; ".join(
+                j.evidence() for j in (best, other))
+        return best.tag, round(best.level), reason, best.evidence()
+    near = [j for j in judged if j.why_not not in ("weak", None) and verdict(j.tag) in AUTO_REASONS]
+    if near:  # an allowed tag is here, but not as this vehicle's: say so, let the warden decide
+        return None, None, "no_tag", "ambiguous: " + "; ".join(j.evidence() for j in near[:3])
+    return None, None, "no_tag", None
+
+
 def _tag_opened(state: LaneState, now: float, rules: LaneRules) -> LaneState:
     """A vehicle let in by fire mode or a person before its tag was heard: note the tag for the record."""
     untagged = _find(state, lambda v: v.on_loop and v.tag is None and v.reason in _TAG_LATER)
-    best = strongest(state, now, rules) if untagged is not None else None
-    return _put(state, replace(untagged, tag=best[0], rssi=best[1])) if best else state
+    if untagged is None:
+        return state
+    best = next((j for j in associated(state, untagged, now, rules) if j.why_not is None), None)
+    if best is None:
+        return state
+    return _consume(_put(state, replace(untagged, tag=best.tag, rssi=round(best.level))), now, rules, best.tag)
+
+
+def _consume(state: LaneState, now: float, rules: LaneRules, tag: str | None) -> LaneState:
+    """An open: every tag heard at the lane now is consumed; the vehicle's own tag cools down."""
+    tracks = {t: replace(tr, consumed_at=now) if now - tr.last <= rules.tag_window else tr
+              for t, tr in state.tracks.items()}
+    cooldown = dict(state.cooldown)
+    if tag is not None:
+        cooldown[tag] = now + rules.cooldown
+    return replace(state, tracks=MappingProxyType(tracks), cooldown=MappingProxyType(cooldown))
 
 
 def _open(state: LaneState, vehicle: Vehicle, reason: str, now: float, rules: LaneRules) -> Result:
-    cooldown = dict(state.cooldown)
-    if vehicle.tag is not None and reason in AUTO_REASONS:
-        cooldown[vehicle.tag] = now + rules.cooldown
     vehicle = replace(vehicle, decision="open", reason=reason, snapped=True)
     actions: tuple[Any, ...] = (OpenRequest(reason),)
     if not _find(state, lambda v: v.key == vehicle.key).snapped:
         actions += (TakeSnapshot(vehicle.key),)
-    return replace(_put(state, vehicle), cooldown=MappingProxyType(cooldown)), actions
+    return _consume(_put(state, vehicle), now, rules, vehicle.tag), actions
 
 
 def _person_opens(state: LaneState, event: OpenCommand, now: float, rules: LaneRules, mode: str) -> Result:
@@ -240,10 +305,12 @@ def _person_opens(state: LaneState, event: OpenCommand, now: float, rules: LaneR
     if target is None:
         state = _arrive(state, now, on_loop=False)
         target = state.queue[-1]
-    best = strongest(state, now, rules)
+    best = next((j for j in associated(state, target, now, rules) if j.why_not is None), None)
     if best is not None and target.tag is None:
-        target = replace(target, tag=best[0], rssi=best[1])
+        target = replace(target, tag=best.tag, rssi=round(best.level))
     reason = "fire_mode" if mode == "fire" else event.reason
+    if reason != "fire_mode":
+        target = replace(target, by=event.by or None, note=event.why or None)
     return _open(state, target, reason, now, rules)
 
 
@@ -260,10 +327,10 @@ def _on_tick(state: LaneState, now: float, rules: LaneRules) -> Result:
         if backed_away or unseen:
             state, more = _finish(state, v, passed=False)
             actions += more
-    heard = {t: h for t, h in state.heard.items() if now - h[1] <= rules.tag_window}
+    tracks = {t: tr for t, tr in state.tracks.items() if now - tr.last <= rules.tag_gone}
     cooldown = {t: until for t, until in state.cooldown.items() if until > now}
-    if len(heard) != len(state.heard) or len(cooldown) != len(state.cooldown):
-        state = replace(state, heard=MappingProxyType(heard), cooldown=MappingProxyType(cooldown))
+    if len(tracks) != len(state.tracks) or len(cooldown) != len(state.cooldown):
+        state = replace(state, tracks=MappingProxyType(tracks), cooldown=MappingProxyType(cooldown))
     return state, actions
 
 

@@ -20,21 +20,26 @@ named warden, recorded), and never while the fire-alarm input is still active (R
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import queue
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from edge.allowlist import Allowlist
 from edge.ble.model import Sighting
 from edge.events import EventSink
 from gwcommon import wire
+from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
 from gwcommon.exc import GatewardenError
 
 from . import lane as lanelogic
+from .associate import RadioLevels
 from .barrier import Contacts, Relays
 from .config import GateConfig, LaneConfig, lane_rules
 from .decide import judge
@@ -44,6 +49,7 @@ from .model import (
     EyeTest,
     FireOn,
     FireReset,
+    Heard,
     InputChanged,
     OpenCommand,
     OpenRefused,
@@ -58,6 +64,7 @@ from .model import (
 
 logger = logging.getLogger(__name__)
 _PENDING = b""  # a snapshot is being taken
+PASSBACK_FILE = "passback.json"
 
 
 class GateDevice:
@@ -65,7 +72,8 @@ class GateDevice:
 
     def __init__(self, config: GateConfig, *, sink: EventSink, allowlist: Allowlist, clock: Clock,
                  pin_factory: Any = None, cameras: Mapping[str, Any] | None = None, tick: float = 0.02,
-                 on_sync: Callable[[], None] | None = None):
+                 on_sync: Callable[[], None] | None = None, default_radio: str = "hci0",
+                 state_dir: str | Path | None = None):
         self.config = config
         self.sink, self.allowlist, self.clock = sink, allowlist, clock
         self._tick, self._on_sync = tick, on_sync
@@ -74,8 +82,16 @@ class GateDevice:
         self._queue: queue.SimpleQueue[tuple] = queue.SimpleQueue()
         self.lanes = {lane.name: lanelogic.Lane(lane_rules(lane, config)) for lane in config.lanes}
         self._lane_cfg = {lane.name: lane for lane in config.lanes}
+        self.default_radio = default_radio
+        self.radios: dict[str, list[str]] = {}  # radio (adapter) → the lanes its antenna is at
+        for lane in config.lanes:
+            self.radios.setdefault(lane.radio or default_radio, []).append(lane.name)
+        self._levels = RadioLevels(self.radios, window=max(lane.smooth.total_seconds() for lane in config.lanes),
+                                   stale=max(lane.tag_window.total_seconds() for lane in config.lanes))
+        self._forgotten_at = float("-inf")
         self.counters: Counter[str] = Counter()
-        self._last_dir: dict[str, str] = {}
+        self._passback_path = Path(state_dir) / PASSBACK_FILE if state_dir is not None else None
+        self._last_dir: dict[str, str] = self._load_passback()
         self._fire = False
         self._jpegs: dict[tuple[str, int], bytes | None] = {}
         self._awaiting: dict[tuple[str, int], str] = {}
@@ -105,7 +121,8 @@ class GateDevice:
             raise
 
     def _lane_input(self, name: str) -> Callable[[str, bool], None]:
-        return lambda role, active: self._queue.put(("lane", name, InputChanged(role, active)))
+        return lambda role, active: self._queue.put(
+            ("lane", name, InputChanged(role, active, at=self.clock.monotonic())))
 
     def _make_cameras(self) -> dict[str, Any]:
         from edge.camera import OpenCVCamera
@@ -123,9 +140,10 @@ class GateDevice:
 
     # ---- entry points (any thread: they only enqueue) --------------------------------------
 
-    def sighted(self, sighting: Sighting, lane: str | None = None) -> None:
-        """A valid tag heard (by the scanner of ``lane``, or of the whole gate when None)."""
-        self._queue.put(("lane", lane, sighting) if lane else ("all", sighting))
+    def sighted(self, sighting: Sighting, lane: str | None = None, *, radio: str | None = None) -> None:
+        """A valid tag heard by ``radio`` (None: the [scanner] adapter); ``lane`` forces one lane (tests)."""
+        self._queue.put(("lane", lane, Heard(sighting.tag, sighting.rssi, sighting.at)) if lane
+                        else ("heard", radio or self.default_radio, sighting))
 
     def handle_command(self, command: wire.Command) -> None:
         self._queue.put(("cmd", command))
@@ -214,6 +232,8 @@ class GateDevice:
         elif kind == "all":
             for name in self.lanes:
                 self._step(name, item[1])
+        elif kind == "heard":
+            self._route(item[1], item[2])
         elif kind == "site":
             self._site_input(item[1], item[2])
         elif kind == "cmd":
@@ -234,6 +254,21 @@ class GateDevice:
         for action in actions:
             self._act(name, relays, action, now)
         relays.tick(now)
+
+    def _route(self, radio: str, sighting: Sighting) -> None:
+        """A sighting goes to the lane(s) of the radio that heard it, with its margin over the other
+        lanes' radios (:class:`edge.gate.associate.RadioLevels`): the decision needs ``lane_margin``."""
+        routed = self._levels.heard(sighting.tag, radio, sighting.rssi, sighting.at)
+        if not routed:
+            self.counters["sighting_unknown_radio"] += 1
+            if self.counters["sighting_unknown_radio"] == 1:
+                logger.warning("gate: a tag heard by %s, which no lane names as its radio (counted)", radio)
+            return
+        for name, margin in routed:
+            self._step(name, Heard(sighting.tag, sighting.rssi, sighting.at, margin))
+        if sighting.at - self._forgotten_at > 60:
+            self._forgotten_at = sighting.at
+            self._levels.forget(sighting.at - 60)
 
     def _verdict(self, direction: str) -> Callable[[str], str]:
         return lambda tag: judge(self.allowlist.lookup(tag), direction, self._last_dir.get(tag))
@@ -281,11 +316,19 @@ class GateDevice:
             self.counters["tailgating"] += 1
         if record.reason == "passback":
             logger.warning("lane %s: tag %s entered again without an exit (let in, flagged)", cfg.name, record.tag)
-        if record.passed and record.tag:
+        if record.passed and record.tag and self._last_dir.get(record.tag) != cfg.direction:
             self._last_dir[record.tag] = cfg.direction
-        event_id = self._emit("passage", {
+            self._save_passback()
+        fields: dict[str, Any] = {
             "lane": cfg.name, "direction": cfg.direction, "tag": record.tag, "rssi": record.rssi,
-            "decision": record.decision, "reason": record.reason, "passed": record.passed})
+            "decision": record.decision, "reason": record.reason, "passed": record.passed}
+        if record.by:
+            fields["by"] = record.by[:64]
+        if record.note:
+            fields["note"] = record.note[:500]
+            if record.note.startswith("ambiguous"):
+                self.counters["passage_ambiguous"] += 1
+        event_id = self._emit("passage", fields)
         self.counters[f"passage_{record.decision}"] += 1
         jpeg = self._jpegs.pop((cfg.name, record.key), None)
         if event_id is None or jpeg is None:
@@ -300,6 +343,33 @@ class GateDevice:
         self.counters[what] += 1
         if self.counters[what] == 1:
             logger.info("lane %s: %s (counted from now on)", name, what.replace("_", " "))
+
+    # ---- passback memory (survives a restart) ------------------------------------------
+
+    def _load_passback(self) -> dict[str, str]:
+        path = self._passback_path
+        if path is None or not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))["last_direction"]
+            if not isinstance(data, dict) or not all(v in ("in", "out") for v in data.values()):
+                raise ValueError("last_direction must map tags to 'in' or 'out'")
+            return {str(tag): str(way) for tag, way in data.items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.counters["passback_unreadable"] += 1
+            kept = path.with_name(path.name + ".bad")
+            os.replace(path, kept)
+            logger.error("gate: passback memory %s unreadable (%s); kept it as %s, starting empty", path, exc, kept)
+            return {}
+
+    def _save_passback(self) -> None:
+        if self._passback_path is None:
+            return
+        try:
+            write_atomic(self._passback_path, json.dumps({"last_direction": self._last_dir}, sort_keys=True).encode())
+        except OSError as exc:
+            self.counters["passback_save_failed"] += 1
+            logger.error("gate: could not save the passback memory to %s: %s", self._passback_path, exc)
 
     # ---- snapshots -----------------------------------------------------------------------
 

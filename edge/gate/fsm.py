@@ -71,6 +71,8 @@ class BarrierState:
     stuck: frozenset[str] = frozenset()
     last_pulse: float = float("-inf")
     last_retest: float = float("-inf")
+    fault_limits: tuple[bool, bool] | None = None  # (open, closed) limit levels when relay_fault was raised
+    fault_target: str | None = None  # the limit the arm failed to reach
 
 
 Result = tuple[BarrierState, tuple[Any, ...]]
@@ -106,11 +108,29 @@ def step(state: BarrierState, event: Any, now: float, rules: LaneRules) -> Resul
         return _fire_reset(state, now)
     if isinstance(event, Retest) and state.arm is Arm.ATTENDED:
         return _on_tick(replace(state, last_retest=float("-inf")), now, rules)
+    if isinstance(event, Retest) and state.arm is Arm.FAULT:
+        return _fault_cleared(state, _resting(state), now, "reset key at the gate")
     return state, ()
 
 
 def _go(state: BarrierState, arm: Arm, now: float, **changes: Any) -> BarrierState:
+    # Moving towards a position the arm is already at (its limit reads active, e.g. an open pulse
+    # the controller ignored because the arm never left the top): it is there.
+    if arm is Arm.OPENING and state.inputs.get("open_limit"):
+        arm = Arm.OPEN
+    elif arm is Arm.CLOSING and state.inputs.get("closed_limit"):
+        arm, changes = Arm.CLOSED, {**changes, "close_armed": False, "cleared_at": None}
     return replace(state, arm=arm, since=now, **changes)
+
+
+def _limits(state: BarrierState) -> tuple[bool, bool]:
+    return bool(state.inputs.get("open_limit")), bool(state.inputs.get("closed_limit"))
+
+
+def _fault_cleared(state: BarrierState, arm: Arm, now: float, why: str) -> Result:
+    state = _go(state, arm, now, faults=state.faults - {"relay_fault"}, fault_limits=None, fault_target=None,
+                close_armed=False, cleared_at=None)
+    return state, (RaiseFault("relay_fault", False, why),)
 
 
 def _resting(state: BarrierState) -> Arm:
@@ -126,7 +146,8 @@ def _on_input(state: BarrierState, event: InputChanged, now: float, rules: LaneR
     state = replace(state, inputs=MappingProxyType({**state.inputs, event.role: event.active}))
     if event.role in rules.presence:
         state = _presence_changed(state, event, before, now, rules)
-        if state.test is not None and event.role == "photo_eye":
+        early = event.at is not None and event.at < state.test_at
+        if state.test is not None and event.role == "photo_eye" and not (early and event.active):
             return _test_answer(state, bool(event.active), now, rules)
         if event.active or event.active is None:
             return _presence_appeared(state, now, rules)
@@ -143,7 +164,8 @@ def _presence_changed(state: BarrierState, event: InputChanged, before: bool | N
         since.setdefault(event.role, now)
     else:
         since.pop(event.role, None)
-    testing_eye = state.test is not None and event.role == "photo_eye"
+    early = event.active and event.at is not None and event.at < state.test_at  # began before the test pulse
+    testing_eye = state.test is not None and event.role == "photo_eye" and not early
     # The vehicle's trailing edge (R4): the last presence input (closing loop, safety loop or
     # photo-eye, whichever it crossed last) goes clear.
     trailing = before and event.active is False and not occupied(state, rules)
@@ -160,7 +182,8 @@ def _presence_appeared(state: BarrierState, now: float, rules: LaneRules) -> Res
         state = replace(state, test=None)
     if state.arm is Arm.CLOSING:
         actions += [CloseRelayOff(), PulseOpen()]
-        state = _go(state, Arm.OPENING, now, last_pulse=now, cleared_at=None)
+        # Reopened for whatever appeared: once it has cleared, the Pi closes again (after a test).
+        state = _go(state, Arm.OPENING, now, last_pulse=now, cleared_at=None, close_armed=rules.close_mode == "pi")
     return state, tuple(actions)
 
 
@@ -168,8 +191,7 @@ def _limit(state: BarrierState, event: InputChanged, before: bool, now: float) -
     arm, actions = state.arm, ()
     if arm is Arm.FAULT and event.active:
         target = Arm.OPEN if event.role == "open_limit" else Arm.CLOSED
-        return _go(state, target, now, faults=state.faults - {"relay_fault"}), (
-            RaiseFault("relay_fault", False, f"arm reached the {target.value} position again"),)
+        return _fault_cleared(state, target, now, f"arm reached the {target.value} position again")
     if arm in (Arm.ATTENDED, Arm.EMERGENCY_OPEN, Arm.FAULT):
         return state, actions
     if event.role == "open_limit" and event.active and arm is not Arm.OPEN:
@@ -225,7 +247,7 @@ def _fire_reset(state: BarrierState, now: float) -> Result:
 
 def _on_tick(state: BarrierState, now: float, rules: LaneRules) -> Result:
     actions: tuple[Any, ...] = ()
-    for check in (_check_stuck, _test_timeout, _travel, _fire_repulse, _pi_close, _retest):
+    for check in (_check_stuck, _test_timeout, _travel, _fault_level, _fire_repulse, _pi_close, _retest):
         state, more = check(state, now, rules)
         actions += more
     return state, actions
@@ -269,8 +291,22 @@ def _watch(state: BarrierState, now: float, limit: str, travel: float, target: A
         return state, ()
     if elapsed > travel * rules.watchdog_factor:
         detail = f"lane {rules.name}: arm did not reach {limit} within {elapsed:.1f} s"
-        return _go(state, Arm.FAULT, now, close_armed=False, faults=state.faults | {"relay_fault"}), (
-            RaiseFault("relay_fault", True, detail),)
+        return _go(state, Arm.FAULT, now, close_armed=False, faults=state.faults | {"relay_fault"},
+                   fault_limits=_limits(state), fault_target=limit), (RaiseFault("relay_fault", True, detail),)
+    return state, ()
+
+
+def _fault_level(state: BarrierState, now: float, rules: LaneRules) -> Result:
+    """FAULT ends by level, not only on a limit's edge: the arm is at the limit it failed to reach,
+    or a limit reads active that did not when the fault was raised (the arm moved)."""
+    if state.arm is not Arm.FAULT or state.fault_limits is None:
+        return state, ()
+    levels = _limits(state)
+    reached = state.fault_target is not None and state.inputs.get(state.fault_target)
+    moved = any(now_ and not then for now_, then in zip(levels, state.fault_limits))
+    if reached or moved:
+        arm = _resting(state)
+        return _fault_cleared(state, arm, now, f"arm reads {arm.value} (limit switch level)")
     return state, ()
 
 

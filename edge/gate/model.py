@@ -39,6 +39,16 @@ class LaneRules:
     retest_every: float = 60.0
     fire_repulse: float = 10.0
     watchdog_factor: float = 1.5
+    # Tag-to-vehicle association (docs/gate.md "Which car a tag belongs to"):
+    lane_margin: float = 4.0  # dB a tag must be heard stronger at this lane's radio than at any other
+    tag_margin: float = 6.0  # dB the best arriving tag must lead a rival of a different standing
+    arrival_window: float = 5.0  # first heard at most this long before the loop armed: arriving
+    arrival_rise: float = 10.0  # or its smoothed RSSI rose this much over trend_window before the loop armed
+    trend_window: float = 8.0
+    smooth: float = 1.5  # median bins of this width smooth the RSSI (multipath spikes)
+    parked_after: float = 120.0  # heard this long without rising: parked near the gate (for the record)
+    tag_gone: float = 30.0  # not heard this long: the tag left; a new sighting starts afresh
+    late_grace: float = 1.0  # the car settles onto the loop: a tag first heard this long after still counts
 
     @property
     def vehicle_input(self) -> str:
@@ -58,11 +68,23 @@ class Tick:
 
 
 @dataclass(frozen=True)
+class Heard:
+    """A tag heard by the radio at this lane; ``margin`` dB over the strongest other lane's radio
+    (None: no other lane's radio heard it; 0 for a radio shared by several lanes)."""
+
+    tag: str
+    rssi: int
+    at: float
+    margin: float | None = None
+
+
+@dataclass(frozen=True)
 class InputChanged:
     """An input's level: ``active`` True (vehicle, blocked, pressed, limit reached), False, or None (unknown)."""
 
     role: str
     active: bool | None
+    at: float | None = None  # when the pin changed (monotonic), if known: may be before it is processed
 
 
 @dataclass(frozen=True)
@@ -159,6 +181,8 @@ class RecordPassage:
     reason: str
     passed: bool
     tailgating: bool = False
+    note: str | None = None  # the association evidence (or who/why for a person's open)
+    by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -111,11 +111,10 @@ class PlateJudge:
         return best.tag if best else None
 
 
-def candidate(state: Any, waiting: Any, now: float, rules: Any, verdict: Callable[[str], str],
-              strongest: Callable[..., tuple[str, int] | None]) -> Part:
-    """The tag, RSSI and reason the waiting vehicle is judged by (hook of :mod:`edge.gate.decide`)."""
-    best = strongest(state, now, rules)
-    tag: Part = (best[0], best[1], verdict(best[0])) if best else (None, None, "no_tag")
+def with_plate(state: Any, waiting: Any, now: float, rules: Any, verdict: Callable[[str], str], tag: Part) -> Part:
+    """The tag, RSSI and reason the waiting vehicle is judged by, once the lane's plate reads are
+    weighed in by the lane's policy (hook of :mod:`edge.gate.decide`: ``tag`` is what the tag
+    association chose for this vehicle)."""
     judge: PlateJudge | None = getattr(verdict, "plates", None)
     if judge is None or judge.policy == "off":
         return tag

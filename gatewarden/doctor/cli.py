@@ -22,6 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="language of the report: zh (default) or en; else GATEWARDEN_LANG")
     parser.add_argument("--hub", metavar="URL", default=None,
                         help="the hub's web address (http://HUB:8080), to measure this Pi's clock offset to it")
+    parser.add_argument("--pulse", choices=("open", "close"), default=None,
+                        help="relay test instead of the checks: pulse one lane's open or close relay once "
+                             "(reads the loops and photo-eye first; refuses a close while one is active)")
+    parser.add_argument("--lane", metavar="NAME", default=None, help="the lane to pulse (needed with several lanes)")
+    parser.add_argument("--yes", action="store_true", help="do not ask before pulsing")
     parser.set_defaults(func=run)
 
 
@@ -31,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from .seams import Env
     from gwcommon.lang import choose
 
+    if args.pulse:
+        from .pulse import pulse
+
+        return pulse(args.config, args.pulse, args.lane, Env(), yes=args.yes, lang=args.lang)
     checks = run_checks(args.config, Env(), hub_url=args.hub)
     render = as_json if args.json else as_text
     lang = choose(flag=args.lang, environ=os.environ)

@@ -37,3 +37,4 @@ class Env:
     camera_seconds: float = 8.0
     meter_seconds: float = 10.0
     broker_timeout: float = 5.0
+    ask: Callable[[str], str] = input  # a yes/no question to the installer (doctor --pulse)

@@ -154,6 +154,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
                   "The meter answers but the values look wrong ({problem}): {voltage} V, {current} A, {power} W. "
                   "Check the CT's direction and the wiring."),
     "meter.cannot": ("无法检查电表：{error}。", "Cannot check the meters: {error}."),
+    # relay test (doctor --pulse)
+    "pulse.not_gate": ("继电器测试只用于道闸设备（device.kind = \"gate\"，并有 [gate] 配置）。",
+                       "The relay test is for gate devices only (device.kind = \"gate\" with a [gate] section)."),
+    "pulse.which_lane": ("请用 --lane 指定车道（{given} 不是其中之一）：{lanes}。",
+                         "Name the lane with --lane ({given} is not one of them): {lanes}."),
+    "pulse.no_close_relay": ("车道 {lane} 没有配置落杆继电器（close_relay）：由道闸控制器自己落杆，无需测试。",
+                             "Lane {lane} has no close relay (close_relay): the barrier controller closes by itself; nothing to test."),
+    "pulse.cannot_read": ("读不了车道 {lane} 的输入（{error}）。请先停止本机的 gatewarden 服务（systemctl stop gatewarden-edge），它占用着引脚。",
+                          "Cannot read lane {lane}'s inputs ({error}). Stop this Pi's gatewarden service first "
+                          "(systemctl stop gatewarden-edge): it holds the pins."),
+    "pulse.inputs": ("车道 {lane} 的安全输入：{states}。", "Lane {lane} safety inputs: {states}."),
+    "pulse.no_inputs": ("（没有接安全输入）", "(no safety inputs wired)"),
+    "pulse.refused_close": ("不发落杆脉冲：车道 {lane} 有东西在（{inputs}）。请先确认道闸下方和地感上没有车和人，再试。",
+                            "Close pulse refused: something is in lane {lane} ({inputs}). Make sure nothing and "
+                            "nobody is under the arm or on the loops, then try again."),
+    "pulse.confirm.open": ("将向车道 {lane} 的抬杆继电器（GPIO {pin}）发一次 {ms} 毫秒的脉冲，道闸会抬杆。确认？",
+                           "Send one {ms} ms pulse to lane {lane}'s open relay (GPIO {pin}); the arm will rise. Go ahead?"),
+    "pulse.confirm.close": ("将向车道 {lane} 的落杆继电器（GPIO {pin}）发一次 {ms} 毫秒的脉冲，道闸会落杆。请确认杆下无人无车。确认？",
+                            "Send one {ms} ms pulse to lane {lane}'s close relay (GPIO {pin}); the arm will come down. "
+                            "Make sure nothing and nobody is under it. Go ahead?"),
+    "pulse.cancelled": ("已取消，没有发脉冲。", "Cancelled; no pulse sent."),
+    "pulse.failed": ("GPIO {pin} 发脉冲失败：{error}。", "Pulsing GPIO {pin} failed: {error}."),
+    "pulse.sent.open": ("已向车道 {lane} 的抬杆继电器（GPIO {pin}）发了一次 {ms} 毫秒脉冲。道闸应已抬杆；若没有动，请检查继电器接线、"
+                        "继电器板的高/低电平触发（relay_active_high）和控制器的“开闸”输入。",
+                        "Sent one {ms} ms pulse to lane {lane}'s open relay (GPIO {pin}). The arm should have risen; if "
+                        "not, check the relay wiring, the board's trigger level (relay_active_high) and the controller's open input."),
+    "pulse.sent.close": ("已向车道 {lane} 的落杆继电器（GPIO {pin}）发了一次 {ms} 毫秒脉冲。道闸应已落杆；若没有动，请检查继电器接线和控制器的“关闸”输入。",
+                         "Sent one {ms} ms pulse to lane {lane}'s close relay (GPIO {pin}). The arm should have come down; "
+                         "if not, check the relay wiring and the controller's close input."),
     "meter.none": ("配置里没有 [[meters]]：充电棚设备至少需要一个电表。", "The config has no [[meters]]: a charging device needs at least one."),
 }
 

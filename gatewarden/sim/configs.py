@@ -96,11 +96,12 @@ heartbeat = "1s"
 
 [gate]
 """
-    for name, (direction, relay, loop, eye, safety) in LANES.items():
+    for n, (name, (direction, relay, loop, eye, safety)) in enumerate(LANES.items()):
         text += f"""
 [[gate.lanes]]
 name = "{name}"
 direction = "{direction}"
+radio = "hci{n}"
 open_relay = {relay}
 arming_loop = {loop}
 photo_eye = {eye}

@@ -35,6 +35,7 @@ class GateActor(Actor):
         self.device = GateDevice(config.gate, sink=daemon.outbox, allowlist=allowlist, clock=clock,
                                  pin_factory=self.factory, cameras=cameras)
         self.sim = SimulatedGate(config.gate, self.factory, travel=3.0, auto_close=3.0)
+        self._radios = {lane.name: lane.radio for lane in config.gate.lanes if lane.radio}
         daemon.publisher.on_allowlist(self.device.handle_allowlist)
         daemon.publisher.on_command(self.device.handle_command)
         self.device.start(thread=False)
@@ -60,10 +61,11 @@ class GateActor(Actor):
         self.advance_to(moment)
         self.cycle(DT)
 
-    def cycle(self, seconds: float, tag: str | None = None) -> None:
+    def cycle(self, seconds: float, tag: str | None = None, lane: str | None = None) -> None:
+        radio = self._radios.get(lane or "")
         for step in range(max(1, round(seconds / DT))):
-            if tag and step % 5 == 0:
-                self.device.sighted(Sighting(tag, -55, self.clock.monotonic(), True))
+            if tag and step % 5 == 0:  # heard by that lane's own radio (docs/gate.md)
+                self.device.sighted(Sighting(tag, -55, self.clock.monotonic(), True), radio=radio)
             self.device.pump()
             self.sim.step(self.clock.monotonic())
             self.device.pump()
@@ -75,10 +77,10 @@ class GateActor(Actor):
         self.current[drive.lane] = drive.plate
         if self.lpr is not None and plate_of(drive.plate):  # the lane's camera reads the plate as it comes
             platecam.push(self.lpr.server.port, drive.lane, drive.plate, jpeg=self.cameras[drive.lane].snapshot())
-        self.cycle(1.0, drive.tag)
+        self.cycle(1.0, drive.tag, drive.lane)
         lane.set("arming_loop", True)
         for _ in range(40):
-            self.cycle(0.3, drive.tag)
+            self.cycle(0.3, drive.tag, drive.lane)
             if lane.position == "open":
                 break
         if lane.position == "open":

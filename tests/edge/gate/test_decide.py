@@ -118,14 +118,28 @@ def test_strong_tag_with_empty_loop_never_opens():
     assert lane.opened() == 0 and lane.passages() == []
 
 
-def test_late_allowed_tag_still_opens_a_waiting_vehicle():
+def test_tag_first_heard_just_after_the_loop_still_opens():
     lane = Driver()
     lane.arrive()
-    lane.wait(5)  # denied for now (no tag), snapshot taken
+    lane.wait(0.3)  # a slow advertiser: its first advertisement comes just after the loop
     lane.hear(RESIDENT)
     assert lane.opened() == 1
     lane.drive_through()
     assert [(p.decision, p.reason, p.passed) for p in lane.passages()] == [("open", "allowlisted", True)]
+
+
+def test_tag_first_heard_long_after_the_vehicle_arrived_is_another_car():
+    lane = Driver()
+    lane.arrive()
+    lane.wait(5)  # denied for now (no tag), snapshot taken
+    lane.hear(RESIDENT)  # a resident pulling in behind the waiting stranger
+    lane.wait(1)
+    assert lane.opened() == 0
+    lane.send(InputChanged("arming_loop", False))
+    lane.wait(2)
+    [passage] = lane.passages()
+    assert (passage.decision, passage.reason, passage.tag) == ("deny", "no_tag", None)
+    assert passage.note.startswith("ambiguous: eid:car-1") and "(late)" in passage.note
 
 
 def test_strongest_tag_decides():

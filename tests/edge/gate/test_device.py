@@ -8,72 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge.allowlist import Allowlist
-from edge.ble.model import Sighting
-from edge.events import ListSink
-from edge.gate.device import GateDevice
-from edge.gate.sim import SimulatedGate
 from gwcommon import wire
-from gwcommon.clock import FakeClock
 from tests.support.gate import LANE_PINS, FakeCamera, gate_config
 
-RESIDENT, OUTSIDER, VISITOR = "eid:car-1", "eid:stranger", "eid:visitor"
-
-
-class Rig:
-    """A gate device, its simulated hardware, a fake clock and an in-memory sink."""
-
-    def __init__(self, factory, tmp_path, config=None, *, camera: bool = True):
-        self.config = config or gate_config()
-        self.clock = FakeClock()
-        self.sink = ListSink()
-        self.allowlist = Allowlist(tmp_path / "allowlist.json", clock=self.clock)
-        self.allowlist.update(wire.Allowlist(version=1, entries=[
-            wire.AllowEntry(tag=RESIDENT, vehicle="浙A12345"),
-            wire.AllowEntry(tag=VISITOR, vehicle="浙B00001", expires=self.clock.now() + timedelta(hours=1))]))
-        self.camera = FakeCamera()
-        cameras = {lane.name: self.camera for lane in self.config.lanes} if camera else {}
-        self.device = GateDevice(self.config, sink=self.sink, allowlist=self.allowlist, clock=self.clock,
-                                 pin_factory=factory, cameras=cameras)
-        self.sim = SimulatedGate(self.config, factory, travel=1.0, auto_close=3.0)
-        self.factory = factory
-        self.device.start(thread=False)
-        self.run(0.5)
-
-    def run(self, seconds: float, dt: float = 0.05, check=None) -> None:
-        for _ in range(round(seconds / dt)):
-            self.device.pump()
-            self.sim.step(self.clock.monotonic())
-            self.device.pump()
-            if check:
-                check()
-            self.clock.advance(dt)
-        self.device._shooter.submit(lambda: None).result()  # let queued snapshots land
-        self.device.pump()
-
-    def hear(self, tag: str, rssi: int = -55, lane: str | None = None) -> None:
-        self.device.sighted(Sighting(tag, rssi, self.clock.monotonic(), False), lane)
-
-    def lane(self, n: int = 0):
-        return self.sim[f"lane-{n}"]
-
-    def drive_through(self, n: int = 0) -> None:
-        lane = self.lane(n)
-        lane.block_eye(True)
-        self.run(0.5)
-        lane.set("arming_loop", False)
-        self.run(0.5)
-        lane.block_eye(False)
-        self.run(1.0)
-
-    def passages(self):
-        return [(p["lane"], p["tag"], p["decision"], p["reason"], p["passed"]) for p in self.sink.of("passage")]
-
-    def faults(self):
-        return [(f["code"], f["active"]) for f in self.sink.of("fault")]
-
-    def open_pulses(self, n: int = 0) -> int:
-        return self.device._relays[f"lane-{n}"].pulses["open_relay"]
+from tests.support.gate import OUTSIDER, RESIDENT, VISITOR, Rig  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -183,7 +121,7 @@ def test_fire_mode_latches_every_lane_open_until_a_person_resets(mock_factory, t
         rig.run(30)
         assert rig.device.fire_mode and all(lane.position == "open" for lane in rig.sim.lanes.values())
         rig.lane(1).set("arming_loop", True)
-        rig.hear(OUTSIDER)
+        rig.hear(OUTSIDER, radio="hci1")
         rig.run(0.5)
         rig.drive_through(1)
         assert rig.passages() == [("lane-1", OUTSIDER, "open", "fire_mode", True)]

@@ -93,6 +93,7 @@ def test_presence_during_close_reopens():
     events = cycle_to_open() + [
         (4.0, InputChanged("photo_eye", True)), (5.0, InputChanged("photo_eye", False)), (7.1, Tick()),
         (7.15, InputChanged("photo_eye", True)), (7.2, InputChanged("photo_eye", False)),
+        (7.3, InputChanged("open_limit", False)),  # the arm started down
         (7.5, InputChanged("safety_loop", True)),
     ]
     state, actions = run(events)

@@ -1,0 +1,200 @@
+"""Which tag belongs to the vehicle on the loop (标签与车辆关联).  Pure: no I/O.
+
+A tag heard at a lane is only a *hint* that its car is the one on the loop: a resident parked
+beside the gate, driving past on the street, queued behind, stopped just inside, or at the other
+lane is heard just as well.  For each tag the lane keeps a :class:`Track` (this visit's first and
+last sighting, recent samples, whether an open has consumed it), and :func:`assess` says whether
+the tag can be the vehicle that armed the loop at ``arrived``:
+
+* **at this lane**: smoothed RSSI at or above the lane's threshold, and heard stronger here than
+  at any other lane's radio by ``lane_margin`` dB (a radio shared by several lanes cannot tell);
+* **arriving**: first heard at most ``arrival_window`` before the loop armed (and no later than
+  ``late_grace`` after), or its smoothed RSSI rose by ``arrival_rise`` dB over the
+  ``trend_window`` before the loop armed, standing that much above its usual level — and not
+  fallen by half that from its peak (the antenna
+  is at the arm, past the loop: a car driving onto the loop is still closing in; one that has
+  passed its closest point is driving past on the street, or is the car in front moving on);
+* **not consumed**: every open consumes the tags heard at the lane; a consumed tag counts again
+  only after it rose anew since that open (the queued car moving up onto the loop: half of
+  ``arrival_rise`` will do, unless the tag has been around for ``parked_after``) or after it left
+  (unheard for ``tag_gone``); the opened vehicle's own tag also cools down for ``cooldown``.
+
+RSSI is smoothed by its upper envelope (the strongest of the last three sightings): fading,
+multipath and car bodies only ever weaken a signal, so a deep fade is noise and a strong reading is
+not (Bermuda "hugs the minimum distance" and ESPresense takes percentile windows for the same
+reason); a tag's usual level is a slow average of its readings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from statistics import median
+
+from .model import LaneRules
+
+MAX_SAMPLES = 400
+
+
+@dataclass(frozen=True)
+class Track:
+    """One tag's current visit at the lane."""
+
+    first: float
+    last: float
+    samples: tuple[tuple[float, int], ...]
+    margins: tuple[float | None, ...] = ()  # the lane margin of the last few sightings
+    consumed_at: float | None = None
+    baseline: float = 0.0  # slow average of its RSSI (time constant ``tag_gone``): where it usually is
+
+    @property
+    def margin(self) -> float | None:
+        """Median lane margin of the last sightings (None: no other lane's radio heard it)."""
+        known = [m for m in self.margins if m is not None]
+        return float(median(known)) if known else None
+
+    def level(self, until: float, rules: LaneRules) -> float:
+        """RSSI now: the strongest of the last ``smooth`` seconds (at least the last two sightings)."""
+        recent = [(t, r) for t, r in self.samples if t <= until]
+        if not recent:
+            return float(self.samples[-1][1])
+        inside = [r for t, r in recent if until - t <= rules.smooth]
+        return float(max(inside if len(inside) >= 2 else [r for _, r in recent[-2:]]))
+
+
+def heard(track: Track | None, rssi: int, at: float, margin: float | None, rules: LaneRules) -> Track:
+    """The track after one more sighting (a new visit when the tag was gone for ``tag_gone``)."""
+    if track is None or at - track.last > rules.tag_gone:
+        return Track(first=at, last=at, samples=((at, rssi),), margins=(margin,), baseline=float(rssi))
+    keep = at - (rules.trend_window + rules.tag_wait + rules.late_grace + 2 * rules.smooth + rules.tag_window)
+    samples = tuple(s for s in track.samples if s[0] >= keep)[-(MAX_SAMPLES - 1):] + ((at, rssi),)
+    weight = 1.0 - math.exp(-max(0.0, at - track.last) / rules.tag_gone)
+    baseline = track.baseline + weight * (rssi - track.baseline)
+    return replace(track, last=max(track.last, at), samples=samples, margins=(track.margins + (margin,))[-5:],
+                   baseline=baseline)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the lane concluded about one tag for one vehicle; ``why_not`` None: it can be that car."""
+
+    tag: str
+    level: float
+    rise: float
+    lead: float  # seconds the tag was first heard before the loop armed (negative: after)
+    margin: float | None
+    why_not: str | None
+    fresh: bool = False  # first heard just before the loop armed (the strongest evidence)
+
+    def evidence(self) -> str:
+        margin = "" if self.margin is None else f", lane margin {self.margin:+.0f} dB"
+        verdict = "" if self.why_not is None else f" ({self.why_not})"
+        return (f"{self.tag} {self.level:.0f} dBm, rise {self.rise:+.0f} dB, first heard "
+                f"{self.lead:.1f} s before the loop{margin}{verdict}")
+
+
+def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
+           cooling_until: float | None) -> Assessment | None:
+    """Can ``tag`` be the vehicle that armed the loop at ``arrived``?  None: not heard recently."""
+    if now - track.last > rules.tag_window:
+        return None
+    level = track.level(now, rules)
+    cut = min(now, arrived + rules.tag_wait)  # the car may still be rolling onto the loop
+    start = arrived - rules.trend_window
+    if track.consumed_at is not None:
+        start = max(start, track.consumed_at)
+    values = smoothed(track.samples, start, cut, rules.smooth)
+    early = values[:max(1, len(values) // 2)]
+    # Rose over the trend window (robustly: against the median of its first half, not a deep fade),
+    # and now stands that much above where it usually is (a parked tag's noise stays around it).
+    rise = values[-1] - float(median(early)) if values else 0.0
+    above = values[-1] - track.baseline if values else 0.0
+    falling = bool(values) and values[-1] < max(values) - rules.arrival_rise / 2  # past its closest point
+    lead = arrived - track.first
+    fresh = track.consumed_at is None and -rules.late_grace <= lead <= rules.arrival_window
+    rising = rise >= rules.arrival_rise and above >= rules.arrival_rise
+    if track.consumed_at is not None and lead < rules.parked_after:
+        # Queued behind the car that opened: moving up onto the loop is a smaller, later rise.
+        rising = rise >= rules.arrival_rise / 2
+    why: str | None = None
+    if level < rules.rssi_threshold:
+        why = "weak"
+    elif track.margin is not None and track.margin < rules.lane_margin:
+        why = "other_lane"
+    elif cooling_until is not None and cooling_until > now:
+        why = "cooldown"
+    elif lead < -rules.late_grace:
+        why = "late"
+    elif falling:
+        why = "leaving"
+    elif not (fresh or rising):
+        if track.consumed_at is not None:
+            why = "consumed"
+        elif lead >= rules.parked_after:
+            why = "parked"
+        else:
+            why = "not_arriving"
+    return Assessment(tag, level, rise, lead, track.margin, why, fresh)
+
+
+def smoothed(samples: tuple[tuple[float, int], ...], start: float, end: float, width: float) -> list[float]:
+    """The RSSI at each sample in [start, end], smoothed: the strongest of the last three samples
+    (and of any others within a third of ``width``: a fast advertiser's envelope must not lag a car
+    driving away).  Fading and bodies only ever weaken a signal, so the upper envelope is the
+    honest one (Bermuda hugs the nearest distance for the same reason); one deep fade must not look
+    like a move."""
+    out: list[float] = []
+    values = [r for _, r in samples]
+    for i, (t, _) in enumerate(samples):
+        if t > end:
+            break
+        if t < start:
+            continue
+        first = max(0, i - 2)
+        while first > 0 and t - samples[first - 1][0] <= width / 3:
+            first -= 1
+        out.append(float(max(values[first:i + 1])))
+    return out
+
+
+class RadioLevels:
+    """Which lane a sighting belongs to when each lane has its own radio (antenna at its arm).
+
+    Keeps, per tag and radio, the RSSI heard over the last ``window`` seconds (at least the last
+    three sightings); a sighting by radio
+    R goes to R's lane(s) with its *margin*: R's strongest recent reading minus the strongest of the other
+    radios that heard the tag within ``stale`` seconds (None when no other radio heard it; 0 for a
+    radio shared by several lanes, which cannot tell them apart).  The lane decides with
+    ``lane_margin``.  Mutable, but no I/O: the device and the bench feed it.
+    """
+
+    def __init__(self, radios: Mapping[str, Sequence[str]], *, window: float, stale: float):
+        self.radios = {radio: tuple(lanes) for radio, lanes in radios.items()}
+        self.window, self.stale = window, stale
+        self._levels: dict[str, dict[str, deque[tuple[float, int]]]] = {}
+
+    def heard(self, tag: str, radio: str, rssi: int, at: float) -> list[tuple[str, float | None]]:
+        """The (lane, margin) pairs this sighting is delivered to (none for an unknown radio)."""
+        lanes = self.radios.get(radio)
+        if not lanes:
+            return []
+        per_radio = self._levels.setdefault(tag, {})
+        recent = per_radio.setdefault(radio, deque(maxlen=64))
+        recent.append((at, rssi))
+        while len(recent) > 3 and at - recent[0][0] > self.window:
+            recent.popleft()
+        own = max(r for _, r in recent)
+        others = [max(r for t, r in h if at - t <= self.stale) for other, h in per_radio.items()
+                  if other != radio and h and at - h[-1][0] <= self.stale]
+        if len(lanes) > 1:
+            margin: float | None = 0.0
+        else:
+            margin = own - max(others) if others else None
+        return [(lane, margin) for lane in lanes]
+
+    def forget(self, before: float) -> None:
+        """Drop tags not heard since ``before`` (keeps the memory bounded)."""
+        for tag in [t for t, per in self._levels.items() if all(not h or h[-1][0] < before for h in per.values())]:
+            del self._levels[tag]

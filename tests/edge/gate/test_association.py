@@ -1,0 +1,398 @@
+"""The gate opens for the car on the loop, never for a tag that merely happens to be nearby (issue 17).
+
+Every wrong open the issue reproduced against the old rule ("the strongest allowed tag heard in the
+last 3 s opens for whatever is on the loop") is a test here, on the pure lane and on the whole
+device (gpiozero mock pins, simulated barrier, fake clock), plus random traffic.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+import re
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge.gate import decide
+from edge.gate.lane import Lane, step
+from edge.gate.model import Heard, InputChanged, LaneRules, OpenCommand, RecordPassage, Tick
+
+from tests.support.gate import Rig, gate_config
+
+RESIDENT, NEIGHBOUR, STRANGER, SOLD = "eid:car-1", "eid:car-2", "eid:stranger", "eid:sold"
+STATUS = {RESIDENT: "allowed", NEIGHBOUR: "allowed", SOLD: "revoked"}
+RULES = LaneRules(name="north-in", direction="in",
+                  wired=frozenset({"arming_loop", "photo_eye", "open_limit", "closed_limit"}))
+Trace = Callable[[float], "int | None"]
+
+
+def ramp(*points: tuple[float, int]) -> Trace:
+    """RSSI along straight lines between (time, dBm) points; silent outside them."""
+    def rssi(t: float) -> int | None:
+        if t < points[0][0] or t > points[-1][0]:
+            return None
+        for (t0, r0), (t1, r1) in zip(points, points[1:]):
+            if t0 <= t <= t1:
+                return round(r0 + (r1 - r0) * (t - t0) / (t1 - t0 or 1))
+        return points[-1][1]
+    return rssi
+
+
+class Street:
+    """A pure lane with tags moving around it: each tag's RSSI is a function of time."""
+
+    def __init__(self, rules: LaneRules = RULES, status: dict[str, str] | None = None):
+        self.lane, self.now, self.actions = Lane(rules), 0.0, []
+        status = STATUS if status is None else status
+        self.verdict = lambda tag: decide.judge(status.get(tag, "unknown_tag"), rules.direction, None)
+        self.tags: dict[str, Trace] = {}
+        self.margins: dict[str, float] = {}  # dB over the other lane's radio, for tags heard there too
+        for role in sorted(rules.wired):
+            self.send(InputChanged(role, role == "closed_limit"))
+
+    def send(self, event) -> None:
+        self.lane, actions = step(self.lane, event, self.now, self.verdict)
+        self.actions += actions
+
+    def play(self, seconds: float, dt: float = 0.2) -> None:
+        """Advance time; every tag whose trace has a value advertises once per ``dt``."""
+        end = self.now + seconds
+        while self.now < end - 1e-9:
+            self.now = round(self.now + dt, 6)
+            for tag, trace in self.tags.items():
+                rssi = trace(self.now)
+                if rssi is not None:
+                    self.send(Heard(tag, rssi, self.now, self.margins.get(tag)))
+            self.send(Tick())
+
+    def loop(self, active: bool) -> None:
+        self.send(InputChanged("arming_loop", active))
+
+    def eye(self, active: bool) -> None:
+        self.send(InputChanged("photo_eye", active))
+
+    def drive_through(self) -> None:
+        self.eye(True)
+        self.play(0.5)
+        self.loop(False)
+        self.play(0.5)
+        self.eye(False)
+        self.play(1.0)
+
+    def back_away(self) -> None:
+        self.play(3)
+        self.loop(False)
+        self.play(2)
+
+    def opened(self) -> int:
+        """Vehicles the lane decided to open for (recorded, or still at the lane)."""
+        return sum(p.decision == "open" for p in self.passages()) + sum(
+            v.decision == "open" for v in self.lane.traffic.queue)
+
+    def passages(self) -> list[RecordPassage]:
+        return [a for a in self.actions if isinstance(a, RecordPassage)]
+
+
+# ---- the issue's wrong opens, on the pure lane ------------------------------------------------
+
+def test_resident_parked_beside_the_gate_does_not_open_for_a_stranger():
+    lane = Street()
+    lane.tags[RESIDENT] = ramp((0, -60), (1000, -60))  # parked 5 m from the antenna, loop empty
+    lane.play(300)
+    lane.loop(True)  # an untagged stranger drives onto the loop
+    lane.back_away()
+    assert lane.opened() == 0
+    [p] = lane.passages()
+    assert (p.decision, p.reason, p.tag) == ("deny", "no_tag", None)
+    assert p.note.startswith("ambiguous: eid:car-1") and "(parked)" in p.note
+
+
+def test_resident_driving_past_does_not_open_for_the_stranger_behind():
+    lane = Street()
+    lane.tags[RESIDENT] = ramp((0, -90), (3, -58), (7, -80))  # passes the gate on the street
+    lane.play(5)
+    lane.loop(True)  # a stranger pulls in 2 s after the resident went by
+    lane.back_away()
+    assert lane.opened() == 0
+    [p] = lane.passages()
+    assert (p.decision, p.reason) == ("deny", "no_tag")
+
+
+def test_revoked_car_on_the_loop_never_opens_on_the_resident_queued_behind():
+    lane = Street()
+    lane.tags[SOLD] = ramp((0, -85), (6, -55), (7, -55))  # then its tag goes quiet (metal, battery)
+    lane.tags[RESIDENT] = ramp((0, -88), (6, -68), (60, -68))  # queued behind it
+    lane.play(6)
+    lane.loop(True)
+    lane.play(10)
+    assert lane.opened() == 0
+    lane.loop(False)  # the revoked car backs out; the resident moves up onto the loop
+    lane.play(2)
+    lane.tags[RESIDENT] = ramp((0, -68), (lane.now, -68), (lane.now + 3, -54), (600, -54))
+    lane.play(3)
+    lane.loop(True)
+    lane.play(1.2)  # a rising (not just-heard) tag is chosen once the car has settled on the loop
+    assert lane.opened() == 1
+    lane.drive_through()
+    assert [(p.tag, p.decision, p.reason) for p in lane.passages()] == [
+        (SOLD, "deny", "revoked"), (RESIDENT, "open", "allowlisted")]
+
+
+def test_car_stopped_just_inside_does_not_open_for_the_car_after_the_cooldown():
+    lane = Street()
+    lane.tags[RESIDENT] = ramp((0, -80), (5, -55), (10, -52), (1000, -52))  # drives in, stops inside
+    lane.play(5)
+    lane.loop(True)
+    assert lane.opened() == 1
+    lane.drive_through()
+    lane.play(RULES.cooldown + 5)
+    lane.loop(True)  # an untagged car, after the cooldown
+    lane.back_away()
+    assert lane.opened() == 1
+    assert [(p.tag, p.decision) for p in lane.passages()] == [(RESIDENT, "open"), (None, "deny")]
+    assert "(consumed)" in lane.passages()[-1].note
+
+
+def test_booth_button_open_consumes_the_tag_so_the_car_behind_is_a_tailgater():
+    lane = Street(status={})  # car 1's tag is not (yet) on the allowlist: the guard lets it in
+    lane.tags[NEIGHBOUR] = ramp((0, -80), (5, -56), (8, -50), (11, -75), (12, -90))
+    lane.play(5)
+    lane.loop(True)
+    lane.play(1)
+    lane.send(OpenCommand("manual", by="booth", why="booth button"))
+    STATUS_LATER = {NEIGHBOUR: "allowed"}  # noqa: N806 — the hub adds it a moment later
+    lane.verdict = lambda tag: decide.judge(STATUS_LATER.get(tag, "unknown_tag"), "in", None)
+    lane.eye(True)
+    lane.play(0.5)
+    lane.loop(False)
+    lane.play(0.5)
+    lane.eye(False)
+    lane.play(1.0)
+    lane.loop(True)  # an untagged car follows within 3 s
+    lane.play(3)
+    assert lane.opened() == 1
+    lane.drive_through()  # it slips under the still-open arm
+    records = [(p.tag, p.decision, p.reason, p.passed, p.tailgating) for p in lane.passages()]
+    assert records == [(NEIGHBOUR, "open", "manual", True, False), (None, "deny", "no_tag", True, True)]
+    assert lane.passages()[0].by == "booth"
+
+
+def test_queued_residents_both_open_on_their_own_tags():
+    lane = Street()
+    lane.tags[RESIDENT] = ramp((0, -85), (6, -55), (9, -50), (11, -90))
+    lane.tags[NEIGHBOUR] = ramp((0, -90), (6, -70), (8, -70), (10.5, -55), (40, -55))
+    lane.play(6)
+    lane.loop(True)
+    lane.play(1.2)
+    assert lane.opened() == 1  # the first car, on its own tag; the second is consumed, queued
+    lane.drive_through()
+    lane.play(1.5)
+    lane.loop(True)  # the second car moved up: its tag rose again
+    lane.play(1.2)
+    assert lane.opened() == 2
+    lane.drive_through()
+    assert [(p.tag, p.decision) for p in lane.passages()] == [(RESIDENT, "open"), (NEIGHBOUR, "open")]
+    assert "rise" in lane.passages()[1].note
+
+
+def test_allowed_and_unknown_tag_arriving_as_strong_is_ambiguous():
+    lane = Street()
+    lane.tags[RESIDENT] = ramp((0, -85), (6, -57), (60, -57))
+    lane.tags[STRANGER] = ramp((0, -85), (6, -56), (60, -56))
+    lane.play(6)
+    lane.loop(True)
+    lane.back_away()
+    assert lane.opened() == 0
+    [p] = lane.passages()
+    assert (p.decision, p.reason, p.tag) == ("deny", "unknown_tag", STRANGER)
+    assert p.note.startswith("ambiguous: ")
+
+
+def test_passage_records_the_evidence_for_the_tag_that_opened():
+    lane = Street()
+    lane.tags[RESIDENT] = ramp((0, -85), (6, -55), (20, -55))
+    lane.play(6)
+    lane.loop(True)
+    lane.play(1.2)
+    lane.drive_through()
+    [p] = lane.passages()
+    assert p.tag == RESIDENT and re.fullmatch(r"eid:car-1 -5\d dBm, rise \+2\d dB, first heard 5\.\d s before the loop",
+                                              p.note), p.note
+
+
+# ---- the whole device on mock pins ----------------------------------------------------------
+
+@pytest.fixture
+def rig(mock_factory, tmp_path):
+    made = Rig(mock_factory, tmp_path)
+    yield made
+    made.device.stop()
+
+
+def test_device_resident_at_the_out_lane_does_not_open_the_in_lane(mock_factory, tmp_path):
+    rig = Rig(mock_factory, tmp_path, gate_config(lanes=2))  # lane-0 in (hci0), lane-1 out (hci1)
+    try:
+        for n in range(30):  # the resident drives up to the out lane: heard by both antennas
+            rig.hear(RESIDENT, -85 + n, radio="hci1")
+            rig.hear(RESIDENT, -95 + n, radio="hci0")
+            rig.run(0.2)
+        rig.lane(0).set("arming_loop", True)  # a stranger at the in lane
+        rig.lane(1).set("arming_loop", True)
+        rig.run(3)
+        assert rig.open_pulses(0) == 0
+        assert rig.open_pulses(1) == 1
+    finally:
+        rig.device.stop()
+
+
+def test_device_one_radio_for_two_lanes_cannot_tell_them_apart(mock_factory, tmp_path):
+    rig = Rig(mock_factory, tmp_path, gate_config(lanes=2, shared_radio=True))
+    try:
+        for n in range(20):
+            rig.hear(RESIDENT, -75 + n)
+            rig.run(0.2)
+        rig.lane(0).set("arming_loop", True)  # a stranger at the in lane; the resident is at the out lane
+        rig.run(3)
+        rig.lane(0).set("arming_loop", False)
+        rig.run(3)
+        assert rig.open_pulses(0) == 0
+        [passage] = rig.sink.of("passage")
+        assert passage["reason"] == "no_tag" and "other_lane" in passage["note"]
+    finally:
+        rig.device.stop()
+
+
+def test_device_parked_resident_and_stranger(rig):
+    for _ in range(200):
+        rig.hear(RESIDENT, -60)
+        rig.run(1, dt=0.25)
+    rig.lane().set("arming_loop", True)
+    for _ in range(3):  # the parked tag keeps advertising while the stranger waits
+        rig.hear(RESIDENT, -60)
+        rig.run(1, dt=0.25)
+    rig.lane().set("arming_loop", False)
+    rig.run(3)
+    assert rig.open_pulses() == 0
+    [passage] = rig.sink.of("passage")
+    assert (passage["decision"], passage["reason"], passage["tag"]) == ("deny", "no_tag", None)
+    assert passage["note"].startswith("ambiguous:")
+
+
+def test_device_button_open_then_follower_is_tailgating(rig):
+    for n in range(10):
+        rig.hear(RESIDENT, -80 + 3 * n)
+        rig.run(0.2)
+    rig.lane().set("button", True)  # the guard opens before the car even reaches the loop
+    rig.run(0.1)
+    rig.lane().set("button", False)
+    rig.lane().set("arming_loop", True)
+    rig.run(1.5)
+    rig.drive_through()
+    rig.hear(RESIDENT, -52)
+    rig.lane().set("arming_loop", True)  # an untagged car follows
+    rig.run(0.5)
+    rig.drive_through()
+    rig.run(5)
+    assert rig.open_pulses() == 1
+    assert [(p[1], p[2], p[3], p[4]) for p in rig.passages()] == [
+        (RESIDENT, "open", "manual", True), (None, "deny", "no_tag", True)]
+    assert rig.sink.of("passage")[0]["by"] == "booth"
+
+
+# ---- random traffic ---------------------------------------------------------------------------
+
+CAR_KINDS = ("resident", "stranger", "revoked", "untagged")
+
+
+@pytest.mark.timeout(600)  # a thousand mornings' worth of traffic: slow on a loaded machine
+@settings(max_examples=1000, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1),
+       arrivals=st.lists(st.tuples(st.sampled_from(CAR_KINDS), st.floats(4.0, 40.0)), min_size=1, max_size=6),
+       parked=st.lists(st.sampled_from(["resident", "stranger"]), max_size=2),
+       passers=st.lists(st.floats(0.0, 200.0), max_size=4),
+       other_lane=st.lists(st.floats(0.0, 200.0), max_size=3))
+def test_random_traffic_opens_only_for_the_arriving_tags_vehicle(seed, arrivals, parked, passers, other_lane):
+    """Cars queue up one after another (resident, stranger, revoked, untagged), with parked cars
+    beside the gate, residents driving past and residents at the other lane (heard 10+ dB weaker),
+    RSSI with ±3 dB noise: every open is the tag of the car on the loop, and that car is allowed."""
+    rng = random.Random(seed)
+    status: dict[str, str] = {}
+    # Calibrated as docs/gate.md says: a car on the loop is heard at about -55 dBm, the street at
+    # -68 or weaker, so the threshold sits between them.  Near/far is the threshold's job; which
+    # of the near tags is arriving with the car on the loop is the association's.
+    lane = Street(replace(RULES, rssi_threshold=-63), status=status)
+    truth: dict[float, str | None] = {}  # when a car armed the loop → its tag
+
+    def noisy(trace: Trace) -> Trace:
+        return lambda t: None if (r := trace(t)) is None else r + rng.randint(-3, 3)
+
+    for n, kind in enumerate(parked):
+        tag = f"eid:parked-{n}"
+        status[tag] = "allowed" if kind == "resident" else "unknown_tag"
+        lane.tags[tag] = noisy(ramp((0, -62 - 4 * n), (10_000, -62 - 4 * n)))
+    for n, at in enumerate(passers):
+        tag = f"eid:passer-{n}"
+        status[tag] = "allowed"
+        lane.tags[tag] = noisy(ramp((at, -90), (at + 3, -68), (at + 6, -90)))
+    for n, at in enumerate(other_lane):  # at the other lane: this lane's radio hears it far weaker
+        tag = f"eid:out-{n}"
+        status[tag] = "allowed"
+        lane.tags[tag] = noisy(ramp((at, -88), (at + 6, -64), (at + 30, -64)))
+        lane.margins[tag] = -10.0
+    lane.play(30)  # the parked cars have been there a while
+    cars: list[tuple[str, str | None]] = []
+    for n, (kind, gap) in enumerate(arrivals):
+        tag = None if kind == "untagged" else f"eid:{kind}-{n}"
+        if tag:
+            status[tag] = {"resident": "allowed", "stranger": "unknown_tag", "revoked": "revoked"}[kind]
+        cars.append((kind, tag))
+    for kind, tag in cars:
+        lane.play(rng.uniform(0.5, 4.0))
+        start = lane.now
+        if tag:
+            lane.tags[tag] = noisy(ramp((start, -88), (start + 6, -55), (start + 60, -55)))
+        lane.play(6)
+        lane.loop(True)
+        truth[lane.now] = tag
+        opened_before = lane.opened()
+        lane.play(3)
+        if lane.opened() > opened_before:
+            if tag:  # it drives under the arm and away: its tag fades
+                lane.tags[tag] = noisy(ramp((lane.now, -50), (lane.now + 2, -75), (lane.now + 4, -95)))
+            lane.drive_through()
+        else:
+            if tag:
+                lane.tags[tag] = noisy(ramp((lane.now, -55), (lane.now + 4, -90)))
+            lane.back_away()
+    passages = lane.passages()
+    assert len(passages) == len(cars)  # one passage per car, in order
+    for passage, (kind, tag) in zip(passages, cars):
+        if passage.decision == "open":  # only ever for a resident, on its own tag
+            assert (kind, passage.tag, passage.reason) == ("resident", tag, "allowlisted"), (passage, cars)
+
+
+def test_daemon_runs_one_scanner_per_lane_radio(mock_factory, tmp_path):
+    from types import SimpleNamespace
+
+    from edge.allowlist import Allowlist
+    from edge.ble.config import ScannerConfig
+    from edge.ble.fake import FakeRadio
+    from edge.events import ListSink
+    from edge.gate.daemon import Radios, make_scanner
+    from edge.gate.device import GateDevice
+    from gwcommon.clock import FakeClock
+
+    clock = FakeClock()
+    device = GateDevice(gate_config(lanes=2), sink=ListSink(), allowlist=Allowlist(tmp_path / "a.json", clock=clock),
+                        clock=clock, pin_factory=mock_factory, cameras={})
+    try:
+        edge = SimpleNamespace(scanner=ScannerConfig(adapter="hci0"), device=SimpleNamespace(id="gate-north"))
+        made = make_scanner(edge, ListSink(), clock, device, backend=FakeRadio().backend)
+        assert isinstance(made, Radios) and sorted(made.scanners) == ["hci0", "hci1"]
+        assert made.scanners["hci1"].config.adapter == "hci1"
+        assert device.radios == {"hci0": ["lane-0"], "hci1": ["lane-1"]}
+    finally:
+        device.close()

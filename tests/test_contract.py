@@ -17,7 +17,7 @@ CONTRACT = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
 
 # Fields and schemes of contract v1.1 that other changes are bringing into the code.  Each entry
 # must NOT be in the code yet: when one arrives, this test fails until the entry is removed here.
-V11_NOT_YET_IN_CODE = {("passage", "by"), ("passage", "note")}
+V11_NOT_YET_IN_CODE: set[tuple[str, str]] = set()
 
 MODELS = {
     "Envelope": wire.Envelope, "passage": wire.Passage, "presence": wire.Presence,

@@ -118,6 +118,8 @@ def with_plate(state: Any, waiting: Any, now: float, rules: Any, verdict: Callab
     judge: PlateJudge | None = getattr(verdict, "plates", None)
     if judge is None or judge.policy == "off":
         return tag
+    if tag[0] is not None and tag[0].startswith("plate:"):  # a plate judged earlier for this car: its tag is none
+        tag = (None, None, "no_tag")
     plate = judge.plate_for(state.queue, waiting, now, rules.tag_window, state.cooldown)
     return combine(judge.policy, tag, (plate, None, verdict(plate)) if plate else None, judge.same_vehicle)
 

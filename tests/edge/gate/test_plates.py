@@ -81,8 +81,8 @@ class Rig:
     """A two-lane gate on mock pins with a plate camera per lane, pushed to through the receiver."""
 
     def __init__(self, factory, tmp_path, policy: str, *, opens: str = "pi"):
-        self.gate = validate({"lanes": [{"name": f"lane-{n}", "direction": ("in", "out")[n], **PINS[n]}
-                                        for n in range(2)]}, GateConfig)
+        self.gate = validate({"lanes": [{"name": f"lane-{n}", "direction": ("in", "out")[n], "radio": f"hci{n}",
+                                         **PINS[n]} for n in range(2)]}, GateConfig)  # a radio per lane
         self.lpr = validate({"listen": "127.0.0.1:0", "cameras": [
             {"id": f"cam-{n}", "vendor": "vzenith", "lane": f"lane-{n}", "plate_policy": policy, "opens": opens,
              "direction": ("in", "out")[n], "allow": ["127.0.0.1"]} for n in range(2)]}, LprConfig)
@@ -122,8 +122,8 @@ class Rig:
         self.sim[f"lane-{lane}"].set("arming_loop", True)
         self.run(0.1)
 
-    def hear(self, tag: str) -> None:
-        self.device.sighted(Sighting(tag, -55, self.clock.monotonic(), False), None)
+    def hear(self, tag: str, lane: int = 0) -> None:
+        self.device.sighted(Sighting(tag, -55, self.clock.monotonic(), False), radio=f"hci{lane}")
 
     def drive_through(self, lane: int = 0) -> None:
         sim = self.sim[f"lane-{lane}"]
@@ -224,9 +224,9 @@ def test_the_car_behind_cannot_use_the_read_of_the_car_in_front(make):
 ])
 def test_plate_and_tag_must_agree(make, tag, plate, opens, reason):
     rig = make("plate_and_tag")
-    rig.arrive()
     if tag:
-        rig.hear(tag)
+        rig.hear(tag)  # a tag is heard as its car comes up to the loop (the gate's association)
+    rig.arrive()
     if plate:
         rig.push(plate)
     rig.run(0.2)
@@ -253,9 +253,9 @@ def test_visitors_only(make, plate, opens):
 
 def test_visitors_only_still_opens_for_a_residents_tag(make):
     rig = make("visitors_only")
+    rig.hear(RESIDENT_TAG)  # heard as the car comes up to the loop
     rig.arrive()
     rig.push(RESIDENT_PLATE)
-    rig.hear(RESIDENT_TAG)
     rig.run(0.2)
     assert rig.pulses() == 1
 

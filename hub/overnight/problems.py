@@ -9,11 +9,13 @@ plates too).  Every code has both languages (a test checks it).
 
 from __future__ import annotations
 
+from hub.core import glossary
+
 from typing import Any, Mapping
 
 from hub.core import words as registry_words
 
-STATES_ZH = {"open": "未处理", "resolved": "已处理", "retracted": "已撤回", "excused": "已豁免"}
+STATES_ZH = {k: zh for k, (zh, _) in glossary.STATES.items()}
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "car_unnamed": ("请写车牌，或者写区域和车位号", "name the car by its plate, or by its zone and spot (slot)"),

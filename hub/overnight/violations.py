@@ -7,6 +7,8 @@ next tick, after the commit) plus a ``rule_notices`` row for the alerting engine
 
 from __future__ import annotations
 
+from hub.core import glossary
+
 import hashlib
 import json
 from datetime import datetime, timedelta
@@ -22,8 +24,8 @@ from hub.overnight.stays import Identity, ts_text
 
 COLUMNS = ("id", "key", "rule", "deadline", "plate", "household", "zone", "slot", "state", "provisional",
            "evidence", "ts", "created_at", "updated_at", "reason", "by")
-_STATE_ZH = {"open": "违规", "resolved": "已处理", "retracted": "已撤销", "excused": "已免责"}
-_RULE_ZH = {"overnight": "夜间临时停放超时", "fire_lane": "占用消防通道"}
+_STATE_ZH = {k: zh for k, (zh, _) in glossary.STATES.items()}  # the diary's words are the glossary's
+_RULE_ZH = {k: zh for k, (zh, _) in glossary.RULES.items()}
 
 
 def violation_id(key: str, rule: str, deadline: datetime | str) -> str:

@@ -7,6 +7,8 @@ key the templates use is in the catalogue in both languages.
 
 from __future__ import annotations
 
+from hub.core import glossary
+
 from typing import Callable
 
 LANGS = ("zh", "en")
@@ -60,12 +62,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "w.in": ("进", "in"), "w.out": ("出", "out"), "w.open": ("放行", "open"), "w.deny": ("拒绝", "deny"),
     "w.snapshot": ("抓拍", "Snapshot"), "w.count": ("数量", "Count"), "w.date": ("日期", "Date"),
     # violation states and rules
-    "state.open": ("未处理", "open"), "state.resolved": ("已处理", "resolved"),
-    "state.retracted": ("已撤回", "retracted"), "state.excused": ("已豁免", "excused"),
-    "rule.overnight": ("过夜占道", "overnight"), "rule.fire_lane": ("占用消防通道", "fire lane"),
+    **{f"state.{k}": v for k, v in glossary.STATES.items()},  # one word for one thing (hub/core/glossary.py)
+    **{f"rule.{k}": v for k, v in glossary.RULES.items()},
     # roles
-    "role.viewer": ("查看", "viewer"), "role.warden": ("值班人员", "warden"),
-    "role.committee": ("自管小组", "committee"), "role.admin": ("管理员", "admin"),
+    **{f"role.{k}": v for k, v in glossary.ROLES.items()},
     # accounts
     "acc.title": ("账号与令牌", "Accounts and tokens"), "acc.add": ("添加账号", "Add account"),
     "acc.display": ("显示名", "Display name"), "acc.disable": ("停用", "Disable"),
@@ -138,7 +138,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "diary.kind": ("类别", "Kind"), "diary.add_note": ("写一条记录", "Add a note"),
     "diary.full": ("记录太多，只显示前 1000 条；请缩小日期范围。", "Only the first 1000 lines are shown; narrow the dates."),
     "diary.violation_open": ("违规", "violation"), "diary.violation_resolved": ("已处理", "resolved"),
-    "diary.violation_retracted": ("已撤回", "retracted"), "diary.violation_excused": ("已豁免", "excused"),
+    "diary.violation_retracted": glossary.STATES["retracted"], "diary.violation_excused": glossary.STATES["excused"],
     "diary.registration": ("登记临停", "registered off-space"), "diary.clearance": ("确认驶离", "cleared"),
     "diary.note": ("记录", "note"), "diary.reminder": ("提醒", "reminder"), "diary.identified": ("认定车牌", "identified"),
     "diary.calendar": ("日历", "calendar"), "diary.occupancy": ("车辆清点", "car count"),
@@ -206,7 +206,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "The installed holiday data (chinesecalendar) does not cover {years} yet: those days follow weekday "
                           "rules (Monday to Friday working), statutory holidays and make-up days are not recognised. Ask the "
                           "installer to upgrade it (pip install -U chinesecalendar), or set overrides for those holidays below."),
-    "cal.overrides": ("自管小组的调整", "The committee's overrides"),
+    "cal.overrides": ("业委会的调整", "The committee's overrides"),
     "cal.set": ("设置调整", "Set an override"),
     "cal.set_help": ("把某一天定为工作日或休息日，也可以给那天早上另定截止时间。已经过了的截止时间不能再改。",
                      "Make a date a working day or a holiday, and optionally give its morning its own deadline. "
@@ -220,8 +220,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "cal.removed": ("{day} 的调整已删除。", "The override for {day} was removed."),
     "calkind.working": ("工作日", "working day"), "calkind.weekend": ("周末", "weekend"),
     "calkind.holiday": ("法定节假日", "statutory holiday"), "calkind.makeup": ("调休上班", "make-up working day (调休)"),
-    "calkind.override_working": ("工作日（自管小组调整）", "working day (committee override)"),
-    "calkind.override_holiday": ("休息日（自管小组调整）", "holiday (committee override)"),
+    "calkind.override_working": ("工作日（业委会调整）", "working day (committee override)"),
+    "calkind.override_holiday": ("休息日（业委会调整）", "holiday (committee override)"),
     "wd.0": ("周一", "Mon"), "wd.1": ("周二", "Tue"), "wd.2": ("周三", "Wed"), "wd.3": ("周四", "Thu"),
     "wd.4": ("周五", "Fri"), "wd.5": ("周六", "Sat"), "wd.6": ("周日", "Sun"),
     "cal.err.day_missing": ("请填写日期。", "Please give a date."),

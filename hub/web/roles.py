@@ -3,7 +3,7 @@
 - viewer (查看): reads the pages and the JSON API;
 - warden (值班人员): also acts — opens a lane, registers or clears an off-space car, resolves and
   excuses violations, acknowledges alerts, issues visitor passes, and reads the registry;
-- committee (自管小组): also edits the registry, reads the monthly report and the audit log;
+- committee (业委会): also edits the registry, reads the monthly report and the audit log;
 - admin (管理员): also manages accounts and API tokens.
 """
 

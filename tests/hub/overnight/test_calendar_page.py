@@ -70,7 +70,7 @@ def test_committee_sets_an_override_audited_escaped_and_used_by_the_deadline_fun
     assert done.status_code == 303 and done.headers["location"] == "/calendar?saved=2026-03-20"
     page = c["committee"].get(done.headers["location"]).text
     assert "2026-03-20 的调整已保存：那天早上 10:30 截止" in page
-    assert "休息日（自管小组调整）" in day_row(page, "2026-03-20") and "10:30" in day_row(page, "2026-03-20")
+    assert "休息日（业委会调整）" in day_row(page, "2026-03-20") and "10:30" in day_row(page, "2026-03-20")
     assert XSS not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in overrides_table(page)
     audit = rows(hub, "SELECT actor, target, detail FROM web_audit WHERE action = 'calendar_override'")
     assert audit == [{"actor": "committee", "target": "2026-03-20",

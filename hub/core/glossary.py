@@ -1,0 +1,51 @@
+"""One word for one thing (术语表): the names of the violation states, the rules and the roles,
+the same on the web view, in the patrol diary, in chat messages and in CSV headings.
+
+Every place that names one of these takes it from here (the web view's catalogue
+:mod:`hub.web.i18n`, the diary lines of :mod:`hub.overnight.violations`, the refusals of
+:mod:`hub.overnight.problems`); ``tests/hub/core/test_glossary.py`` fails when a second word for
+the same thing appears anywhere in hub/.  docs/zh/术语表.md is the glossary for people.
+A decision module: plain data.
+"""
+
+from __future__ import annotations
+
+# (Chinese, English)
+STATES: dict[str, tuple[str, str]] = {
+    "open": ("未处理", "open"),              # decided at the deadline, nobody has acted on it yet
+    "resolved": ("已处理", "resolved"),      # a warden wrote what was done; it still counts
+    "retracted": ("已撤回", "retracted"),    # late data showed the car left in time; it never counted
+    "excused": ("已豁免", "excused"),        # the committee accepted a reason; it does not count
+}
+RULES: dict[str, tuple[str, str]] = {
+    "overnight": ("夜间临停超时", "overnight parking"),  # parked off-space at night, still there at the deadline
+    "fire_lane": ("占用消防通道", "fire lane blocked"),
+}
+ROLES: dict[str, tuple[str, str]] = {
+    "viewer": ("查看", "viewer"),
+    "warden": ("值班人员", "warden"),
+    "committee": ("业委会", "committee"),
+    "admin": ("管理员", "admin"),
+}
+# Words that must not come back: each names a thing above by another word.
+RETIRED: dict[str, str] = {
+    "已免责": "已豁免", "已撤销": "已撤回", "夜间临时停放超时": "夜间临停超时", "过夜占道": "夜间临停超时",
+    "自管小组": "业委会",
+}
+
+
+def state(key: str, lang: str = "zh") -> str:
+    return _word(STATES, key, lang)
+
+
+def rule(key: str, lang: str = "zh") -> str:
+    return _word(RULES, key, lang)
+
+
+def role(key: str, lang: str = "zh") -> str:
+    return _word(ROLES, key, lang)
+
+
+def _word(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    pair = table.get(key)
+    return (pair[1] if lang == "en" else pair[0]) if pair else key

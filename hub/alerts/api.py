@@ -36,7 +36,7 @@ def queue_digest(db: Any, *, deadline: datetime, items: Iterable[dict[str, Any]]
 
 def queue_reminder(db: Any, *, deadline: datetime, items: Iterable[dict[str, Any]], now: datetime) -> int:
     """The reminder before the deadline (挪车提醒), mentioning the warden on duty."""
-    payload = {"deadline": ts(deadline), "items": [_item(i) for i in items], "path": "/today"}
+    payload = {"deadline": ts(deadline), "items": [_item(i) for i in items], "path": "/"}
     return queue_alert(db, kind="reminder", severity="warning", dedup_key=f"reminder:{ts(deadline)}", now=now,
                        payload=payload, subject=ts(deadline), mention_warden=True)
 

@@ -317,10 +317,10 @@ def render_target_fault(payload: dict[str, Any], ctx: Context) -> Message:
     if ctx.lang == "en":
         return Message(f"Chat target {target} refuses messages (code {code})",
                        ("Its address or secret needs fixing; messages for it are kept and retried.",),
-                       link=ctx.url("/alerts"), severity="warning")
+                       link=ctx.url("/devices"), severity="warning")
     return Message(f"群机器人 {target} 拒收消息（错误码 {code}）",
                    ("请检查机器人地址或密钥；给它的消息已保存，修好后会补发。",),
-                   link=ctx.url("/alerts"), severity="warning")
+                   link=ctx.url("/devices"), severity="warning")
 
 
 def _calendar_unknown_year(values: dict[str, Any], ctx: Context) -> tuple[str, tuple[str, ...]]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from gwcommon.timefmt import stored_ts
 
 KINDS = ("violation_open", "violation_resolved", "violation_retracted", "violation_excused", "registration",
-         "clearance", "note", "reminder", "identified", "calendar", "occupancy")
+         "clearance", "note", "reminder", "identified", "calendar", "occupancy", "contacted", "charging")
 _COLS = ("id", "ts", "kind", "plate", "household", "zone", "slot", "violation_id", "by", "text", "detail")
 
 

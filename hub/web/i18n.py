@@ -135,7 +135,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rep.standing": ("成立", "standing"), "rep.vehicles": ("多次违规车辆", "Repeat offenders (vehicles)"),
     "rep.households": ("多次违规住户", "Repeat offenders (households)"), "rep.denials": ("道闸拒绝", "Gate denials"),
     # diary
-    "diary.kind": ("类别", "Kind"), "diary.add_note": ("写一条记录", "Add a note"),
+    "diary.kind": ("类别", "Kind"), "diary.contacted": ("已联系车主", "owner contacted"),
+    "diary.charging": ("充电", "charging"), "diary.add_note": ("写一条记录", "Add a note"),
     "diary.full": ("记录太多，只显示前 1000 条；请缩小日期范围。", "Only the first 1000 lines are shown; narrow the dates."),
     "diary.violation_open": ("违规", "violation"), "diary.violation_resolved": ("已处理", "resolved"),
     "diary.violation_retracted": glossary.STATES["retracted"], "diary.violation_excused": glossary.STATES["excused"],

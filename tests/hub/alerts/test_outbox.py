@@ -159,7 +159,7 @@ def test_a_dead_key_raises_a_target_fault_keeps_the_message_and_tells_the_other_
     faults = rig.rows("SELECT target, code, active FROM alert_target_faults")
     assert faults == [{"target": "wecom-1", "code": "93000", "active": 1}]
     assert hook.texts == ["【提醒】通知 a", "【提醒】群机器人 wecom-1 拒收消息（错误码 93000）\n"
-                          "请检查机器人地址或密钥；给它的消息已保存，修好后会补发。\n详情：https://hub.example/alerts"]
+                          "请检查机器人地址或密钥；给它的消息已保存，修好后会补发。\n详情：https://hub.example/devices"]
     assert wecom.texts == ["【提醒】通知 a"]                     # not told about itself
     assert ("wecom-1", "failed", 1) in states(rig)
     rig.clock.advance(timedelta(minutes=30))                    # someone fixed the key: the probe gets through

@@ -214,17 +214,17 @@ class MonotoneSiteClock:
     """
 
     def __init__(self) -> None:
-        self.high: datetime | None = None
+        self.furthest: datetime | None = None
         self._lock = threading.Lock()
 
     def advance(self, current: SiteTime) -> SiteTime:
         if not current.from_data:
             return current
         with self._lock:
-            if self.high is None or current.now >= self.high:
-                self.high = current.now
+            if self.furthest is None or current.now >= self.furthest:
+                self.furthest = current.now
                 return current
-            return SiteTime(self.high, True)
+            return SiteTime(self.furthest, True)
 
 
 def unreported(devices: Iterable[DeviceView], moment: datetime, *, now: datetime,

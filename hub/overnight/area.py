@@ -53,7 +53,7 @@ class OvernightArea:
         self.reminder_before: timedelta = cfg.rules.overnight.reminder_before
         self.zone_kinds = {z.name: z.kind for z in cfg.zones}
         self.grace = {z.name: z.grace for z in cfg.zones if z.kind == "never"}
-        self.high: datetime | None = None
+        self.latest_decided: datetime | None = None  # the furthest deadline decided (the high-water mark)
         self.ticks = 0
         self.unknown_zones: dict[str, int] = {}
         self._calendar_checked: str | None = None
@@ -67,7 +67,7 @@ class OvernightArea:
     # -- events (writer thread, inside the event's transaction) ----------------------------------
 
     def high_water(self) -> datetime | None:
-        return self.high
+        return self.latest_decided
 
     def on_presence(self, db: Any, event: wire.Presence, ctx: Any) -> None:
         kind = self.zone_kinds.get(event.zone)
@@ -77,46 +77,46 @@ class OvernightArea:
         who = stays.for_tag(db, event.tag) if event.tag else stays.for_slot(event.zone, event.slot or "")
         source = event.tag or f"slot:{event.slot}"
         mark = Mark(event.ts, event.id, "present" if event.present else "absent", event.zone, kind, source)
-        stays.record(db, who, mark, event_id=event.id, grace=self.grace, high_water=self._high(db))
+        stays.record(db, who, mark, event_id=event.id, grace=self.grace, high_water=self._latest_decided(db))
 
     def on_passage(self, db: Any, event: wire.Passage, ctx: Any) -> None:
         if event.tag is None or not event.passed:
             return
         who = stays.for_tag(db, event.tag)
         mark = Mark(event.ts, event.id, event.direction, "", "", event.lane)
-        stays.record(db, who, mark, event_id=event.id, grace=self.grace, high_water=self._high(db))
+        stays.record(db, who, mark, event_id=event.id, grace=self.grace, high_water=self._latest_decided(db))
 
     def _unknown_zone(self, zone: str) -> None:
         self.unknown_zones[zone] = self.unknown_zones.get(zone, 0) + 1
         if self.unknown_zones[zone] == 1:
             logger.info("presence in zone %r is not a configured [[zones]] entry: stored, not a stay", zone)
 
-    def _high(self, db: Any) -> datetime | None:
-        if self.high is None:
+    def _latest_decided(self, db: Any) -> datetime | None:
+        if self.latest_decided is None:
             row = db.execute("SELECT max(m) FROM (SELECT max(deadline) AS m FROM ovn_deadlines "
                              "UNION ALL SELECT max(deadline) FROM violations)").fetchone()
-            self.high = parse_ts(row[0]) if row and row[0] else None
-        return self.high
+            self.latest_decided = parse_ts(row[0]) if row and row[0] else None
+        return self.latest_decided
 
-    def _raise_high(self, moment: datetime) -> None:
-        if self.high is None or moment > self.high:
-            self.high = moment
+    def _raise_latest_decided(self, moment: datetime) -> None:
+        if self.latest_decided is None or moment > self.latest_decided:
+            self.latest_decided = moment
 
     # -- the tick (writer thread, its own transaction) -------------------------------------------
 
-    def tick(self, db: Any, st: Any) -> None:
+    def tick(self, db: Any, site_time: Any) -> None:
         self._flush_outbox(db)
         overrides = calendar.load_overrides(db)
         if not self._repaired:
             self._repaired = True
-            self._repair_early(db, st)
-        self._high(db)
-        self._decide_deadlines(db, st, overrides)
-        self._rechecks(db, st)
-        self._fire_due(db, st)
-        self._confirm(db, st)
-        self._reminder(db, st, overrides)
-        self._watch_calendar(db, st, overrides)
+            self._repair_early(db, site_time)
+        self._latest_decided(db)
+        self._decide_deadlines(db, site_time, overrides)
+        self._rechecks(db, site_time)
+        self._fire_due(db, site_time)
+        self._confirm(db, site_time)
+        self._reminder(db, site_time, overrides)
+        self._watch_calendar(db, site_time, overrides)
         self.ticks += 1
 
     def _flush_outbox(self, db: Any) -> None:
@@ -148,28 +148,28 @@ class OvernightArea:
             self.horizon, self._through = earliest, None  # look again at every morning from there
         return self.horizon
 
-    def _decide_deadlines(self, db: Any, st: Any, overrides: dict) -> None:
+    def _decide_deadlines(self, db: Any, site_time: Any, overrides: dict) -> None:
         """Decide, oldest first, every morning after the data horizon that the site clock has passed
         and that is not decided yet — each exactly once, whenever the data arrives."""
         horizon = self._horizon(db)
         if horizon is None:
             return  # no gate or lane device has ever reported: nothing to decide from
         start = max(horizon, self._through) if self._through is not None else horizon
-        floor = st.now - MAX_BACKFILL
+        floor = site_time.now - MAX_BACKFILL
         if start < floor:
             if not self._cut_logged:
                 self._cut_logged = True
                 logger.warning("data reaches back to %s: mornings before %s are not decided (more than %d days "
                                "behind the site clock)", stays.ts_text(start), stays.ts_text(floor), MAX_BACKFILL.days)
             start = floor
-        if st.now <= start:
+        if site_time.now <= start:
             return
-        due = self._undecided_days(db, calendar.deadlines_between(start, st.now, self.rule, overrides))
+        due = self._undecided_days(db, calendar.deadlines_between(start, site_time.now, self.rule, overrides))
         for deadline in due[:MAX_CATCH_UP]:
-            self.decide(db, deadline, st, overrides)
-        self._through = due[MAX_CATCH_UP - 1] if len(due) > MAX_CATCH_UP else st.now
+            self.decide(db, deadline, site_time, overrides)
+        self._through = due[MAX_CATCH_UP - 1] if len(due) > MAX_CATCH_UP else site_time.now
 
-    def _repair_early(self, db: Any, st: Any) -> None:
+    def _repair_early(self, db: Any, site_time: Any) -> None:
         """Mornings an older hub decided before its own clock reached them (a device's clock from
         the future moved the site clock): their violations are retracted and the morning is decided
         again when the site clock — now bounded by the hub's clock — really passes it."""
@@ -188,7 +188,7 @@ class OvernightArea:
             logger.warning("deadline %s had been decided before the hub's clock reached it (a device clock ahead): "
                            "%d violation(s) retracted; it will be decided again", text, len(rows))
         if early:
-            self.high, self._through = None, None
+            self.latest_decided, self._through = None, None
 
     def _undecided_days(self, db: Any, due: list[datetime]) -> list[datetime]:
         """``due`` without the mornings already decided: an override changed after its morning was
@@ -207,12 +207,12 @@ class OvernightArea:
                                "override changed afterwards)", deadline.astimezone(self.rule.tz).isoformat(), day)
         return [d for d, day in zip(due, days) if day not in decided]
 
-    def decide(self, db: Any, deadline: datetime, st: Any, overrides: dict) -> int:
+    def decide(self, db: Any, deadline: datetime, site_time: Any, overrides: dict) -> int:
         """Decide one morning deadline: a violation for every vehicle still parked off-space."""
-        self._raise_high(deadline)
+        self._raise_latest_decided(deadline)
         info = calendar.classify(deadline.astimezone(self.rule.tz).date(), overrides)
         if info.source == "weekday-fallback":
-            self._calendar_alert(db, info.day.year, st.now)
+            self._calendar_alert(db, info.day.year, site_time.now)
         known = dict(db.execute("SELECT key, state FROM violations WHERE rule = 'overnight' AND deadline = ?",
                                 [stays.ts_text(deadline)]).fetchall())
         parked = stays.parked_at_deadline(db, deadline)
@@ -223,41 +223,41 @@ class OvernightArea:
         who = stays.identities(db, keys)
         since = calendar.night_start_for(deadline, self.rule)
         proof = violations.evidence_many(db, {k: who[k].zone or "" for k in keys}, deadline, since)
-        items = [(who[k], rules.Create("overnight", deadline, st.provisional, who[k].zone or ""), proof.get(k, []))
+        items = [(who[k], rules.Create("overnight", deadline, site_time.provisional, who[k].zone or ""), proof.get(k, []))
                  for k in keys]
-        violations.create_many(db, items, at=max(st.now, deadline), site=self.site)
+        violations.create_many(db, items, at=max(site_time.now, deadline), site=self.site)
         made = len(items)
         reminded = db.execute("SELECT value FROM ovn_meta WHERE name = ?",
                               [f"reminded:{stays.ts_text(deadline)}"]).fetchone()
         db.execute("INSERT OR REPLACE INTO ovn_deadlines(deadline, day, day_kind, day_source, decided_at, provisional, "
                    "violations, reminded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    [stays.ts_text(deadline), info.day.isoformat(), info.kind, info.source,
-                    stays.ts_text(self.hub.clock.now()), int(st.provisional), made, reminded[0] if reminded else None])
+                    stays.ts_text(self.hub.clock.now()), int(site_time.provisional), made, reminded[0] if reminded else None])
         logger.info("deadline %s decided: %d violation(s)%s", deadline.astimezone(self.rule.tz).isoformat(),
-                    made, " (provisional)" if st.provisional else "")
+                    made, " (provisional)" if site_time.provisional else "")
         return made
 
-    def _create(self, db: Any, who: stays.Identity, action: rules.Create, st: Any) -> str:
+    def _create(self, db: Any, who: stays.Identity, action: rules.Create, site_time: Any) -> str:
         since = calendar.night_start_for(action.deadline, self.rule) if action.rule == "overnight" \
             else action.deadline - self.grace.get(action.zone, timedelta(0))
         proof = violations.evidence(db, who.key, action.zone or who.zone or "", action.deadline, since)
-        self._raise_high(action.deadline)
-        return violations.create(db, who, action, evidence=proof, at=max(st.now, action.deadline), site=self.site)
+        self._raise_latest_decided(action.deadline)
+        return violations.create(db, who, action, evidence=proof, at=max(site_time.now, action.deadline), site=self.site)
 
-    def _apply(self, db: Any, key: str, actions: list, st: Any) -> None:
+    def _apply(self, db: Any, key: str, actions: list, site_time: Any) -> None:
         who = stays.identity(db, key)
         for action in actions:
             if isinstance(action, rules.Create):
-                self._create(db, who, action, st)
+                self._create(db, who, action, site_time)
                 continue
             proof = None
             if action.state == "open":
                 current = violations.get(db, action.violation_id)
                 since = parse_ts(current["deadline"]) - timedelta(hours=12)
                 proof = violations.evidence(db, key, current["zone"], parse_ts(current["deadline"]), since)
-            violations.transition(db, action, at=st.now, site=self.site, evidence=proof)
+            violations.transition(db, action, at=site_time.now, site=self.site, evidence=proof)
 
-    def recheck(self, db: Any, key: str, st: Any, since: datetime | None) -> None:
+    def recheck(self, db: Any, key: str, site_time: Any, since: datetime | None) -> None:
         """Re-decide ``key`` for every decided deadline after ``since`` and all its fire-lane stays."""
         marks = stays.marks_of(db, key)
         zone = stays.zone_of(db, key)
@@ -266,64 +266,64 @@ class OvernightArea:
             "SELECT deadline FROM ovn_deadlines" + (" WHERE deadline > ?" if since else ""), args)]
         scope: set = {("overnight", d) for d in deadlines}
         desired = {("overnight", d): zone for d in deadlines if rules.parked_at(marks, d)}
-        fire = rules.fire_deadlines(marks, self.grace, st.now)
+        fire = rules.fire_deadlines(marks, self.grace, site_time.now)
         desired.update({("fire_lane", limit): z for z, limit in fire})
         existing = violations.existing(db, key)
         scope |= {("fire_lane", limit) for _, limit in fire}
-        scope |= {(e.rule, e.deadline) for e in existing if e.rule == "fire_lane" and e.deadline <= st.now}
-        self._apply(db, key, rules.reconcile(existing, desired, scope, provisional=st.provisional), st)
+        scope |= {(e.rule, e.deadline) for e in existing if e.rule == "fire_lane" and e.deadline <= site_time.now}
+        self._apply(db, key, rules.reconcile(existing, desired, scope, provisional=site_time.provisional), site_time)
         # from every stay, not only the open ones: a stay whose marks all came before the site clock
         # reached its grace (a lane device catching up) must still be looked at then
-        stays.set_fire_due(db, key, rules.fire_due_after(marks, self.grace, st.now))
+        stays.set_fire_due(db, key, rules.fire_due_after(marks, self.grace, site_time.now))
 
-    def _rechecks(self, db: Any, st: Any) -> None:
+    def _rechecks(self, db: Any, site_time: Any) -> None:
         for key, since in db.execute("SELECT key, since FROM ovn_recheck ORDER BY key").fetchall():
-            self.recheck(db, key, st, parse_ts(since))
+            self.recheck(db, key, site_time, parse_ts(since))
             db.execute("DELETE FROM ovn_recheck WHERE key = ?", [key])
 
-    def _fire_due(self, db: Any, st: Any) -> None:
+    def _fire_due(self, db: Any, site_time: Any) -> None:
         for (key,) in db.execute("SELECT key FROM ovn_keys WHERE fire_due <= ? ORDER BY fire_due",
-                                 [stays.ts_text(st.now)]).fetchall():
-            self.recheck(db, key, st, st.now)
+                                 [stays.ts_text(site_time.now)]).fetchall():
+            self.recheck(db, key, site_time, site_time.now)
 
-    def _confirm(self, db: Any, st: Any) -> None:
-        if st.provisional:
+    def _confirm(self, db: Any, site_time: Any) -> None:
+        if site_time.provisional:
             return
         # a retraction needs no announcement when it is confirmed: it already told the chat
         db.execute("UPDATE violations SET provisional = 0 WHERE provisional = 1 AND state = 'retracted' "
-                   "AND deadline <= ?", [stays.ts_text(st.now)])
+                   "AND deadline <= ?", [stays.ts_text(site_time.now)])
         rows = db.execute("SELECT key, min(deadline) FROM violations WHERE provisional = 1 AND deadline <= ? "
-                          "GROUP BY key", [stays.ts_text(st.now)]).fetchall()
+                          "GROUP BY key", [stays.ts_text(site_time.now)]).fetchall()
         for key, first in rows:
-            self.recheck(db, key, st, parse_ts(first) - timedelta(milliseconds=1))
+            self.recheck(db, key, site_time, parse_ts(first) - timedelta(milliseconds=1))
 
-    def _reminder(self, db: Any, st: Any, overrides: dict) -> None:
-        deadline = calendar.next_deadline(st.now, self.rule, overrides)
+    def _reminder(self, db: Any, site_time: Any, overrides: dict) -> None:
+        deadline = calendar.next_deadline(site_time.now, self.rule, overrides)
         name = f"reminded:{stays.ts_text(deadline)}"
         sent = db.execute("SELECT 1 FROM ovn_meta WHERE name = ?", [name]).fetchone() is not None
-        if not rules.reminder_due(st.now, deadline, self.reminder_before, sent):
+        if not rules.reminder_due(site_time.now, deadline, self.reminder_before, sent):
             return
-        db.execute("INSERT INTO ovn_meta(name, value) VALUES (?, ?)", [name, stays.ts_text(st.now)])
+        db.execute("INSERT INTO ovn_meta(name, value) VALUES (?, ?)", [name, stays.ts_text(site_time.now)])
         items = [{"id": p["key"], "plate": p["plate"], "household": p["household"], "since": p["night_since"],
                   "zone": p["zone"], "slot": p["slot"]} for p in stays.parked_now(db)]
         if not items:
             return
         notices.notice(db, "reminder", {"deadline": stays.ts_text(deadline), "items": items,
-                                      "provisional": st.provisional}, at=st.now, dedup=name)
-        diary.add(db, ts=st.now, kind="reminder", text=f"截止前提醒：{len(items)} 辆车仍在临时停放区",
+                                      "provisional": site_time.provisional}, at=site_time.now, dedup=name)
+        diary.add(db, ts=site_time.now, kind="reminder", text=f"截止前提醒：{len(items)} 辆车仍在临时停放区",
                   detail={"deadline": stays.ts_text(deadline), "count": len(items)})
 
-    def _watch_calendar(self, db: Any, st: Any, overrides: dict) -> None:
-        if not getattr(st, "from_data", True):
+    def _watch_calendar(self, db: Any, site_time: Any, overrides: dict) -> None:
+        if not getattr(site_time, "from_data", True):
             return  # the hub's own clock, before any device reported: not a date to act on
-        today = st.now.astimezone(self.rule.tz).date()
+        today = site_time.now.astimezone(self.rule.tz).date()
         if self._calendar_checked == today.isoformat():
             return
         self._calendar_checked = today.isoformat()
         if not calendar.year_known(today.year):
-            self._calendar_alert(db, today.year, st.now)
+            self._calendar_alert(db, today.year, site_time.now)
         elif today.month == 12 and not calendar.year_known(today.year + 1):
-            self._calendar_alert(db, today.year + 1, st.now, ahead=True)
+            self._calendar_alert(db, today.year + 1, site_time.now, ahead=True)
 
     def _calendar_alert(self, db: Any, year: int, at: datetime, *, ahead: bool = False) -> None:
         """The yearly maintenance notice; the chat words it in the alerts language from ``topic`` and

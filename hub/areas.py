@@ -31,6 +31,7 @@ PAGES: list[str] = [
     "hub.overnight.pages.diary",
     "hub.overnight.pages.report",
     "hub.web.pages.audit",
+    "hub.web.pages.phone",
     "hub.web.pages.devices",
     "hub.passages.pages",
     "hub.registry.pages",

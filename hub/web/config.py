@@ -15,6 +15,9 @@ class WebConfig(Section):
 
     listen: str = Field("127.0.0.1:8080", pattern=r"^[^\s:]*:\d{1,5}$", description="host:port the web view listens on.")
     public_url: str = Field("", description="Address people open (behind a proxy or tunnel), used in chat links.")
+    lan_url: str = Field("", max_length=200, pattern=r"^(https?://[^\s]+)?$",
+                         description="The hub's address on the compound Wi-Fi (http://192.168.1.10:8080), shown as a QR "
+                                     "code on the Phone page; empty: the address the page was opened with.")
     inbox_key: str = Field("", pattern=r"^([A-Za-z0-9_-]{4,64})?$",
                            description="When set, a local chat inbox: a webhook chat target pointed at "
                                        "http://127.0.0.1:<port>/inbox/hook/<inbox_key> lands its messages on the "

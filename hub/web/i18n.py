@@ -25,7 +25,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.registry": ("住户车辆", "Registry"), "nav.charging": ("充电棚", "Charging"),
     "nav.devices": ("设备", "Devices"), "nav.roster": ("值班表", "Roster"),
     "nav.report": ("月报", "Monthly report"), "nav.audit": ("审计日志", "Audit log"),
-    "nav.accounts": ("账号", "Accounts"),
+    "nav.accounts": ("账号", "Accounts"), "nav.phone": ("手机访问", "Phone access"),
+    "phone.help": ("用手机相机扫下面的二维码打开本系统（仍需登录）。在小区 Wi-Fi 里用第一个；在外面用第二个（需要配置 public_url）。"
+                   "可以打印出来贴在值班室。",
+                   "Scan a code with a phone's camera to open this web view (a login is still needed): the first on the "
+                   "compound Wi-Fi, the second from outside (needs public_url). Print it for the warden's room."),
+    "phone.lan": ("在小区 Wi-Fi 里", "On the compound Wi-Fi"), "phone.public": ("在外面（经隧道）", "From outside (tunnel)"),
+    "phone.none": ("还不知道本机在小区网络里的地址：请在配置 [web] 里写 lan_url（例如 http://192.168.1.10:8080），"
+                   "或在小区 Wi-Fi 里打开这一页。",
+                   "The hub's address on the compound network is not known yet: set [web] lan_url "
+                   "(e.g. http://192.168.1.10:8080), or open this page on the compound Wi-Fi."),
     # login
     "login.title": ("登录", "Log in"), "login.name": ("用户名", "User name"),
     "login.password": ("密码", "Password"), "login.submit": ("登录", "Log in"),

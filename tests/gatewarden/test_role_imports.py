@@ -28,7 +28,7 @@ MODULES = {
     "sqlite-utils": ["sqlite_utils"], "fastapi": ["fastapi", "starlette"], "uvicorn": ["uvicorn"],
     "jinja2": ["jinja2"], "python-multipart": ["multipart", "python_multipart"],
     "chinesecalendar": ["chinese_calendar"], "argon2-cffi": ["argon2"], "cryptography": ["cryptography"],
-    "pillow": ["PIL"], "openpyxl": ["openpyxl"], "defusedxml": ["defusedxml"], "gpiozero": ["gpiozero"], "bleak": ["bleak"], "pymodbus": ["pymodbus"],
+    "pillow": ["PIL"], "openpyxl": ["openpyxl"], "defusedxml": ["defusedxml"], "segno": ["segno"], "gpiozero": ["gpiozero"], "bleak": ["bleak"], "pymodbus": ["pymodbus"],
     "pyserial": ["serial"], "numpy": ["numpy"], "opencv-python-headless": ["cv2"], "apprise": ["apprise"],
 }
 ROLES = ("hub", "gate", "lane", "charging", "camera")

@@ -54,6 +54,7 @@ ROUTES = [
     ("POST", "/charging/restore", "/charging/restore", "warden", {"circuit": "shed-a", "reason": "已拔下"}),
     ("GET", "/charging/bill", "/charging/bill?month=2026-03", "viewer", None),
     ("GET", "/registry", "/registry?q=1-1", "warden", None),
+    ("GET", "/phone", "/phone", "viewer", None),
     ("GET", "/registry/export.csv", "/registry/export.csv", "warden", None),
     ("POST", "/registry/import", "/registry/import", "committee", None),  # multipart, below
     ("POST", "/registry/import/confirm", "/registry/import/confirm", "committee", {"token": "not-a-preview"}),

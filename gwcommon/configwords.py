@@ -71,7 +71,12 @@ def first_error(errors: list[dict[str, Any]], model: type[BaseModel]) -> tuple[s
     return f"{key}: {en}", f"{key}：{zh}"
 
 
-def _reason(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+def reason(err: dict[str, Any], model: type[BaseModel] | None = None) -> tuple[str, str]:
+    """(English, Chinese) for one pydantic error — a config key's or a web form field's."""
+    return _reason(err, model)
+
+
+def _reason(err: dict[str, Any], model: type[BaseModel] | None) -> tuple[str, str]:
     kind, ctx, got = err["type"], err.get("ctx") or {}, _shown(err.get("input"))
     if kind == "extra_forbidden":
         guess = suggest(model, err["loc"])
@@ -130,9 +135,9 @@ def _shown(value: Any) -> str:
     return str(value)[:60]
 
 
-def suggest(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+def suggest(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> str | None:
     """The closest allowed key to the unknown one at ``loc`` (``("site", "spaec")`` → ``"spaces"``)."""
-    allowed = _keys_at(model, loc[:-1])
+    allowed = _keys_at(model, loc[:-1]) if model is not None else set()
     if not allowed or not isinstance(loc[-1], str):
         return None
     close = difflib.get_close_matches(loc[-1], sorted(allowed), n=1, cutoff=0.6)

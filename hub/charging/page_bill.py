@@ -37,7 +37,7 @@ def register(ctx: WebContext) -> APIRouter:
         try:
             year, month = parse_month(request.query_params.get("month"), ctx.now().astimezone(ctx.tz).date())
         except FilterError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc) from None
         return ctx.render(request, "charging_bill.html", who, title_key="bill.title",
                           bill=build(ctx, year, month, ctx.lang(request)))
     return router

@@ -53,7 +53,7 @@ def register(ctx: WebContext) -> APIRouter:
         try:
             items, nxt = violation_page.query(ctx, params, cursor=cursor, limit=parse_limit(limit, ctx.config.page_size))
         except FilterError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc) from None
         return {"items": items, "next": nxt}
 
     return router

@@ -50,7 +50,7 @@ def register(ctx: WebContext) -> APIRouter:
             items, nxt = passage_page.query(ctx, start=start, stop=to, plate=plate, lane=lane, cursor=cursor,
                                             limit=size)
         except FilterError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc) from None
         return {"items": items, "next": nxt}
 
     return router

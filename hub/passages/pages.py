@@ -43,7 +43,7 @@ def register(ctx: WebContext) -> APIRouter:
                                  lane=form["lane"], cursor=q.get("cursor"), limit=ctx.config.page_size)
         except FilterError as exc:
             return ctx.render(request, "passages.html", who, status=400, title_key="nav.passages", rows=[],
-                              next=None, form=form, error=str(exc), lanes=passages.lanes(ctx.reader()))
+                              next=None, form=form, error=exc.text(ctx.lang(request)), lanes=passages.lanes(ctx.reader()))
         return ctx.render(request, "passages.html", who, title_key="nav.passages", rows=rows, next=cursor,
                           form=form, error="", lanes=passages.lanes(ctx.reader()))
 

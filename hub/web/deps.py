@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from gwcommon.configwords import reason
+
 from . import csrf
 from .auth import Principal
 from .context import SECURITY_HEADERS, BadRequest, Forbidden, LoginRequired, WebContext, WebError
@@ -68,15 +70,29 @@ def install_handlers(app: FastAPI, ctx: WebContext) -> None:
                           message=exc.text(ctx.lang(request)))
 
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {}
+        first = exc.errors()[0] if exc.errors() else {"type": "value_error", "msg": "invalid", "loc": ()}
         where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "input"
-        return await handle(request, BadRequest(f"{where}: {first.get('msg', 'invalid')}"))
+        en, zh = reason(first)  # the same plain words as a config error, in the page's language
+        return await handle(request, BadRequest(Worded(f"{where}: {en}", f"{where}：{zh}")))
 
     app.add_exception_handler(WebError, handle)
     app.add_exception_handler(RequestValidationError, invalid)
 
 
 RowId = Annotated[int, FastApiPath(ge=1, le=2**62)]  # an id in a route: never too big for SQLite
+
+
+class Worded:
+    """A refusal in both languages (:class:`hub.web.context.WebError` asks it for ``text(lang)``)."""
+
+    def __init__(self, en: str, zh: str):
+        self.en, self.zh = en, zh
+
+    def text(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+    def __str__(self) -> str:
+        return self.en
 
 
 def see_other(path: str) -> RedirectResponse:

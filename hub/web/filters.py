@@ -25,7 +25,15 @@ _LABEL = re.compile(r"^[^\x00-\x1f]{1,64}$")
 
 
 class FilterError(GatewardenError, ValueError):
-    """A query parameter that cannot be used; the message names it and says why."""
+    """A query parameter that cannot be used; the message names it and says why, in English
+    (``str``) and in Chinese; :meth:`text` gives the page's language."""
+
+    def __init__(self, en: str, zh: str | None = None):
+        super().__init__(en)
+        self.zh = zh or en
+
+    def text(self, lang: str = "zh") -> str:
+        return str(self) if lang == "en" else self.zh
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ def parse_when(name: str, text: str | None, tz: ZoneInfo, *, end: bool = False) 
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise FilterError(f"{name}: {text!r} is not a real date") from None
+            raise FilterError(f"{name}: {text!r} is not a real date", f"{name}：“{text}”不是一个真实的日期") from None
         _check_year(name, day.year)
         if end:
             day += timedelta(days=1)
@@ -56,21 +64,23 @@ def parse_when(name: str, text: str | None, tz: ZoneInfo, *, end: bool = False) 
     try:
         moment = parse_ts(text)
     except ValueError:
-        raise FilterError(f"{name}: {text[:40]!r} is neither a date like 2026-03-02 nor an RFC 3339 time") from None
+        raise FilterError(f"{name}: {text[:40]!r} is neither a date like 2026-03-02 nor an RFC 3339 time",
+                          f"{name}：“{text[:40]}”不是日期（例如 2026-03-02）") from None
     _check_year(name, moment.year)
     return moment.astimezone(timezone.utc)
 
 
 def _check_year(name: str, year: int) -> None:
     if not YEARS[0] <= year <= YEARS[1]:
-        raise FilterError(f"{name}: year {year} is out of range ({YEARS[0]}-{YEARS[1]})")
+        raise FilterError(f"{name}: year {year} is out of range ({YEARS[0]}-{YEARS[1]})",
+                          f"{name}：{year} 年超出范围（{YEARS[0]}–{YEARS[1]} 年）")
 
 
 def parse_window(start: str | None, stop: str | None, tz: ZoneInfo) -> Window:
     """``from``/``to`` of a query: ``to`` as a day includes that whole day."""
     window = Window(parse_when("from", start, tz), parse_when("to", stop, tz, end=True))
     if window.start and window.end and window.end <= window.start:
-        raise FilterError("to: must be later than from")
+        raise FilterError("to: must be later than from", "结束日期应晚于开始日期")
     return window
 
 
@@ -78,21 +88,23 @@ def parse_plate(text: str | None) -> str:
     """A plate or part of one, normalised as the registry stores plates (浙A·12345 → 浙A12345)."""
     plate = normalize_plate(text or "")
     if plate and not _PLATE_OK.match(plate):
-        raise FilterError(f"plate: {str(text)[:20]!r} is not a plate (letters, digits and the province character)")
+        raise FilterError(f"plate: {str(text)[:20]!r} is not a plate (letters, digits and the province character)",
+                          f"车牌：“{str(text)[:20]}”不像车牌（省份简称、字母和数字）")
     return plate
 
 
 def parse_choice(name: str, text: str | None, choices: tuple[str, ...]) -> str:
     value = (text or "").strip()
     if value and value not in choices:
-        raise FilterError(f"{name}: {value[:20]!r} is not one of {', '.join(choices)}")
+        raise FilterError(f"{name}: {value[:20]!r} is not one of {', '.join(choices)}",
+                          f"{name}：“{value[:20]}”不是可选的值（{'、'.join(choices)}）")
     return value
 
 
 def parse_label(name: str, text: str | None) -> str:
     value = (text or "").strip()
     if value and not _LABEL.match(value):
-        raise FilterError(f"{name}: must be 1-64 printable characters")
+        raise FilterError(f"{name}: must be 1-64 printable characters", f"{name}：应是 1 到 64 个可显示的字符")
     return value
 
 
@@ -111,9 +123,11 @@ def decode_cursor(text: str | None) -> tuple[str, str | int] | None:
         ts, key = json.loads(raw)
         parse_ts(ts)
     except (ValueError, TypeError):
-        raise FilterError("cursor: not a cursor this API gave out (use the 'next' value as it is)") from None
+        raise FilterError("cursor: not a cursor this API gave out (use the 'next' value as it is)",
+                          "cursor：不是本接口给出的翻页标记（请原样使用 next 的值）") from None
     if not isinstance(key, (str, int)) or isinstance(key, bool):
-        raise FilterError("cursor: not a cursor this API gave out (use the 'next' value as it is)")
+        raise FilterError("cursor: not a cursor this API gave out (use the 'next' value as it is)",
+                          "cursor：不是本接口给出的翻页标记（请原样使用 next 的值）")
     return ts, key
 
 
@@ -123,9 +137,9 @@ def parse_limit(text: str | int | None, default: int, *, maximum: int = 500) -> 
     try:
         value = int(text)
     except (TypeError, ValueError):
-        raise FilterError(f"limit: {str(text)[:20]!r} is not a whole number") from None
+        raise FilterError(f"limit: {str(text)[:20]!r} is not a whole number", f"limit：“{str(text)[:20]}”不是整数") from None
     if not 1 <= value <= maximum:
-        raise FilterError(f"limit: must be between 1 and {maximum}")
+        raise FilterError(f"limit: must be between 1 and {maximum}", f"limit：应在 1 到 {maximum} 之间")
     return value
 
 
@@ -134,7 +148,7 @@ def parse_month(text: str | None, today: date) -> tuple[int, int]:
     if not text:
         return today.year, today.month
     if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
-        raise FilterError(f"month: {text[:20]!r} is not a month like 2026-03")
+        raise FilterError(f"month: {text[:20]!r} is not a month like 2026-03", f"月份：“{text[:20]}”不是月份（例如 2026-03）")
     return int(text[:4]), int(text[5:])
 
 

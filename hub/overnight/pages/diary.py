@@ -38,7 +38,7 @@ def register(ctx: WebContext) -> APIRouter:
                                  plate=parse_plate(form["plate"]) or None)
             error = ""
         except FilterError as exc:
-            rows, error = [], str(exc)
+            rows, error = [], exc.text(ctx.lang(request))
         return ctx.render(request, "diary.html", who, status=400 if error else 200, title_key="nav.diary",
                           rows=rows, form=form, kinds=diary.KINDS, error=error, full=len(rows) >= MAX_ROWS)
 
@@ -50,7 +50,7 @@ def register(ctx: WebContext) -> APIRouter:
         try:
             plate_text = parse_plate(plate) or None
         except FilterError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc) from None
 
         def job(db):
             try:

@@ -97,7 +97,7 @@ def register(ctx: WebContext) -> APIRouter:
         try:
             return parse_month(request.query_params.get("month"), ctx.now().astimezone(ctx.tz).date())
         except FilterError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc) from None
 
     @router.get("/report")
     def report_page(request: Request, who: Principal = Depends(committee)) -> Response:

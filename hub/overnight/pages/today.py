@@ -144,7 +144,7 @@ def register(ctx: WebContext) -> APIRouter:
         try:
             lane = parse_label("lane", lane)
         except FilterError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc) from None
         if (device, lane) not in {(d, lane_) for d, lane_, _ in gate_lanes(ctx)}:
             raise BadRequest("err.lane_unknown", target=target[:80])
         actions.open_lane(ctx, request, who, device, lane, reason)

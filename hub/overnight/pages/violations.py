@@ -43,7 +43,7 @@ def register(ctx: WebContext) -> APIRouter:
             rows, cursor = query(ctx, form, cursor=request.query_params.get("cursor"), limit=ctx.config.page_size)
         except FilterError as exc:
             return ctx.render(request, "violations.html", who, status=400, title_key="nav.violations", rows=[],
-                              next=None, form=form, error=str(exc), states=VIOLATION_STATES, rules=RULES)
+                              next=None, form=form, error=exc.text(ctx.lang(request)), states=VIOLATION_STATES, rules=RULES)
         return ctx.render(request, "violations.html", who, title_key="nav.violations", rows=rows, next=cursor,
                           form=form, error="", states=VIOLATION_STATES, rules=RULES)
 

@@ -261,7 +261,7 @@ def test_chart_escapes_labels():
 def test_free_spaces_and_a_warden_count(site):
     hub, c = site
     bad = post(c["warden"], "/occupancy", inside="-3")
-    assert bad.status_code == 400 and "inside: Input should be greater than or equal to 0" in bad.text
+    assert bad.status_code == 400 and "inside：应不小于 0" in bad.text  # the page's language (Chinese)
     assert post(c["warden"], "/occupancy", inside="80").status_code == 303
     block = re.search(r'id="occupancy".*?</section>', c["viewer"].get("/").text, re.S).group(0)
     assert "22" in block and "/ 102" in block  # 102 spaces - 80 inside (none off-space)
@@ -360,3 +360,13 @@ def test_every_charging_rule_and_incident_state_has_words_in_both_languages():
     for rule in RULES:
         assert f"chg.rule.{rule}" in i18n.MESSAGES, rule
     assert {"chg.state.open", "chg.state.closed"} <= set(i18n.MESSAGES)
+
+
+def test_a_bad_filter_or_form_value_is_refused_in_the_pages_language(site):
+    hub, c = site
+    page = c["warden"].get("/violations?from=2026-02-30")
+    assert page.status_code == 400 and "不是一个真实的日期" in page.text
+    english = TestClient(hub.web, cookies={**c["warden"].cookies, "gw_lang": "en"})
+    assert "is not a real date" in english.get("/violations?from=2026-02-30").text
+    assert "不是日期" in c["warden"].get("/diary?from=yesterday").text
+    assert "is not a real date" in c["warden"].get("/api/violations?from=2026-02-30").json()["error"]  # scripts: English

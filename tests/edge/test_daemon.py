@@ -124,8 +124,8 @@ def test_events_from_a_killed_edge_are_sent_by_the_next_run(tmp_path, make_broke
 
 
 @pytest.mark.parametrize("change,message", [
-    ({"extra": "[gate_typo]\nx = 1\n"}, "gate_typo: unknown key"),
-    ({"extra": "[device]\n"}, "not valid TOML"),
+    ({"extra": "[gate_typo]\nx = 1\n"}, "gate_typo：不认识的键；是不是想写 gate？"),  # Chinese by default
+    ({"extra": "[device]\n"}, "不是有效的 TOML 格式"),
     ({"port": 70000}, "mqtt.port"),
     ({"replay_lines": ['{"kind": "fault"}', "oops"]}, "line 1: fault: code: Field required; active: Field required; line 2: not JSON"),
 ])

@@ -82,7 +82,7 @@ def test_a_given_ts_is_kept(tmp_path):
     ("fault", {**FAULT, "seq": 9}, "seq"),
     ("fault", {"code": "relay_fault"}, "active"),
     ("fault", {**FAULT, "code": "Relay Fault"}, "code"),
-    ("passage", {**PASSAGE, "tag": "plate:浙A12345"}, "tag"),
+    ("passage", {**PASSAGE, "tag": "plate:A12"}, "tag"),  # plate: is a scheme since v1.1, but this is no plate
     ("passage", {**PASSAGE, "direction": "up"}, "direction"),
     ("fault", {**FAULT, "ts": "2026-01-01 08:00:00"}, "ts"),
     ("fault", {**FAULT, "ts": datetime(2026, 1, 1)}, "ts"),

@@ -120,6 +120,24 @@ def set_active_job(user_id: int, active: bool, now: datetime) -> Callable[[Datab
     return job
 
 
+def set_password_job(user_id: int, password: str, now: datetime, *,
+                     keep_session: str | None = None) -> Callable[[Database], None]:
+    """A writer job giving an account a new password (hashed now, off the writer thread) and ending
+    its other sessions (``keep_session``: the id hash of the session that changed it, kept)."""
+    pw_hash = hash_password(password)
+
+    def job(db: Database) -> None:
+        db.execute("UPDATE web_users SET password_hash=?, updated_at=? WHERE id=?", [pw_hash, format_ts(now), user_id])
+        db.execute("DELETE FROM web_sessions WHERE user_id = ? AND id_hash IS NOT ?", [user_id, keep_session])
+    return job
+
+
+def one_time_password() -> str:
+    """A password an admin reads out to a person who forgot theirs (12 characters, easy to type)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+    return "".join(secrets.choice(alphabet) for _ in range(12))
+
+
 def find_user(db: Database, name: str) -> dict | None:
     row = db.execute("SELECT id, name, display_name, role, password_hash, active FROM web_users "
                      "WHERE name = ?", [name]).fetchone()

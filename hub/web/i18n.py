@@ -25,7 +25,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.registry": ("住户车辆", "Registry"), "nav.charging": ("充电棚", "Charging"),
     "nav.devices": ("设备", "Devices"), "nav.roster": ("值班表", "Roster"),
     "nav.report": ("月报", "Monthly report"), "nav.audit": ("审计日志", "Audit log"),
-    "nav.accounts": ("账号", "Accounts"), "nav.phone": ("手机访问", "Phone access"),
+    "nav.accounts": ("账号", "Accounts"), "nav.account": ("我的账号", "My account"),
+    "acc.pw_change": ("修改密码", "Change password"), "acc.pw_current": ("当前密码", "Current password"),
+    "acc.pw_new": ("新密码（至少 8 位）", "New password (at least 8 characters)"), "acc.pw_again": ("再输一遍新密码", "New password again"),
+    "acc.pw_done": ("密码已修改；其他设备上的登录已退出。", "Password changed; your other logins were ended."),
+    "acc.pw_wrong": ("当前密码不对。", "The current password is wrong."),
+    "acc.pw_mismatch": ("两次输入的新密码不一样。", "The two new passwords differ."),
+    "acc.pw_short": ("新密码至少 {min} 位。", "The new password needs at least {min} characters."),
+    "acc.pw_limited": ("尝试次数太多，请稍后再试。", "Too many attempts; try again later."),
+    "acc.pw_session_only": ("请登录后在网页上修改密码。", "Log in to change your password."),
+    "acc.reset": ("重设密码", "Reset password"),
+    "acc.reset_shown": ("{name} 的临时密码（只显示这一次，请当面或电话告诉本人，登录后在“我的账号”里改掉）：",
+                        "{name}'s one-time password (shown only now; tell the person in person or by phone, and ask "
+                        "them to change it under My account):"),
+    "acc.user_unknown": ("没有这个账号。", "No such account."), "nav.phone": ("手机访问", "Phone access"),
     "phone.help": ("用手机相机扫下面的二维码打开本系统（仍需登录）。在小区 Wi-Fi 里用第一个；在外面用第二个（需要配置 public_url）。"
                    "可以打印出来贴在值班室。",
                    "Scan a code with a phone's camera to open this web view (a login is still needed): the first on the "

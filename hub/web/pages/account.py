@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from .. import audit, csrf, i18n, sessions
-from ..auth import AccountError, Principal, add_user_job, create_token_job, find_user, list_tokens, \
-    list_users, revoke_token_job, set_active_job, verify_password
+from ..auth import (MIN_PASSWORD, AccountError, Principal, add_user_job, create_token_job, find_user, list_tokens,
+                    list_users, one_time_password, revoke_token_job, set_active_job, set_password_job,
+                    verify_password)
 from ..context import BadRequest, NavItem, WebContext
 from ..deps import RowId, need, safe_next, see_other
 from ..roles import ROLES
@@ -107,8 +108,67 @@ def _start_session(ctx: WebContext, request: Request, user: dict, address: str, 
     return response
 
 
+def _own_account_routes(ctx: WebContext, router: APIRouter) -> None:
+    """我的账号: everyone changes their own password (the current one first); other sessions end."""
+    ctx.nav.append(NavItem("/account", "nav.account", "viewer"))
+
+    @router.get("/account")
+    def my_account(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
+        return ctx.render(request, "account.html", who, title_key="nav.account", done=False)
+
+    @router.post("/account/password")
+    def change_password(request: Request, current: Annotated[str, Form(max_length=1024)] = "",
+                        new: Annotated[str, Form(max_length=1024)] = "", again: Annotated[str, Form(max_length=1024)] = "",
+                        who: Principal = Depends(need(ctx, "viewer", write=True))) -> Response:
+        if who.kind != "session" or who.user_id is None:
+            raise BadRequest("acc.pw_session_only")
+        if new != again:
+            raise BadRequest("acc.pw_mismatch")
+        if len(new) < MIN_PASSWORD:
+            raise BadRequest("acc.pw_short", min=MIN_PASSWORD)
+        address, now_mono = ctx.address(request), ctx.hub.clock.monotonic()
+        verdict = ctx.limiter.attempt(who.name, address, now_mono)  # guessing the current one is a login attempt
+        if not verdict.allowed:
+            raise BadRequest("acc.pw_limited")
+        user = find_user(ctx.reader(), who.name)
+        try:
+            ok = ctx.verify_pool.run(lambda: verify_password(user["password_hash"] if user else None, current))
+        except Busy:
+            raise BadRequest("acc.pw_limited") from None
+        if not ok:
+            raise BadRequest("acc.pw_wrong")
+        ctx.limiter.succeeded(who.name, address, now_mono)
+        change = set_password_job(who.user_id, new, ctx.now(), keep_session=who.session_hash)
+
+        def job(db):
+            change(db)
+            audit.record(db, ctx.now(), who.name, "password_change", target=who.name, address=address)
+        ctx.write(job)
+        return ctx.render(request, "account.html", who, title_key="nav.account", done=True)
+
+
 def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:
     admin, admin_write = need(ctx, "admin"), need(ctx, "admin", write=True)
+    _own_account_routes(ctx, router)
+
+    @router.post("/accounts/users/{user_id}/reset")
+    def reset_password(request: Request, user_id: RowId, who: Principal = Depends(admin_write)) -> Response:
+        """A forgotten password: a one-time password the admin reads out; the person's sessions end."""
+        users = {u["id"]: u for u in list_users(ctx.reader())}
+        if user_id not in users:
+            raise BadRequest("acc.user_unknown")
+        password = one_time_password()
+        change = set_password_job(user_id, password, ctx.now())
+
+        def job(db):
+            change(db)
+            audit.record(db, ctx.now(), who.name, "password_reset", target=users[user_id]["name"],
+                         address=ctx.address(request))
+        ctx.write(job)
+        db = ctx.reader()
+        return ctx.render(request, "accounts.html", who, title_key="acc.title", users=list_users(db),
+                          tokens=list_tokens(db), roles=ROLES, new_token=None,
+                          reset={"name": users[user_id]["name"], "password": password})
 
     @router.get("/accounts")
     def accounts(request: Request, who: Principal = Depends(admin)) -> Response:

@@ -55,6 +55,9 @@ ROUTES = [
     ("GET", "/charging/bill", "/charging/bill?month=2026-03", "viewer", None),
     ("GET", "/registry", "/registry?q=1-1", "warden", None),
     ("GET", "/phone", "/phone", "viewer", None),
+    ("GET", "/account", "/account", "viewer", None),
+    ("POST", "/account/password", "/account/password", "viewer", {"current": "x", "new": "y", "again": "z"}),
+    ("POST", "/accounts/users/{user_id}/reset", "/accounts/users/999/reset", "admin", {}),
     ("GET", "/registry/export.csv", "/registry/export.csv", "warden", None),
     ("POST", "/registry/import", "/registry/import", "committee", None),  # multipart, below
     ("POST", "/registry/import/confirm", "/registry/import/confirm", "committee", {"token": "not-a-preview"}),
@@ -101,6 +104,8 @@ OK_STATUS = {
     ("POST", "/inbox/hook/{given}"): (404,),  # the test client is not on the loopback: refused
     ("POST", "/calendar/overrides/remove"): (303, 400),  # 400 once there is nothing left to remove
     ("POST", "/registry/import/confirm"): (400,),  # no preview under that token
+    ("POST", "/account/password"): (400,),  # the new passwords differ
+    ("POST", "/accounts/users/{user_id}/reset"): (400,),  # no such account
     ("POST", "/charging/restore"): (400,),  # no circuit is cut here
 }
 

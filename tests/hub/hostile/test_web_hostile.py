@@ -41,12 +41,22 @@ def _try_login(base: str, name: str, password: str, headers: dict | None = None)
 def test_a_parallel_flood_of_wrong_passwords_checks_at_most_the_limit_a_few_at_a_time(site):
     hub, base = site
     web = hub.area("web")
-    before = web.verify_pool.checks
+    before, rss_before = web.verify_pool.checks, _rss_mib()
     with ThreadPoolExecutor(max_workers=30) as pool:
         statuses = list(pool.map(lambda n: _try_login(base, "committee", f"wrong password {n}"), range(30)))
     assert set(statuses) <= {401, 429} and statuses.count(401) <= hub.config.web.login_max_failures_account
     assert web.verify_pool.checks - before <= hub.config.web.login_max_failures_account
     assert web.verify_pool.peak <= web.verify_pool.slots
+    # memory stays flat: argon2 takes 64 MiB a check, two at a time (30 at once grew the hub by 1 GiB)
+    assert _rss_mib() - rss_before < 64 * web.verify_pool.slots + 96
+
+
+def _rss_mib() -> float:
+    """This process's resident memory (the hub under test runs in it), from /proc."""
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def test_forwarded_headers_from_an_untrusted_proxy_are_ignored(site):

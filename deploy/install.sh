@@ -468,7 +468,7 @@ next_steps() {
   6. web view: http://$(hostname).local:8080/ (a phone on the compound Wi-Fi; from outside: docs/install.md)
 " ;;
     *)
-      t "  1. 把集线器上 gatewarden deploy broker 为本设备生成的 mqtt/ 文件夹复制到 /etc/gatewarden/，合并它的 mqtt.toml
+      t "  1. 把中心机上 gatewarden deploy broker 为本设备生成的 mqtt/ 文件夹复制到 /etc/gatewarden/，合并它的 mqtt.toml
   2. 编辑 /etc/gatewarden/$ROLE.toml（删掉第一行样板标记）
   3. 检查：$gw doctor，然后 sudo systemctl restart gatewarden-$ROLE
 " "  1. copy this device's mqtt/ folder from the hub (gatewarden deploy broker) to /etc/gatewarden/ and merge its mqtt.toml

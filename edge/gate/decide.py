@@ -212,6 +212,7 @@ def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool) -> Result:
 
 def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Verdict, mode: str,
                     *, heard_now: bool = False) -> Result:
+    plates.claim_reads(state, rules, verdict)  # a late plate read stays with its own car (plate cameras)
     waiting = _find(state, lambda v: v.on_loop and v.decision is None)
     if waiting is None:
         return _tag_opened(state, now, rules), ()

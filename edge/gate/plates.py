@@ -94,21 +94,34 @@ class PlateJudge:
         self._seq += 1
         self.reads = [r for r in self.reads if at - r.at <= self.keep][-31:] + [Read(self._seq, tag, at)]
 
-    def plate_for(self, queue: Iterable[Any], waiting: Any, now: float, window: float, cooldown: Any) -> str | None:
-        """The newest read that belongs to ``waiting`` (claiming unowned reads for their vehicles first)."""
+    def claim(self, queue: Iterable[Any], window: float) -> None:
+        """Give every unowned read to the vehicle it belongs to — on every step of the lane, so a read
+        that arrives after its car opened on a tag is that car's, never the next car's."""
         vehicles, reads = list(queue), list(self.reads)
         if len(self.claims) > 64:
             self.claims = {seq: key for seq, key in self.claims.items() if any(r.seq == seq for r in reads)}
-        best: Read | None = None
         for read in reads:
             if read.seq not in self.claims:
                 key = owner(read, vehicles, window)
                 if key is not None:
                     self.claims[read.seq] = key
+
+    def plate_for(self, queue: Iterable[Any], waiting: Any, now: float, window: float, cooldown: Any) -> str | None:
+        """The newest read that belongs to ``waiting`` (claiming unowned reads for their vehicles first)."""
+        self.claim(queue, window)
+        best: Read | None = None
+        for read in list(self.reads):
             usable = read.at <= now and cooldown.get(read.tag, -1.0) <= now
             if self.claims.get(read.seq) == waiting.key and usable and (best is None or read.at >= best.at):
                 best = read
         return best.tag if best else None
+
+
+def claim_reads(state: Any, rules: Any, verdict: Callable[[str], str]) -> None:
+    """Hook of :mod:`edge.gate.decide`, on every step: the lane's plate reads go to their vehicles."""
+    judge: PlateJudge | None = getattr(verdict, "plates", None)
+    if judge is not None and judge.policy != "off":
+        judge.claim(state.queue, rules.tag_window)
 
 
 def with_plate(state: Any, waiting: Any, now: float, rules: Any, verdict: Callable[[str], str], tag: Part) -> Part:

@@ -82,10 +82,12 @@ class NoticeReader:
             self.violation(db, data, now)
             if self.owner_sms is not None:
                 self.owner_sms.on_violation(db, {**data, "zone": self._label(data.get("zone"))}, now)
+                if data.get("state") in ("retracted", "excused", "resolved"):
+                    self.owner_sms.cancel(db, data, now)  # a text still waiting must not go out now
         elif kind == "reminder" and data.get("deadline"):
             items = [{**i, "zone": self._label(i.get("zone"))} for i in data.get("items", [])]
             alert_id = queue_reminder(db, deadline=parse_ts(data["deadline"]), items=items, now=now)
-            if self.owner_sms is not None:
+            if self.owner_sms is not None and not data.get("provisional"):  # never on incomplete data
                 self.owner_sms.queue(db, "reminder", items, deadline=parse_ts(data["deadline"]), now=now,
                                      alert_id=alert_id or None)
         elif kind in ("maintenance", "notice") and data.get("title"):

@@ -92,6 +92,24 @@ class OwnerSms:
         return self.queue(db, "deadline", [data], deadline=parse_ts(data["deadline"]), now=now)
 
 
+    @staticmethod
+    def cancel(db: Any, data: dict[str, Any], now: datetime) -> int:
+        """A violation retracted, excused or resolved: its texts still waiting (pending, or failed and
+        due again) are given up, so an owner whose car had left is never told to move it."""
+        if not data.get("plate") or not data.get("deadline"):
+            return 0
+        deadline = ts(parse_ts(data["deadline"]))
+        cursor = db.execute(
+            "UPDATE alert_outbox SET state = 'dead', last_error = ?, updated_at = ? WHERE target = ? AND "
+            "state IN ('pending', 'failed') AND (dedup_key LIKE ? OR dedup_key LIKE ?)",
+            [f"violation {data.get('state')}", ts(now), TARGET,
+             f"sms:deadline:{deadline}:{data['plate']}:%", f"sms:reminder:{deadline}:{data['plate']}:%"])
+        if cursor.rowcount:
+            logger.info("%d owner text(s) for %s given up: the violation was %s", cursor.rowcount,
+                        data["plate"][:3], data.get("state"))
+        return cursor.rowcount
+
+
 def mobiles(phones: str) -> list[str]:
     """The mobile numbers among a vehicle's ``;``-joined phones (landlines cannot take a text)."""
     return [p for p in phones.split(";") if len(p) == 11 and p.startswith("1") and p.isdigit()]

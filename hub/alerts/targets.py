@@ -268,6 +268,9 @@ def make_targets(chat: list[Any], *, timeout: float = 10.0) -> list[Target]:
         targets.append(cls(cfg.url, name=name, secret=secret, mask=getattr(cfg, "mask", True),
                            per_minute=getattr(cfg, "rate_per_minute", None), timeout=timeout))
     names = [t.name for t in targets]
+    if "sms" in names:
+        raise ConfigError("chat target name 'sms' is reserved for the owner texts ([sms]); choose another name",
+                          zh="群消息目标的名字“sms”留给挪车短信（[sms]）用，请换一个名字")
     if len(set(names)) != len(names):
         raise ConfigError(f"chat target names must be unique; got {', '.join(names)}")
     return targets

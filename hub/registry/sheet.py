@@ -114,6 +114,10 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
                 raise SheetError("too_many_rows", number, limit=MAX_ROWS)
             rows.append((number, [cell_text(v) for v in values]))
         return rows
+    except SheetError:
+        raise
+    except Exception:  # the workbook is read lazily: a damaged part shows only now (or no sheet at all)
+        raise SheetError("xlsx_unreadable") from None
     finally:
         book.close()
 

@@ -149,6 +149,9 @@ def parse_month(text: str | None, today: date) -> tuple[int, int]:
         return today.year, today.month
     if not re.fullmatch(r"\d{4}-\d{2}", text) or not 1 <= int(text[5:]) <= 12:
         raise FilterError(f"month: {text[:20]!r} is not a month like 2026-03", f"月份：“{text[:20]}”不是月份（例如 2026-03）")
+    if not YEARS[0] <= int(text[:4]) <= YEARS[1]:
+        raise FilterError(f"month: year {text[:4]} is out of range ({YEARS[0]}-{YEARS[1]})",
+                          f"月份：{text[:4]} 年超出范围（{YEARS[0]}–{YEARS[1]} 年）")
     return int(text[:4]), int(text[5:])
 
 

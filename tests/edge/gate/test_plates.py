@@ -272,3 +272,20 @@ def test_a_camera_that_drives_the_barrier_is_answered_and_the_passage_recorded(m
                               ("lane-0", f"plate:{RESIDENT_PLATE}", "deny", "unknown_tag", False)]
     assert rig.sink.snapshots == [("test-1", picture)]
     assert rig.pulses() == 0  # the Pi's own relay is not involved
+
+
+def test_a_read_that_comes_after_its_car_opened_on_a_tag_never_opens_for_the_car_behind(make):
+    """Review finding: the read of a car that already opened must stay that car's."""
+    rig = make("plate_alone")
+    rig.hear(RESIDENT_TAG)
+    rig.arrive()
+    rig.run(1.5)
+    assert rig.pulses() == 1  # opened on its tag
+    rig.push(RESIDENT_PLATE)  # the camera's read arrives late
+    rig.run(0.2)
+    rig.drive_through()
+    rig.arrive()  # an untagged car right behind, within the read's window
+    rig.run(3)
+    rig.back_away()
+    assert rig.pulses() == 1
+    assert rig.passages()[-1][1:4] == (None, "deny", "no_tag")

@@ -12,6 +12,7 @@ import pytest
 from gwcommon.config import validate
 from gwcommon.exc import ConfigError
 from hub.alerts import owner_sms
+from hub.alerts.config import ChatConfig
 from hub.alerts.sms import AliyunSmsTarget, SmsConfig, TencentSmsTarget, judge_answer
 from hub.alerts.targets import Part
 from hub.overnight.notices import notice
@@ -187,3 +188,52 @@ def test_the_reminder_texts_through_the_durable_outbox_once_even_across_a_restar
     finally:
         rig.close()
         server.stop()
+
+
+def test_a_text_still_waiting_is_given_up_when_the_violation_is_retracted(tmp_path, monkeypatch):
+    server = FakeSms("aliyun").start()
+    monkeypatch.setenv("GATEWARDEN_SMS_SECRET", SECRET)
+    rig = Rig(tmp_path, [], extra={"sms": sms_config(server)})
+    try:
+        rig.call(seed_vehicles)
+        rig.tick()
+        base = {"id": "v-1", "rule": "overnight", "plate": "浙A12345", "household": "1-101", "zone": "east",
+                "deadline": "2026-03-03T00:00:00.000+00:00", "provisional": False}
+        server.answer("isp.SYSTEM_ERROR")  # the provider is down: the text waits for a retry
+        rig.call(lambda db: notice(db, "violation", {**base, "state": "open"}, at=rig.clock.now()))
+        rig.pump(2)
+        assert server.sent == [] and [r["state"] for r in rig.rows(
+            "SELECT state FROM alert_outbox WHERE target = 'sms'")] == ["failed"]
+        rig.call(lambda db: notice(db, "violation", {**base, "state": "retracted"}, at=rig.clock.now()))
+        rig.tick()
+        rig.clock.advance(timedelta(hours=1))
+        rig.pump(2)
+        assert server.sent == []  # the owner whose car had left is never told to move it
+        assert [r["state"] for r in rig.rows("SELECT state FROM alert_outbox WHERE target = 'sms'")] == ["dead"]
+    finally:
+        rig.close()
+        server.stop()
+
+
+def test_a_provisional_reminder_texts_nobody(tmp_path, monkeypatch):
+    server = FakeSms("tencent").start()
+    monkeypatch.setenv("GATEWARDEN_SMS_SECRET", SECRET)
+    rig = Rig(tmp_path, [], extra={"sms": sms_config(server)})
+    try:
+        rig.call(seed_vehicles)
+        rig.tick()
+        items = [{"id": "s-1", "plate": "浙A12345", "household": "1-101", "zone": "east"}]
+        rig.call(lambda db: notice(db, "reminder", {"deadline": "2026-03-03T00:00:00.000+00:00", "items": items,
+                                                    "provisional": True}, at=rig.clock.now()))
+        rig.pump(2)
+        assert server.sent == []
+    finally:
+        rig.close()
+        server.stop()
+
+
+def test_a_chat_target_cannot_take_the_sms_name():
+    from hub.alerts.targets import make_targets
+
+    with pytest.raises(ConfigError, match="reserved"):
+        make_targets([validate({"kind": "webhook", "url": "http://127.0.0.1:9/x", "name": "sms"}, ChatConfig)])

@@ -26,7 +26,7 @@ def cells(data: bytes) -> list[list[str]]:
 
 @pytest.mark.parametrize("text,safe", [
     ("=1+1", "'=1+1"), ("+86 138", "'+86 138"), ("-", "'-"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("浙A12345", "浙A12345"), ("'quoted", "'quoted"), ("", ""), (3, 3),
+    ("浙A12345", "浙A12345"), ("'quoted", "''quoted"), ("", ""), (3, 3),
 ])
 def test_neutralise_and_restore(text, safe):
     assert neutralise(text) == safe

@@ -49,3 +49,8 @@ def test_posts_that_crashed_are_4xx(client, path, form):
 def test_an_unterminated_csv_quote_is_a_clear_refusal(client, path, data):
     response = client.post(path, data={"csrf": csrf_of(client)}, files={"file": ("f.csv", data.encode(), "text/csv")})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/report?month=0000-01", "/report?month=9999-12", "/charging/bill?month=0001-01"])
+def test_a_month_out_of_range_is_a_4xx(client, path):
+    assert 400 <= client.get(path, follow_redirects=False).status_code < 500

@@ -154,3 +154,18 @@ def test_moved_tags_are_named():
     change = diff.compare(current, rows)
     assert change.moved_tags == [("eid:a", "浙A00001", "浙A00002")]
     assert "> eid:a: 浙A00001 → 浙A00002" in diff.lines(change)
+
+
+def test_a_damaged_workbook_is_a_clear_refusal_not_a_crash():
+    """Review finding: openpyxl reads lazily, so a damaged sheet shows only while its rows are read."""
+    import zipfile
+
+    good = io.BytesIO(xlsx_sheet())
+    broken = io.BytesIO()
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+    with pytest.raises(RegistryFileError) as caught:
+        csvfile.read(broken.getvalue())
+    assert caught.value.problems[0].code == "xlsx_unreadable"

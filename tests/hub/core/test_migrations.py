@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from hub import schema
 from hub.core.db import open_db
@@ -74,7 +73,6 @@ def counts(db) -> dict[str, int]:
     return {t: db.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables}
 
 
-@pytest.mark.skipif(not FIXTURE.exists(), reason="fixture database missing")
 def test_a_database_made_before_the_move_upgrades_and_keeps_its_rows(tmp_path):
     path = tmp_path / "hub.db"
     shutil.copy(FIXTURE, path)

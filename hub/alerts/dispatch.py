@@ -20,7 +20,7 @@ from gwcommon.timefmt import parse_ts
 
 from . import ack, roster
 from .escalation import EscalationState, hold_until, inhibited, next_escalation, start_escalation
-from .lanes import coalesce, lane
+from .lanes import coalesce, follow_up_lane
 from .outbox import add_message, queue_alert, ts
 from .render import Context, Message, format_markdown, format_text, mask_mobiles, render, render_escalation
 
@@ -76,7 +76,7 @@ class Dispatcher:
     def release_new(self, db: Any, now: datetime) -> int:
         count = 0
         alerts = list(db.query("SELECT * FROM alerts WHERE state = 'new' ORDER BY id"))
-        alerts.sort(key=lambda a: lane(a["kind"], a["severity"]))  # safety first (stable: by id within a lane)
+        alerts.sort(key=lambda a: self._lane(db, a))  # safety first (stable: by id within a lane)
         for alert in self._coalesce(db, alerts, now):
             if alert["kind"] == "device_offline":
                 db.execute("UPDATE alerts SET state = 'suppressed', note = 'device offline' WHERE kind = "
@@ -147,6 +147,15 @@ class Dispatcher:
             count += self._queue(db, alert, target, message, people, link, now, audience, step)
         return count
 
+    @staticmethod
+    def _lane(db: Any, alert: dict[str, Any]) -> int:
+        """The alert's priority lane; a follow-up takes the lane of the alert it follows."""
+        original = None
+        if alert.get("follows"):
+            row = next(iter(db.query("SELECT kind, severity FROM alerts WHERE id = ?", [alert["follows"]])), None)
+            original = (row["kind"], row["severity"]) if row is not None else None
+        return follow_up_lane(alert["kind"], alert["severity"], original)
+
     def _payload(self, db: Any, alert: dict[str, Any]) -> dict[str, Any]:
         payload = json.loads(alert["payload"] or "{}")
         if alert["follows"]:
@@ -192,7 +201,8 @@ class Dispatcher:
         else:
             text = format_text(message, limit=target.text_limit, lang=s.lang, ack_link=link)
         meta = {"site": s.site_id, "alert_id": alert["id"], "kind": alert["kind"],
-                "severity": message.severity, "audience": audience, "link": message.link}
+                "severity": message.severity, "audience": audience, "link": message.link,
+                "lane": self._lane(db, alert)}
         body = {"text": text, "title": mask_mobiles(message.title), "mobiles": mobiles,
                 "feishu_ids": [p.feishu_id for p in people if p.feishu_id], "meta": meta}
         key = f"{alert['dedup_key']}|{target.name}|{step}"

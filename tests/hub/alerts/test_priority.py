@@ -91,3 +91,34 @@ def test_a_thousand_devices_offline_at_once_are_one_message(rig):
     assert len(wecom.texts) == 1 and "1000 台设备同时告警" in wecom.texts[0] and "另有 990 台" in wecom.texts[0]
     states = {r["state"] for r in made.rows("SELECT state FROM alerts WHERE kind = 'device_offline'")}
     assert states == {"coalesced"}
+
+
+def test_a_follow_up_never_overtakes_the_device_alert_it_follows(rig):
+    """With a device-health backlog, "已恢复" waits behind its own "设备故障" in the health lane; it
+    used to travel in the violations lane and reach the chat first."""
+    from hub.alerts.outbox import resolve_alert
+
+    made, wecom = rig
+    queue_backlog(made, 30)
+    now = made.clock.now()
+    made.call(lambda db: queue_alert(db, kind="device_fault", severity="warning", dedup_key="fault:gate-1:relay",
+                                     now=now, payload={"device": "gate-1", "code": "relay_fault"}, subject="gate-1"))
+    made.pump()                                            # fanned out: its message waits behind the backlog
+    made.call(lambda db: resolve_alert(db, "fault:gate-1:relay", now=made.clock.now()))
+    for _ in range(600):
+        made.pump()
+        if any("恢复" in t for t in wecom.texts):
+            break
+        made.clock.advance(1)
+    texts = wecom.texts
+    fault = next((i for i, t in enumerate(texts) if "gate-1" in t and "恢复" not in t), None)
+    resolved = next(i for i, t in enumerate(texts) if "恢复" in t)
+    assert fault is not None and fault < resolved, "the follow-up reached the chat before its alert"
+
+
+def test_a_follow_up_takes_its_originals_lane():
+    from hub.alerts.lanes import follow_up_lane
+    assert follow_up_lane("resolved", "info", ("device_fault", "warning")) == HEALTH
+    assert follow_up_lane("resolved", "info", ("fire_lane", "safety")) == SAFETY
+    assert follow_up_lane("retracted", "info", ("digest", "warning")) == VIOLATIONS
+    assert follow_up_lane("resolved", "info", None) == VIOLATIONS

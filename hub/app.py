@@ -68,6 +68,8 @@ class Hub:
         self.quarantine.load(self.db)
         self.ingest = Ingest(config.site.id, book=self.book, quarantine=self.quarantine,
                              snapshots_dir=self.snapshots_dir, tz=config.site.tz, publish=self.publish)
+        with self.db.conn:
+            self.ingest.restore_waiting(self.db, self.clock.now())
         self.intake = Intake(self.writer, self.ingest)
         self.link = HubLink(config.mqtt, config.site.id, clock=self.clock, deliver=self.intake.deliver)
         self.web: FastAPI = create_app()

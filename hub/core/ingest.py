@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from gwcommon.exc import InvalidMessage
-from gwcommon.timefmt import format_ts, stored_ts
+from gwcommon.timefmt import format_ts, parse_ts, stored_ts
 from gwcommon.wire import (
     EVENT_KINDS,
     HUB_DEVICE,
@@ -193,6 +193,8 @@ class Ingest:
              format_ts(msg.received_at), encode(event).decode("utf-8")])
         self._run_handlers(db, where.kind, event, EventContext(self.site, device, msg.received_at))
         waiting = self.waitroom.take(event.id, device)
+        if waiting is not None:
+            self._forget_waiting(db, waiting)
         stored = waiting is not None and self._store_snapshot(
             db, RawMessage(waiting.topic, waiting.jpeg, waiting.received_at),
             Topic(self.site, device, "snapshot", event.id), waiting.jpeg).what == "snapshot"
@@ -219,6 +221,8 @@ class Ingest:
             for pushed in self.waitroom.put(Waiting(where.device, event_id, jpeg, msg.topic, msg.received_at,
                                                     msg.received_at.timestamp())):
                 self._orphan(db, pushed, "pushed out of the waiting room by newer pictures")
+            db.execute("INSERT OR REPLACE INTO snapshot_waiting (event_id, device, topic, received_at, jpeg) "
+                       "VALUES (?, ?, ?, ?, ?)", [event_id, where.device, msg.topic, format_ts(msg.received_at), jpeg])
             return Outcome("snapshot_waiting", where.device, None, msg.received_at)
         if decision != "keep":
             return self._quarantine(db, msg, decision, SNAPSHOT_REASONS[decision].format(device=where.device))
@@ -240,7 +244,25 @@ class Ingest:
         self.disk_low = decision == "snapshot_disk_low" or (self.disk_low and decision != "keep")
         return decision
 
+    def restore_waiting(self, db: Database, now: datetime) -> int:
+        """At start: pictures that were waiting for their event when the hub stopped wait again,
+        for a full ``wait`` from now (their events come with the devices' backlog).  Returns how many."""
+        restored = 0
+        for row in db.query("SELECT * FROM snapshot_waiting ORDER BY received_at"):
+            item = Waiting(row["device"], row["event_id"], bytes(row["jpeg"]), row["topic"],
+                           parse_ts(row["received_at"]), now.timestamp())
+            for pushed in self.waitroom.put(item):
+                self._orphan(db, pushed, "pushed out of the waiting room by newer pictures")
+            restored += 1
+        if restored:
+            logger.info("%d snapshot(s) waiting for their event before the restart wait again", restored)
+        return restored
+
+    def _forget_waiting(self, db: Database, item: Waiting) -> None:
+        db.execute("DELETE FROM snapshot_waiting WHERE event_id = ?", [item.event_id])
+
     def _orphan(self, db: Database, item: Waiting, why: str) -> None:
+        self._forget_waiting(db, item)
         self.quarantine.add(db, topic=item.topic, payload=item.jpeg, code="snapshot_orphan",
                             reason=f"snapshot of event {item.event_id}: {why}; the hub holds no such event of "
                                    f"{item.device}", received_at=item.received_at)

@@ -5,6 +5,8 @@
 - ``snapshots``: JPEG files under ``<storage.dir>/snapshots``, indexed by the event id they belong
   to (a snapshot may arrive before its event).
 - ``devices``: what the hub knows of each edge device (status, heartbeat, sequence, watermark).
+- ``snapshot_waiting``: pictures that arrived before their event, waiting for it (at most
+  16 MiB; kept here so a hub restarted while a picture waits does not lose it).
 - ``quarantine``: messages that broke the contract, with the reason (kept bounded; the counts in
   ``quarantine_counts`` are never trimmed).
 """
@@ -86,3 +88,14 @@ def m003_quarantine(db: Database) -> None:
 def m004_device_clock_ahead(db: Database) -> None:
     """``clock_ahead``: the device's clock runs ahead of the hub's by more than the tolerance."""
     db.execute("ALTER TABLE devices ADD COLUMN clock_ahead INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m005_snapshot_waiting(db: Database) -> None:
+    """Pictures waiting for their event survive a restart (the broker has had its PUBACK)."""
+    db.execute("""CREATE TABLE snapshot_waiting (
+        event_id TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        jpeg BLOB NOT NULL)""")

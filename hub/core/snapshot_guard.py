@@ -4,7 +4,8 @@ A device account (or anyone on an open broker) could otherwise fill the SD card 
 "pictures".  So a snapshot is kept only when
 
 - the hub holds its event (same device) — or receives that event within ``wait`` seconds: a
-  picture that arrives first waits in memory (:class:`WaitRoom`, bounded per device and in bytes);
+  picture that arrives first waits (:class:`WaitRoom`, bounded per device and in bytes; the ingest
+  also keeps it in the table ``snapshot_waiting`` so that a restart does not lose it);
 - its device stays under ``quota_bytes`` of pictures in the last 24 hours;
 - the storage directory keeps at least ``floor_bytes`` free: below that the hub keeps storing
   events and drops pictures, and says so — a quarantine row (code ``snapshot_disk_low``), the

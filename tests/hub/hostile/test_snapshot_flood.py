@@ -70,3 +70,27 @@ def test_a_device_over_its_quota_and_a_full_disk_keep_events_and_drop_pictures(h
         _picture(pub, site, sent["id"], device="gate-2")
         wait_until(lambda: count(hub, "quarantine", "code = 'snapshot_disk_low'") == 1)
     assert count(hub, "events") == 6 and count(hub, "snapshots") == 3 and hub.ingest.disk_low
+
+
+def test_a_picture_waiting_for_its_event_survives_a_hub_restart(tmp_path, broker):
+    """The broker has had its PUBACK for a waiting picture: a restart must not lose it."""
+    clock = FakeClock()
+    first = make_hub(tmp_path, broker, clock=clock)
+    site = first.config.site.id
+    try:
+        with Publisher(first.config.mqtt.port) as pub:
+            _picture(pub, site, "gate-1:boot1:1")
+            wait_until(lambda: first.ingest.stats.by_kind.get("snapshot_waiting", 0) == 1)
+    finally:
+        first.stop()
+    clock.advance(timedelta(seconds=50))
+    second = make_hub(tmp_path, broker, clock=clock, site=site)
+    try:
+        assert len(second.ingest.waitroom) == 1
+        clock.advance(timedelta(seconds=30))  # 80 s after it came, 30 s after the restart: still waiting
+        with Publisher(second.config.mqtt.port) as pub:
+            pub.event(site, "gate-1", "passage", 1)
+            wait_until(lambda: count(second, "snapshots") == 1)
+        assert count(second, "quarantine") == 0 and count(second, "snapshot_waiting") == 0
+    finally:
+        second.stop()

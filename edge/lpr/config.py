@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from gwcommon.config import Duration, Section, read_secret
 
-VENDORS = ("vzenith", "hikvision", "generic")
+VENDORS = ("vzenith", "hikvision", "dahua", "huaxia", "generic")
 REPLY_OPENS = frozenset({"vzenith", "generic"})  # vendors whose camera opens its own relay on our reply
 
 
@@ -26,9 +26,10 @@ class PlateCamera(Section):
 
     id: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$",
                     description="Camera id, the last part of its push URL (/lpr/<id>), e.g. 'north-in'.")
-    vendor: Literal["vzenith", "hikvision", "generic"] = Field(
+    vendor: Literal["vzenith", "hikvision", "dahua", "huaxia", "generic"] = Field(
         description="Push format: vzenith (臻识 AlarmInfoPlate JSON), hikvision (海康 ISAPI EventNotificationAlert "
-                    "ANPR XML), generic (our JSON webhook, docs/lpr.md).")
+                    "ANPR XML), dahua (大华 ITC ITSAPI TollgateInfo JSON), huaxia (华夏智信 HTTP POST form), "
+                    "generic (our JSON webhook, docs/lpr.md).")
     lane: str | None = Field(None, min_length=1, max_length=64,
                              description="Gate lane this camera watches (a [[gate.lanes]] name, or any lane name when "
                                          "opens = 'camera'); set lane or zone, not both.")

@@ -81,7 +81,7 @@ def test_a_doubtful_strip_read_names_the_registered_car():
     push(receiver, "浙B8DQ21", 66)
     assert [(p["tag"], p["present"]) for p in sink.of("presence")] == [("plate:浙A12345", True),
                                                                       ("plate:浙B80Q21", True)]
-    assert link.attributed == 4
+    assert link.attributed == 4 and receiver.counters["ocr_attributed"] == 4
 
 
 def test_without_the_band_the_same_reads_name_nobody():

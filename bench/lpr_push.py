@@ -7,7 +7,10 @@ Three rows, all over real HTTP on loopback into ``edge.lpr`` with the durable ou
   opens its relay (``info: ok``), passage and picture stored before the reply;
 * ``Pi opens``: the Pi drives the barrier (``opens = 'pi'``, ``plate_alone``): push → the gate's
   open relay pin changes (gpiozero mock pins, the gate device's own thread), a car on the loop;
-* ``sustained``: 4 cameras pushing at once, as fast as answered, for a few seconds: pushes per second.
+* ``sustained``: 4 cameras pushing at once, as fast as answered, for a few seconds: pushes per second;
+* ``parse``: one push of each vendor format with the same picture turned into a read (the parser
+  alone, no HTTP), 臻识 as the baseline: what a 大华 JSON or a 华夏智信 form (URL-safe base64 in a
+  form body) costs against it.
 
     .venv/bin/python bench/lpr_push.py [--trials 200] [--seconds 5]
 
@@ -17,7 +20,9 @@ Prints a markdown table (and CPU seconds and peak RSS of the process).
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
+import json
 import logging
 import resource
 import statistics
@@ -49,6 +54,7 @@ from gwcommon.config import validate  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gate_latency import TimedPin, pct  # noqa: E402  (bench/gate_latency.py: the timed mock pin)
 
+from tests.edge.lpr import payloads  # noqa: E402
 from tests.edge.lpr.payloads import vzenith  # noqa: E402
 
 OPEN_RELAY, EYE, LOOP, OPEN_LIMIT = 5, 6, 13, 19
@@ -156,6 +162,26 @@ def sustained(tmp: Path, seconds: float, jpeg: bytes) -> tuple[float, int]:
     return sum(done) / took, sum(done)
 
 
+def parse_rows(trials: int, jpeg: bytes) -> list[tuple[str, list[float]]]:
+    """Milliseconds to parse one push of each vendor format carrying ``jpeg``."""
+    from edge.lpr.formats import vendor
+    scene = payloads.hikvision_multipart(jpeg, jpeg[:4096])
+    pushes = {"vzenith": (vzenith("浙A12345", picture=jpeg), "application/json"), "hikvision": scene,
+              "dahua": (payloads.dahua(picture=jpeg), "application/json"), "huaxia": payloads.huaxia(picture=jpeg),
+              "generic": (json.dumps({"plate": "浙A12345", "picture": base64.b64encode(jpeg).decode()}).encode(),
+                          "application/json")}
+    rows = []
+    for name, (body, kind) in pushes.items():
+        module, times = vendor(name), []
+        for _ in range(trials):
+            t0 = time.perf_counter()
+            (read,) = module.parse(body, kind).reads
+            times.append((time.perf_counter() - t0) * 1000)
+            assert read.jpeg, name
+        rows.append((f"parse {name} ({len(body) // 1024} KiB)", times))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200, help="pushes per latency row (default 200)")
@@ -168,6 +194,7 @@ def main() -> int:
         rows = [("push → camera reply (camera opens)", camera_row(Path(tmp), args.trials, jpeg)),
                 ("push → relay pin (Pi opens)", pi_row(Path(tmp), args.trials, jpeg))]
         rate, total = sustained(Path(tmp), args.seconds, jpeg)
+    rows += parse_rows(args.trials, jpeg)
     cpu = time.process_time() - cpu0
     print(f"Each push carries a {len(jpeg) // 1024} KiB picture (base64 in the JSON: "
           f"{len(vzenith('浙A12345', picture=jpeg)) // 1024} KiB on the wire).\n")

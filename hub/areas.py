@@ -16,6 +16,7 @@ AREAS: dict[str, str] = {
     "overnight": "hub.overnight.area",
     "alerts": "hub.alerts.area",
     "charging": "hub.charging.area",
+    "passages": "hub.passages.area",
     "homeassistant": "hub.integrations.homeassistant",
     "metrics": "hub.integrations.metrics",
     "retention": "hub.retention.area",

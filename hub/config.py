@@ -18,7 +18,7 @@ from hub.alerts.sms import SmsConfig
 from hub.charging.config import ChargingRulesConfig, Circuits
 from hub.integrations.ha_discovery import HomeAssistantConfig
 from hub.integrations.metrics import MetricsConfig
-from hub.passages.config import GateLaneConfig
+from hub.passages.config import CloneCheckConfig, GateLaneConfig
 from hub.overnight.config import OvernightRuleConfig, ZoneConfig
 from hub.retention.policy import RetentionConfig
 from hub.web.config import WebConfig
@@ -62,6 +62,8 @@ class HubConfig(Section):
         default_factory=list, max_length=64,
         description="Gate lanes a warden may open remotely from the Today page, with their labels "
                     "([[gate_lanes]]); lanes seen in recent passages are offered too.")
+    clone_check: CloneCheckConfig = Field(default_factory=CloneCheckConfig,
+                                          description="One Bluetooth tag at two places at once: a copied tag (issue 17).")
     sms: SmsConfig = Field(default_factory=SmsConfig,
                            description="Texts to a car's owner at the reminder and the deadline (off by default).")
 

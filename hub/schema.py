@@ -16,6 +16,7 @@ from hub.alerts import schema as alerts_schema
 from hub.charging import schema as charging_schema
 from hub.core import schema as core_schema
 from hub.overnight import schema as overnight_schema
+from hub.passages import schema as passages_schema
 from hub.registry import schema as registry_schema
 from hub.web import schema as web_schema
 
@@ -27,6 +28,7 @@ MIGRATIONS: list[Migrations] = [
     registry_schema.migrations,  # "registry": households, vehicles, tags
     web_schema.migrations,  # "web": accounts, sessions, tokens, audit; indexes on events, violations
     inbox.migrations,  # "inbox": the local chat inbox for the demo and trials
+    passages_schema.migrations,  # "passages": suspected copied tags
 ]
 
 

@@ -53,8 +53,15 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
     if getattr(config, "lpr", None) is not None:  # plate cameras over the zones (edge.lpr.strip)
         from edge.lpr.daemon import start as start_lpr
 
+        allowlist = None
+        if any(c.ocr_band for c in config.lpr.cameras):  # OCR-tolerant strip cameras match the registered plates
+            from edge.allowlist import Allowlist
+
+            allowlist = Allowlist.in_storage(config.storage.dir, clock=clock)
+            if publisher is not None:
+                publisher.on_allowlist(allowlist.update)
         try:
-            handle.lpr = start_lpr(config, sink, clock, lane_device=device)
+            handle.lpr = start_lpr(config, sink, clock, lane_device=device, allowlist=allowlist)
         except BaseException:
             device.stop()
             raise

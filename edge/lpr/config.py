@@ -17,7 +17,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from gwcommon.config import Duration, Section, read_secret
 
-VENDORS = ("vzenith", "hikvision", "generic")
+VENDORS = ("vzenith", "hikvision", "dahua", "huaxia", "generic")
 REPLY_OPENS = frozenset({"vzenith", "generic"})  # vendors whose camera opens its own relay on our reply
 
 
@@ -26,9 +26,10 @@ class PlateCamera(Section):
 
     id: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$",
                     description="Camera id, the last part of its push URL (/lpr/<id>), e.g. 'north-in'.")
-    vendor: Literal["vzenith", "hikvision", "generic"] = Field(
+    vendor: Literal["vzenith", "hikvision", "dahua", "huaxia", "generic"] = Field(
         description="Push format: vzenith (臻识 AlarmInfoPlate JSON), hikvision (海康 ISAPI EventNotificationAlert "
-                    "ANPR XML), generic (our JSON webhook, docs/lpr.md).")
+                    "ANPR XML), dahua (大华 ITC ITSAPI TollgateInfo JSON), huaxia (华夏智信 HTTP POST form), "
+                    "generic (our JSON webhook, docs/lpr.md).")
     lane: str | None = Field(None, min_length=1, max_length=64,
                              description="Gate lane this camera watches (a [[gate.lanes]] name, or any lane name when "
                                          "opens = 'camera'); set lane or zone, not both.")
@@ -59,6 +60,13 @@ class PlateCamera(Section):
                                  description="Zone cameras: a car not read again for this long is gone — once its spot "
                                              "looks empty, when the lane device watches the spot; otherwise on time alone "
                                              "(set the camera to re-read parked cars more often than this: 定时抓拍).")
+    ocr_tolerant_from: int | None = Field(None, ge=0, le=100,
+                                          description="Zone cameras: reads with confidence from this value up to "
+                                                      "ocr_tolerant_below that differ from exactly one registered plate by "
+                                                      "one usual OCR confusion (0/D/Q, 8/B, 1/I, 2/Z, 5/S, 6/G) count as "
+                                                      "that car present (never for opening). Unset: off.")
+    ocr_tolerant_below: int | None = Field(None, ge=1, le=101,
+                                           description="Zone cameras: the upper end (exclusive) of the OCR-tolerant band.")
     repeat: Duration = Field(timedelta(seconds=20), ge=timedelta(0), le=timedelta(minutes=10),
                              description="The same plate read again within this time is the same car (no second passage).")
 
@@ -91,9 +99,23 @@ class PlateCamera(Section):
                 raise ValueError(f"camera {self.id}: opens = 'camera' needs a plate_policy (off never opens)")
             if self.plate_policy == "plate_and_tag":
                 raise ValueError(f"camera {self.id}: plate_and_tag needs the Pi's lane (tags); use opens = 'pi'")
+        if (self.ocr_tolerant_from is None) != (self.ocr_tolerant_below is None):
+            raise ValueError(f"camera {self.id}: set both ocr_tolerant_from and ocr_tolerant_below, or neither")
+        if self.ocr_tolerant_from is not None:
+            if self.zone is None:
+                raise ValueError(f"camera {self.id}: OCR-tolerant matching is for zone cameras only (never for opening)")
+            if self.ocr_tolerant_from >= (self.ocr_tolerant_below or 0):
+                raise ValueError(f"camera {self.id}: ocr_tolerant_from must be below ocr_tolerant_below")
         if self.secret_file is None and not self.allow:
             raise ValueError(f"camera {self.id}: set secret_file or allow (anyone on the network could push plates)")
         return self
+
+    @property
+    def ocr_band(self) -> tuple[int, int] | None:
+        """The OCR-tolerant confidence band [from, below), None when off."""
+        if self.ocr_tolerant_from is None or self.ocr_tolerant_below is None:
+            return None
+        return self.ocr_tolerant_from, self.ocr_tolerant_below
 
     def secret(self) -> str | None:
         return read_secret(self.secret_file, f"lpr.cameras.{self.id}.secret_file") if self.secret_file else None

@@ -44,8 +44,11 @@ class LprHandle:
 
 
 def start(config: Any, sink: Any, clock: Clock, *, gate_device: Any = None, lane_device: Any = None,
-          host: str | None = None, port: int | None = None) -> LprHandle:
-    """Start the listener for ``config.lpr``, feeding ``gate_device`` or ``lane_device``; returns at once."""
+          host: str | None = None, port: int | None = None, allowlist: Any = None) -> LprHandle:
+    """Start the listener for ``config.lpr``, feeding ``gate_device`` or ``lane_device``; returns at once.
+
+    ``allowlist``: a lane device's copy of the site allowlist, whose registered plates the
+    OCR-tolerant zone cameras match doubtful reads against (:mod:`edge.lpr.ocrmatch`)."""
     lpr = config.lpr
     link = strip = None
     if gate_device is not None:
@@ -56,13 +59,18 @@ def start(config: Any, sink: Any, clock: Clock, *, gate_device: Any = None, lane
         from .strip import StripLink
 
         link = strip = StripLink(lane_device, lpr.cameras, sink=sink, clock=clock,
-                                 state_file=config.storage.dir / f"lpr-strip-{config.device.id}.json")
-    allowlist = getattr(gate_device, "allowlist", None)
+                                 state_file=config.storage.dir / f"lpr-strip-{config.device.id}.json",
+                                 registered=(lambda: registered_plates(allowlist)) if allowlist is not None else None)
     receiver = Receiver(lpr, sink=sink, clock=clock, gate=link if gate_device is not None else None,
-                        strip=strip, allowlist=allowlist)
+                        strip=strip, allowlist=getattr(gate_device, "allowlist", None))
     secrets = {camera.id: camera.secret() for camera in lpr.cameras}
     try:
         server = LprServer(lpr, receiver.handle, secrets=secrets, counters=receiver.counters, host=host, port=port)
     except OSError as exc:
         raise ConfigError(f"lpr.listen: cannot listen on {lpr.listen}: {exc.strerror or exc}") from None
     return LprHandle(server.start(), receiver, link)
+
+
+def registered_plates(allowlist: Any) -> list[str]:
+    """Every plate on the allowlist (revoked or expired ones too: presence is about who, not may)."""
+    return [tag[len("plate:"):] for tag in allowlist.tags() if tag.startswith("plate:")]

@@ -78,5 +78,5 @@ def multipart(body: bytes, content_type: str) -> list[tuple[str, str, bytes]]:
 
 
 def vendor(name: str) -> Any:
-    """The module for a vendor name (``vzenith``, ``hikvision``, ``generic``)."""
+    """The module for a vendor name (``vzenith``, ``hikvision``, ``dahua``, ``huaxia``, ``generic``)."""
     return importlib.import_module(f"edge.lpr.{name}")

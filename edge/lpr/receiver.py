@@ -85,8 +85,10 @@ class Receiver:
 
     def _route(self, camera: PlateCamera, read: PlateRead) -> bool | None:
         if camera.zone is not None:
+            before = getattr(self.strip, "attributed", 0)
             if self.strip is None or not self.strip.take(camera, read):
                 self.counters["not_used"] += 1  # low confidence or unreadable: the spot camera still sees the car
+            self.counters["ocr_attributed"] += getattr(self.strip, "attributed", 0) - before  # edge.lpr.ocrmatch
             return None
         if camera.opens == "camera":
             return self._camera_decides(camera, read)

@@ -29,10 +29,12 @@ from typing import Any, Callable
 
 from gwcommon.atomicfile import write_atomic
 from gwcommon.clock import Clock
+from gwcommon.tagid import normalize_plate
 from gwcommon.timefmt import format_ts, parse_ts
 
 from .config import PlateCamera
 from .model import PlateRead
+from .ocrmatch import attribute
 
 logger = logging.getLogger(__name__)
 SAVE_EVERY = timedelta(minutes=1)
@@ -85,8 +87,10 @@ class StripLink:
     """Zone cameras on a lane device."""
 
     def __init__(self, device: Any, cameras: list[PlateCamera], *, sink: Any, clock: Clock,
-                 state_file: Path | None = None):
+                 state_file: Path | None = None, registered: Callable[[], list[str]] | None = None):
         self.device, self.clock, self.state_file = device, clock, state_file
+        self.registered = registered or (lambda: [])  # the allowlist's plates (OCR-tolerant zone cameras)
+        self.attributed = 0  # doubtful reads taken as a registered plate (edge.lpr.ocrmatch)
         self.cameras = [c for c in cameras if c.zone is not None]
         self.presence = PlatePresence()
         self._lock = threading.Lock()
@@ -101,13 +105,27 @@ class StripLink:
         return sorted(tag for z, tag in list(self.presence.cars) if z == zone)
 
     def take(self, camera: PlateCamera, read: PlateRead) -> bool:
-        """A read of a zone camera; True when it counted (confident and readable)."""
-        if read.tag is None or read.confidence < camera.min_confidence or camera.zone is None:
+        """A read of a zone camera; True when it counted (confident and readable, or a doubtful read
+        attributed to a registered plate: :mod:`edge.lpr.ocrmatch`)."""
+        band = camera.ocr_band
+        text = read.plate or (normalize_plate(read.raw) if band else None)  # 浙AI2345 may be 浙A12345
+        if text is None or camera.zone is None:
             return False
+        verdict = attribute(text, read.confidence, self.registered() if band else (),
+                            min_confidence=camera.min_confidence, band=band)
+        if verdict.plate is None:
+            if verdict.note:
+                logger.debug("zone camera %s: %s", camera.id, verdict.note)
+            return False
+        tag = f"plate:{verdict.plate}"
+        if verdict.plate != text:
+            self.attributed += 1
         with self._lock:
-            self._restored.pop((camera.zone, read.tag), None)
-            changes = self.presence.read(camera.zone, read.tag, self.clock.monotonic(),
+            self._restored.pop((camera.zone, tag), None)
+            changes = self.presence.read(camera.zone, tag, self.clock.monotonic(),
                                          gone_after=camera.gone_after.total_seconds(), slot=read.slot or camera.slot)
+        if verdict.note:  # said once per arrival, not at every re-read of a parked car
+            (logger.info if any(c.present for c in changes) else logger.debug)("zone camera %s: %s", camera.id, verdict.note)
         for change in changes:
             self.device.plate_changed(change.zone, change.tag, change.present,
                                       jpeg=read.jpeg if change.present else None)

@@ -83,7 +83,8 @@ _FAULT_NAMES = {
            "ingest_errors": "入库持续出错（事件未能保存，请检查存储卡空间和日志）",
            "seq_conflict": "两条不同的事件使用了同一序号（可能是伪造消息或两台设备用了同一编号；被拒的一条已保存在隔离区）",
            "snapshot_disk_low": "存储卡空间不足：事件照常保存，抓拍图片暂不保存，请清理空间",
-           "clock_ahead": "时钟比中心机快（超出允许范围，暂不计入小区时钟）"},
+           "clock_ahead": "时钟比中心机快（超出允许范围，暂不计入小区时钟）",
+           "ble_possible_clone": "疑似复制的蓝牙标签"},
     "en": {"ble_adapter_down": "Bluetooth reader down", "camera_unavailable": "camera unavailable",
            "safety_input_stuck": "safety input (loop/photo-eye) stuck", "relay_fault": "relay fault",
            "sensor_unreadable": "sensor unreadable", "clock_unsynced": "clock not synchronised",
@@ -93,7 +94,8 @@ _FAULT_NAMES = {
                            "the refused one is kept in the quarantine)",
            "snapshot_disk_low": "SD card nearly full: events are still stored, snapshot pictures are dropped "
                                 "until space is freed",
-           "clock_ahead": "clock ahead of the hub's (beyond the tolerance; not holding the site clock)"},
+           "clock_ahead": "clock ahead of the hub's (beyond the tolerance; not holding the site clock)",
+           "ble_possible_clone": "possibly copied Bluetooth tag"},
 }
 _DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},
                  "en": {"gate": "gate", "lane": "lane scanner", "charging": "charging shed"}}
@@ -337,8 +339,27 @@ def _calendar_unknown_year(values: dict[str, Any], ctx: Context) -> tuple[str, t
                    "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。",)
 
 
+def _ble_possible_clone(values: dict[str, Any], ctx: Context) -> tuple[str, tuple[str, ...]]:
+    """One Bluetooth tag at two places too far apart for the time between (疑似复制的蓝牙标签)."""
+    tag, seconds = clean(str(values.get("tag", "?"))), values.get("seconds", "?")
+    first, second = values.get("first") or {}, values.get("second") or {}
+
+    def where(s: dict[str, Any]) -> str:
+        at = ctx.t(s["at"]) if s.get("at") else "?"
+        return f"{at} {clean(str(s.get('device', '?')))} / {clean(str(s.get('place', '?')))}"
+    if ctx.lang == "en":
+        return (f"Possibly copied Bluetooth tag: {tag}",
+                (f"Seen at {where(first)} and at {where(second)}, {seconds} s apart: no car drives between them "
+                 "that fast.", "Installer: compare the two places' records; if the tag was copied, revoke it in "
+                 "the registry and issue a new one."))
+    return (f"疑似复制的蓝牙标签：{tag}",
+            (f"{where(first)} 和 {where(second)} 都读到了它，只相隔 {seconds} 秒，一辆车开不了这么快。",
+             "请安装维护人员核对这两处的记录；如确是复制的标签，请在登记表中停用它并换发新标签。"))
+
+
 NOTICE_TOPICS: dict[str, Callable[[dict[str, Any], Context], tuple[str, tuple[str, ...]]]] = {
     "calendar_unknown_year": _calendar_unknown_year,
+    "ble_possible_clone": _ble_possible_clone,
 }
 
 

@@ -30,9 +30,17 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     return rows, (encode_cursor(rows[-1]["ts"], rows[-1]["id"]) if more else None)
 
 
+def clone_faults(ctx: WebContext) -> list[dict]:
+    """Suspected copied tags as the hub's faults, for the Devices page (hub.passages.area)."""
+    if not ctx.hub.has_area("passages"):
+        return []
+    return ctx.hub.area("passages").active(ctx.reader(), ctx.now())
+
+
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/passages", "nav.passages", "viewer"))
+    ctx.device_blocks["hub_faults"] = clone_faults
 
     @router.get("/passages")
     def passages_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:

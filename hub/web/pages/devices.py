@@ -1,7 +1,8 @@
 """Devices (设备): online, last seen, clock skew, outbox backlog, active faults.
 
 Reads the ingest area's ``devices`` table and the fault events; chat targets' faults come from
-the block the alerts area hands in (``ctx.device_blocks["targets"]``) when it is installed.
+the block the alerts area hands in (``ctx.device_blocks["targets"]``) when it is installed, the
+hub's own findings (a copied tag) from ``ctx.device_blocks["hub_faults"]`` (the passages area).
 """
 
 from __future__ import annotations
@@ -50,12 +51,17 @@ def active_faults(db: Database) -> list[dict]:
     return faults
 
 
+def hub_faults(ctx: WebContext) -> list[dict]:
+    """Faults the hub's areas found themselves (e.g. a copied tag), handed in as ``ctx.device_blocks["hub_faults"]``."""
+    return ctx.device_blocks["hub_faults"](ctx) if "hub_faults" in ctx.device_blocks else []
+
+
 def health(ctx: WebContext) -> dict:
     """The Today page's device block: how many are online, which faults are active."""
     db = ctx.reader()
     rows = devices(db, ctx.now(), ctx.hub.config.hub.offline_after)
     return {"online": sum(1 for r in rows if r["online"]), "total": len(rows),
-            "offline": [r["device"] for r in rows if not r["online"]], "faults": active_faults(db)}
+            "offline": [r["device"] for r in rows if not r["online"]], "faults": active_faults(db) + hub_faults(ctx)}
 
 
 def register(ctx: WebContext) -> APIRouter:
@@ -69,5 +75,5 @@ def register(ctx: WebContext) -> APIRouter:
         targets = ctx.device_blocks["targets"](ctx) if "targets" in ctx.device_blocks else None
         rows = devices(db, ctx.now(), ctx.hub.config.hub.offline_after)
         return ctx.render(request, "devices.html", who, title_key="nav.devices", devices=rows,
-                          faults=active_faults(db), targets=targets)
+                          faults=active_faults(db) + hub_faults(ctx), targets=targets)
     return router

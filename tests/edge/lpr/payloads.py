@@ -5,12 +5,19 @@
 * Hikvision (海康): ISAPI ``XML_EventNotificationAlert_ANPR`` (eventType ANPR, ANPR.licensePlate,
   confidenceLevel, plateColor, pictureInfoList), as multipart with its pictures, and the periodic
   ``videoloss``/``inactive`` alert used as a heartbeat.
+* Dahua (大华 ITC, ITSAPI platform push): no vendor document is public; the ``TollgateInfo`` JSON
+  (``Picture.Plate``/``SnapInfo``/``NormalPic``/``Vehicle``) as two open-source receivers parse it
+  (madcat1991/safewheels-dahua app/core/anpr.py; a Node receiver of /NotificationInfo/TollgateInfo).
+* HuaXia (华夏智信, HTTP POST 模式5): the form fields (type, plate_num, plate_color, start_time,
+  cam_id, cam_ip, picture/closeup_pic in the vendor's URL-safe base64) as two open-source receivers
+  take them (a Django ``camera_post`` view; MaterialClient's CallDeviceMessageHuaXiaZhiXing).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import urlencode
 
 import cv2
 import numpy as np
@@ -118,3 +125,37 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <EventNotificationAlert><eventType>ANPR</eventType><ANPR><licensePlate>&xxe;</licensePlate></ANPR></EventNotificationAlert>"""
+
+
+def dahua(plate: str = "浙A12345", *, confidence: int = 92, colour: str = "Blue", picture: bytes | None = None,
+          exists: bool = True) -> bytes:
+    body = {"Picture": {
+        "Plate": {"BoundingBox": [4968, 5592, 5496, 5816], "Channel": 0, "Confidence": confidence,
+                  "IsExist": exists, "PlateColor": colour, "PlateNumber": plate, "PlateType": "Normal",
+                  "Region": "CHN", "UploadNum": 11},
+        "SnapInfo": {"AccurateTime": "2026-03-01 22:41:07.520", "AllowUser": True, "BlockUser": False,
+                     "DeviceID": "ITC-north-in", "Direction": "Approach", "TimeZone": 13},
+        "Vehicle": {"VehicleColor": "White", "VehicleSeries": "", "VehicleSign": "Toyota", "VehicleType": "SaloonCar"},
+        "NormalPic": {"Content": base64.b64encode(picture).decode() if picture else "", "PicName": "normal.jpg"}}}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+DAHUA_KEEPALIVE = json.dumps({"DeviceID": "ITC-north-in", "Time": "2026-03-01 22:41:37"}).encode()
+
+
+def huaxia_b64(data: bytes) -> str:
+    return base64.b64encode(data).decode().translate(str.maketrans("+/=", "-_."))
+
+
+def huaxia(plate: str = "浙A12345", *, kind: str = "online", colour: str = "蓝色", picture: bytes | None = None,
+           closeup: bytes | None = None) -> tuple[bytes, str]:
+    fields = {"type": kind, "plate_num": plate, "plate_color": colour, "car_logo": "大众", "car_color": "白色",
+              "vehicle_type": "小型车", "start_time": "1772376067", "park_id": "pingan-2", "cam_id": "0C:B1:44:01:02:03",
+              "cam_ip": "192.168.1.65", "picture": huaxia_b64(picture) if picture else "",
+              "closeup_pic": huaxia_b64(closeup) if closeup else ""}
+    return urlencode(fields).encode(), "application/x-www-form-urlencoded"
+
+
+def huaxia_heartbeat() -> tuple[bytes, str]:
+    return urlencode({"type": "heartbeat", "cam_id": "0C:B1:44:01:02:03", "cam_ip": "192.168.1.65"}).encode(), \
+        "application/x-www-form-urlencoded"

@@ -38,6 +38,11 @@ CAM = {"id": "cam-in", "vendor": "vzenith", "lane": "in-1", "plate_policy": "pla
     ({**CAM, "allow": []}, "secret_file or allow"),
     ({**CAM, "allow": ["not-an-address"]}, "not an address"),
     ({**CAM, "vendor": "hikvision", "opens": "camera", "direction": "in"}, "cannot be opened by the reply"),
+    ({**CAM, "vendor": "dahua", "opens": "camera", "direction": "in"}, "cannot be opened by the reply"),
+    ({**CAM, "vendor": "huaxia", "opens": "camera", "direction": "in"}, "cannot be opened by the reply"),
+    ({**CAM, "ocr_tolerant_from": 60, "ocr_tolerant_below": 85}, "zone cameras only \\(never for opening\\)"),
+    ({**CAM, "lane": None, "zone": "s", "ocr_tolerant_from": 60}, "both ocr_tolerant_from and ocr_tolerant_below"),
+    ({**CAM, "lane": None, "zone": "s", "ocr_tolerant_from": 85, "ocr_tolerant_below": 60}, "must be below"),
     ({**CAM, "opens": "camera"}, "needs lane and direction"),
     ({**CAM, "min_confidence": 10}, "min_confidence"),
     ({**CAM, "colour": "blue"}, "unknown key"),
@@ -136,3 +141,37 @@ def test_edge_check_reads_the_cameras_secrets(tmp_path, capsys):
     key.write_text("k3y\n")
     assert main(str(tmp_path / "gate.toml"), check=True) == 0
     assert "plate cameras: cam-in" in capsys.readouterr().out
+
+
+def test_a_lane_pi_with_an_ocr_tolerant_camera_takes_the_allowlist_and_names_the_doubtful_car(tmp_path):
+    import json as _json
+    import threading
+
+    from edge.lane import daemon as lane_daemon
+    from gwcommon.clock import FakeClock
+    from edge.ble.fake import FakeAdapterControl, FakeRadio
+
+    class Publisher:  # the lane daemon's publisher, as far as the allowlist goes
+        handlers: list = []
+
+        def on_allowlist(self, handler):
+            self.handlers.append(handler)
+
+    cfg = config(tmp_path, [{"id": "strip", "vendor": "generic", "zone": "east-strip", "allow": ["127.0.0.1"],
+                             "ocr_tolerant_from": 60, "ocr_tolerant_below": 85}],
+                 kind="lane", lane={"zones": [{"name": "east-strip"}]})
+    sink, radio, publisher = ListSink(), FakeRadio(), Publisher()
+    handle = lane_daemon.start(cfg, sink, publisher, FakeClock(), threading.Event(), backend=radio.backend,
+                               adapter_control=FakeAdapterControl(radio), tick=0.05)
+    try:
+        (take,) = publisher.handlers
+        take(wire.Allowlist(version=2, plates=[wire.PlateEntry(plate="浙A12345", vehicle="浙A12345")]))
+        conn = http.client.HTTPConnection("127.0.0.1", handle.lpr.server.port, timeout=10)
+        conn.request("POST", "/lpr/strip", body=_json.dumps({"plate": "浙A1234S", "confidence": 70}).encode(),
+                     headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 200
+        conn.close()
+        assert [(p["tag"], p["present"]) for p in sink.of("presence")] == [("plate:浙A12345", True)]
+        assert (tmp_path / "allowlist.json").exists()
+    finally:
+        handle.stop()

@@ -149,7 +149,8 @@ JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(all
                        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
                        max_leaves=20)
 KEYS = st.sampled_from(["AlarmInfoPlate", "result", "PlateResult", "license", "confidence", "colorType", "imageFile",
-                        "timeStamp", "Timeval", "sec", "plateid", "isoffline", "plate", "picture", "time", "slot"])
+                        "timeStamp", "Timeval", "sec", "plateid", "isoffline", "plate", "picture", "time", "slot",
+                        "Picture", "Plate", "PlateNumber", "Confidence", "NormalPic", "Content", "IsExist"])
 
 
 def nested(depth: int = 3):
@@ -164,7 +165,8 @@ def nested(depth: int = 3):
 def test_any_json_is_a_push_or_a_bad_push(value):
     import json as _json
     body = _json.dumps(value).encode()
-    for module in (vzenith, generic):
+    from edge.lpr import dahua
+    for module in (vzenith, dahua, generic):
         try:
             module.parse(body, "application/json")
         except BadPush:
@@ -174,8 +176,58 @@ def test_any_json_is_a_push_or_a_bad_push(value):
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=400), st.sampled_from(["application/xml", "multipart/form-data; boundary=b", "text/plain"]))
 def test_any_bytes_are_a_push_or_a_bad_push(body, kind):
-    for module in (vzenith, hikvision, generic):
+    from edge.lpr import dahua, huaxia
+    for module in (vzenith, hikvision, dahua, huaxia, generic):
         try:
             module.parse(body, kind)
         except BadPush:
             pass
+
+
+def test_dahua_tollgate_read_and_reply():
+    from edge.lpr import dahua
+    picture = payloads.jpeg()
+    (read,) = dahua.parse(payloads.dahua("浙GD12345", confidence=91, colour="Green", picture=picture), "application/json").reads
+    assert (read.plate, read.confidence, read.colour, read.offline) == ("浙GD12345", 91, "green", False)
+    assert read.jpeg == picture and read.ref == "2026-03-01 22:41:07.520"
+    push = dahua.parse(payloads.dahua(), "application/json")
+    for opened in (True, False, None):  # the camera needs {"Result": true}; no published reply opens it
+        assert dahua.reply(push, opened) == ("application/json", b'{"Result": true}')
+    (none,) = dahua.parse(payloads.dahua("", exists=False), "application/json").reads
+    assert none.plate is None
+    keepalive = dahua.parse(payloads.DAHUA_KEEPALIVE, "application/json")
+    assert keepalive.heartbeat and not keepalive.reads
+
+
+@pytest.mark.parametrize("body,match", [
+    (b"{not json", "not JSON"), (b"[1]", "JSON object"), (b'{"Picture": 5}', "Picture must be an object"),
+    (b'{"Picture": {"Plate": []}}', "Plate must be an object"),
+    (b'{"Picture": {"Plate": {"PlateNumber": 12345}}}', "PlateNumber must be a string"),
+])
+def test_dahua_refuses_malformed(body, match):
+    from edge.lpr import dahua
+    with pytest.raises(BadPush, match=match):
+        dahua.parse(body, "application/json")
+
+
+def test_huaxia_form_read_heartbeat_and_reply():
+    from edge.lpr import huaxia
+    scene, crop = payloads.jpeg(320, 120), payloads.jpeg(64, 30)
+    body, kind = payloads.huaxia("沪A·99999", colour="黄色", picture=scene, closeup=crop)
+    (read,) = huaxia.parse(body, kind).reads
+    assert (read.plate, read.confidence, read.colour, read.offline) == ("沪A99999", 100, "yellow", False)
+    assert read.jpeg == scene and read.taken == datetime.fromtimestamp(1772376067, timezone.utc)
+    (kept,) = huaxia.parse(*payloads.huaxia(kind="offline", colour="绿色", closeup=crop)).reads
+    assert kept.offline and kept.colour == "green" and kept.jpeg == crop  # no scene: the plate crop
+    assert huaxia.parse(*payloads.huaxia_heartbeat()).heartbeat
+    assert json.loads(huaxia.reply(huaxia.parse(body, kind), True)[1]) == {"error_num": 0, "error_str": ""}
+
+
+@pytest.mark.parametrize("body,match", [
+    (b"", "empty form"), (b"type=online", "without plate_num"), (b"type=delete&plate_num=x", "'type' must be"),
+    ("&".join(f"f{i}=1" for i in range(100)).encode(), "not a form"), (b"\xff\xfe\xff", "neither UTF-8"),
+])
+def test_huaxia_refuses_malformed(body, match):
+    from edge.lpr import huaxia
+    with pytest.raises(BadPush, match=match):
+        huaxia.parse(body, "application/x-www-form-urlencoded")

@@ -28,6 +28,8 @@ def listener(tmp_path):
         {"id": "gate-in", "vendor": "vzenith", "lane": "in", "direction": "in", "opens": "camera",
          "plate_policy": "plate_alone", "secret_file": str(tmp_path / "key"), "silent_after": "30s"},
         {"id": "strip", "vendor": "hikvision", "zone": "east-strip", "allow": ["10.9.9.9"], "silent_after": "0s"},
+        {"id": "itc", "vendor": "dahua", "zone": "east-strip", "secret_file": str(tmp_path / "key"), "silent_after": "0s"},
+        {"id": "hx", "vendor": "huaxia", "zone": "east-strip", "secret_file": str(tmp_path / "key"), "silent_after": "0s"},
     ]}, LprConfig)
     clock, sink = FakeClock(), ListSink()
     receiver = Receiver(config, sink=sink, clock=clock)
@@ -116,3 +118,19 @@ def test_a_hostile_push_does_not_count_as_a_sign_of_life(listener):
     post(server, "/lpr/gate-in?key=wrong", payloads.vzenith())
     receiver.tick()
     assert [(f["code"], f["active"]) for f in sink.of("fault")] == [(health.CODE, True)]
+
+
+def test_dahua_and_huaxia_pushes_over_http(listener):
+    server, receiver, sink, _ = listener
+    status, body = post(server, f"/lpr/itc?key={SECRET}", payloads.dahua(picture=payloads.jpeg()))
+    assert (status, json.loads(body)) == (200, {"Result": True})
+    assert post(server, f"/lpr/itc?key={SECRET}", payloads.DAHUA_KEEPALIVE)[0] == 200
+    form, kind = payloads.huaxia(picture=payloads.jpeg())
+    status, body = post(server, f"/lpr/hx?key={SECRET}", form, kind=kind)
+    assert (status, json.loads(body)) == (200, {"error_num": 0, "error_str": ""})
+    assert receiver.counters["reads"] == 2 and receiver.counters["heartbeats"] == 1
+    for path, bad, kind in ((f"/lpr/itc?key={SECRET}", b'{"Picture": []}', "application/json"),
+                            (f"/lpr/hx?key={SECRET}", b"type=online", "application/x-www-form-urlencoded"),
+                            ("/lpr/hx?key=wrong", form, "application/x-www-form-urlencoded")):
+        assert post(server, path, bad, kind=kind)[0] in (400, 403)
+    assert receiver.counters["reads"] == 2 and sink.events == []  # no strip here: counted, nothing stored

@@ -68,6 +68,11 @@ ROUTES = [
     ("GET", "/roster", "/roster", "viewer", None),
     ("GET", "/roster/export.csv", "/roster/export.csv", "viewer", None),
     ("POST", "/roster/import", "/roster/import", "committee", None),  # multipart, below
+    ("GET", "/violations.{fmt}", "/violations.csv?state=open", "committee", None),
+    ("GET", "/diary.{fmt}", "/diary.xlsx", "committee", None),
+    ("GET", "/diary/print", "/diary/print", "viewer", None),
+    ("GET", "/passages.{fmt}", "/passages.csv", "committee", None),
+    ("GET", "/charging/incidents.{fmt}", "/charging/incidents.xlsx", "committee", None),
     ("POST", "/roster/shifts", "/roster/shifts", "committee",
      {"name": "赵六", "mobile": "13700003333", "day": "fri", "start": "20:00", "end": "08:00"}),
     ("GET", "/roster/shifts/{shift_id}", "/roster/shifts/999", "committee", None),

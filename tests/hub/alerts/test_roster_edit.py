@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hub.alerts import roster, roster_edit
 from hub.core.db import open_reader
 from tests.support.hubrun import rows
-from tests.support.webhub import add_user, csrf_of, login, web_hub
+from tests.support.webhub import add_user, csrf_of, logged_in, web_hub
 
 SH = ZoneInfo("Asia/Shanghai")
 ERROR = re.compile(r'id="roster-error">([^<]*)<')
@@ -47,15 +47,10 @@ def test_next_shift_finds_the_first_that_has_not_ended():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("roster-edit"), broker)
-    for login_name, shown in (("wangwu", "王五"), ("lisi", "李四")):  # the roster knows them by display name
-        add_user(hub, login_name, "warden")
-        hub.writer.call(lambda db: db.execute("UPDATE web_users SET display_name = ? WHERE name = ?", [shown, login_name]))
+    add_user(hub, "wangwu", "warden", display_name="王五")  # the roster knows them by display name
+    add_user(hub, "lisi", "warden", display_name="李四")
     add_user(hub, "laoli", "committee")
-    clients = {}
-    for name in ("wangwu", "lisi", "laoli"):
-        clients[name] = TestClient(hub.web)
-        login(clients[name], name)
-    yield hub, clients
+    yield hub, logged_in(hub, ("wangwu", "lisi", "laoli"))
     hub.stop()
 
 

@@ -60,11 +60,13 @@ def register(ctx: WebContext) -> APIRouter:
         duty = roster.on_duty(entries, ctx.now().astimezone(ctx.tz))
         names = shifts.my_names(ctx, who)
         wardens = [s for s in rows if s.entry.role == "warden"]
-        own = wardens if allows(who.role, "committee") else [s for s in wardens if roster_edit.is_mine(s.entry, names)]
+        committee = allows(who.role, "committee")
+        own = wardens if committee else [s for s in wardens if roster_edit.is_mine(s.entry, names)]
+        others = wardens if committee else [s for s in wardens if not roster_edit.is_mine(s.entry, names)]
         done = request.query_params.get("done", "")
         return ctx.render(request, "roster.html", who, status=status, title_key="nav.roster", shifts=rows,
                           duty=duty, problems=list(problems), imported=imported, error=error,
-                          done=done if done in DONE else "", wardens=wardens, own=own,
+                          done=done if done in DONE else "", own=own, others=others,
                           mine=shifts.my_shift(ctx, who), swaps=shifts.recent_swaps(ctx))
 
     @router.get("/roster")

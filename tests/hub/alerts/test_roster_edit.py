@@ -93,7 +93,7 @@ def test_committee_edits_a_warden_swaps_and_the_escalation_follows(site):
 
     tuesday_night = datetime(2026, 3, 3, 22, 0, tzinfo=SH)
     assert on_duty(hub, tuesday_night) == ["王五"]
-    assert "我的下一班" in (page := c["wangwu"].get("/account").text) and "03-03 周二 20:00–08:00" in page
+    assert "我的下一班" in (page := c["wangwu"].get("/account").text) and '03-03 周二</span> <span class="nowrap">20:00–08:00' in page
     # 李四 cannot swap two shifts that are not his; 王五 swaps his own with 李四's
     refused = post(c["lisi"], "/roster/swap", first=shift["王五@tue"], second=shift["王五@tue"])
     assert ERROR.search(refused.text).group(1) == "请选两个不同的班次来换"
@@ -109,7 +109,7 @@ def test_committee_edits_a_warden_swaps_and_the_escalation_follows(site):
     assert actions[-1]["actor"] == "wangwu" and (swap["first"]["name"], swap["second"]["name"]) == ("王五", "李四")
     for who in ("wangwu", "lisi"):  # both wardens see it
         page = c[who].get("/account").text
-        assert "wangwu 换班：王五（周二 20:00–08:00）⇄ 李四（周三 20:00–08:00）" in page, page[page.find("<main>"):]
+        assert "wangwu 办理换班：王五（原 周二 20:00–08:00）⇄ 李四（原 周三 20:00–08:00）" in page, page[page.find("<main>"):]
     # now neither shift is 李四's other one: a warden may not swap two shifts of others
     post(c["laoli"], "/roster/shifts", name="赵六", mobile="13700003333", day="fri", start="20:00", end="08:00")
     shift = ids(hub)

@@ -184,8 +184,9 @@ def test_a_warden_swaps_a_shift_from_a_phone(hub, browser):
         page.click("#swap button")
         page.wait_for_selector("#roster-done")
         assert "03-05 Thu 20:00–08:00" in page.inner_text("#my-shift")
-        assert "xiaozhang swapped: xiaozhang" in page.inner_text("#recent-swaps")
+        assert "xiaozhang swapped xiaozhang (was Tue 20:00–08:00)" in page.inner_text("#recent-swaps")
         assert fits(page)
+        page.screenshot(path=str(SHOTS / "phone-roster.png"), full_page=True)
     db = open_reader(hub.db_path)
     try:  # the escalation mentions whoever the roster names now: tonight that is Li Si
         tonight = datetime(2026, 3, 3, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

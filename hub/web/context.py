@@ -97,7 +97,8 @@ class WebContext:
         self.today: dict[str, Callable[[WebContext], Any]] = {}
         self.device_blocks: dict[str, Callable[[WebContext], Any]] = {}
         self.report_blocks: dict[str, Callable[[Database, datetime, datetime], Any]] = {}
-        # 我的账号's blocks, fn(ctx, principal) -> dict | None (the roster's "my next shift")
+        # the logged-in person's own blocks, fn(ctx, principal) -> dict | None, on 我的账号 and at
+        # the end of the Today page (the roster's "my next shift")
         self.account_blocks: dict[str, Callable[[WebContext, Principal], Any]] = {}
         self.stats: dict[str, int] = {}
         self._local = threading.local()

@@ -178,8 +178,8 @@ def test_a_warden_swaps_a_shift_from_a_phone(hub, browser):
         roster.Entry("Li Si", "13900002222", day="thu", start="20:00", end="08:00")]))
     theirs = rows(hub, "SELECT id FROM duty_roster WHERE name = 'Li Si'")[0]["id"]
     with phone(hub, browser, "xiaozhang") as page:
+        assert "03-03 Tue 20:00–08:00" in page.inner_text("#my-shift")  # on Today: tonight
         page.goto(f"http://127.0.0.1:{hub.web_port}/roster")
-        assert "03-03 Tue 20:00–08:00" in page.inner_text("#my-shift")  # tonight
         page.select_option("#swap select[name=second]", str(theirs))
         page.click("#swap button")
         page.wait_for_selector("#roster-done")

@@ -1,6 +1,6 @@
 """The duty roster (值班表): who is on duty when, and who sits on the committee (业委会).
 
-One table, ``duty_roster``; the web view edits it and :func:`import_csv` replaces it from a CSV
+One table, ``duty_roster``; the web view edits it row by row (:mod:`hub.alerts.roster_edit`) and :func:`import_csv` replaces it from a CSV
 as Excel and WPS save it (UTF-8 with or without BOM, or GB18030).  Columns, Chinese or English:
 
     姓名/name, 手机/mobile, 角色/role (值班/warden or 委员/committee), 日期/day, 开始/start,
@@ -74,6 +74,10 @@ class BadRow(GatewardenError, ValueError):
         self.code = code
         self.params = params
         super().__init__(words.text("en", code, params))
+
+    def text(self, lang: str) -> str:
+        """The reason in ``lang`` (Chinese unless ``"en"``), for a form."""
+        return words.text(lang, self.code, self.params)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "day_invalid": ("日期“{day}”不对：应是日期（2026-11-23）、星期（周一）或不填（每天）",
                     "日期/day {day!r} is not a date (2026-11-23), a weekday (周一, mon) or empty"),
     "time_invalid": ("{label}时间“{given}”不对：应是 08:00 这样的时间", "{column} {given!r} is not a time like 08:00"),
+    # editing one shift or swapping two on the web view
+    "shift_gone": ("这一班（编号 {id}）已经不在值班表里了，可能刚被别人改过；请刷新页面",
+                   "shift {id} is no longer in the roster (someone may just have changed it); reload the page"),
+    "swap_same": ("请选两个不同的班次来换", "choose two different shifts to swap"),
+    "swap_not_shift": ("只能换值班的班次，委员那一行不能换", "only warden shifts can be swapped, not a committee row"),
+    "swap_same_person": ("这两班都是 {name} 的，换了也不变", "both shifts are {name}'s; swapping changes nothing"),
+    "swap_not_yours": ("值班员只能拿自己的班去换；要换两个别人的班，请找业委会",
+                       "a warden can only swap one of their own shifts; ask the committee to swap two others'"),
     "order_invalid": ("顺序“{given}”不对：应是 1 到 99 的数字", "顺序/order {given!r} is not a number from 1 to 99"),
 }
 

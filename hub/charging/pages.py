@@ -16,10 +16,14 @@ from hub.charging import store
 from hub.charging.query import charging_state
 from hub.charging.rules import TITLES
 
+from hub.web import export as export_file
+from hub.web import i18n
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import need
-from hub.web.filters import YEARS
+from hub.web.filters import YEARS, FilterError, parse_window
+
+EXPORT_HEADINGS = ("dev.since", "chg.circuit", "w.rule", "w.state", "w.detail", "exp.closed")
 
 
 def window_of(ctx: WebContext, day_text: str | None) -> tuple[datetime, datetime, bool]:
@@ -76,5 +80,26 @@ def register(ctx: WebContext) -> APIRouter:
         return ctx.render(request, "charging.html", who, title_key="nav.charging", state=now_block(ctx),
                           chart=chart(ctx, start, end, ctx.lang(request)), day=day, incidents=incidents,
                           cuts=cut_rows(ctx, ctx.lang(request)),
-                          labels={c.name: c.display for c in ctx.hub.config.circuits})
+                          labels={c.name: c.display for c in ctx.hub.config.circuits},
+                          month_ago=(ctx.now().astimezone(ctx.tz).date() - timedelta(days=30)).isoformat(),
+                          today=ctx.now().astimezone(ctx.tz).date().isoformat())
+
+    @router.get("/charging/incidents.{fmt}")
+    def incidents_export(request: Request, fmt: str, who: Principal = Depends(need(ctx, "committee"))) -> Response:
+        """Charging incidents that began in a date range, as CSV or Excel, with the circuits' names."""
+        export_file.check_format(fmt)
+        form = {k: request.query_params.get(k, "")[:40] for k in ("from", "to")}
+        try:
+            window = parse_window(form["from"], form["to"], ctx.tz)
+        except FilterError as exc:
+            raise BadRequest(exc) from None
+        lang = ctx.lang(request)
+        _ = i18n.translator(lang)
+        labels = {c.name: c.display for c in ctx.hub.config.circuits}
+        found = store.incidents(ctx.reader(), since=window.start, limit=-1)  # -1: SQLite's "no limit"
+        rows = [[ctx.local(i["since"]), labels.get(i["circuit"], i["circuit"]), _("chg.rule." + i["rule"]),
+                 _("chg.state." + i["state"]), i["message"], ctx.local(i["closed_at"])]
+                for i in reversed(found) if window.end is None or parse_ts(i["since"]) < window.end]
+        return export_file.download(fmt, f"charging_incidents_{export_file.span(form)}", lang,
+                                    sheet="chg.incidents", headings=EXPORT_HEADINGS, rows=rows)
     return router

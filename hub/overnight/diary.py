@@ -45,14 +45,18 @@ def add_many(db: Any, lines: list[dict[str, Any]]) -> None:
 
 
 def entries(db: Any, *, start: datetime | None = None, end: datetime | None = None, kind: str | None = None,
-            plate: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-    """Diary lines in time order (oldest first) within [start, end)."""
+            plate: str | None = None, limit: int = 200, after: tuple[str, int] | None = None) -> list[dict[str, Any]]:
+    """Diary lines in time order (oldest first) within [start, end); ``after`` (a line's ``ts`` and
+    ``id``) pages on: the lines after that one."""
     where, args = ["1 = 1"], []
     for clause, value in (("ts >= ?", start and stored_ts(start)), ("ts < ?", end and stored_ts(end)),
                           ("kind = ?", kind), ("plate = ?", plate)):
         if value:
             where.append(clause)
             args.append(value)
+    if after is not None:
+        where.append("(ts > ? OR (ts = ? AND id > ?))")
+        args += [after[0], after[0], after[1]]
     rows = db.execute(f"SELECT {', '.join(_COLS)} FROM diary WHERE {' AND '.join(where)} ORDER BY ts, id LIMIT ?",
                       args + [limit])
     return [{**dict(zip(_COLS, r)), "detail": json.loads(r[-1])} for r in rows]

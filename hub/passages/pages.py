@@ -6,10 +6,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
 from hub.passages import query as passages
+from hub.web import export as export_file
+from hub.web import i18n
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, NotFound, WebContext
 from hub.web.deps import need
 from hub.web.filters import FilterError, decode_cursor, encode_cursor, parse_label, parse_plate, parse_window
+
+EXPORT_HEADINGS = ("w.time", "w.lane", "w.direction", "w.plate", "w.household", "w.decision", "w.reason")
 
 
 def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | None, lane: str | None,
@@ -54,6 +58,29 @@ def register(ctx: WebContext) -> APIRouter:
                               next=None, form=form, error=exc.text(ctx.lang(request)), lanes=passages.lanes(ctx.reader()))
         return ctx.render(request, "passages.html", who, title_key="nav.passages", rows=rows, next=cursor,
                           form=form, error="", lanes=passages.lanes(ctx.reader()))
+
+    @router.get("/passages.{fmt}")
+    def passages_export(request: Request, fmt: str, who: Principal = Depends(need(ctx, "committee"))) -> Response:
+        """The filtered passages as CSV or Excel (every page of them), as the page shows them."""
+        export_file.check_format(fmt)
+        form = {k: request.query_params.get(k, "")[:100] for k in ("from", "to", "plate", "lane")}
+
+        def fetch(after, limit):
+            return query(ctx, start=form["from"], stop=form["to"], plate=form["plate"], lane=form["lane"],
+                         cursor=after, limit=limit)[0]
+        try:
+            fetch(None, 1)  # refuses a bad filter before the file starts
+        except FilterError as exc:
+            raise BadRequest(exc) from None
+        lang = ctx.lang(request)
+        _ = i18n.translator(lang)
+        labels = {(g.device, g.lane): g.label for g in ctx.hub.config.gate_lanes if g.label}
+        rows = ([ctx.local(r["ts"], "%Y-%m-%d %H:%M:%S"), labels.get((r["device"], r["lane"]), r["lane"]),
+                 _("w." + r["direction"]) if r["direction"] else "", r["plate"] or r["tag"] or "", r["household"],
+                 _("w." + r["decision"]) if r["decision"] else "", _("reason." + r["reason"]) if r["reason"] else ""]
+                for r in export_file.paged(fetch, lambda r: encode_cursor(r["ts"], r["id"])))
+        return export_file.download(fmt, f"passages_{export_file.span(form)}", lang, sheet="nav.passages",
+                                    headings=EXPORT_HEADINGS, rows=rows)
 
     @router.get("/snapshots/{event_id}")
     def snapshot(event_id: str, who: Principal = Depends(need(ctx, "viewer"))) -> Response:

@@ -11,11 +11,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlite_utils import Database
 
 from gwcommon.timefmt import parse_ts
@@ -30,6 +30,7 @@ from .roles import allows
 
 logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
+STREAM_PIECE = 64 * 1024  # characters per piece of a streamed page
 
 
 class WebError(Exception):
@@ -96,6 +97,9 @@ class WebContext:
         self.today: dict[str, Callable[[WebContext], Any]] = {}
         self.device_blocks: dict[str, Callable[[WebContext], Any]] = {}
         self.report_blocks: dict[str, Callable[[Database, datetime, datetime], Any]] = {}
+        # the logged-in person's own blocks, fn(ctx, principal) -> dict | None, on 我的账号 and at
+        # the end of the Today page (the roster's "my next shift")
+        self.account_blocks: dict[str, Callable[[WebContext, Principal], Any]] = {}
         self.stats: dict[str, int] = {}
         self._local = threading.local()
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
@@ -155,15 +159,34 @@ class WebContext:
             moment = moment.replace(tzinfo=timezone.utc)
         return moment.astimezone(self.tz).strftime(fmt)
 
-    def render(self, request: Request, template: str, principal: Principal | None, *,
-               status: int = 200, **values: Any) -> HTMLResponse:
+    def _page(self, request: Request, principal: Principal | None, status: int, values: dict) -> dict:
         lang = self.lang(request)
-        page = dict(request=request, user=principal, lang=lang, _=i18n.translator(lang),
+        return dict(request=request, user=principal, lang=lang, _=i18n.translator(lang),
                     csrf=principal.csrf if principal else "", site=self.site,
                     nav=sorted((n for n in self.nav if principal and allows(principal.role, n.role)), key=_nav_place),
                     path=request.url.path, status_code=status, **values)
-        html = self.env.get_template(template).render(page)
+
+    def render(self, request: Request, template: str, principal: Principal | None, *,
+               status: int = 200, **values: Any) -> HTMLResponse:
+        html = self.env.get_template(template).render(self._page(request, principal, status, values))
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+    def stream(self, request: Request, template: str, principal: Principal | None, **values: Any) -> StreamingResponse:
+        """A page rendered while it is sent (a long printout: its rows may be a generator that reads
+        the database a batch at a time through :meth:`reader`), in pieces of about 64 KB."""
+        parts = self.env.get_template(template).generate(self._page(request, principal, 200, values))
+
+        def pieces() -> Iterator[bytes]:
+            buffer, size = [], 0
+            for part in parts:
+                buffer.append(part)
+                size += len(part)
+                if size >= STREAM_PIECE:
+                    yield "".join(buffer).encode("utf-8")
+                    buffer, size = [], 0
+            yield "".join(buffer).encode("utf-8")
+        return StreamingResponse(pieces(), media_type="text/html; charset=utf-8",
+                                 headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
 NAV_ORDER = ("/", "/violations", "/diary", "/passages", "/registry", "/charging", "/devices", "/roster",

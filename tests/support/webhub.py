@@ -21,10 +21,21 @@ def web_hub(tmp_path: Path, broker, *, clock: FakeClock | None = None, web: dict
     return make_hub(tmp_path, broker, clock=clock or FakeClock(START), config_overrides=config, areas=areas)
 
 
-def add_user(hub, name: str, role: str, password: str = "correct horse 1") -> int:
+def add_user(hub, name: str, role: str, password: str = "correct horse 1", display_name: str = "") -> int:
     from hub.web.auth import add_user_job
 
-    return hub.writer.call(add_user_job(name, password, role, hub.clock.now()))
+    return hub.writer.call(add_user_job(name, password, role, hub.clock.now(), display_name=display_name))
+
+
+def logged_in(hub, names) -> dict:
+    """{name: a TestClient logged in as that (existing) user}."""
+    from fastapi.testclient import TestClient
+
+    clients = {}
+    for name in names:
+        clients[name] = TestClient(hub.web)
+        login(clients[name], name)
+    return clients
 
 
 def login(client, name: str, password: str = "correct horse 1"):

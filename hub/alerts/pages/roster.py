@@ -1,5 +1,5 @@
 """Roster (值班表) and alerts (告警): who is on duty now, the duty roster with CSV import and
-export, open alerts on the Today page and acknowledging them (确认), chat targets' faults.
+export (editing one shift and swapping two: :mod:`hub.alerts.pages.shifts`), open alerts on the Today page and acknowledging them (确认), chat targets' faults.
 
 The alerts area (hub.alerts) owns the tables and rules; this page calls its functions.
 """
@@ -15,14 +15,17 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from gwcommon.timefmt import stored_ts
-from hub.alerts import outbox, roster
+from hub.alerts import outbox, roster, roster_edit
+from hub.alerts.pages import shifts
 
 from hub.web import audit
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import RowId, csv_download, need, see_other
+from hub.web.roles import allows
 
 MAX_FILE = 1024 * 1024
+DONE = ("added", "saved", "removed", "swapped")
 ALERT_SQL = """SELECT id, kind, severity, subject, payload, created_at FROM alerts
     WHERE acked_at IS NULL AND closed IS NULL AND severity IN ('warning', 'safety') AND created_at >= ?
     ORDER BY created_at DESC LIMIT 20"""
@@ -50,11 +53,21 @@ def register(ctx: WebContext) -> APIRouter:
     ctx.device_blocks["targets"] = chat_targets
     committee_w = need(ctx, "committee", write=True)
 
-    def show(request: Request, who: Principal, *, status: int = 200, problems=(), imported=None) -> Response:
-        entries = roster.load(ctx.reader())
+    def show(request: Request, who: Principal, *, status: int = 200, problems=(), imported=None,
+             error: str = "") -> Response:
+        rows = roster_edit.shifts(ctx.reader())
+        entries = [s.entry for s in rows]
         duty = roster.on_duty(entries, ctx.now().astimezone(ctx.tz))
-        return ctx.render(request, "roster.html", who, status=status, title_key="nav.roster", entries=entries,
-                          duty=duty, problems=list(problems), imported=imported)
+        names = shifts.my_names(ctx, who)
+        wardens = [s for s in rows if s.entry.role == "warden"]
+        committee = allows(who.role, "committee")
+        own = wardens if committee else [s for s in wardens if roster_edit.is_mine(s.entry, names)]
+        others = wardens if committee else [s for s in wardens if not roster_edit.is_mine(s.entry, names)]
+        done = request.query_params.get("done", "")
+        return ctx.render(request, "roster.html", who, status=status, title_key="nav.roster", shifts=rows,
+                          duty=duty, problems=list(problems), imported=imported, error=error,
+                          done=done if done in DONE else "", own=own, others=others,
+                          mine=shifts.my_shift(ctx, who), swaps=shifts.recent_swaps(ctx))
 
     @router.get("/roster")
     def roster_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
@@ -82,6 +95,8 @@ def register(ctx: WebContext) -> APIRouter:
                          detail={"rows": count}, address=address)
             return count
         return show(request, who, imported=await run_in_threadpool(ctx.write, job))
+
+    shifts.add_routes(ctx, router, show)
 
     @router.post("/alerts/{alert_id}/ack")
     def ack(request: Request, alert_id: RowId, who: Principal = Depends(need(ctx, "warden", write=True))) -> Response:

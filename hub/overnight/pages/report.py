@@ -23,6 +23,7 @@ from hub.web.deps import csv_download, need
 from hub.web.filters import FilterError, parse_month
 
 STANDING, EXCUSED, RETRACTED = ("open", "resolved"), "excused", "retracted"
+ALL = -1  # SQLite's LIMIT -1: no limit
 
 
 def weeks_of(year: int, month: int) -> list[date]:
@@ -46,9 +47,12 @@ def build(ctx: WebContext, year: int, month: int) -> dict:
     denials = db.execute(
         "SELECT json_extract(body, '$.reason'), count(*) FROM events WHERE kind = 'passage' AND ts >= ? AND ts < ? "
         "AND json_extract(body, '$.decision') = 'deny' GROUP BY 1 ORDER BY 2 DESC", span).fetchall()
-    return {"year": year, "month": month, "weeks": [m.strftime("%m-%d") for m in mondays], "counts": counts,
-            "vehicles": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="vehicle"),
-            "households": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="household"),
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return {"year": year, "month": month, "first": date(year, month, 1).isoformat(), "last": last.isoformat(),
+            "weeks": [m.strftime("%m-%d") for m in mondays], "counts": counts,
+            # every vehicle and household with a standing violation, not a top 20 (no silent cap)
+            "vehicles": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="vehicle", limit=ALL),
+            "households": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="household", limit=ALL),
             "denials": [{"reason": r or "", "count": n} for r, n in denials],
             "charging": ctx.report_blocks["charging"](db, start, end) if "charging" in ctx.report_blocks else []}
 

@@ -92,8 +92,10 @@ def register(ctx: WebContext) -> APIRouter:
     @router.get("/")
     def today(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
         parts = {name: ctx.today[name](ctx) for name in order(ctx) if name in ctx.today}
+        mine = {name: block(ctx, who) for name, block in ctx.account_blocks.items()}  # e.g. my next shift
         return ctx.render(request, "today.html", who, title_key="nav.today", now=ctx.now(), refresh=REFRESH_SECONDS,
-                          parts={k: v for k, v in parts.items() if v is not None}, lanes=gate_lanes(ctx))
+                          parts={k: v for k, v in parts.items() if v is not None}, lanes=gate_lanes(ctx),
+                          mine={k: v for k, v in mine.items() if v is not None})
 
     @router.post("/stays")
     def mark_stay(request: Request, op: Annotated[str, Form()], plate: Annotated[str, Form(max_length=20)] = "",

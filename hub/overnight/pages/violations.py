@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from hub.overnight import queries as violations
+from hub.web import export as export_file
+from hub.web import i18n
 from hub.web.auth import Principal
-from hub.web.context import NavItem, NotFound, WebContext
+from hub.web.context import BadRequest, NavItem, NotFound, WebContext
 from hub.web.deps import need, see_other
 from hub.web.filters import (VIOLATION_STATES, FilterError, decode_cursor, encode_cursor, parse_choice, parse_label, parse_plate, parse_window)
 from hub.overnight.pages import actions
@@ -18,6 +20,8 @@ from hub.overnight.pages import actions
 RULES = ("overnight", "fire_lane")
 FILTERS = ("from", "to", "state", "plate", "household", "rule")
 Reason = Annotated[str, Form(max_length=500)]
+EXPORT_HEADINGS = ("w.deadline", "w.rule", "w.plate", "w.household", "w.zone", "exp.slot", "w.state",
+                   "exp.provisional", "w.reason", "w.by")
 
 
 def query(ctx: WebContext, params: dict, *, cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
@@ -55,6 +59,26 @@ def register(ctx: WebContext) -> APIRouter:
             raise NotFound("err.not_found")
         return ctx.render(request, "violation.html", who, title_key="nav.violations", v=found,
                           history=violations.history(db, found["id"]))
+
+    @router.get("/violations.{fmt}")
+    def export(request: Request, fmt: str, who: Principal = Depends(need(ctx, "committee"))) -> Response:
+        """The filtered violations as CSV or Excel (every page of them)."""
+        form = {k: request.query_params.get(k, "")[:100] for k in FILTERS}
+        export_file.check_format(fmt)
+        try:
+            query(ctx, form, cursor=None, limit=1)  # refuses a bad filter before the file starts
+        except FilterError as exc:
+            raise BadRequest(exc) from None
+        lang = ctx.lang(request)
+        _ = i18n.translator(lang)
+        zones = {z.name: z.label or z.name for z in ctx.hub.config.zones}
+        everything = export_file.paged(lambda after, limit: query(ctx, form, cursor=after, limit=limit)[0],
+                                       lambda v: encode_cursor(v["deadline"], v["id"]))
+        rows = ([ctx.local(v["deadline"]), _("rule." + v["rule"]), v["plate"] or _("vio.untagged"), v["household"],
+                 zones.get(v["zone"] or "", v["zone"]), v["slot"], _("state." + v["state"]),
+                 _("w.yes") if v["provisional"] else "", v["reason"], v["by"]] for v in everything)
+        return export_file.download(fmt, f"violations_{export_file.span(form)}", lang, sheet="nav.violations",
+                                    headings=EXPORT_HEADINGS, rows=rows)
 
     _action_routes(ctx, router)
     return router

@@ -114,7 +114,7 @@ def _own_account_routes(ctx: WebContext, router: APIRouter) -> None:
 
     @router.get("/account")
     def my_account(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:
-        return ctx.render(request, "account.html", who, title_key="nav.account", done=False)
+        return _account_page(ctx, request, who, done=False)
 
     @router.post("/account/password")
     def change_password(request: Request, current: Annotated[str, Form(max_length=1024)] = "",
@@ -144,7 +144,14 @@ def _own_account_routes(ctx: WebContext, router: APIRouter) -> None:
             change(db)
             audit.record(db, ctx.now(), who.name, "password_change", target=who.name, address=address)
         ctx.write(job)
-        return ctx.render(request, "account.html", who, title_key="nav.account", done=True)
+        return _account_page(ctx, request, who, done=True)
+
+
+def _account_page(ctx: WebContext, request: Request, who: Principal, *, done: bool) -> Response:
+    """我的账号 with the blocks the areas hand in (``ctx.account_blocks``: the roster's next shift)."""
+    blocks = {name: block(ctx, who) for name, block in ctx.account_blocks.items()}
+    return ctx.render(request, "account.html", who, title_key="nav.account", done=done,
+                      blocks={name: part for name, part in blocks.items() if part is not None})
 
 
 def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:

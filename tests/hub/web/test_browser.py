@@ -1,12 +1,21 @@
 """A real browser (Debian's Chromium through Playwright) against a real hub on a loopback port:
-log in, filter violations, excuse one, import a CSV, use the site on a phone.  Saves the
-screenshots docs/web.md shows (in English: the test machine has no CJK font)."""
+log in, filter violations, excuse one, import a CSV, use the site on a phone (390×844): the 7 a.m.
+list with tel: links, a visitor pass by plate, swapping a shift, changing one's password.  One hub
+and one Chromium for the module.  Saves the screenshots docs/web.md shows (in English: the test
+machine has no CJK font)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from hub.alerts import roster
+from hub.core.db import open_reader
+from hub.registry import store
 
 from tests.support.browser import chromium
 from tests.support.hubrun import rows
@@ -15,6 +24,8 @@ from tests.support.webhub import add_user, web_hub
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "docs/img"
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:{}"
+PASSWORD = "correct horse 1"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 
 
 def seed(db):
@@ -34,6 +45,7 @@ def hub(tmp_path_factory, broker):
                              "zones": [{"name": "east-strip", "kind": "night"}]})
     add_user(hub, "laoli", "committee")
     add_user(hub, "xiaozhang", "warden")
+    add_user(hub, "xiaowang", "warden")
     hub.writer.call(seed)
     yield hub
     hub.stop()
@@ -45,12 +57,30 @@ def browser():
         yield launched
 
 
-def log_in(page, base: str, name: str) -> None:
+def log_in(page, base: str, name: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=name]", name)
-    page.fill("input[name=password]", "correct horse 1")
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+@contextmanager
+def phone(hub, browser, name: str, password: str = PASSWORD):
+    """A page on a 390×844 phone, logged in as ``name``."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, f"http://127.0.0.1:{hub.web_port}", name, password)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def fits(page) -> bool:
+    """No sideways scrolling on the phone."""
+    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
 def test_committee_filters_violations_excuses_one_and_imports_a_csv(hub, browser, tmp_path):
@@ -94,8 +124,7 @@ def test_committee_filters_violations_excuses_one_and_imports_a_csv(hub, browser
 
 def test_a_warden_on_a_phone(hub, browser):
     base = f"http://127.0.0.1:{hub.web_port}"
-    context = browser.new_context(viewport={"width": 390, "height": 780}, device_scale_factor=1, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(**PHONE)
     page = context.new_page()
     page.set_default_timeout(10_000)
     log_in(page, base, "xiaozhang")
@@ -111,3 +140,70 @@ def test_a_warden_on_a_phone(hub, browser):
     page.click("summary")
     page.screenshot(path=str(SHOTS / "phone-menu.png"))
     context.close()
+
+
+def test_the_7am_list_on_a_phone_calls_the_owner(hub, browser):
+    hub.writer.call(lambda db: store.save_vehicle(db, "浙A55555", household="3-303", mobile="13800005555",
+                                                  at=hub.clock.now()))
+    with phone(hub, browser, "xiaozhang") as page:  # the hub's clock: 07:00 in Shanghai
+        page.fill("#register-stay input[name=plate]", "浙A55555")
+        page.select_option("#register-stay select[name=zone]", "east-strip")
+        page.click("#register-stay button")
+        stay = page.locator("#stays .stay", has_text="浙A55555")
+        stay.wait_for()
+        assert stay.locator("a[href='tel:13800005555']").is_visible()
+        assert stay.locator(".plate").evaluate("e => e.getClientRects().length") == 1  # the plate never wraps
+        assert page.evaluate("document.querySelector('#stays').compareDocumentPosition("
+                             "document.querySelector('#occupancy')) & Node.DOCUMENT_POSITION_FOLLOWING")
+        assert fits(page)
+
+
+def test_a_visitor_pass_by_plate_from_a_phone(hub, browser):
+    with phone(hub, browser, "xiaozhang") as page:
+        page.click("summary")
+        page.click(".menu >> text=Registry")
+        form = page.locator("form[action='/registry/visitor']")
+        form.locator("input[name=plate]").fill("浙C77777")
+        form.locator("input[name=household]").fill("2-202")
+        form.locator("input[name=hours]").fill("4")
+        form.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+    assert rows(hub, "SELECT tag, expires IS NOT NULL AS expires FROM tags WHERE plate = '浙C77777'") == [
+        {"tag": "plate:浙C77777", "expires": 1}]
+
+
+def test_a_warden_swaps_a_shift_from_a_phone(hub, browser):
+    hub.writer.call(lambda db: roster.replace_all(db, [
+        roster.Entry("xiaozhang", "13800001111", day="tue", start="20:00", end="08:00"),
+        roster.Entry("Li Si", "13900002222", day="thu", start="20:00", end="08:00")]))
+    theirs = rows(hub, "SELECT id FROM duty_roster WHERE name = 'Li Si'")[0]["id"]
+    with phone(hub, browser, "xiaozhang") as page:
+        assert "03-03 Tue 20:00–08:00" in page.inner_text("#my-shift")  # on Today: tonight
+        page.goto(f"http://127.0.0.1:{hub.web_port}/roster")
+        page.select_option("#swap select[name=second]", str(theirs))
+        page.click("#swap button")
+        page.wait_for_selector("#roster-done")
+        assert "03-05 Thu 20:00–08:00" in page.inner_text("#my-shift")
+        assert "xiaozhang swapped xiaozhang (was Tue 20:00–08:00)" in page.inner_text("#recent-swaps")
+        assert fits(page)
+        page.screenshot(path=str(SHOTS / "phone-roster.png"), full_page=True)
+    db = open_reader(hub.db_path)
+    try:  # the escalation mentions whoever the roster names now: tonight that is Li Si
+        tonight = datetime(2026, 3, 3, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        assert [e.name for e in roster.audience(roster.load(db), tonight, "warden")] == ["Li Si"]
+    finally:
+        db.conn.close()
+
+
+def test_a_warden_changes_their_password_from_a_phone(hub, browser):
+    new = "a new one 2026"
+    with phone(hub, browser, "xiaowang") as page:
+        page.click("summary")
+        page.click(".menu >> text=My account")
+        page.fill("#change-password input[name=current]", PASSWORD)
+        page.fill("#change-password input[name=new]", new)
+        page.fill("#change-password input[name=again]", new)
+        page.click("#change-password button")
+        page.wait_for_selector("#pw-done")
+    with phone(hub, browser, "xiaowang", new) as page:  # logs in with the new one
+        assert page.url.endswith("/")

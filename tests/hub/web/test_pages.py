@@ -240,7 +240,7 @@ def test_every_word_the_templates_use_is_in_both_languages():
                "w": ("in", "out", "open", "deny"), "error": ("400", "401", "403", "404", "429", "503"),
                "diary": diary.KINDS, "al": __import__("hub.alerts.outbox", fromlist=["KINDS"]).KINDS,
                "calkind": ("working", "weekend", "holiday", "makeup", "override_working", "override_holiday"),
-               "wd": tuple("0123456")}
+               "wd": tuple("0123456"), "ros.done": ("added", "saved", "removed", "swapped")}
     keys |= {f"{prefix}.{value}" for prefix, values in dynamic.items() for value in values}
     missing = sorted(k for k in keys if k not in i18n.MESSAGES)
     assert missing == []

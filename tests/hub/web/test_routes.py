@@ -68,6 +68,17 @@ ROUTES = [
     ("GET", "/roster", "/roster", "viewer", None),
     ("GET", "/roster/export.csv", "/roster/export.csv", "viewer", None),
     ("POST", "/roster/import", "/roster/import", "committee", None),  # multipart, below
+    ("GET", "/violations.{fmt}", "/violations.csv?state=open", "committee", None),
+    ("GET", "/diary.{fmt}", "/diary.xlsx", "committee", None),
+    ("GET", "/diary/print", "/diary/print", "viewer", None),
+    ("GET", "/passages.{fmt}", "/passages.csv", "committee", None),
+    ("GET", "/charging/incidents.{fmt}", "/charging/incidents.xlsx", "committee", None),
+    ("POST", "/roster/shifts", "/roster/shifts", "committee",
+     {"name": "赵六", "mobile": "13700003333", "day": "fri", "start": "20:00", "end": "08:00"}),
+    ("GET", "/roster/shifts/{shift_id}", "/roster/shifts/999", "committee", None),
+    ("POST", "/roster/shifts/{shift_id}", "/roster/shifts/999", "committee", {"name": "赵六", "mobile": "13700003333"}),
+    ("POST", "/roster/shifts/{shift_id}/remove", "/roster/shifts/999/remove", "committee", {}),
+    ("POST", "/roster/swap", "/roster/swap", "warden", {"first": "998", "second": "999"}),
     ("POST", "/alerts/{alert_id}/ack", "/alerts/1/ack", "warden", {}),
     ("GET", "/calendar", "/calendar", "viewer", None),
     ("POST", "/calendar/overrides", "/calendar/overrides", "committee",
@@ -107,6 +118,9 @@ OK_STATUS = {
     ("POST", "/account/password"): (400,),  # the new passwords differ
     ("POST", "/accounts/users/{user_id}/reset"): (400,),  # no such account
     ("POST", "/charging/restore"): (400,),  # no circuit is cut here
+    # no shift 999 in the roster: refused with the page's 'no longer in the roster' (the role check passed)
+    ("GET", "/roster/shifts/{shift_id}"): (404,), ("POST", "/roster/shifts/{shift_id}"): (400,),
+    ("POST", "/roster/shifts/{shift_id}/remove"): (400,), ("POST", "/roster/swap"): (400,),
 }
 
 

@@ -28,7 +28,8 @@ def site(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("web-pages"), broker,
                   overrides={"zones": [{"name": "east-strip", "kind": "night"}],
                              "devices": [{"id": "lane-e", "label": "东侧车道扫描"}, {"id": "gate-n", "label": "北门道闸"}],
-                             "gate_lanes": [{"device": "gate-n", "lane": "north-in", "label": "北门入口"}]})
+                             "gate_lanes": [{"device": "gate-n", "lane": "north-in", "label": "北门入口"}],
+                             "circuits": [{"name": "shed-a", "label": "1号充电回路"}]})
     for role in ("viewer", "warden", "committee", "admin"):
         add_user(hub, role, role)
     clients = {}
@@ -225,6 +226,9 @@ def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):
         db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
                    "('f-1', 's', 'lane-e', 5, 'fault', '2026-03-02T22:00:00.000+00:00', '', ?)",
                    [json.dumps({"code": "camera_unavailable", "active": True, "detail": "no /dev/video0"})]),
+        db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+                   "('f-2', 's', 'shed', 5, 'fault', '2026-03-02T22:00:00.000+00:00', '', ?)",
+                   [json.dumps({"code": "relay_fault", "active": True, "circuit": "shed-a", "detail": "shed-a: off: timeout"})]),
         db.execute("INSERT INTO alert_target_faults (target, code, detail, since, active) VALUES "
                    "('wecom-1', '93000', 'invalid webhook url', '2026-03-02T20:00:00.000+00:00', 1)")))
     page = c["viewer"].get("/devices").text
@@ -234,6 +238,7 @@ def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):
     assert "东侧车道扫描" in page and 'title="lane-e"' in page
     assert "摄像头不可用" in page and "请安装维护人员检查摄像头的电源" in page
     assert ">camera_unavailable<" not in page
+    assert "1号充电回路：继电器故障" in page                     # a charging fault names its circuit
     english = c["viewer"].get("/devices", cookies={"gw_lang": "en"}).text
     assert "camera unavailable" in english and "Installer: check the camera" in english
     today = c["viewer"].get("/").text
@@ -307,7 +312,7 @@ def test_charging_now_chart_and_incidents(site):
                    "message, alert_key) VALUES ('shed-a', 'overload', 'alarm', 'open', "
                    "'2026-03-02T21:00:00.000+00:00', '', '', '电流过大', 'k')")))
     page = c["viewer"].get("/charging").text
-    assert "shed-a" in page and "812 W" in page and "<polyline" in page and "电流过大" in page
+    assert "1号充电回路" in page and "812 W" in page and "<polyline" in page and "电流过大" in page
     assert c["viewer"].get("/charging", params={"day": "2026-03-02"}).status_code == 200
     assert c["viewer"].get("/charging", params={"day": "yesterday"}).status_code == 400
     state = c["viewer"].get("/api/charging").json()

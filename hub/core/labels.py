@@ -14,7 +14,8 @@ from typing import Any, Mapping
 
 from pydantic import Field
 
-from gwcommon.config import Name, Section
+from gwcommon.config import Name, Section, repeated
+from gwcommon.exc import WordedValueError
 
 
 class DeviceLabelConfig(Section):
@@ -25,10 +26,10 @@ class DeviceLabelConfig(Section):
 
 
 def unique_devices(devices: list[DeviceLabelConfig]) -> list[DeviceLabelConfig]:
-    ids = [d.id for d in devices]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = ", ".join(repeated([d.id for d in devices]))
     if dupes:
-        raise ValueError(f"device ids in [[devices]] must be unique; repeated: {', '.join(dupes)}")
+        raise WordedValueError(f"device ids in [[devices]] must be unique; repeated: {dupes}",
+                               f"[[devices]] 里的设备代号重复：{dupes}")
     return devices
 
 

@@ -5,6 +5,8 @@ from types import SimpleNamespace as NS
 import pytest
 from pydantic import ValidationError
 
+from gwcommon.config import validate
+from gwcommon.exc import ConfigError
 from hub.config import HubConfig
 from hub.core import labels
 
@@ -28,8 +30,9 @@ def test_labels_from_the_config_and_ids_where_there_is_none():
 
 def test_a_device_named_twice_or_by_a_bad_id_is_refused():
     site = {"site": {"id": "pingan-2"}}
-    with pytest.raises(ValidationError, match="repeated: gate-n"):
-        HubConfig.model_validate({**site, "devices": [{"id": "gate-n", "label": "北门"}, {"id": "gate-n", "label": "北门2"}]})
+    with pytest.raises(ConfigError, match="repeated: gate-n") as refused:
+        validate({**site, "devices": [{"id": "gate-n", "label": "北门"}, {"id": "gate-n", "label": "北门2"}]}, HubConfig)
+    assert "设备代号重复：gate-n" in refused.value.text("zh")
     with pytest.raises(ValidationError):
         HubConfig.model_validate({**site, "devices": [{"id": "Gate N", "label": "北门"}]})
     assert HubConfig.model_validate({**site, "devices": [{"id": "gate-n", "label": "北门道闸"}]}).devices[0].label == "北门道闸"

@@ -172,6 +172,9 @@ def test_open_a_lane_remotely_publishes_a_command_and_audits_it(site, broker):
     command = wire.decode_payload("cmd", seen[0].payload)
     assert (command.op, command.lane, command.by, command.reason) == ("open", "in-1", "warden", "救护车")
     assert rows(hub, "SELECT target FROM web_audit WHERE action = 'lane_open'") == [{"target": "gate-n/in-1"}]
+    assert post(c["warden"], "/lanes/open", target="gate-n/north-in", reason="救护车").status_code == 303
+    audit = c["admin"].get("/audit").text
+    assert '<span title="gate-n/north-in">北门入口</span>' in audit  # the lane by its label
 
 
 def test_acknowledge_an_alert(site):

@@ -264,7 +264,7 @@ def render_device_fault(payload: dict[str, Any], ctx: Context) -> Message:
     code = payload.get("code", "")
     name = faultwords.name(code, ctx.lang)
     lines = [phrase(ctx.lang, "since", t=ctx.t(payload["since"]))] if payload.get("since") else []
-    lines.append(faultwords.advice(code, ctx.lang))
+    lines.append(faultwords.advice(code, ctx.lang, payload.get("device_kind")))
     if payload.get("detail"):
         lines.append(clean(payload["detail"]))
     sep = "：" if ctx.lang == "zh" else ": "

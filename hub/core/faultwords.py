@@ -112,6 +112,14 @@ FAULTS: dict[str, tuple[str, str, str, str]] = {
         "The hub's SD card is nearly full: events are still stored, snapshot pictures are dropped. Installer: free "
         "space or fit a larger card."),
 }
+# the same code from another kind of device means something else: (code, device kind) → (zh, en)
+BY_KIND: dict[tuple[str, str], tuple[str, str]] = {
+    ("relay_fault", "charging"): (
+        "充电棚的开关（继电器）没有按指令通断，自动断电或恢复供电可能没有生效。请值班人员到充电棚看看这条线路是否还在充电；"
+        "请安装维护人员检查开关的电源和网络。",
+        "The shed's switch (relay) did not do what it was told, so a power cut or restore may not have happened. "
+        "Warden: check whether the circuit is still charging; installer: check the switch's power and network."),
+}
 _UNKNOWN = ("设备报告了故障 {code}。请安装维护人员查看这台设备的日志。",
             "The device reported the fault {code}. Installer: look at this device's log.")
 
@@ -124,8 +132,12 @@ def name(code: str, lang: str = "zh") -> str:
     return entry[1] if lang == "en" else entry[0]
 
 
-def advice(code: str, lang: str = "zh") -> str:
-    """What happened and who should do what, one or two sentences."""
+def advice(code: str, lang: str = "zh", kind: str | None = None) -> str:
+    """What happened and who should do what, one or two sentences; ``kind`` the device's kind
+    (``gate``, ``lane``, ``charging``) where one code means different things on different devices."""
+    special = BY_KIND.get((code, kind or ""))
+    if special is not None:
+        return special[1 if lang == "en" else 0]
     entry = FAULTS.get(code)
     if entry is None:
         return _UNKNOWN[1 if lang == "en" else 0].format(code=code)

@@ -123,3 +123,10 @@ def test_an_unknown_code_is_still_a_sentence():
     assert faultwords.name("new_thing") == "new_thing"
     assert "new_thing" in faultwords.advice("new_thing") and "日志" in faultwords.advice("new_thing")
     assert faultwords.name("relay_fault", "en") == "relay fault"
+
+
+def test_a_code_that_means_something_else_on_another_device_says_so():
+    assert "岗亭按钮" in faultwords.advice("relay_fault", "zh", "gate")
+    assert "充电棚" in faultwords.advice("relay_fault", "zh", "charging") and "岗亭" not in faultwords.advice("relay_fault", "zh", "charging")
+    for zh, en in faultwords.BY_KIND.values():
+        assert CJK.search(zh) and zh.endswith("。") and not CJK.search(en) and en.endswith(".")

@@ -241,7 +241,7 @@ def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):
     assert "东侧车道扫描" in page and 'title="lane-e"' in page
     assert "摄像头不可用" in page and "请安装维护人员检查摄像头的电源" in page
     assert ">camera_unavailable<" not in page
-    assert "1号充电回路：继电器故障" in page                     # a charging fault names its circuit
+    assert "1号充电回路：继电器故障" in page and "请值班人员到充电棚看看" in page  # a charging fault: its circuit, its own advice
     english = c["viewer"].get("/devices", cookies={"gw_lang": "en"}).text
     assert "camera unavailable" in english and "Installer: check the camera" in english
     today = c["viewer"].get("/").text

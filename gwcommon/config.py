@@ -146,6 +146,11 @@ class DeviceConfig(Section):
         return value
 
 
+def repeated(names: list[str]) -> list[str]:
+    """The names that occur more than once, sorted (for "must be unique" config checks)."""
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 def read_secret(path: Path, key: str) -> str:
     """A secret from a file, without its trailing newline; a missing file is a ConfigError."""
     try:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from gwcommon.config import EDGE_SECTIONS, Duration, LogConfig, MqttConfig, Section, SiteConfig, StorageConfig, load
 from hub.alerts.config import AlertsConfig, ChatConfig
 from hub.alerts.sms import SmsConfig
 from hub.charging.config import ChargingRulesConfig, Circuits
+from hub.core.labels import DeviceLabelConfig, unique_devices
 from hub.integrations.ha_discovery import HomeAssistantConfig
 from hub.integrations.metrics import MetricsConfig
 from hub.passages.config import CloneCheckConfig, GateLaneConfig
@@ -64,6 +66,10 @@ class HubConfig(Section):
                     "([[gate_lanes]]); lanes seen in recent passages are offered too.")
     clone_check: CloneCheckConfig = Field(default_factory=CloneCheckConfig,
                                           description="One Bluetooth tag at two places at once: a copied tag (issue 17).")
+    devices: Annotated[list[DeviceLabelConfig], AfterValidator(unique_devices)] = Field(
+        default_factory=list, max_length=256,
+        description="Names people read instead of device ids ([[devices]]: id, label), on the web, in chat and "
+                    "in CSV files; a device without one is shown by its id.")
     sms: SmsConfig = Field(default_factory=SmsConfig,
                            description="Texts to a car's owner at the reminder and the deadline (off by default).")
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 NO_ADVERTISEMENTS = "ble_no_advertisements"
 ADAPTER_DOWN = "ble_adapter_down"
+FAULT_CODES = (NO_ADVERTISEMENTS, ADAPTER_DOWN)  # every code this ladder raises (hub/core/faultwords.py words them)
 RESTART, POWER_CYCLE, GIVE_UP = "restart_scanner", "power_cycle_adapter", "exit"
 
 

@@ -26,6 +26,8 @@ class PlateCamera(Section):
 
     id: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9-]*$",
                     description="Camera id, the last part of its push URL (/lpr/<id>), e.g. 'north-in'.")
+    label: str = Field("", max_length=64,
+                       description="Name shown to people in this camera's fault (e.g. 北门入口车牌相机); the id when unset.")
     vendor: Literal["vzenith", "hikvision", "dahua", "huaxia", "generic"] = Field(
         description="Push format: vzenith (臻识 AlarmInfoPlate JSON), hikvision (海康 ISAPI EventNotificationAlert "
                     "ANPR XML), dahua (大华 ITC ITSAPI TollgateInfo JSON), huaxia (华夏智信 HTTP POST form), "

@@ -30,6 +30,7 @@ class Health:
     started: float
     heard: dict[str, float] = field(default_factory=dict)
     silent: tuple[str, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)  # camera id → the label people read (config)
 
     def seen(self, camera: str, now: float) -> FaultChange | None:
         self.heard[camera] = now
@@ -44,4 +45,4 @@ class Health:
         if not silent:
             return FaultChange(False, "every plate camera is pushing again")
         return FaultChange(True, "plate camera(s) silent: " + ", ".join(
-            f"{cam} (nothing for {now - self.heard.get(cam, self.started):.0f} s)" for cam in silent))
+            f"{self.names.get(cam) or cam} (nothing for {now - self.heard.get(cam, self.started):.0f} s)" for cam in silent))

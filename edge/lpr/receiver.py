@@ -42,7 +42,7 @@ class Receiver:
         self.cameras = {c.id: c for c in config.cameras}
         self.counters: Counter[str] = Counter()
         self.health = health.Health({c.id: c.silent_after.total_seconds() for c in config.cameras},
-                                    started=clock.monotonic())
+                                    started=clock.monotonic(), names={c.id: c.label for c in config.cameras if c.label})
         self._lock = threading.Lock()
         self._recent: dict[tuple[str, str], tuple[float, bool]] = {}
         self._logged: set[str] = set()

@@ -63,6 +63,32 @@ kind = "never"
 grace = "10m"
 label = "3号楼消防通道"
 
+[[devices]]
+id = "gate-north"
+label = "北门道闸"
+
+[[devices]]
+id = "lane-east"
+label = "东侧临停带监测"
+
+[[devices]]
+id = "lane-fire"
+label = "消防通道监测"
+
+[[devices]]
+id = "shed"
+label = "充电棚电表箱"
+
+[[gate_lanes]]
+device = "gate-north"
+lane = "north-in"
+label = "北门入口"
+
+[[gate_lanes]]
+device = "gate-north"
+lane = "north-out"
+label = "北门出口"
+
 [[chat]]
 kind = "webhook"
 name = "demo-inbox"

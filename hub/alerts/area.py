@@ -68,6 +68,7 @@ class AlertsArea:
         self.notices = NoticeReader(tz=config.site.tz, zones=zones, digest_at=config.alerts.digest_at,
                                     digest_delay=config.alerts.digest_delay,
                                     owner_sms=owner_sms.from_config(config.sms, config.site.tz))
+        self.device_labels = {d.id: d.label for d in getattr(config, "devices", [])}
         self.sender: Sender | None = None
         self._reader = None
         self._reader_lock = threading.Lock()
@@ -90,7 +91,7 @@ class AlertsArea:
             self._next_conditions = mono + CONDITION_EVERY
             conditions.watch_devices(db, now, offline_after=self.hub.config.hub.offline_after)
             self._watch_ingest(db, now, mono)
-            conditions.check(db, now, debounce=self.hub.config.alerts.device_debounce)
+            conditions.check(db, now, debounce=self.hub.config.alerts.device_debounce, labels=self.device_labels)
         self.notices.tick(db, now, site_now=getattr(site_time, "now", None), unreported=self._unreported)
         if self.dispatcher.tick(db, now) and self.sender is not None:
             self.sender.wake()
@@ -112,11 +113,12 @@ class AlertsArea:
         self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)
 
     def _unreported(self, deadline: datetime) -> list[str]:
-        """Gate and lane devices that have not reported up to ``deadline`` (offline, clock ahead)."""
+        """Gate and lane devices that have not reported up to ``deadline`` (offline, clock ahead), by label."""
         if getattr(self.hub, "book", None) is None:
             return []
-        return unreported(self.hub.book.views(), deadline, now=self.hub.clock.now(),
-                          offline_after=self.hub.config.hub.offline_after)
+        missing = unreported(self.hub.book.views(), deadline, now=self.hub.clock.now(),
+                             offline_after=self.hub.config.hub.offline_after)
+        return [self.device_labels.get(device) or device for device in missing]
 
     def start_sender(self) -> None:
         self.sender = Sender(self.hub.writer, self.read, self.sender_targets, clock=self.hub.clock,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Mapping
 
 from gwcommon.timefmt import parse_ts
 
@@ -115,13 +115,14 @@ def _alert_key(row: dict[str, Any]) -> str:
     return f"{row['key']}@{row['since']}"
 
 
-def check(db: Any, now: datetime, *, debounce: timedelta) -> None:
-    """Turn conditions that lasted ``debounce`` into alerts, resolve ended ones, forget the rest."""
+def check(db: Any, now: datetime, *, debounce: timedelta, labels: Mapping[str, str] | None = None) -> None:
+    """Turn conditions that lasted ``debounce`` into alerts, resolve ended ones, forget the rest.
+    ``labels`` (device id → the name people read, ``[[devices]]``) name the device in the alert."""
     for row in list(db.query("SELECT * FROM alert_conditions")):
         cond = Condition(active=bool(row["active"]), since=parse_ts(row["since"]), alerted=bool(row["alerted"]))
         action = condition_action(cond, now, debounce=debounce)
         if action == "alert":
-            _alert(db, row, now)
+            _alert(db, row, now, (labels or {}).get(row["device"], ""))
         elif action == "resolve":
             resolve_alert(db, _alert_key(row), now=now)
             db.execute("DELETE FROM alert_conditions WHERE key = ?", [row["key"]])
@@ -129,10 +130,10 @@ def check(db: Any, now: datetime, *, debounce: timedelta) -> None:
             db.execute("DELETE FROM alert_conditions WHERE key = ?", [row["key"]])
 
 
-def _alert(db: Any, row: dict[str, Any], now: datetime) -> None:
+def _alert(db: Any, row: dict[str, Any], now: datetime, label: str = "") -> None:
     offline = row["kind"] == "offline"
     severity = "safety" if row["code"] in SAFETY_FAULTS else "warning"
-    payload = {"device": row["device"], "device_kind": row["device_kind"] or "", "code": row["code"],
+    payload = {"device": row["device"], "label": label, "device_kind": row["device_kind"] or "", "code": row["code"],
                "since": (row["detail"] or row["since"]) if offline else row["since"],
                "detail": "" if offline else row["detail"] or "", "severity": severity}
     queue_alert(db, kind="device_offline" if offline else "device_fault", severity=severity,

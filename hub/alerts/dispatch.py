@@ -99,8 +99,8 @@ class Dispatcher:
         single, batch = coalesce(alerts)
         if not batch:
             return single
-        offline = sorted({a["subject"] for a in batch if a["kind"] == "device_offline"})
-        faulty = sorted({a["subject"] for a in batch if a["kind"] == "device_fault"})
+        offline = sorted({_named(a) for a in batch if a["kind"] == "device_offline"})
+        faulty = sorted({_named(a) for a in batch if a["kind"] == "device_fault"})
         db.conn.executemany("UPDATE alerts SET state = 'coalesced', note = 'one message for many devices' WHERE id = ?",
                        [[a["id"]] for a in batch])
         payload = {"offline": offline[:BATCH_NAMES], "faulty": faulty[:BATCH_NAMES],
@@ -231,3 +231,12 @@ class Dispatcher:
             db.execute("UPDATE alerts SET esc_step = ?, esc_next = ? WHERE id = ?",
                        [new.step, ts(new.next_at) if new.next_at else None, alert["id"]])
         return count
+
+
+def _named(alert: dict[str, Any]) -> str:
+    """A device alert's device as people read it: its label when it has one, else its id."""
+    try:
+        label = json.loads(alert.get("payload") or "{}").get("label")
+    except (ValueError, AttributeError):
+        label = None
+    return str(label or alert["subject"])

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from gwcommon.redact import mask_mobile as mask_mobiles
 from gwcommon.timefmt import parse_ts
-from hub.core import plates
+from hub.core import faultwords, plates
 
 from .devicetext import clean
 
@@ -75,28 +75,6 @@ _PHRASES: dict[str, dict[str, str]] = {
     },
 }
 
-_FAULT_NAMES = {
-    "zh": {"ble_adapter_down": "蓝牙读卡器故障", "camera_unavailable": "摄像头不可用",
-           "safety_input_stuck": "安全输入（地感/光电）卡住", "relay_fault": "继电器故障",
-           "sensor_unreadable": "传感器读不出", "clock_unsynced": "时钟未同步",
-           "plate_camera_unavailable": "车牌识别相机无响应",
-           "ingest_errors": "入库持续出错（事件未能保存，请检查存储卡空间和日志）",
-           "seq_conflict": "两条不同的事件使用了同一序号（可能是伪造消息或两台设备用了同一编号；被拒的一条已保存在隔离区）",
-           "snapshot_disk_low": "存储卡空间不足：事件照常保存，抓拍图片暂不保存，请清理空间",
-           "clock_ahead": "时钟比中心机快（超出允许范围，暂不计入小区时钟）",
-           "ble_possible_clone": "疑似复制的蓝牙标签"},
-    "en": {"ble_adapter_down": "Bluetooth reader down", "camera_unavailable": "camera unavailable",
-           "safety_input_stuck": "safety input (loop/photo-eye) stuck", "relay_fault": "relay fault",
-           "sensor_unreadable": "sensor unreadable", "clock_unsynced": "clock not synchronised",
-           "plate_camera_unavailable": "plate camera silent",
-           "ingest_errors": "storing events keeps failing (check the SD card's free space and the log)",
-           "seq_conflict": "two different events claim one seq (forged messages, or two devices with one id; "
-                           "the refused one is kept in the quarantine)",
-           "snapshot_disk_low": "SD card nearly full: events are still stored, snapshot pictures are dropped "
-                                "until space is freed",
-           "clock_ahead": "clock ahead of the hub's (beyond the tolerance; not holding the site clock)",
-           "ble_possible_clone": "possibly copied Bluetooth tag"},
-}
 _DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},
                  "en": {"gate": "gate", "lane": "lane scanner", "charging": "charging shed"}}
 
@@ -284,8 +262,9 @@ def render_device_offline(payload: dict[str, Any], ctx: Context) -> Message:
 def render_device_fault(payload: dict[str, Any], ctx: Context) -> Message:
     """A device fault reported by the device itself (设备故障)."""
     code = payload.get("code", "")
-    name = _FAULT_NAMES.get(ctx.lang, _FAULT_NAMES["zh"]).get(code, code)
+    name = faultwords.name(code, ctx.lang)
     lines = [phrase(ctx.lang, "since", t=ctx.t(payload["since"]))] if payload.get("since") else []
+    lines.append(faultwords.advice(code, ctx.lang, payload.get("device_kind")))
     if payload.get("detail"):
         lines.append(clean(payload["detail"]))
     sep = "：" if ctx.lang == "zh" else ": "

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from gwcommon.config import ClockTime, Duration, Section
+from gwcommon.config import ClockTime, Duration, Section, repeated
 
 
 class CircuitConfig(Section):
@@ -74,8 +74,7 @@ class ChargingRulesConfig(Section):
 
 
 def _unique(circuits: list[CircuitConfig]) -> list[CircuitConfig]:
-    names = [c.name for c in circuits]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = repeated([c.name for c in circuits])
     if dupes:
         raise ValueError(f"circuit names must be unique; repeated: {', '.join(dupes)}")
     return circuits

@@ -52,6 +52,7 @@ class OvernightArea:
         self.rule = calendar.DeadlineRule.from_config(cfg.rules.overnight, cfg.site.tz)
         self.reminder_before: timedelta = cfg.rules.overnight.reminder_before
         self.zone_kinds = {z.name: z.kind for z in cfg.zones}
+        self.zone_labels = {z.name: z.label for z in cfg.zones if z.label}
         self.grace = {z.name: z.grace for z in cfg.zones if z.kind == "never"}
         self.latest_decided: datetime | None = None  # the furthest deadline decided (the high-water mark)
         self.ticks = 0

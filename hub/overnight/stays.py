@@ -166,7 +166,7 @@ def set_fire_due(db: Any, key: str, due: datetime | None) -> None:
 
 def parked_now(db: Any) -> list[dict[str, Any]]:
     """Vehicles parked off-space according to everything received so far (for reminders and 余位)."""
-    cols = ("key", "plate", "household", "zone", "slot", "night_since")
+    cols = ("key", "plate", "household", "tag", "zone", "slot", "night_since")
     return [dict(zip(cols, row)) for row in db.execute(
         f"SELECT {', '.join(cols)} FROM ovn_keys WHERE parked = 1 ORDER BY zone, night_since, key")]
 

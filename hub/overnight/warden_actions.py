@@ -60,7 +60,8 @@ def _warden_mark(db: Any, ctx: Any, op: str, *, plate: str | None, zone: str | N
     mark = Mark(utc(at), order, op, zone or "", "night" if zone else "", "warden")
     stays.record(db, who, mark, event_id=None, grace=ctx.grace, high_water=ctx.high_water())
     kind, verb = ("registration", "登记夜间临时停放") if op == "register" else ("clearance", "确认已驶离/已移入车位")
-    place = f"{zone or ''}{f' {slot}号位' if slot else ''}".strip()
+    named = getattr(ctx, "zone_labels", {}).get(zone or "") or zone or ""
+    place = f"{named}{f' {slot}号位' if slot else ''}".strip()
     text = f"{verb}：{who.plate or '无牌车'}{f'（{place}）' if place else ''}{f'；{note}' if note else ''}"
     add(db, ts=at, kind=kind, plate=who.plate, household=who.household, zone=zone, slot=slot, by=by, text=text,
         detail={"key": who.key, "mark": order})

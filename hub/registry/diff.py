@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from hub.core.tagtext import short_tag
+
 from .csvfile import VehicleRow
 
 FIELDS = ("household", "owner", "mobile", "note", "tags")
@@ -84,9 +86,10 @@ def mask_phone(text: str) -> str:
     return ";".join(n[:3] + "****" + n[-4:] if len(n) >= 11 else "****" for n in text.split(";") if n)
 
 
-def _shown(name: str, value: Any, lang: str) -> str:
+def _shown(name: str, value: Any, lang: str, short: bool = False) -> str:
     if name == "tags":
-        return ", ".join(value) or ("（无）" if lang != "en" else "(none)")
+        return ", ".join(short_tag(t, lang=lang, mask=False) if short else t for t in value) or (
+            "（无）" if lang != "en" else "(none)")
     if name == "mobile":
         return mask_phone(value) or ("（无）" if lang != "en" else "(none)")
     return str(value) or ("（无）" if lang != "en" else "(none)")
@@ -100,20 +103,24 @@ def summary(diff: RegistryDiff, lang: str = "zh") -> str:
     return f"新增 {a} 辆，删除 {r} 辆，修改 {c} 辆，不变 {u} 辆；{len(diff.moved_tags)} 个标签换车"
 
 
-def lines(diff: RegistryDiff, lang: str = "zh") -> list[str]:
-    """Every change, one line each: ``+`` added, ``-`` removed, ``~`` changed, ``>`` a tag moved."""
+def lines(diff: RegistryDiff, lang: str = "zh", *, short: bool = False) -> list[str]:
+    """Every change, one line each: ``+`` added, ``-`` removed, ``~`` changed, ``>`` a tag moved.
+    ``short``: tags as people read them (``蓝牙标签 …1:101``, the web view), full ids where the
+    short forms of a change's two sides would look alike."""
     en = lang == "en"
     out = []
     for v in diff.added:
         out.append(f"+ {v['plate']}  {v['household']}  " + ("tags: " if en else "标签：")
-                   + _shown("tags", v["tags"], lang))
+                   + _shown("tags", v["tags"], lang, short))
     for v in diff.removed:
         out.append(f"- {v['plate']}  {v['household']}  "
                    + ("(removed: the gates will refuse it)" if en else "（删除后道闸不再放行）"))
     for c in diff.changed:
-        parts = [f"{LABELS[f][1 if en else 0]} {_shown(f, old, lang)} → {_shown(f, new, lang)}"
-                 for f, (old, new) in c.fields.items()]
+        parts = []
+        for f, (old, new) in c.fields.items():
+            brief = short and _shown(f, old, lang, True) != _shown(f, new, lang, True)
+            parts.append(f"{LABELS[f][1 if en else 0]} {_shown(f, old, lang, brief)} → {_shown(f, new, lang, brief)}")
         out.append(f"~ {c.plate}  " + ("; " if en else "；").join(parts))
     for tag, old, new in diff.moved_tags:
-        out.append(f"> {tag}: {old} → {new}")
+        out.append(f"> {short_tag(tag, lang=lang, mask=False) if short else tag}: {old} → {new}")
     return out

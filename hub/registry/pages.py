@@ -85,7 +85,7 @@ def register(ctx: WebContext) -> APIRouter:
         lang = ctx.lang(request)
         ignored = problems.text(lang, "ignored_columns", {"names": "、".join(found.ignored)}) if found.ignored else ""
         return show(request, who, preview={"token": token, "change": change, "found": found, "ignored": ignored,
-                                           "lines": diff.lines(change, lang), "summary": diff.summary(change, lang)})
+                                           "lines": diff.lines(change, lang, short=True), "summary": diff.summary(change, lang)})
 
     @router.post("/registry/import/confirm")
     def confirm_import(request: Request, token: Annotated[str, Form(max_length=64)],

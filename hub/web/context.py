@@ -19,7 +19,9 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlite_utils import Database
 
 from gwcommon.timefmt import parse_ts
+from hub.core import faultwords, labels as labelling
 from hub.core.db import open_reader
+from hub.core.tagtext import short_tag
 from hub.core.httpguard import SECURITY_HEADERS  # noqa: F401  (re-exported for the web kit)
 
 from . import i18n, sessions
@@ -106,6 +108,11 @@ class WebContext:
                                       undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         self.env.filters["local"] = self.local
         self.env.globals["allows"] = allows
+        # names people read instead of ids (hub.core.labels), fault codes in words, short tag ids
+        self.labels = labelling.from_config(hub.config)
+        self.env.globals.update(device_label=self.labels.device, lane_label=self.labels.lane,
+                                circuit_label=self.labels.circuit, zone_label=self.labels.zone,
+                                fault_name=faultwords.name, fault_advice=faultwords.advice, short_tag=short_tag)
 
     # --- data access -------------------------------------------------------------------
     def reader(self) -> Database:

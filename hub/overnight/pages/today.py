@@ -72,9 +72,9 @@ def morning_violations(ctx: WebContext) -> dict:
 def gate_lanes(ctx: WebContext) -> list[tuple[str, str, str]]:
     """(device, lane, label) of the gates' lanes: those configured in ``[[gate_lanes]]`` first,
     then any other seen in recent passages (a fresh install has none of those)."""
-    found = [(g.device, g.lane, g.label or f"{g.device} · {g.lane}") for g in ctx.hub.config.gate_lanes]
+    found = [(g.device, g.lane, g.label or f"{ctx.labels.device(g.device)} · {g.lane}") for g in ctx.hub.config.gate_lanes]
     known = {(d, lane) for d, lane, _ in found}
-    seen = [(d, lane, f"{d} · {lane}") for d, lane in ctx.reader().execute(LANES_SQL) if lane and (d, lane) not in known]
+    seen = [(d, lane, f"{ctx.labels.device(d)} · {lane}") for d, lane in ctx.reader().execute(LANES_SQL) if lane and (d, lane) not in known]
     return found + seen
 
 

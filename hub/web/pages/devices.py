@@ -47,7 +47,8 @@ def active_faults(db: Database) -> list[dict]:
     for device, code, ts, body in rows:
         data = json.loads(body)
         if data.get("active"):
-            faults.append({"device": device, "code": code, "since": ts, "detail": data.get("detail", "")})
+            faults.append({"device": device, "code": code, "since": ts, "detail": data.get("detail", ""),
+                           "circuit": data.get("circuit") or ""})
     return faults
 
 

@@ -26,7 +26,8 @@ def listener(tmp_path):
     (tmp_path / "key").write_text(SECRET + "\n")
     config = validate({"listen": "127.0.0.1:0", "max_body_kb": 64, "read_timeout": "1s", "cameras": [
         {"id": "gate-in", "vendor": "vzenith", "lane": "in", "direction": "in", "opens": "camera",
-         "plate_policy": "plate_alone", "secret_file": str(tmp_path / "key"), "silent_after": "30s"},
+         "plate_policy": "plate_alone", "secret_file": str(tmp_path / "key"), "silent_after": "30s",
+         "label": "北门入口车牌相机"},
         {"id": "strip", "vendor": "hikvision", "zone": "east-strip", "allow": ["10.9.9.9"], "silent_after": "0s"},
         {"id": "itc", "vendor": "dahua", "zone": "east-strip", "secret_file": str(tmp_path / "key"), "silent_after": "0s"},
         {"id": "hx", "vendor": "huaxia", "zone": "east-strip", "secret_file": str(tmp_path / "key"), "silent_after": "0s"},
@@ -105,7 +106,7 @@ def test_a_silent_camera_raises_a_fault_until_it_is_heard_again(listener):
     receiver.tick()
     receiver.tick()
     (fault,) = sink.of("fault")
-    assert fault["code"] == health.CODE and fault["active"] and "gate-in" in fault["detail"]
+    assert fault["code"] == health.CODE and fault["active"] and "北门入口车牌相机" in fault["detail"]  # by its label
     body, kind = payloads.vzenith_heartbeat()
     assert post(server, f"/lpr/gate-in?key={SECRET}", body, kind=kind)[0] == 200
     assert [(f["code"], f["active"]) for f in sink.of("fault")] == [(health.CODE, True), (health.CODE, False)]

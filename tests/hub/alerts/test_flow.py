@@ -188,7 +188,7 @@ def seen(rig: Rig, device: str, kind: str = "gate") -> None:
 
 def test_a_short_fault_is_debounced_away_a_long_one_alerted_and_resolved(fakechat, rigs):
     hook = fakechat("webhook")
-    rig = rigs([hook])
+    rig = rigs([hook], extra={"devices": [{"id": "lane-east", "label": "东侧停车带扫描"}]})
     seen(rig, "lane-east", "lane")
     fault(rig, "lane-east", "camera_unavailable", True, 1)
     rig.clock.advance(120)
@@ -206,8 +206,10 @@ def test_a_short_fault_is_debounced_away_a_long_one_alerted_and_resolved(fakecha
     fault(rig, "lane-east", "camera_unavailable", False, 4)
     rig.clock.advance(5)
     rig.pump()
-    assert [t.splitlines()[0] for t in hook.texts] == ["【提醒】设备故障：lane-east（车道扫描） 摄像头不可用",
-                                                      "【通知】已恢复：设备故障：lane-east（车道扫描） 摄像头不可用"]
+    # named by its label ([[devices]]), and told what to do
+    assert [t.splitlines()[0] for t in hook.texts] == ["【提醒】设备故障：东侧停车带扫描（车道扫描） 摄像头不可用",
+                                                      "【通知】已恢复：设备故障：东侧停车带扫描（车道扫描） 摄像头不可用"]
+    assert "请安装维护人员检查摄像头的电源" in hook.texts[0]
 
 
 def test_an_offline_gate_is_one_alert_its_faults_are_suppressed(fakechat, rigs):

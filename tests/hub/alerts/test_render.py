@@ -166,3 +166,16 @@ def test_a_charging_alert_is_titled_with_the_circuits_label_when_it_has_one():
     payload = {"circuit": "stair-3", "reason": "flying_wire", "label": "3号楼2单元楼道"}
     assert render("charging", payload, Context(lang="zh", now=NOW)).title == "疑似飞线充电：3号楼2单元楼道"
     assert "stair-3" in render("charging", {**payload, "label": ""}, Context(lang="zh", now=NOW)).title
+
+
+@pytest.mark.parametrize("lang,title,advice", [
+    ("zh", "设备故障：东门道闸（道闸） 安全输入卡住", "只能用岗亭按钮或远程抬杆"),
+    ("en", "Device fault: 东门道闸 (gate) safety input stuck", "only the booth button or a remote open"),
+])
+def test_a_device_fault_names_the_device_by_its_label_and_says_what_to_do(lang, title, advice):
+    payload = {"device": "gate-east", "label": "东门道闸", "device_kind": "gate", "code": "safety_input_stuck",
+               "detail": "photo_eye of lane east-in active for 120 s"}
+    message = render("device_fault", payload, Context(lang=lang, now=NOW))
+    assert message.title == title and "gate-east" not in message.title
+    assert any(advice in line for line in message.lines)
+    assert message.lines[-1] == "photo＿eye of lane east-in active for 120 s"  # the device's own words, last

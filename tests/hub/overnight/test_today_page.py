@@ -67,3 +67,15 @@ def test_remote_open_offers_the_configured_lanes_on_a_fresh_install(site):
     assert re.search(r'<option value="gate-north/north-in">北门入口</option>', page)
     assert post(c["warden"], "/lanes/open", target="gate-north/north-in", reason="救护车").status_code == 303
     assert post(c["warden"], "/lanes/open", target="gate-south/x", reason="test").status_code == 400
+
+
+def test_an_unregistered_tag_parked_off_space_is_shown_short_and_named_by_zone(site):
+    hub, c = site
+    tag = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:909"
+    hub.writer.call(lambda db: db.execute(
+        "INSERT INTO ovn_keys (key, tag, zone, parked, night_since, last_ts) VALUES (?, ?, 'east-strip', 1, ?, ?)",
+        [f"tag:{tag}", tag, "2026-03-02T13:00:00.000+00:00", "2026-03-02T13:00:00.000+00:00"]))
+    stay = c["warden"].get("/").text
+    assert f'<span title="{tag}">蓝牙标签 …1:909</span>' in stay
+    # the warden's registration earlier wrote the zone's label into the diary, not its id
+    assert rows(hub, "SELECT text FROM diary WHERE kind = 'registration'") == [{"text": "登记夜间临时停放：浙A12345（东侧夜停带）"}]

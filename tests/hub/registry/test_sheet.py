@@ -169,3 +169,15 @@ def test_a_damaged_workbook_is_a_clear_refusal_not_a_crash():
     with pytest.raises(RegistryFileError) as caught:
         csvfile.read(broken.getvalue())
     assert caught.value.problems[0].code == "xlsx_unreadable"
+
+
+def test_the_web_preview_shows_tags_short_unless_a_change_would_look_like_none():
+    beacon = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:{}"
+    other_uuid = "ibeacon:0a0a0a0a-a4e2-4fb1-afcf-c6eb07647825:1:7"
+    current = [{"plate": "浙A00001", "household": "1-101", "owner": "", "mobile": "", "note": "", "tags": [beacon.format(7)]}]
+    rows = [VehicleRow(2, "浙A00001", "1-101", tags=(other_uuid,)),
+            VehicleRow(3, "浙A00002", "1-102", tags=(beacon.format(101),))]
+    shown = diff.lines(diff.compare(current, rows), short=True)
+    assert "+ 浙A00002  1-102  标签：蓝牙标签 …1:101" in shown
+    assert f"~ 浙A00001  标签 {beacon.format(7)} → {other_uuid}" in shown   # both would read …1:7
+    assert beacon.format(101) in "\n".join(diff.lines(diff.compare(current, rows)))  # the CLI keeps full ids

@@ -26,7 +26,10 @@ BAD_CSV = "车牌,房号,标签\n浙A1,1-101,\n浙C12345,,\n"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("web-pages"), broker,
-                  overrides={"zones": [{"name": "east-strip", "kind": "night"}]})
+                  overrides={"zones": [{"name": "east-strip", "kind": "night"}],
+                             "devices": [{"id": "lane-e", "label": "东侧车道扫描"}, {"id": "gate-n", "label": "北门道闸"}],
+                             "gate_lanes": [{"device": "gate-n", "lane": "north-in", "label": "北门入口"}],
+                             "circuits": [{"name": "shed-a", "label": "1号充电回路"}]})
     for role in ("viewer", "warden", "committee", "admin"):
         add_user(hub, role, role)
     clients = {}
@@ -169,6 +172,9 @@ def test_open_a_lane_remotely_publishes_a_command_and_audits_it(site, broker):
     command = wire.decode_payload("cmd", seen[0].payload)
     assert (command.op, command.lane, command.by, command.reason) == ("open", "in-1", "warden", "救护车")
     assert rows(hub, "SELECT target FROM web_audit WHERE action = 'lane_open'") == [{"target": "gate-n/in-1"}]
+    assert post(c["warden"], "/lanes/open", target="gate-n/north-in", reason="救护车").status_code == 303
+    audit = c["admin"].get("/audit").text
+    assert '<span title="gate-n/north-in">北门入口</span>' in audit  # the lane by its label
 
 
 def test_acknowledge_an_alert(site):
@@ -223,11 +229,37 @@ def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):
         db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
                    "('f-1', 's', 'lane-e', 5, 'fault', '2026-03-02T22:00:00.000+00:00', '', ?)",
                    [json.dumps({"code": "camera_unavailable", "active": True, "detail": "no /dev/video0"})]),
+        db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+                   "('f-2', 's', 'shed', 5, 'fault', '2026-03-02T22:00:00.000+00:00', '', ?)",
+                   [json.dumps({"code": "relay_fault", "active": True, "circuit": "shed-a", "detail": "shed-a: off: timeout"})]),
         db.execute("INSERT INTO alert_target_faults (target, code, detail, since, active) VALUES "
                    "('wecom-1', '93000', 'invalid webhook url', '2026-03-02T20:00:00.000+00:00', 1)")))
     page = c["viewer"].get("/devices").text
-    for text in ("lane-e", "3.5 s", "12", "camera_unavailable", "wecom-1", "invalid webhook url"):
+    for text in ("3.5 s", "12", "wecom-1", "invalid webhook url", "no /dev/video0"):
         assert text in page
+    # the device by its label (the id beside it), the fault as a sentence that says what to do
+    assert "东侧车道扫描" in page and 'title="lane-e"' in page
+    assert "摄像头不可用" in page and "请安装维护人员检查摄像头的电源" in page
+    assert ">camera_unavailable<" not in page
+    assert "1号充电回路：继电器故障" in page and "请值班人员到充电棚看看" in page  # a charging fault: its circuit, its own advice
+    english = c["viewer"].get("/devices", cookies={"gw_lang": "en"}).text
+    assert "camera unavailable" in english and "Installer: check the camera" in english
+    today = c["viewer"].get("/").text
+    assert "东侧车道扫描：摄像头不可用" in today
+
+
+def test_passages_show_lanes_by_label_and_tags_short_with_the_full_id_on_hover(site):
+    hub, c = site
+    body = {"lane": "north-in", "direction": "in", "decision": "open", "reason": "allowlisted", "tag": TAG.format(7)}
+    plate = {**body, "tag": "plate:浙A77777"}
+    hub.writer.call(lambda db: [db.execute(
+        "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+        "(?, 's', 'gate-n', ?, 'passage', '2026-03-02T21:00:00.000+00:00', '', ?)", [f"p-{n}", 100 + n, json.dumps(b)])
+        for n, b in enumerate((body, plate))])
+    page = c["viewer"].get("/passages?from=2026-03-02&to=2026-03-03").text
+    assert "北门入口" in page and "蓝牙标签 …1:7" in page and f'title="{TAG.format(7)}"' in page
+    assert "浙A·7**77" in page and "浙A77777" not in page      # a viewer reads plates masked
+    assert "浙A·77777" in c["warden"].get("/passages?from=2026-03-02&to=2026-03-03").text
 
 
 def test_every_word_the_templates_use_is_in_both_languages():
@@ -283,7 +315,7 @@ def test_charging_now_chart_and_incidents(site):
                    "message, alert_key) VALUES ('shed-a', 'overload', 'alarm', 'open', "
                    "'2026-03-02T21:00:00.000+00:00', '', '', '电流过大', 'k')")))
     page = c["viewer"].get("/charging").text
-    assert "shed-a" in page and "812 W" in page and "<polyline" in page and "电流过大" in page
+    assert "1号充电回路" in page and "812 W" in page and "<polyline" in page and "电流过大" in page
     assert c["viewer"].get("/charging", params={"day": "2026-03-02"}).status_code == 200
     assert c["viewer"].get("/charging", params={"day": "yesterday"}).status_code == 400
     state = c["viewer"].get("/api/charging").json()

@@ -19,6 +19,7 @@ from hub.charging.config import ChargingRulesConfig, Circuits
 from hub.integrations.ha_discovery import HomeAssistantConfig
 from hub.integrations.metrics import MetricsConfig
 from hub.passages.config import GateLaneConfig
+from hub.registry.config import RegistryConfig
 from hub.overnight.config import OvernightRuleConfig, ZoneConfig
 from hub.retention.policy import RetentionConfig
 from hub.web.config import WebConfig
@@ -62,6 +63,8 @@ class HubConfig(Section):
         default_factory=list, max_length=64,
         description="Gate lanes a warden may open remotely from the Today page, with their labels "
                     "([[gate_lanes]]); lanes seen in recent passages are offered too.")
+    registry: RegistryConfig = Field(default_factory=RegistryConfig,
+                                     description="The resident registry: when a silent tag is flagged.")
     sms: SmsConfig = Field(default_factory=SmsConfig,
                            description="Texts to a car's owner at the reminder and the deadline (off by default).")
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
 from hub.passages import query as passages
+from hub.registry import pass_holders
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, NotFound, WebContext
 from hub.web.deps import need
@@ -22,8 +23,9 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     tags = tags_of_plate(ctx, plate_text) if plate_text else None
     rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1)
     vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]])
+    passes = pass_holders(db, [r["tag"] for r in rows if r["tag"]])
     for row in rows:
-        vehicle = vehicles.get(row["tag"]) or {}
+        vehicle = holder_at(passes, row["tag"], row["ts"]) or vehicles.get(row["tag"]) or {}
         row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
     more = len(rows) > limit
     rows = rows[:limit]
@@ -58,6 +60,13 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest("err.not_found")
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
     return router
+
+
+def holder_at(passes: list[dict], tag: str | None, ts: str) -> dict | None:
+    """The visitor who held a loaner ``tag`` at ``ts`` (a tag is issued again once a pass ends, so
+    a passage names the car that had it then, not the one that has it now)."""
+    held = [p for p in passes if p["tag"] == tag and p["start"] <= ts <= p["end"]]
+    return held[-1] if held else None
 
 
 def tags_of_plate(ctx: WebContext, plate: str) -> list[str]:

@@ -18,6 +18,7 @@ ACTIONS = (
     "violation_excuse", "violation_identify", "stay_register", "occupancy_count", "diary_note", "stay_clear", "alert_ack", "registry_import", "roster_import",
     "tag_revoke", "visitor_pass", "user_add", "user_disable", "user_enable", "token_create",
     "token_revoke", "calendar_override", "calendar_override_remove", "owner_contacted", "power_restore", "password_change", "password_reset",
+    "vehicle_save", "vehicle_remove", "tag_add", "tag_remove", "visitor_pass_end",
 )
 
 

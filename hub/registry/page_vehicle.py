@@ -83,8 +83,8 @@ def register(ctx: WebContext) -> APIRouter:
         return show(request, who, plate=normalize_plate(request.query_params.get("plate", "")[:32]))
 
     @router.post("/registry/vehicle")
-    def save(request: Request, plate: Annotated[str, Form(max_length=32)],
-             household: Annotated[str, Form(max_length=200)], owner: Annotated[str, Form(max_length=200)] = "",
+    def save(request: Request, plate: Annotated[str, Form(max_length=32)] = "",
+             household: Annotated[str, Form(max_length=200)] = "", owner: Annotated[str, Form(max_length=200)] = "",
              mobile: Annotated[str, Form(max_length=200)] = "", note: Annotated[str, Form(max_length=1000)] = "",
              tag: Annotated[str, Form(max_length=1000)] = "", original: Annotated[str, Form(max_length=32)] = "",
              who: Principal = Depends(committee_w)) -> Response:

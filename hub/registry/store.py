@@ -186,15 +186,10 @@ def remove_vehicle(db: Any, plate: str, *, at: datetime) -> None:
 def add_tag(db: Any, plate: str, tag: str, *, expires: datetime | None = None, at: datetime) -> str:
     """Bind a tag to a registered vehicle (a visitor's tag with ``expires``).  A tag whose pass has
     expired by ``at`` (the hub's clock) is free again."""
-    plate, tag = normalize_plate(plate), _tag_id(tag)
+    plate = normalize_plate(plate)
     if vehicle(db, plate) is None:
         raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
-    expire_passes(db, at=at)
-    holder = db.execute("SELECT t.plate, v.household, t.expires FROM tags t JOIN vehicles v ON v.plate = t.plate "
-                        "WHERE t.tag = ?", [tag]).fetchone()
-    if holder is not None and holder[0] != plate and not (holder[2] and holder[2] <= stored_ts(at)):
-        raise TagTaken(f"tag {tag} is already bound to vehicle {holder[0]}", code="tag_bound", tag=tag,
-                       plate=holder[0], household=holder[1])
+    tag = free_tag(db, tag, plate, at=at)
     db.execute("DELETE FROM tags WHERE tag = ?", [tag])
     _insert_tag(db, tag, plate, revoked=0, expires=stored_ts(expires) if expires else None,
                 now=stored_ts(at))
@@ -209,6 +204,19 @@ def expire_passes(db: Any, *, at: datetime) -> int:
     if ended:
         bump_version(db)
     return ended
+
+
+def free_tag(db: Any, tag: str, plate: str, *, at: datetime) -> str:
+    """The canonical ``tag`` if ``plate`` may have it: free, already its own, or its pass has
+    expired by ``at``; else :class:`TagTaken` naming the car (and household) that has it."""
+    tag = _tag_id(tag)
+    expire_passes(db, at=at)
+    holder = db.execute("SELECT t.plate, v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "
+                        "WHERE t.tag = ?", [tag]).fetchone()
+    if holder is not None and holder[0] != normalize_plate(plate):
+        raise TagTaken(f"tag {tag} is already bound to vehicle {holder[0]}", code="tag_bound", tag=tag,
+                       plate=holder[0], household=holder[1])
+    return tag
 
 
 def remove_tag(db: Any, plate: str, tag: str) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from gwcommon.timefmt import stored_ts
+from hub.core.plates import parse_plate
 
 from . import passes, store
 
@@ -23,13 +24,14 @@ from . import passes, store
 def issue(db: Any, plate: str, *, household: str, tag: str = "", expires: datetime, at: datetime) -> str:
     """Issue a pass until ``expires``: by ``tag`` (a loaner tag), else by the plate.  A plate not in
     the registry becomes a visitor's vehicle; returns the tag bound."""
-    store.expire_passes(db, at=at)
+    plate = parse_plate(plate)
+    tag = store.free_tag(db, tag.strip() or f"plate:{plate}", plate, at=at)
     known = store.vehicle(db, plate)
     if known is None:
         plate = store.save_vehicle(db, plate, household=household, visitor=True, at=at)
     else:
         plate = known["plate"]
-    bound = store.add_tag(db, plate, tag.strip() or f"plate:{plate}", expires=expires, at=at)
+    bound = store.add_tag(db, plate, tag, expires=expires, at=at)
     db.execute("UPDATE visitor_passes SET ended_at = ?, ended_by = 'reissued' WHERE tag = ? AND ended_at IS NULL",
                [stored_ts(at), bound])
     db.execute("INSERT INTO visitor_passes(plate, household, tag, issued_at, expires) VALUES (?, ?, ?, ?, ?)",

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import chromium
+from tests.support.browser import PHONE, chromium, log_in
 from tests.support.hubrun import rows
 from tests.support.webhub import add_user, web_hub
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 TAG = "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:7"
 
 
@@ -37,14 +36,6 @@ def phone(hub, browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def log_in(page, base: str, name: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", "correct horse 1")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def fits(page) -> bool:

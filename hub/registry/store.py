@@ -161,8 +161,10 @@ def save_row(db: Any, row: VehicleRow, *, original: str = "", at: datetime) -> s
     if other is not None and row.plate != original and not (other["visitor"] and not original):
         raise BadChange(f"vehicle {row.plate} is already registered", code="plate_registered",
                         plate=row.plate, household=other["household"])
-    save_vehicle(db, row.plate, household=row.household, owner=row.owner, mobile=row.mobile, note=row.note, at=at)
-    if other is not None and other["visitor"]:
+    still_visitor = other is not None and bool(other["visitor"]) and original == row.plate  # a visitor's car edited
+    save_vehicle(db, row.plate, household=row.household, owner=row.owner, mobile=row.mobile, note=row.note,
+                 visitor=still_visitor, at=at)
+    if other is not None and other["visitor"] and not still_visitor:
         passes.end_passes_of_plate(db, row.plate, at=at, by="registry")  # a visitor registered as a resident
     if original and original != row.plate:
         db.execute("UPDATE tags SET plate = ? WHERE plate = ?", [row.plate, original])
@@ -253,6 +255,6 @@ def allowlist(db: Any, *, at: datetime) -> wire.Allowlist:
                                expires=parse_ts(e) if e else None)
                for t, p, r, e, s in db.execute(
                    "SELECT t.tag, t.plate, t.revoked, t.expires, t.strength FROM tags t JOIN vehicles v "
-                   "ON v.plate = t.plate WHERE t.kind != 'plate' AND NOT (v.visitor = 1 AND t.expires <= ?) "
+                   "ON v.plate = t.plate WHERE t.kind != 'plate' AND NOT (v.visitor = 1 AND coalesce(t.expires <= ?, 0)) "
                    "ORDER BY t.tag", [stored_ts(at)])]
     return wire.Allowlist(version=version(db), ts=utc(at), entries=entries, plates=plate_entries(db))

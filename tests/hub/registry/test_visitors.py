@@ -94,3 +94,19 @@ def test_a_pass_for_a_residents_car_does_not_make_it_a_visitor(db):
     visitors.issue(db, "浙A12345", household="1-101", tag=LOANER, expires=AT + timedelta(hours=1), at=AT)
     store.expire_passes(db, at=AT + timedelta(hours=2))
     assert store.vehicle(db, "浙A12345")["visitor"] == 0 and store.tags_of(db, "浙A12345") == [TAG.format(1)]
+
+
+def test_the_committee_edits_a_visitors_car_or_registers_it_as_a_residents(db):
+    visitors.issue(db, "浙B11111", household="2-202", tag=LOANER, expires=AT + timedelta(hours=8), at=AT)
+    edited, _ = csvfile.check_row({"plate": "浙B11111", "household": "2-202", "note": "岳父的车"})
+    store.save_row(db, edited, original="浙B11111", at=AT)
+    store.add_tag(db, "浙B11111", "eid:spare-1", at=AT)  # a tag with no expiry on a visitor's car opens too
+    car = store.vehicle(db, "浙B11111")
+    assert (car["visitor"], car["note"]) == (1, "岳父的车") and store.plate_for_tag(db, LOANER) == "浙B11111"
+    assert {LOANER, "eid:spare-1"} <= set(allowlisted(db, AT)[0])
+    store.save_row(db, edited, original="", at=AT)  # 登记一辆车 with the visitor's plate: a resident now
+    assert store.vehicle(db, "浙B11111")["visitor"] == 0 and store.tags_of(db, "浙B11111") == ["eid:spare-1"]
+    assert [v["plate"] for v in store.export_rows(db)] == ["浙A12345", "浙B11111"]
+    with pytest.raises(store.BadChange) as taken:
+        store.save_row(db, edited, original="", at=AT)  # and now the plate is a resident's: refused
+    assert taken.value.text() == "车牌 浙B11111 已经登记在 2-202：请打开那辆车的页面修改"

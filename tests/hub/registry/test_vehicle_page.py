@@ -143,6 +143,16 @@ def test_a_warden_sees_a_car_but_edits_nothing_and_ends_a_visitor_pass(site):
     assert again.status_code == 400 and "浙F12345 没有访客通行证" in again.text
 
 
+def test_the_hubs_clock_ends_a_pass_and_the_gates_learn_it_without_anyone_doing_anything(site):
+    hub, c, spy = site
+    post(c["warden"], "/registry/visitor", plate="浙H11111", household="1-101", tag="eid:loaner-5", hours="1")
+    allowlisted(spy, "eid:loaner-5")
+    hub.clock.advance(timedelta(minutes=61))
+    spy.wait_for(lambda s: "eid:loaner-5" not in [e["tag"] for e in s.seen[-1].json()["entries"]])
+    assert rows(hub, "SELECT ended_by FROM visitor_passes WHERE plate = '浙H11111'") == [{"ended_by": "expired"}]
+    assert rows(hub, "SELECT count(*) AS n FROM vehicles WHERE plate = '浙H11111'") == [{"n": 0}]
+
+
 def test_passages_name_the_visitor_who_held_the_loaner_tag_then(site):
     hub, c, _ = site
     now = hub.clock.now()

@@ -74,6 +74,9 @@ def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[st
     now = stored_ts(at)
     plates, file_tags = [r.plate for r in rows], [t for r in rows for t in r.tags]
     kept = {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT tag, plate, revoked, expires FROM tags")}
+    for (plate,) in db.execute("SELECT plate FROM vehicles WHERE visitor = 1 AND plate IN "
+                               "(SELECT value FROM json_each(?))", [json.dumps(plates)]).fetchall():
+        passes.end_passes_of_plate(db, plate, at=at, by="import")  # the file registers a visitor's car
     db.execute("UPDATE vehicles SET visitor = 0 WHERE plate IN (SELECT value FROM json_each(?))", [json.dumps(plates)])
     passes.end_passes_of_tags(db, file_tags, at=at, by="import")
     db.execute("DELETE FROM tags WHERE plate IN (SELECT plate FROM vehicles WHERE visitor = 0) "

@@ -88,6 +88,10 @@ def test_visitors_never_land_in_the_committees_file_and_an_import_keeps_them(db)
     store.replace_all(db, [*again, VehicleRow(3, "浙E44444", "4-404", "", "", "", (LOANER,))], at=AT)
     assert store.plate_for_tag(db, LOANER) == "浙E44444" and store.vehicle(db, "浙B11111") is None
     assert db.execute("SELECT ended_by FROM visitor_passes WHERE plate = '浙B11111'").fetchall() == [("import",)]
+    # a file that registers the visitor's car: a resident's now, its pass over
+    store.replace_all(db, [*again, VehicleRow(3, "浙D33333", "1-101", "", "", "", ())], at=AT)
+    assert store.vehicle(db, "浙D33333")["visitor"] == 0 and store.tags_of(db, "浙D33333") == []
+    assert visitors.current(db, at=AT) == [] and [v["plate"] for v in store.export_rows(db)] == ["浙A12345", "浙D33333"]
 
 
 def test_a_pass_for_a_residents_car_does_not_make_it_a_visitor(db):

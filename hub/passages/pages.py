@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
 from hub.passages import query as passages
-from hub.registry import pass_holders
+from hub.registry import pass_holders, passes_of
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, NotFound, WebContext
 from hub.web.deps import need
@@ -21,7 +21,8 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     after = decode_cursor(cursor)
     db = ctx.reader()
     tags = tags_of_plate(ctx, plate_text) if plate_text else None
-    rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1)
+    held = [(p["tag"], p["start"], p["end"]) for p in passes_of(db, plate_text)][-50:] if plate_text else []
+    rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1, held=held)
     vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]])
     passes = pass_holders(db, [r["tag"] for r in rows if r["tag"]])
     for row in rows:
@@ -70,8 +71,9 @@ def holder_at(passes: list[dict], tag: str | None, ts: str) -> dict | None:
 
 
 def tags_of_plate(ctx: WebContext, plate: str) -> list[str]:
-    """The tags registered to a (normalised) plate."""
-    rows = ctx.reader().execute("SELECT tag FROM tags WHERE plate = ?", [plate])
+    """The tags registered to a (normalised) plate for good (a visitor pass's tag counts only while
+    the car held it: :func:`hub.registry.passes_of`)."""
+    rows = ctx.reader().execute("SELECT tag FROM tags WHERE plate = ? AND expires IS NULL", [plate])
     found = [r[0] for r in rows]
     return found + ([f"plate:{plate}"] if f"plate:{plate}" not in found else [])  # read by a plate camera
 

@@ -63,4 +63,4 @@ def m002_visitors(db: Database) -> None:
     db.execute("CREATE INDEX visitor_passes_tag ON visitor_passes(tag, issued_at)")
     db.execute("""INSERT INTO visitor_passes(plate, household, tag, issued_at, expires)
         SELECT t.plate, v.household, t.tag, t.added_at, t.expires FROM tags t JOIN vehicles v ON v.plate = t.plate
-        WHERE v.visitor = 1 AND t.expires IS NOT NULL""")
+        WHERE t.expires IS NOT NULL""")

@@ -57,6 +57,13 @@ def current(db: Any, *, at: datetime) -> list[dict[str, Any]]:
     return [dict(zip(("plate", "household", "tag", "issued_at", "expires"), r)) for r in rows]
 
 
+def passes_of(db: Any, plate: str) -> list[dict[str, Any]]:
+    """Every pass ``plate`` was ever issued — which tag it held when (the passages of a plate)."""
+    rows = db.execute("SELECT tag, plate, household, issued_at, coalesce(ended_at, expires) FROM visitor_passes "
+                      "WHERE plate = ? ORDER BY issued_at", [store.normalize_plate(plate)])
+    return [dict(zip(("tag", "plate", "household", "start", "end"), r)) for r in rows]
+
+
 def holders(db: Any, tags: Iterable[str]) -> list[dict[str, Any]]:
     """Every pass ever issued on ``tags`` — who held a loaner tag when (for the passages)."""
     rows = db.execute("SELECT tag, plate, household, issued_at, coalesce(ended_at, expires) FROM visitor_passes "

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from gwcommon.timefmt import stored_ts
 from hub.registry import csvfile
-from tests.support.hubrun import rows
+from tests.support.hubrun import rows, wait_until
 from tests.support.mqttspy import Spy
 from tests.support.webhub import add_user, csrf_of, login, web_hub
 
@@ -149,7 +149,8 @@ def test_the_hubs_clock_ends_a_pass_and_the_gates_learn_it_without_anyone_doing_
     allowlisted(spy, "eid:loaner-5")
     hub.clock.advance(timedelta(minutes=61))
     spy.wait_for(lambda s: "eid:loaner-5" not in [e["tag"] for e in s.seen[-1].json()["entries"]])
-    assert rows(hub, "SELECT ended_by FROM visitor_passes WHERE plate = '浙H11111'") == [{"ended_by": "expired"}]
+    wait_until(lambda: rows(hub, "SELECT ended_by FROM visitor_passes WHERE plate = '浙H11111'") == [  # committed
+        {"ended_by": "expired"}])  # just after the publish
     assert rows(hub, "SELECT count(*) AS n FROM vehicles WHERE plate = '浙H11111'") == [{"n": 0}]
 
 
@@ -167,6 +168,8 @@ def test_passages_name_the_visitor_who_held_the_loaner_tag_then(site):
                 hours="1").status_code == 303
     page = c["warden"].get("/passages").text
     assert "浙G11111" in page
+    assert "<td>浙G11111</td>" in c["warden"].get(f"/passages?plate={quote('浙G11111')}").text  # found by its plate
+    assert "<td>浙G11111</td>" not in c["warden"].get(f"/passages?plate={quote('浙G22222')}").text  # not the next holder's
 
 
 def test_tag_health_page_and_the_monthly_report(site):

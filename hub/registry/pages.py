@@ -72,7 +72,8 @@ def register(ctx: WebContext) -> APIRouter:
         q = request.query_params.get("q", "")[:32].strip()
         values = {"problems": [], "summary": None, "notice": "", "error": "", "preview": None} | extra
         return ctx.render(request, "registry.html", who, status=status, title_key="nav.registry", q=q,
-                          vehicles=vehicles(ctx.reader(), q), **values)
+                          vehicles=vehicles(ctx.reader(), q), passes=visitors.current(ctx.reader(), at=ctx.now()),
+                          **values)
 
     @router.get("/registry")
     def registry_page(request: Request, who: Principal = Depends(warden)) -> Response:

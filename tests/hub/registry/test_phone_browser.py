@@ -70,18 +70,19 @@ def test_a_warden_issues_a_loaner_tag_pass_ends_it_and_issues_the_tag_again(hub,
     base = f"http://127.0.0.1:{hub.web_port}"
     log_in(phone, base, "xiaozhang")
     phone.goto(f"{base}/registry")
-    visitor = "form[action='/registry/visitor']"
+    visitor = "#visitor-form"
     phone.fill(f"{visitor} input[name=plate]", "苏E54321")
     phone.fill(f"{visitor} input[name=household]", "3-1-101")
     phone.fill(f"{visitor} input[name=tag]", "eid:loaner-1")
     phone.fill(f"{visitor} input[name=hours]", "4")
     phone.click(f"{visitor} button")
-    row = phone.locator("tr", has_text="苏E54321")
+    row = phone.locator("#current-visitors .visitor-row", has_text="苏E54321")  # right under the form
     row.wait_for()
     assert "eid:loaner-1" in row.inner_text() and fits(phone)
     row.locator("form.end-pass button").click()
     phone.wait_for_load_state()
-    phone.locator("tr", has_text="苏E54321").wait_for(state="detached")
+    phone.locator("#current-visitors .visitor-row", has_text="苏E54321").wait_for(state="detached")
+    assert phone.locator("tr", has_text="苏E54321").count() == 0  # gone from the registry too
     assert rows(hub, "SELECT actor, action FROM web_audit WHERE target = '苏E54321' ORDER BY id") == [
         {"actor": "xiaozhang", "action": "visitor_pass"}, {"actor": "xiaozhang", "action": "visitor_pass_end"}]
     phone.fill(f"{visitor} input[name=plate]", "沪B67890")  # the loaner tag is free for the next visitor

@@ -36,6 +36,8 @@ PAGES: list[str] = [
     "hub.web.pages.devices",
     "hub.passages.pages",
     "hub.registry.pages",
+    "hub.registry.page_vehicle",
+    "hub.registry.page_health",
     "hub.alerts.pages.roster",
     "hub.overnight.pages.calendar",
     "hub.alerts.pages.inbox",

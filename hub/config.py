@@ -21,6 +21,7 @@ from hub.core.labels import DeviceLabelConfig, unique_devices
 from hub.integrations.ha_discovery import HomeAssistantConfig
 from hub.integrations.metrics import MetricsConfig
 from hub.passages.config import CloneCheckConfig, GateLaneConfig
+from hub.registry.config import RegistryConfig
 from hub.overnight.config import OvernightRuleConfig, ZoneConfig
 from hub.retention.policy import RetentionConfig
 from hub.web.config import WebConfig
@@ -70,6 +71,8 @@ class HubConfig(Section):
         default_factory=list, max_length=256,
         description="Names people read instead of device ids ([[devices]]: id, label), on the web, in chat and "
                     "in CSV files; a device without one is shown by its id.")
+    registry: RegistryConfig = Field(default_factory=RegistryConfig,
+                                     description="The resident registry: when a silent tag is flagged.")
     sms: SmsConfig = Field(default_factory=SmsConfig,
                            description="Texts to a car's owner at the reminder and the deadline (off by default).")
 

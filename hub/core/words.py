@@ -92,7 +92,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # changes from the web view (hub.registry.store refusals)
     "vehicle_unknown": ("车牌 {plate} 没有登记", "no vehicle with plate {plate} is registered"),
     "tag_unknown": ("标签 {tag} 没有登记", "tag {tag} is not registered"),
-    "tag_bound": ("标签 {tag} 已经绑定车辆 {plate}", "tag {tag} is already bound to vehicle {plate}"),
+    "tag_bound": ("标签 {tag} 已经绑定车辆 {plate}（{household}）：一个标签只能给一辆车，请先在那辆车的页面上去掉它",
+                  "tag {tag} is already bound to vehicle {plate} ({household}): one tag, one car; take it off that "
+                  "car's page first"),
+    "plate_registered": ("车牌 {plate} 已经登记在 {household}：请打开那辆车的页面修改",
+                         "vehicle {plate} is already registered to {household}: edit it on its own page"),
+    "remove_unconfirmed": ("删除 {plate} 前请先勾选确认", "tick the box to confirm removing {plate}"),
+    "pass_none": ("{plate} 没有访客通行证", "{plate} has no visitor pass"),
 }
 
 

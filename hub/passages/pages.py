@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, Response
 from hub.passages import query as passages
 from hub.web import export as export_file
 from hub.web import i18n
+from hub.registry import pass_holders, passes_of
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, NotFound, WebContext
 from hub.web.deps import need
@@ -24,10 +25,12 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     after = decode_cursor(cursor)
     db = ctx.reader()
     tags = tags_of_plate(ctx, plate_text) if plate_text else None
-    rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1)
+    held = [(p["tag"], p["start"], p["end"]) for p in passes_of(db, plate_text)][-50:] if plate_text else []
+    rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1, held=held)
     vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]])
+    passes = pass_holders(db, [r["tag"] for r in rows if r["tag"]])
     for row in rows:
-        vehicle = vehicles.get(row["tag"]) or {}
+        vehicle = holder_at(passes, row["tag"], row["ts"]) or vehicles.get(row["tag"]) or {}
         row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
     more = len(rows) > limit
     rows = rows[:limit]
@@ -95,9 +98,17 @@ def register(ctx: WebContext) -> APIRouter:
     return router
 
 
+def holder_at(passes: list[dict], tag: str | None, ts: str) -> dict | None:
+    """The visitor who held a loaner ``tag`` at ``ts`` (a tag is issued again once a pass ends, so
+    a passage names the car that had it then, not the one that has it now)."""
+    held = [p for p in passes if p["tag"] == tag and p["start"] <= ts <= p["end"]]
+    return held[-1] if held else None
+
+
 def tags_of_plate(ctx: WebContext, plate: str) -> list[str]:
-    """The tags registered to a (normalised) plate."""
-    rows = ctx.reader().execute("SELECT tag FROM tags WHERE plate = ?", [plate])
+    """The tags registered to a (normalised) plate for good (a visitor pass's tag counts only while
+    the car held it: :func:`hub.registry.passes_of`)."""
+    rows = ctx.reader().execute("SELECT tag FROM tags WHERE plate = ? AND expires IS NULL", [plate])
     found = [r[0] for r in rows]
     return found + ([f"plate:{plate}"] if f"plate:{plate}" not in found else [])  # read by a plate camera
 

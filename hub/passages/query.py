@@ -21,8 +21,10 @@ def _bound(moment) -> str:
 
 
 def page(db: Database, *, window: Window, tags: list[str] | None = None, lane: str = "",
-         after: tuple[str, str] | None = None, limit: int = 50) -> list[dict]:
-    """Up to ``limit`` passages in ``window``, optionally only these tags / this lane."""
+         after: tuple[str, str] | None = None, limit: int = 50,
+         held: list[tuple[str, str, str]] = ()) -> list[dict]:
+    """Up to ``limit`` passages in ``window``, optionally only these tags / this lane.  With
+    ``tags``, ``held`` adds (tag, from, until): a loaner tag only while the car held it."""
     where, args = ["e.kind = 'passage'"], []
     if window.start:
         where.append("e.ts >= ?")
@@ -31,8 +33,9 @@ def page(db: Database, *, window: Window, tags: list[str] | None = None, lane: s
         where.append("e.ts < ?")
         args.append(_bound(window.end))
     if tags is not None:
-        where.append(f"json_extract(e.body, '$.tag') IN ({', '.join('?' * len(tags)) or 'NULL'})")
-        args.extend(tags)
+        spans = "".join(" OR (json_extract(e.body, '$.tag') = ? AND e.ts >= ? AND e.ts <= ?)" for _ in held)
+        where.append(f"(json_extract(e.body, '$.tag') IN ({', '.join('?' * len(tags)) or 'NULL'}){spans})")
+        args.extend([*tags, *(value for span in held for value in span)])
     if lane:
         where.append("json_extract(e.body, '$.lane') = ?")
         args.append(lane)

@@ -6,5 +6,7 @@ is the Registry page.  Other areas use only what this package exports:
 """
 
 from hub.registry.store import plate_for_tag, vehicle
+from hub.registry.visitors import holders as pass_holders
+from hub.registry.visitors import passes_of
 
-__all__ = ["plate_for_tag", "vehicle"]
+__all__ = ["pass_holders", "passes_of", "plate_for_tag", "vehicle"]

@@ -1,6 +1,6 @@
 """The registry area plugged into the hub: it publishes the allowlist.
 
-One tick publishes the allowlist (retained, ``gatewarden/<site>/allowlist``) at start and again
+One tick ends the visitor passes that have expired (their loaner tags are free again) and publishes the allowlist (retained, ``gatewarden/<site>/allowlist``) at start and again
 whenever the registry's version moves — also after ``gatewarden registry import`` from another
 process, so the gates learn a change within a second.
 """
@@ -23,7 +23,9 @@ class RegistryArea:
         self.published_version: int | None = None
 
     def publish_allowlist(self, db: Any, site_time: Any = None) -> None:
-        """Publish the allowlist when the registry version moved since the last one published."""
+        """End the visitor passes that have expired by the hub's clock, then publish the allowlist
+        when the registry version moved since the last one published."""
+        store.expire_passes(db, at=self.hub.clock.now())
         current = store.version(db)
         if current == self.published_version:
             return

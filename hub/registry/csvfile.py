@@ -190,6 +190,12 @@ def _row(line: int, cells: list[str], columns: list[str]) -> tuple[VehicleRow, l
     return row, notes
 
 
+def check_row(values: dict[str, str]) -> tuple[VehicleRow, list[Problem]]:
+    """One vehicle typed into the web form (column name → text), checked by exactly the rules of a
+    row of the file: the row and its notes, or :class:`RegistryFileError` with every reason."""
+    return _row(0, [values.get(c, "") for c in COLUMNS], list(COLUMNS))
+
+
 def fold_plate(text: str) -> str:
     """The plate with ``O``→``0`` and ``I``→``1`` after the city letter (Chinese plates use neither
     letter there; a sheet typed by hand often does)."""

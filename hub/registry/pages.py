@@ -7,17 +7,21 @@ functions, on the writer thread, with an audit entry in the same transaction.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from gwcommon.exc import GatewardenError
 from hub.core import words as problems
+from hub.core.csvsafe import neutralise_row
 from hub.core.plates import normalize_plate
-from hub.registry import csvfile, diff, store
+from hub.registry import csvfile, diff, store, visitors
 from hub.registry.pending import Pending, PendingImports
 
 from hub.web import audit
@@ -28,21 +32,33 @@ from hub.web.deps import csv_download, need, see_other
 MAX_FILE = 2 * 1024 * 1024
 MAX_HOURS = 24 * 31
 VEHICLE_SQL = """
-    SELECT v.plate, v.household, v.owner, v.mobile, v.note, t.tag, t.revoked, t.expires
+    SELECT v.plate, v.household, v.owner, v.mobile, v.note, v.visitor, t.tag, t.revoked, t.expires
     FROM vehicles v LEFT JOIN tags t ON t.plate = v.plate
     WHERE (? = '' OR v.plate LIKE '%' || ? || '%' OR v.household LIKE '%' || ? || '%')
-    ORDER BY v.household, v.plate, t.tag LIMIT 2000"""
+    ORDER BY v.visitor, v.household, v.plate, t.tag LIMIT 2000"""
 
 
 def vehicles(db, q: str) -> list[dict]:
-    """Vehicles (with their tags) whose plate or household contains ``q``."""
+    """Vehicles (with their tags) whose plate or household contains ``q``: residents first, then
+    visitors with a pass running."""
     found: dict[str, dict] = {}
-    for plate, household, owner, mobile, note, tag, revoked, expires in db.execute(VEHICLE_SQL, [q, q, q]):
+    plate_q, household_q = (normalize_plate(q), q.strip()) if q.strip() else ("", "")
+    for plate, household, owner, mobile, note, visitor, tag, revoked, expires in db.execute(
+            VEHICLE_SQL, [plate_q, plate_q, household_q]):
         row = found.setdefault(plate, {"plate": plate, "household": household, "owner": owner,
-                                       "mobile": mobile, "note": note, "tags": []})
+                                       "mobile": mobile, "note": note, "visitor": bool(visitor), "tags": []})
         if tag:
             row["tags"].append({"tag": tag, "revoked": bool(revoked), "expires": expires})
     return list(found.values())
+
+
+def csv_rows(header: list[str], rows: list[list]) -> bytes:
+    """A small CSV file for Excel: UTF-8 with a BOM, formula-safe cells."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in [header, *rows]:
+        writer.writerow(neutralise_row(row))
+    return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
 
 
 def register(ctx: WebContext) -> APIRouter:
@@ -53,10 +69,11 @@ def register(ctx: WebContext) -> APIRouter:
     pending = PendingImports()
 
     def show(request: Request, who: Principal, *, status: int = 200, **extra) -> Response:
-        q = normalize_plate(request.query_params.get("q", "")[:32]) if "q" in request.query_params else ""
+        q = request.query_params.get("q", "")[:32].strip()
         values = {"problems": [], "summary": None, "notice": "", "error": "", "preview": None} | extra
         return ctx.render(request, "registry.html", who, status=status, title_key="nav.registry", q=q,
-                          vehicles=vehicles(ctx.reader(), q), **values)
+                          vehicles=vehicles(ctx.reader(), q), passes=visitors.current(ctx.reader(), at=ctx.now()),
+                          **values)
 
     @router.get("/registry")
     def registry_page(request: Request, who: Principal = Depends(warden)) -> Response:
@@ -67,6 +84,14 @@ def register(ctx: WebContext) -> APIRouter:
         data = csvfile.render(store.export_rows(ctx.reader()))
         stamp = ctx.local(ctx.now(), "%Y%m%d")
         return csv_download(data, f"registry-{stamp}.csv")
+
+    @router.get("/registry/visitors.csv")
+    def visitors_export(request: Request, who: Principal = Depends(warden)) -> Response:
+        """The visitors with a pass running: their own file, never in the committee's registry."""
+        rows = [[v["plate"], v["household"], v["tag"], ctx.local(v["issued_at"]), ctx.local(v["expires"])]
+                for v in visitors.current(ctx.reader(), at=ctx.now())]
+        stamp = ctx.local(ctx.now(), "%Y%m%d")
+        return csv_download(csv_rows(["车牌", "访问房号", "标签", "发放时间", "有效至"], rows), f"visitors-{stamp}.csv")
 
     @router.post("/registry/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],
@@ -114,12 +139,13 @@ def register(ctx: WebContext) -> APIRouter:
 
     @router.post("/registry/tags/revoke")
     def revoke(request: Request, tag: Annotated[str, Form(max_length=200)],
-               revoked: Annotated[int, Form(ge=0, le=1)] = 1, who: Principal = Depends(warden_w)) -> Response:
+               revoked: Annotated[int, Form(ge=0, le=1)] = 1, plate: Annotated[str, Form(max_length=32)] = "",
+               who: Principal = Depends(warden_w)) -> Response:
         if not revoked and who.role not in ("committee", "admin"):
             raise BadRequest("err.role")
         _change(ctx, request, who, "tag_revoke", tag, {"revoked": bool(revoked)},
                 lambda db: store.set_revoked(db, tag, bool(revoked)))
-        return see_other("/registry")
+        return see_other(f"/registry/vehicle?plate={quote(normalize_plate(plate))}" if plate else "/registry")
 
     @router.post("/registry/visitor")
     def visitor(request: Request, plate: Annotated[str, Form(max_length=20)],
@@ -130,12 +156,19 @@ def register(ctx: WebContext) -> APIRouter:
         expires = ctx.now() + timedelta(hours=int(hours))
 
         def change(db):
-            if store.vehicle(db, plate) is None:
-                store.save_vehicle(db, plate, household=household, note="访客 visitor", at=ctx.now())
-            # No tag: a pass by plate (plate:<plate>), opened by the lanes' plate cameras (edge.lpr).
-            store.add_tag(db, plate, tag.strip() or f"plate:{plate}", expires=expires, at=ctx.now())
+            # No tag: a pass by plate (plate:<plate>), opened by the lanes' plate cameras (edge.lpr);
+            # a loaner tag whose last pass has ended is free again.
+            visitors.issue(db, plate, household=household, tag=tag, expires=expires, at=ctx.now())
         _change(ctx, request, who, "visitor_pass", plate,
                 {"household": household, "tag": tag, "expires": ctx.local(expires)}, change)
+        return see_other("/registry")
+
+    @router.post("/registry/visitor/end")
+    def end_visit(request: Request, plate: Annotated[str, Form(max_length=32)],
+                  who: Principal = Depends(warden_w)) -> Response:
+        """A warden ends a visitor's pass early (the visitor has left; the loaner tag is back)."""
+        _change(ctx, request, who, "visitor_pass_end", normalize_plate(plate), {},
+                lambda db: visitors.end(db, plate, at=ctx.now(), by=who.name))
         return see_other("/registry")
     return router
 

@@ -42,3 +42,25 @@ def m001_registry(db: Database) -> None:
         name TEXT PRIMARY KEY,
         value INTEGER NOT NULL)""")
     db.execute("INSERT INTO registry_meta(name, value) VALUES ('version', 1)")
+
+
+@migrations()
+def m002_visitors(db: Database) -> None:
+    """Visitors apart from residents: ``vehicles.visitor`` (a warden's pass, never in the committee's
+    file), and every pass issued (访客通行证记录) so a loaner tag can be issued again once its pass
+    ended and the passages of the earlier visitor still name that visitor."""
+    db.execute("ALTER TABLE vehicles ADD COLUMN visitor INTEGER NOT NULL DEFAULT 0")
+    db.execute("UPDATE vehicles SET visitor = 1 WHERE note = '访客 visitor'")
+    db.execute("""CREATE TABLE visitor_passes (
+        id INTEGER PRIMARY KEY,
+        plate TEXT NOT NULL,
+        household TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        expires TEXT NOT NULL,
+        ended_at TEXT,
+        ended_by TEXT NOT NULL DEFAULT '')""")
+    db.execute("CREATE INDEX visitor_passes_tag ON visitor_passes(tag, issued_at)")
+    db.execute("""INSERT INTO visitor_passes(plate, household, tag, issued_at, expires)
+        SELECT t.plate, v.household, t.tag, t.added_at, t.expires FROM tags t JOIN vehicles v ON v.plate = t.plate
+        WHERE t.expires IS NOT NULL""")

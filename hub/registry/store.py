@@ -7,6 +7,7 @@ Every function takes an open sqlite-utils ``Database`` and runs inside the calle
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from typing import Any, Iterable
@@ -17,8 +18,9 @@ from gwcommon.tagid import parse_tag_id
 from gwcommon.timefmt import parse_ts, stored_ts, utc
 
 from hub.core import words as problems
+from . import passes
 from .csvfile import VehicleRow, tag_reason
-from hub.core.plates import normalize_plate, parse_mobile, parse_plate
+from hub.core.plates import normalize_plate, parse_phones, parse_plate
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class TagTaken(RegistryError, ValueError):
 
 
 class BadChange(RegistryError, ValueError):
-    """A tag id that is not one, a vehicle without a household."""
+    """A tag id that is not one, a vehicle without a household, a plate another car has."""
 
 
 def version(db: Any) -> int:
@@ -64,13 +66,22 @@ def bump_version(db: Any) -> int:
 
 
 def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[str, int]:
-    """Make the registry exactly ``rows`` (an imported file); tags that stay keep revoked/expires.
+    """Make the residents' registry exactly ``rows`` (an imported file); tags that stay keep
+    revoked/expires.  Visitor passes are not in the file: they stay, unless the file registers the
+    visitor's plate or gives a resident the visitor's tag (the file wins; that pass ends).
     The callers show the change first and ask before removing vehicles (:mod:`hub.registry.diff`)."""
     rows = list(rows)
     now = stored_ts(at)
+    plates, file_tags = [r.plate for r in rows], [t for r in rows for t in r.tags]
     kept = {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT tag, plate, revoked, expires FROM tags")}
-    db.execute("DELETE FROM tags")
-    db.execute("DELETE FROM vehicles")
+    for (plate,) in db.execute("SELECT plate FROM vehicles WHERE visitor = 1 AND plate IN "
+                               "(SELECT value FROM json_each(?))", [json.dumps(plates)]).fetchall():
+        passes.end_passes_of_plate(db, plate, at=at, by="import")  # the file registers a visitor's car
+    db.execute("UPDATE vehicles SET visitor = 0 WHERE plate IN (SELECT value FROM json_each(?))", [json.dumps(plates)])
+    passes.end_passes_of_tags(db, file_tags, at=at, by="import")
+    db.execute("DELETE FROM tags WHERE plate IN (SELECT plate FROM vehicles WHERE visitor = 0) "
+               "OR tag IN (SELECT value FROM json_each(?))", [json.dumps(file_tags)])
+    db.execute("DELETE FROM vehicles WHERE visitor = 0")
     for household in sorted({r.household for r in rows}):
         db.execute("INSERT OR IGNORE INTO households(name, created_at) VALUES (?, ?)", [household, now])
     for r in rows:
@@ -80,6 +91,7 @@ def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[st
             old = kept.get(tag)
             revoked, expires = (old[1], old[2]) if old and old[0] == r.plate else (0, None)
             _insert_tag(db, tag, r.plate, revoked=revoked, expires=expires, now=now)
+    passes.forget_bare_visitors(db)
     db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
     new_version = bump_version(db)
     tags = sum(len(r.tags) for r in rows)
@@ -95,19 +107,21 @@ def _insert_tag(db: Any, tag: str, plate: str, *, revoked: int, expires: str | N
 
 
 def export_rows(db: Any) -> list[dict[str, Any]]:
-    """Every vehicle with its tags, ordered by household and plate (the export file's rows)."""
+    """Every resident's vehicle with its tags, ordered by household and plate (the export file's
+    rows; visitors are not in the committee's file: :func:`hub.registry.visitors.current`)."""
     tags: dict[str, list[str]] = {}
     for tag, plate in db.execute("SELECT tag, plate FROM tags ORDER BY added_at, tag"):
         tags.setdefault(plate, []).append(tag)
     return [{"plate": p, "household": h, "owner": o, "mobile": m, "note": n, "tags": tags.get(p, [])}
             for p, h, o, m, n in db.execute(
-                "SELECT plate, household, owner, mobile, note FROM vehicles ORDER BY household, plate")]
+                "SELECT plate, household, owner, mobile, note FROM vehicles WHERE visitor = 0 "
+                "ORDER BY household, plate")]
 
 
 def vehicle(db: Any, plate: str) -> dict[str, Any] | None:
-    row = db.execute("SELECT plate, household, owner, mobile, note FROM vehicles WHERE plate = ?",
+    row = db.execute("SELECT plate, household, owner, mobile, note, visitor FROM vehicles WHERE plate = ?",
                      [normalize_plate(plate)]).fetchone()
-    return None if row is None else dict(zip(("plate", "household", "owner", "mobile", "note"), row))
+    return None if row is None else dict(zip(("plate", "household", "owner", "mobile", "note", "visitor"), row))
 
 
 def plate_for_tag(db: Any, tag: str) -> str | None:
@@ -120,26 +134,54 @@ def tags_of(db: Any, plate: str) -> list[str]:
 
 
 def save_vehicle(db: Any, plate: str, *, household: str, owner: str = "", mobile: str = "",
-                 note: str = "", at: datetime) -> str:
-    """Add or update one vehicle (web view); returns the normalised plate."""
+                 note: str = "", visitor: bool = False, at: datetime) -> str:
+    """Add or update one vehicle; returns the normalised plate.  A warden's visitor
+    (``visitor=True``) never turns a resident's car into a visitor's."""
     plate = parse_plate(plate)
-    mobile = parse_mobile(mobile) if mobile else ""
+    mobile = parse_phones(mobile) if mobile else ""
     if not household.strip():
         raise BadChange("household (房号) is required", code="household_missing")
     now = stored_ts(at)
     db.execute("INSERT OR IGNORE INTO households(name, created_at) VALUES (?, ?)", [household.strip(), now])
-    db.execute("INSERT INTO vehicles(plate, household, owner, mobile, note, created_at, updated_at) "
-               "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(plate) DO UPDATE SET household=excluded.household, "
-               "owner=excluded.owner, mobile=excluded.mobile, note=excluded.note, updated_at=excluded.updated_at",
-               [plate, household.strip(), owner.strip(), mobile, note.strip(), now, now])
+    db.execute("INSERT INTO vehicles(plate, household, owner, mobile, note, created_at, updated_at, visitor) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(plate) DO UPDATE SET household=excluded.household, "
+               "owner=excluded.owner, mobile=excluded.mobile, note=excluded.note, updated_at=excluded.updated_at, "
+               "visitor=min(visitor, excluded.visitor)",
+               [plate, household.strip(), owner.strip(), mobile, note.strip(), now, now, int(visitor)])
+    db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
     bump_version(db)
     return plate
 
 
-def remove_vehicle(db: Any, plate: str) -> None:
+def save_row(db: Any, row: VehicleRow, *, original: str = "", at: datetime) -> str:
+    """A resident's vehicle as the web form gave it, checked like a row of the file
+    (:func:`hub.registry.csvfile.check_row`); ``original`` is the plate it had (a new car: empty).
+    A plate typed anew keeps the car's tags; a plate another car has is refused."""
+    original = normalize_plate(original)
+    if original and vehicle(db, original) is None:
+        raise UnknownVehicle(f"no vehicle with plate {original} is registered", code="vehicle_unknown", plate=original)
+    other = vehicle(db, row.plate)
+    if other is not None and row.plate != original and not (other["visitor"] and not original):
+        raise BadChange(f"vehicle {row.plate} is already registered", code="plate_registered",
+                        plate=row.plate, household=other["household"])
+    still_visitor = other is not None and bool(other["visitor"]) and original == row.plate  # a visitor's car edited
+    save_vehicle(db, row.plate, household=row.household, owner=row.owner, mobile=row.mobile, note=row.note,
+                 visitor=still_visitor, at=at)
+    if other is not None and other["visitor"] and not still_visitor:
+        passes.end_passes_of_plate(db, row.plate, at=at, by="registry")  # a visitor registered as a resident
+    if original and original != row.plate:
+        db.execute("UPDATE tags SET plate = ? WHERE plate = ?", [row.plate, original])
+        db.execute("DELETE FROM vehicles WHERE plate = ?", [original])
+        db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
+    return row.plate
+
+
+def remove_vehicle(db: Any, plate: str, *, at: datetime) -> None:
     plate = normalize_plate(plate)
     if vehicle(db, plate) is None:
         raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
+    db.execute("UPDATE visitor_passes SET ended_at = coalesce(ended_at, ?), ended_by = 'removed' "
+               "WHERE plate = ? AND ended_at IS NULL", [stored_ts(at), plate])
     db.execute("DELETE FROM tags WHERE plate = ?", [plate])
     db.execute("DELETE FROM vehicles WHERE plate = ?", [plate])
     db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
@@ -147,18 +189,47 @@ def remove_vehicle(db: Any, plate: str) -> None:
 
 
 def add_tag(db: Any, plate: str, tag: str, *, expires: datetime | None = None, at: datetime) -> str:
-    """Bind a tag to a registered vehicle (a visitor's tag with ``expires``)."""
-    plate, tag = normalize_plate(plate), _tag_id(tag)
+    """Bind a tag to a registered vehicle (a visitor's tag with ``expires``).  A tag whose pass has
+    expired by ``at`` (the hub's clock) is free again."""
+    plate = normalize_plate(plate)
     if vehicle(db, plate) is None:
         raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
-    owner = plate_for_tag(db, tag)
-    if owner is not None and owner != plate:
-        raise TagTaken(f"tag {tag} is already bound to vehicle {owner}", code="tag_bound", tag=tag, plate=owner)
+    tag = free_tag(db, tag, plate, at=at)
     db.execute("DELETE FROM tags WHERE tag = ?", [tag])
     _insert_tag(db, tag, plate, revoked=0, expires=stored_ts(expires) if expires else None,
                 now=stored_ts(at))
     bump_version(db)
     return tag
+
+
+def expire_passes(db: Any, *, at: datetime) -> int:
+    """End the visitor passes that have expired by ``at`` (the hub's clock): their loaner tags are
+    free again and their visitors leave the registry and the allowlist; returns how many."""
+    ended = passes.expire(db, at=at)
+    if ended:
+        bump_version(db)
+    return ended
+
+
+def free_tag(db: Any, tag: str, plate: str, *, at: datetime) -> str:
+    """The canonical ``tag`` if ``plate`` may have it: free, already its own, or its pass has
+    expired by ``at``; else :class:`TagTaken` naming the car (and household) that has it."""
+    tag = _tag_id(tag)
+    expire_passes(db, at=at)
+    holder = db.execute("SELECT t.plate, v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "
+                        "WHERE t.tag = ?", [tag]).fetchone()
+    if holder is not None and holder[0] != normalize_plate(plate):
+        raise TagTaken(f"tag {tag} is already bound to vehicle {holder[0]}", code="tag_bound", tag=tag,
+                       plate=holder[0], household=holder[1])
+    return tag
+
+
+def remove_tag(db: Any, plate: str, tag: str) -> None:
+    """Take a tag off a vehicle (the tag is free for another car)."""
+    plate, tag = normalize_plate(plate), _tag_id(tag)
+    if db.execute("DELETE FROM tags WHERE tag = ? AND plate = ?", [tag, plate]).rowcount == 0:
+        raise UnknownTag(f"tag {tag} is not registered to {plate}", code="tag_unknown", tag=tag)
+    bump_version(db)
 
 
 def set_revoked(db: Any, tag: str, revoked: bool = True) -> None:
@@ -185,6 +256,8 @@ def allowlist(db: Any, *, at: datetime) -> wire.Allowlist:
 
     entries = [wire.AllowEntry(tag=t, vehicle=p, revoked=bool(r), weak=(s != "secure"),
                                expires=parse_ts(e) if e else None)
-               for t, p, r, e, s in db.execute("SELECT tag, plate, revoked, expires, strength FROM tags "
-                                               "WHERE kind != 'plate' ORDER BY tag")]
+               for t, p, r, e, s in db.execute(
+                   "SELECT t.tag, t.plate, t.revoked, t.expires, t.strength FROM tags t JOIN vehicles v "
+                   "ON v.plate = t.plate WHERE t.kind != 'plate' AND NOT (v.visitor = 1 AND coalesce(t.expires <= ?, 0)) "
+                   "ORDER BY t.tag", [stored_ts(at)])]
     return wire.Allowlist(version=version(db), ts=utc(at), entries=entries, plates=plate_entries(db))

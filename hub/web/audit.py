@@ -19,6 +19,7 @@ ACTIONS = (
     "tag_revoke", "visitor_pass", "user_add", "user_disable", "user_enable", "token_create",
     "token_revoke", "calendar_override", "calendar_override_remove", "owner_contacted", "power_restore", "password_change", "password_reset",
     "roster_shift_add", "roster_shift_edit", "roster_shift_remove", "roster_swap",
+    "vehicle_save", "vehicle_remove", "tag_add", "tag_remove", "visitor_pass_end",
 )
 
 

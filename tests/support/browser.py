@@ -21,3 +21,15 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
+
+
+def log_in(page, base: str, name: str, password: str = "correct horse 1") -> None:
+    """Log in through the login form (accounts made by tests.support.webhub.add_user) and land on Today."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")

@@ -1,5 +1,6 @@
 """Monthly report (月报) for the committee's meeting (社情自理会): violations per week, repeat
-offenders (红黑榜), gate denials, charging incidents when the charging area is installed;
+offenders (红黑榜), gate denials, charging incidents when the charging area is installed, tags not
+heard for long (标签健康) when the registry's pages are;
 printable, and as CSV."""
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def build(ctx: WebContext, year: int, month: int) -> dict:
             "vehicles": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="vehicle", limit=ALL),
             "households": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="household", limit=ALL),
             "denials": [{"reason": r or "", "count": n} for r, n in denials],
-            "charging": ctx.report_blocks["charging"](db, start, end) if "charging" in ctx.report_blocks else []}
+            "charging": ctx.report_blocks["charging"](db, start, end) if "charging" in ctx.report_blocks else [],
+            "tag_health": ctx.report_blocks["tag_health"](db, start, end) if "tag_health" in ctx.report_blocks else []}
 
 
 def chart(report: dict, lang: str) -> str:
@@ -89,6 +91,8 @@ def to_csv(report: dict) -> bytes:
         w.writerow(["gate_denials", row["reason"], row["count"]])
     for row in report["charging"]:
         w.writerow(["charging_incidents", row["rule"], row["count"]])
+    for row in report.get("tag_health", []):
+        w.writerow(["silent_tag", f'{row["plate"]} {row["household"]} {row["tag"]}', row["days"]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

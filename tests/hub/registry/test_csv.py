@@ -201,5 +201,5 @@ def test_changes_from_the_web_view(db):
         store.add_tag(db, "浙A22222", "eid:visitor-1", at=AT)
     entry = store.allowlist(db, at=AT).entries[0]
     assert entry.expires == datetime(2026, 3, 2, tzinfo=timezone.utc) and entry.vehicle == "浙A11111"
-    store.remove_vehicle(db, "浙A11111")
+    store.remove_vehicle(db, "浙A11111", at=AT)
     assert store.allowlist(db, at=AT).entries == []

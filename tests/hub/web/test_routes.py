@@ -65,6 +65,16 @@ ROUTES = [
      {"tag": "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:1:2", "revoked": "1"}),
     ("POST", "/registry/visitor", "/registry/visitor", "warden",
      {"plate": "浙B12345", "household": "2-202", "tag": "ibeacon:fda50693-a4e2-4fb1-afcf-c6eb07647825:9:9"}),
+    ("POST", "/registry/visitor/end", "/registry/visitor/end", "warden", {"plate": "浙B12345"}),
+    ("GET", "/registry/visitors.csv", "/registry/visitors.csv", "warden", None),
+    ("GET", "/registry/vehicle", "/registry/vehicle?plate=浙A12345", "warden", None),
+    ("POST", "/registry/vehicle", "/registry/vehicle", "committee",
+     {"plate": "浙A12345", "household": "1-101", "original": "浙A12345"}),
+    ("POST", "/registry/vehicle/remove", "/registry/vehicle/remove", "committee", {"plate": "浙C99999", "sure": "1"}),
+    ("POST", "/registry/vehicle/tag", "/registry/vehicle/tag", "committee", {"plate": "浙A12345", "tag": "eid:route-1"}),
+    ("POST", "/registry/vehicle/tag/remove", "/registry/vehicle/tag/remove", "committee",
+     {"plate": "浙A12345", "tag": "eid:not-there"}),
+    ("GET", "/registry/health", "/registry/health", "committee", None),
     ("GET", "/roster", "/roster", "viewer", None),
     ("GET", "/roster/export.csv", "/roster/export.csv", "viewer", None),
     ("POST", "/roster/import", "/roster/import", "committee", None),  # multipart, below
@@ -121,6 +131,9 @@ OK_STATUS = {
     # no shift 999 in the roster: refused with the page's 'no longer in the roster' (the role check passed)
     ("GET", "/roster/shifts/{shift_id}"): (404,), ("POST", "/roster/shifts/{shift_id}"): (400,),
     ("POST", "/roster/shifts/{shift_id}/remove"): (400,), ("POST", "/roster/swap"): (400,),
+    ("POST", "/registry/visitor/end"): (303, 400),  # 400 once the pass has ended
+    ("POST", "/registry/vehicle/remove"): (404,),  # no such car
+    ("POST", "/registry/vehicle/tag/remove"): (400,),  # that car has no such tag
 }
 
 

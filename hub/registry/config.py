@@ -1,0 +1,18 @@
+"""The registry's config: ``[registry]``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from gwcommon.config import Duration, Section
+
+
+class RegistryConfig(Section):
+    """The resident registry and its tags."""
+
+    tag_silent_after: Duration = Field(
+        timedelta(days=14), ge=timedelta(days=1), le=timedelta(days=365),
+        description="A registered tag not heard at any gate or zone for this long is listed under Tag health "
+                    "(标签健康) and in the monthly report: a flat battery, or a tag that fell off, e.g. \"14d\".")

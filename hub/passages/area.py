@@ -76,7 +76,7 @@ class ClonesArea:
     def active(self, db: Any, now: Any) -> list[dict]:
         """The suspicions detected within ``show_for``: the hub's faults for the Devices page."""
         since = format_ts(now - self.config.show_for)
-        return [{"device": "hub", "code": CODE, "since": detected,
+        return [{"device": "hub", "code": CODE, "since": detected, "circuit": None,
                  "detail": f"{tag}: {d1}/{p1} {t1} ↔ {d2}/{p2} {t2}"}
                 for tag, d1, p1, t1, d2, p2, t2, detected in db.execute(
                     "SELECT tag, first_device, first_place, first_ts, second_device, second_place, second_ts, "

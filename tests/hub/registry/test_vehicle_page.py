@@ -167,9 +167,10 @@ def test_passages_name_the_visitor_who_held_the_loaner_tag_then(site):
     assert post(c["warden"], "/registry/visitor", plate="浙G22222", household="3-303", tag="eid:loaner-7",
                 hours="1").status_code == 303
     page = c["warden"].get("/passages").text
-    assert "浙G11111" in page
-    assert "<td>浙G11111</td>" in c["warden"].get(f"/passages?plate={quote('浙G11111')}").text  # found by its plate
-    assert "<td>浙G11111</td>" not in c["warden"].get(f"/passages?plate={quote('浙G22222')}").text  # not the next holder's
+    shown = "浙G·11111</td>"  # a plate as the Passages page writes it (hub.core.tagtext.short_tag)
+    assert shown in page
+    assert shown in c["warden"].get(f"/passages?plate={quote('浙G11111')}").text  # found by its plate
+    assert shown not in c["warden"].get(f"/passages?plate={quote('浙G22222')}").text  # not the next holder's
 
 
 def test_tag_health_page_and_the_monthly_report(site):

@@ -166,7 +166,7 @@ def test_the_7am_list_on_a_phone_calls_the_owner(hub, browser):
 def test_a_visitor_pass_by_plate_from_a_phone(hub, browser):
     with phone(hub, browser, "xiaozhang") as page:
         page.click("summary")
-        page.click(".menu >> text=Registry")
+        page.click(".menu >> text=住户车辆")
         form = page.locator("form[action='/registry/visitor']")
         form.locator("input[name=plate]").fill("浙C77777")
         form.locator("input[name=household]").fill("2-202")
@@ -183,13 +183,13 @@ def test_a_warden_swaps_a_shift_from_a_phone(hub, browser):
         roster.Entry("Li Si", "13900002222", day="thu", start="20:00", end="08:00")]))
     theirs = rows(hub, "SELECT id FROM duty_roster WHERE name = 'Li Si'")[0]["id"]
     with phone(hub, browser, "xiaozhang") as page:
-        assert "03-03 Tue 20:00–08:00" in page.inner_text("#my-shift")  # on Today: tonight
+        assert "03-03 周二 20:00–08:00" in page.inner_text("#my-shift")  # on Today: tonight
         page.goto(f"http://127.0.0.1:{hub.web_port}/roster")
         page.select_option("#swap select[name=second]", str(theirs))
         page.click("#swap button")
         page.wait_for_selector("#roster-done")
-        assert "03-05 Thu 20:00–08:00" in page.inner_text("#my-shift")
-        assert "xiaozhang swapped xiaozhang (was Tue 20:00–08:00)" in page.inner_text("#recent-swaps")
+        assert "03-05 周四 20:00–08:00" in page.inner_text("#my-shift")
+        assert "xiaozhang 办理换班：xiaozhang（原 周二 20:00–08:00）" in page.inner_text("#recent-swaps")
         assert fits(page)
         page.screenshot(path=str(SHOTS / "phone-roster.png"), full_page=True)
     db = open_reader(hub.db_path)
@@ -204,7 +204,7 @@ def test_a_warden_changes_their_password_from_a_phone(hub, browser):
     new = "a new one 2026"
     with phone(hub, browser, "xiaowang") as page:
         page.click("summary")
-        page.click(".menu >> text=My account")
+        page.click(".menu >> text=我的账号")
         page.fill("#change-password input[name=current]", PASSWORD)
         page.fill("#change-password input[name=new]", new)
         page.fill("#change-password input[name=again]", new)

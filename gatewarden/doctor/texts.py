@@ -1,6 +1,7 @@
 """What the doctor says, in Chinese (default) and English: one sentence found, one sentence to do.
 
-A decision module (plain strings).  ``render(key, lang, params)`` formats a message; a test checks
+A decision module (plain strings): the doctor's table of the one catalogue
+(:mod:`gwcommon.catalogue`, keys ``doctor.*`` and ``doctor.title.*``).  ``render(key, lang, params)`` formats a message; a test checks
 that every key has both languages and that both use the same parameters.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from gwcommon import catalogue
 
 TITLES = {
     "config": ("配置文件", "Config file"), "storage": ("存储", "Storage"), "broker": ("MQTT 服务器", "MQTT broker"),
@@ -26,8 +29,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "The config file has an error and the device will not start: {error}. Fix that key "
                    "(docs/configuration.md) and try again."),
     "config.role.gate": ("道闸设备 {device}", "gate device {device}"),
-    "config.role.lane": ("巡查蓝牙设备 {device}", "lane device {device}"),
-    "config.role.charging": ("充电棚设备 {device}", "charging device {device}"),
+    "config.role.lane": ("车道监测设备 {device}", "lane scanner device {device}"),
+    "config.role.charging": ("充电棚设备 {device}", "charging shed device {device}"),
     "config.role.hub": ("中心机（小区 {site}）", "hub (site {site})"),
     # storage
     "storage.ok": ("{dir} 可写，剩余 {free_mb} MB。", "{dir} is writable, {free_mb} MB free."),
@@ -185,6 +188,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "if not, check the relay wiring and the controller's close input."),
     "meter.none": ("配置里没有 [[meters]]：充电棚设备至少需要一个电表。", "The config has no [[meters]]: a charging device needs at least one."),
 }
+
+
+catalogue.contribute("doctor", MESSAGES, prefix="doctor.")
+catalogue.contribute("doctor.titles", TITLES, prefix="doctor.title.")
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
-"""One word for one thing (术语表): the names of the violation states, the rules and the roles,
-the same on the web view, in the patrol diary, in chat messages and in CSV headings.
+"""One word for one thing (术语表): the names of the violation states, the rules, the roles and
+the device kinds, the same on the web view, in the patrol diary, in chat messages and in CSV headings.
 
 Every place that names one of these takes it from here (the web view's catalogue
 :mod:`hub.web.i18n`, the diary lines of :mod:`hub.overnight.violations`, the refusals of
 :mod:`hub.overnight.problems`); ``tests/hub/core/test_glossary.py`` fails when a second word for
 the same thing appears anywhere in hub/.  docs/zh/术语表.md is the glossary for people.
-A decision module: plain data.
+The tables are contributed to the one catalogue (:mod:`gwcommon.catalogue`) as ``state.*``,
+``rule.*``, ``role.*`` and ``kind.*``.  A decision module: plain data.
 """
 
 from __future__ import annotations
+
+from gwcommon import catalogue
 
 # (Chinese, English)
 STATES: dict[str, tuple[str, str]] = {
@@ -27,11 +30,19 @@ ROLES: dict[str, tuple[str, str]] = {
     "committee": ("业委会", "committee"),
     "admin": ("管理员", "admin"),
 }
+KINDS: dict[str, tuple[str, str]] = {
+    "hub": ("中心机", "hub"),
+    "gate": ("道闸", "gate"),
+    "lane": ("车道监测", "lane scanner"),
+    "charging": ("充电棚", "charging shed"),
+}
 # Words that must not come back: each names a thing above by another word.
 RETIRED: dict[str, str] = {
     "已免责": "已豁免", "已撤销": "已撤回", "夜间临时停放超时": "夜间临停超时", "过夜占道": "夜间临停超时",
-    "自管小组": "业委会",
+    "自管小组": "业委会", "车道扫描": "车道监测", "巡查蓝牙设备": "车道监测设备",
 }
+for _prefix, _table in (("state.", STATES), ("rule.", RULES), ("role.", ROLES), ("kind.", KINDS)):
+    catalogue.contribute("glossary." + _prefix.rstrip("."), _table, prefix=_prefix)
 
 
 def state(key: str, lang: str = "zh") -> str:
@@ -44,6 +55,10 @@ def rule(key: str, lang: str = "zh") -> str:
 
 def role(key: str, lang: str = "zh") -> str:
     return _word(ROLES, key, lang)
+
+
+def kind(key: str, lang: str = "zh") -> str:
+    return _word(KINDS, key, lang)
 
 
 def _word(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:

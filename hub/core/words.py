@@ -1,7 +1,8 @@
 """The words for what is wrong with a registry file or a registry change (登记表问题): Chinese by
 default, English selectable.
 
-A decision module: a catalogue and lookups, no I/O.  :mod:`hub.registry.csvfile` reports each bad
+A decision module: the registry's table of the one catalogue (:mod:`gwcommon.catalogue`, keys
+``registry.*``) and lookups, no I/O.  :mod:`hub.registry.csvfile` reports each bad
 line as a code and its parameters (:class:`hub.registry.csvfile.Problem`), and the registry's
 refusals (:mod:`hub.core.plates`, :mod:`hub.registry.store`) carry a code and parameters too;
 the web view renders them in the page's language (cookie ``gw_lang``, as :mod:`hub.web.i18n`),
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from gwcommon import catalogue
 from gwcommon.lang import ENV_LANG, LANGS, choose, words  # noqa: F401  (re-exported for the areas)
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -94,6 +96,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tag_unknown": ("标签 {tag} 没有登记", "tag {tag} is not registered"),
     "tag_bound": ("标签 {tag} 已经绑定车辆 {plate}", "tag {tag} is already bound to vehicle {plate}"),
 }
+
+
+catalogue.contribute("registry", MESSAGES, prefix="registry.")
 
 
 def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:

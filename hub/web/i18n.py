@@ -1,13 +1,16 @@
 """The web view's words (界面文字): Chinese by default, English selectable (cookie ``gw_lang``).
 
-A decision module: a catalogue and lookups, no I/O.  Keys missing from the catalogue are shown
-as they are (so a message that is already a sentence passes through); a test checks that every
-key the templates use is in the catalogue in both languages.
+A decision module: the web view's table of the one catalogue (:mod:`gwcommon.catalogue`, contributed
+without a prefix: ``nav.today``…) and lookups, no I/O.  Templates may use any key of the catalogue
+(``state.open`` from the glossary, ``registry.plate_empty``…).  Keys missing from the catalogue are
+shown as they are (so a message that is already a sentence passes through); a test checks that
+every key the templates use is in the catalogue in both languages.
 """
 
 from __future__ import annotations
 
-from hub.core import glossary
+from gwcommon import catalogue
+from hub.core import glossary  # also contributes state.*, rule.*, role.*, kind.* to the catalogue
 
 from typing import Callable
 
@@ -83,11 +86,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "w.export_csv": ("导出 CSV", "Export CSV"), "w.print": ("打印", "Print"),
     "w.in": ("进", "in"), "w.out": ("出", "out"), "w.open": ("放行", "open"), "w.deny": ("拒绝", "deny"),
     "w.snapshot": ("抓拍", "Snapshot"), "w.count": ("数量", "Count"), "w.date": ("日期", "Date"),
-    # violation states and rules
-    **{f"state.{k}": v for k, v in glossary.STATES.items()},  # one word for one thing (hub/core/glossary.py)
-    **{f"rule.{k}": v for k, v in glossary.RULES.items()},
-    # roles
-    **{f"role.{k}": v for k, v in glossary.ROLES.items()},
+    # violation states, rules, roles and device kinds: state.*, rule.*, role.*, kind.* come from the
+    # glossary (hub/core/glossary.py), one word for one thing
     # accounts
     "acc.title": ("账号与令牌", "Accounts and tokens"), "acc.add": ("添加账号", "Add account"),
     "acc.display": ("显示名", "Display name"), "acc.disable": ("停用", "Disable"),
@@ -213,7 +213,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dev.on": ("在线", "online"), "dev.off": ("离线", "offline"), "dev.faults": ("设备故障", "Device faults"),
     "dev.fault": ("故障", "fault"), "dev.since": ("开始于", "Since"), "dev.chat": ("群消息通道", "Chat targets"),
     "dev.state": ("状态", "State"), "dev.ok": ("正常", "OK"),
-    "kind.gate": ("道闸", "gate"), "kind.lane": ("车道监测", "lane"), "kind.charging": ("充电", "charging"),
     # audit
     "audit.title": ("审计日志", "Audit log"),
     # the deadline calendar (hub.calendar_edits decides; refusals are cal.err.* with values)
@@ -264,11 +263,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+catalogue.contribute("web", MESSAGES)
+
+
 def text(lang: str, key: str, **values: object) -> str:
     """The words for ``key`` in ``lang`` (the key itself when unknown), with ``{name}`` filled in."""
-    pair = MESSAGES.get(key)
-    words = key if pair is None else pair[0 if lang != "en" else 1]
-    return words.format(**values) if values else words
+    return catalogue.t(key, lang, **values)
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -206,8 +206,8 @@ def test_a_short_fault_is_debounced_away_a_long_one_alerted_and_resolved(fakecha
     fault(rig, "lane-east", "camera_unavailable", False, 4)
     rig.clock.advance(5)
     rig.pump()
-    assert [t.splitlines()[0] for t in hook.texts] == ["【提醒】设备故障：lane-east（车道扫描） 摄像头不可用",
-                                                      "【通知】已恢复：设备故障：lane-east（车道扫描） 摄像头不可用"]
+    assert [t.splitlines()[0] for t in hook.texts] == ["【提醒】设备故障：lane-east（车道监测） 摄像头不可用",
+                                                      "【通知】已恢复：设备故障：lane-east（车道监测） 摄像头不可用"]
 
 
 def test_an_offline_gate_is_one_alert_its_faults_are_suppressed(fakechat, rigs):

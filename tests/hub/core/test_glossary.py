@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gwcommon import catalogue
 from hub.core import glossary
 from hub.overnight import problems
 from hub.web import i18n
@@ -29,10 +30,11 @@ def test_no_retired_word_is_left_where_people_read():
 
 
 @pytest.mark.parametrize("table, prefix", [(glossary.STATES, "state"), (glossary.RULES, "rule"),
-                                           (glossary.ROLES, "role")])
+                                           (glossary.ROLES, "role"), (glossary.KINDS, "kind")])
 def test_the_web_view_uses_the_glossary(table, prefix):
     for key, pair in table.items():
-        assert i18n.MESSAGES[f"{prefix}.{key}"] == pair
+        assert f"{prefix}.{key}" not in i18n.MESSAGES  # the web's own table does not define them again
+        assert catalogue.pair(f"{prefix}.{key}") == pair
 
 
 def test_the_diary_and_the_refusals_use_the_glossary():
@@ -44,6 +46,7 @@ def test_the_diary_and_the_refusals_use_the_glossary():
 
 
 def test_one_word_is_one_thing():
-    words = [zh for table in (glossary.STATES, glossary.RULES, glossary.ROLES) for zh, _ in table.values()]
+    words = [zh for table in (glossary.STATES, glossary.RULES, glossary.ROLES, glossary.KINDS)
+             for zh, _ in table.values()]
     assert len(words) == len(set(words))
     assert not set(glossary.RETIRED) & set(words)

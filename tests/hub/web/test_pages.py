@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from gwcommon import wire
+from gwcommon import catalogue, wire
 from hub.overnight import diary
 from hub.web import charts, i18n
 from tests.support.hubrun import rows
@@ -242,7 +242,7 @@ def test_every_word_the_templates_use_is_in_both_languages():
                "calkind": ("working", "weekend", "holiday", "makeup", "override_working", "override_holiday"),
                "wd": tuple("0123456")}
     keys |= {f"{prefix}.{value}" for prefix, values in dynamic.items() for value in values}
-    missing = sorted(k for k in keys if k not in i18n.MESSAGES)
+    missing = sorted(k for k in keys if not catalogue.has(k))
     assert missing == []
     assert all(zh and en for zh, en in i18n.MESSAGES.values())
 
@@ -358,8 +358,8 @@ def test_every_charging_rule_and_incident_state_has_words_in_both_languages():
     from hub.charging.rules import RULES
 
     for rule in RULES:
-        assert f"chg.rule.{rule}" in i18n.MESSAGES, rule
-    assert {"chg.state.open", "chg.state.closed"} <= set(i18n.MESSAGES)
+        assert catalogue.has(f"chg.rule.{rule}"), rule
+    assert {"chg.state.open", "chg.state.closed"} <= set(catalogue.keys())
 
 
 def test_a_bad_filter_or_form_value_is_refused_in_the_pages_language(site):

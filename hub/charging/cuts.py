@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 CODE = "power_cut"
 SAFETY = ("overload", "no_charging")
 WORDS = {  # reason → (zh, en)
-    "overload": ("负载过高，自动断电", "overload: power cut"),
+    "overload": ("充电过载，自动断电", "overload: power cut"),
     "no_charging": ("禁充线路上疑似飞线充电，自动断电", "charger on a no-charging circuit: power cut"),
     "outside_hours": ("非允许时段充电，自动断电", "charging outside the allowed hours: power cut"),
     "full": ("电池已充满，自动断电", "battery full: power cut"),
@@ -64,7 +64,7 @@ def read(event: Any, device: str | None = None) -> Cut | None:
 
 
 def sentence(cut: Cut, label: str, lang: str = "zh") -> str:
-    """``充电棚A路：负载过高，自动断电（14.5 A ≥ 12.8 A (16 A × 80 %)）`` — label, reason, numbers."""
+    """``充电棚A路：充电过载，自动断电（14.5 A ≥ 12.8 A (16 A × 80 %)）`` — label, reason, numbers."""
     words = WORDS.get(cut.reason)
     said = (words[1] if lang == "en" else words[0]) if words else cut.reason
     if lang == "en":

@@ -87,7 +87,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "w.in": ("进", "in"), "w.out": ("出", "out"), "w.open": ("放行", "open"), "w.deny": ("拒绝", "deny"),
     "w.snapshot": ("抓拍", "Snapshot"), "w.count": ("数量", "Count"), "w.date": ("日期", "Date"),
     # violation states, rules, roles and device kinds: state.*, rule.*, role.*, kind.* come from the
-    # glossary (hub/core/glossary.py), one word for one thing
+    # glossary (hub/core/glossary.py), one word for one thing; so do the charging rules' chg.rule.*
     # accounts
     "acc.title": ("账号与令牌", "Accounts and tokens"), "acc.add": ("添加账号", "Add account"),
     "acc.display": ("显示名", "Display name"), "acc.disable": ("停用", "Disable"),
@@ -124,14 +124,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chg.loads": ("在充", "Charging"), "chg.chart": ("充电功率（每 5 分钟最大值）", "Charging power (5-minute maximum)"),
     "chg.last24": ("最近 24 小时", "Last 24 hours"), "chg.incidents": ("充电异常", "Incidents"),
     "chg.ok": ("正常", "ok"), "chg.warn": ("注意", "warning"), "chg.alarm": ("告警", "alarm"),
-    "chg.rule.overload": ("超负荷", "overload"), "chg.rule.long_charge": ("充电时间过长", "charging too long"),
-    "chg.rule.port_overpower": ("单口功率过大", "one port over 400 W"),
-    "chg.rule.full_plugged": ("充满未拔", "full but still plugged"),
-    "chg.rule.outside_hours": ("非允许时段充电", "charging outside the allowed hours"),
-    "chg.rule.flying_wire": ("疑似飞线充电", "suspected flying-wire charging"),
-    "chg.rule.meter_silent": ("电表无数据", "meter silent"), "chg.rule.meter_unreadable": ("电表读数异常", "meter unreadable"),
     "chg.state.open": ("进行中", "ongoing"), "chg.state.closed": ("已结束", "over"),
-    "chg.critical": ("危险", "critical"), "chg.silent": ("电表无数据", "meter silent"), "chg.unknown": ("未知", "unknown"),
+    "chg.critical": ("危险", "critical"), "chg.silent": glossary.CHARGING_RULES["meter_silent"], "chg.unknown": ("未知", "unknown"),
     "night.title": ("夜间在场车辆（余位曲线）", "Cars inside over the night"), "night.unit": ("辆", "cars"),
     "night.spaces": ("车位 {n} 个", "{n} painted spaces"), "night.deadline": ("截止 {t}", "deadline {t}"),
     "chg.night": ("夜间", "night"), "chg.cut_marker": ("自动断电", "power cut"),
@@ -155,7 +149,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rep.title": ("{month} 月报", "Report for {month}"), "rep.month": ("月份", "Month"),
     "rep.per_week": ("每周违规", "Violations per week"), "rep.week_of": ("{day} 周", "wk {day}"),
     "rep.standing": ("成立", "standing"), "rep.vehicles": ("多次违规车辆", "Repeat offenders (vehicles)"),
-    "rep.households": ("多次违规住户", "Repeat offenders (households)"), "rep.denials": ("道闸拒绝", "Gate denials"),
+    "rep.households": ("多次违规住户", "Repeat offenders (households)"),
+    "rep.csv.section": ("部分", "Section"), "rep.csv.item": ("项目", "Item"), "rep.csv.count": ("数量", "Count"),
+    "rep.csv.per_week": ("每周违规（{state}）", "Violations per week ({state})"), "rep.denials": ("道闸拒绝", "Gate denials"),
     # diary
     "diary.kind": ("类别", "Kind"), "diary.contacted": ("已联系车主", "owner contacted"),
     "diary.charging": ("充电", "charging"), "diary.add_note": ("写一条记录", "Add a note"),
@@ -215,6 +211,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dev.state": ("状态", "State"), "dev.ok": ("正常", "OK"),
     # audit
     "audit.title": ("审计日志", "Audit log"),
+    "act.login": ("登录", "log in"), "act.login_failed": ("登录失败", "failed log-in"),
+    "act.login_refused": ("登录被拒（尝试太多）", "log-in refused (too many attempts)"), "act.logout": ("退出", "log out"),
+    "act.lane_open": ("远程抬杆", "lane opened remotely"), "act.violation_resolve": ("违规已处理", "violation resolved"),
+    "act.violation_excuse": ("违规豁免", "violation excused"), "act.violation_identify": ("认定车牌", "plate identified"),
+    "act.stay_register": ("登记临停", "off-space stay registered"), "act.stay_clear": ("确认驶离", "stay cleared"),
+    "act.occupancy_count": ("车辆清点", "car count"), "act.diary_note": ("写巡查日记", "diary note"),
+    "act.alert_ack": ("确认告警", "alert acknowledged"), "act.registry_import": ("导入登记表", "registry imported"),
+    "act.roster_import": ("导入值班表", "roster imported"), "act.tag_revoke": ("作废标签", "tag revoked"),
+    "act.visitor_pass": ("访客通行证", "visitor pass"), "act.user_add": ("添加账号", "account added"),
+    "act.user_disable": ("停用账号", "account disabled"), "act.user_enable": ("启用账号", "account enabled"),
+    "act.token_create": ("新建令牌", "token created"), "act.token_revoke": ("作废令牌", "token revoked"),
+    "act.calendar_override": ("设置日历调整", "calendar override set"),
+    "act.calendar_override_remove": ("删除日历调整", "calendar override removed"),
+    "act.owner_contacted": ("已联系车主", "owner contacted"), "act.power_restore": ("恢复供电", "power restored"),
+    "act.password_change": ("修改密码", "password changed"), "act.password_reset": ("重设密码", "password reset"),
     # the deadline calendar (hub.calendar_edits decides; refusals are cal.err.* with values)
     "nav.calendar": ("截止日历", "Deadline calendar"),
     "cal.rule": ("晚上 {night_start} 起可临时停放；工作日早上 {deadline} 前、周末和法定节假日早上 {holiday_deadline} 前须驶离。",

@@ -58,7 +58,8 @@ def english_leaks(text: str, allowed: set[str] = frozenset()) -> list[str]:
         bare = line
         for pattern in _CODE:
             bare = pattern.sub(" ", bare)
-        words = [w for w in _WORD.findall(bare) if w.lower().strip("'") not in ALLOWED | allowed]
+        ok = ALLOWED | {a.lower() for a in allowed}
+        words = [w for w in _WORD.findall(bare) if w.lower().strip("'") not in ok]
         if words:
             found.append(f"{' '.join(words)}  ⟵  {line.strip()[:160]}")
     return found

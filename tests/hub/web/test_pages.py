@@ -212,7 +212,10 @@ def test_monthly_report_counts_and_csv(site):
     assert "<svg" in page and "浙A12345" not in page.split("多次违规车辆")[0][-10:]
     assert c["committee"].get("/report", params={"month": "2026-13"}).status_code == 400
     data = c["committee"].get("/report.csv", params={"month": "2026-03"}).content.decode("utf-8-sig")
-    assert data.splitlines()[0].startswith("部分 section") and "violations_per_week:standing" in data
+    assert data.splitlines()[0] == "部分,项目,数量" and "每周违规（成立）" in data and "violations_per_week" not in data
+    english = TestClient(hub.web, cookies={**c["committee"].cookies, "gw_lang": "en"})
+    data = english.get("/report.csv", params={"month": "2026-03"}).content.decode("utf-8-sig")
+    assert data.splitlines()[0] == "Section,Item,Count" and "Violations per week (excused)" in data
 
 
 def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):
@@ -240,7 +243,7 @@ def test_every_word_the_templates_use_is_in_both_languages():
                "w": ("in", "out", "open", "deny"), "error": ("400", "401", "403", "404", "429", "503"),
                "diary": diary.KINDS, "al": __import__("hub.alerts.outbox", fromlist=["KINDS"]).KINDS,
                "calkind": ("working", "weekend", "holiday", "makeup", "override_working", "override_holiday"),
-               "wd": tuple("0123456")}
+               "wd": tuple("0123456"), "act": __import__("hub.web.audit", fromlist=["ACTIONS"]).ACTIONS}
     keys |= {f"{prefix}.{value}" for prefix, values in dynamic.items() for value in values}
     missing = sorted(k for k in keys if not catalogue.has(k))
     assert missing == []

@@ -41,6 +41,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "acc.reset_shown": ("{name} 的临时密码（只显示这一次，请当面或电话告诉本人，登录后在“我的账号”里改掉）：",
                         "{name}'s one-time password (shown only now; tell the person in person or by phone, and ask "
                         "them to change it under My account):"),
+    "acc.err.password_file": ("读不了密码文件 {file}（{error}）", "cannot read a password from {file}: {error}"),
+    "acc.err.empty_file": ("文件是空的", "empty file"),
+    "acc.err.differ": ("两次输入的密码不一样；没有做任何更改", "the two passwords differ; nothing was changed"),
+    "acc.err.name": ("用户名应是 1 到 64 个字母、数字或 . _ @ -（不能有空格）",
+                     "user name must be 1-64 letters, digits or . _ @ - (no spaces)"),
+    "acc.err.password_short": ("密码至少 {min} 位", "password must be at least {min} characters"),
+    "acc.err.password_long": ("密码最多 1024 位", "password must be at most 1024 characters"),
+    "acc.err.role": ("角色“{role}”不对：应是 viewer（查看）、warden（值班人员）、committee（业委会）或 admin（管理员）",
+                     "unknown role {role!r}: viewer, warden, committee or admin"),
+    "acc.err.exists": ("账号 {name} 已经存在（要重设请加 --replace）", "user {name!r} exists already (use --replace to reset it)"),
     "acc.user_unknown": ("没有这个账号。", "No such account."), "nav.phone": ("手机访问", "Phone access"),
     "phone.help": ("用手机相机扫下面的二维码打开本系统（仍需登录）。在小区 Wi-Fi 里用第一个；在外面用第二个（需要配置 public_url）。"
                    "可以打印出来贴在值班室。",

@@ -97,14 +97,13 @@ ZH: dict[str, str] = {
     "the charging device's TOML config file": "充电棚设备的 TOML 配置文件",
     "the recording to write (JSON lines)": "要写的记录文件（每行一条 JSON）",
     "stop after this many seconds (default: until Ctrl-C)": "多少秒后停止（默认：直到按 Ctrl-C）",
-    "language of the messages (default zh)": "提示语言（默认 zh，中文）",
+    "language of the messages: zh (default) or en; else GATEWARDEN_LANG": "提示语言：zh（默认，中文）或 en；不写时看 GATEWARDEN_LANG",
     "Run the charger counter over a recording as the device would, and report the count; with --truth, compare "
     "it with hand-written lines like '21:30:00 chargers=3' (see docs/charging.md).":
         "像设备一样对记录运行充电计数并报告结果；加 --truth 时与手写的记录（如 '21:30:00 chargers=3'，"
         "见 docs/charging.md）比较。",
     "a recording made by 'gatewarden charging record'": "用 'gatewarden charging record' 录下的记录",
     "what was counted walking round, one line per change": "巡查时数到的数量，每次变化一行",
-    "language of the report (default zh)": "报告语言（默认 zh，中文）",
     # demo, simulate
     "Run a whole simulated compound on this machine: a private Mosquitto, the hub, two gate lanes, a lane "
     "scanner and a charging shed, through one night.":
@@ -238,6 +237,74 @@ ZH: dict[str, str] = {
     "go down as `simulate --outages` plans": "按 `simulate --outages` 的安排掉线",
     "the night has its plate-only cars (demo)": "这个夜晚有只认车牌的车辆（演示）",
 }
+# What the gatewarden commands print (demo, deploy): keys gw.*
+SAYS: dict[str, tuple[str, str]] = {
+    "demo.no_mosquitto": ("gatewarden demo：没有安装 Mosquitto（sudo apt-get install mosquitto），或者运行 ./dev demo，它会安装",
+                          "gatewarden demo: Mosquitto is not installed (sudo apt-get install mosquitto), "
+                          "or run ./dev demo, which installs it"),
+    "demo.head": ("gatewarden demo：{compound}，{households} 户、{cars} 辆车、{spaces} 个车位；{evening} 的夜晚，约 {seconds} 秒",
+                  "gatewarden demo: {compound}, {households} households, {cars} cars, {spaces} spaces; "
+                  "the night of {evening} in about {seconds} s"),
+    "demo.data": ("  数据：{dir}", "  data: {dir}"),
+    "demo.web": ("  网页：{url}   登录：admin / {password}   （群消息：{url}inbox）",
+                 "  web view: {url}   login: admin / {password}   (chat messages: {url}inbox)"),
+    "demo.died": ("{name} 意外停止（退出码 {code}）；请看 {log}", "{name} stopped unexpectedly (exit {code}); see {log}"),
+    "demo.morning": ("违停晨报已发出。请看看：{url}  （登录 admin / {password}）",
+                     "The morning digest is out. Look around: {url}  (login admin / {password})"),
+    "demo.progress": ("在线设备 {online}  事件 {events}  未处理违规 {open}  群消息 {sent}",
+                      "devices online {online}  events {events}  open violations {open}  chat messages {sent}"),
+    "demo.ctrl_c": ("按 Ctrl-C 结束演示。", "Press Ctrl-C to stop the demo."),
+    "demo.stopping": ("正在停止……", "stopping…"),
+    "deploy.no_devices": ("{option}：至少写一个设备编号", "{option}: name at least one device id"),
+    "deploy.bad_id": ("{option}：{device} 不是有效的编号（小写字母、数字和 -）",
+                      "{option}: {device!r} is not an id (lower case letters, digits and '-')"),
+    "deploy.hub_reserved": ("{option}：hub 留给中心机自己的账号", "{option}: 'hub' is reserved for the hub's own account"),
+    "deploy.repeated": ("{option}：重复了：{ids}", "{option}: repeated: {ids}"),
+    "deploy.port": ("{name}：{value} 不是端口号（1-65535）", "{name}: {value} is not a port (1-65535)"),
+    "deploy.meter_also_device": ("--meters：{ids} 也在 --devices 里", "--meters: {ids} is also in --devices"),
+    "deploy.plain_needs_tls": ("--plain-on-lan 要和 --tls 一起用（不用 --tls 时明文端口本来就对网络开放）",
+                               "--plain-on-lan needs --tls (without --tls the plain port is on the network anyway)"),
+    "deploy.certs_need_tls": ("--client-certs 要和 --tls 一起用", "--client-certs needs --tls"),
+    "deploy.ports_differ": ("--port 和 --tls-port 不能相同", "--port and --tls-port must differ"),
+    "deploy.cannot_write": ("--out {out}：写不了（{error}）", "--out {out}: cannot write: {error}"),
+    "deploy.broker_written": ("小区 {site} 的 MQTT 服务器配置已写到 {out}", "broker configuration for site {site} written to {out}"),
+    "deploy.new_account": ("新账号", "new account"), "deploy.kept": ("密码沿用", "password kept"),
+    "deploy.meter": ("  {name:<20} {state:<14} 把 {folder}/meter.txt 填进电表的 MQTT 设置页",
+                     "  {name:<20} {state:<14} type {folder}/meter.txt into the meter's MQTT page"),
+    "deploy.device": ("  {name:<20} {state:<14} 复制 {folder}/mqtt/，并合并 {folder}/mqtt.toml",
+                      "  {name:<20} {state:<14} copy {folder}/mqtt/ and merge {folder}/mqtt.toml"),
+    "deploy.removed": ("  {name:<20} 账号已删除（不再在 --devices 里）", "  {name:<20} account removed (no longer in --devices)"),
+    "deploy.next": ("下一步：ln -sf {out}/mosquitto.conf /etc/mosquitto/conf.d/gatewarden.conf && systemctl restart mosquitto",
+                    "next: ln -sf {out}/mosquitto.conf /etc/mosquitto/conf.d/gatewarden.conf && systemctl restart mosquitto"),
+    "deploy.no_ca_file": ("--district-ca：没有这个文件：{file}", "--district-ca: no such file: {file}"),
+    "deploy.bridge_written": ("小区 {site} 的桥接配置已写到 {out}", "bridge of site {site} written to {out}"),
+    "deploy.bridge_compound": ("  小区服务器：ln -sf {out}/bridge.conf /etc/mosquitto/conf.d/gatewarden-bridge.conf",
+                               "  compound broker: ln -sf {out}/bridge.conf /etc/mosquitto/conf.d/gatewarden-bridge.conf"),
+    "deploy.bridge_district": ("  街道服务器：把 {out}/district/passwd 加到它的密码文件，把 {out}/district/acl 加到它的 acl_file"
+                               "（docs/district.md）",
+                               "  district broker: append {out}/district/passwd to its password file and "
+                               "{out}/district/acl to its acl_file (docs/district.md)"),
+    "deploy.no_tls": ("  注意：没有 --district-ca，桥接到街道不加密（不用 TLS）",
+                      "  warning: no --district-ca: the bridge talks to the district without TLS"),
+    "wheels.pip": ("wheelhouse：pip 失败（退出码 {code}）；请看上面的输出", "wheelhouse: pip failed (exit {code}); see its output above"),
+    "wheels.cannot_write": ("{dir}：写不了（{error}）", "{dir}: cannot write: {error}"),
+    "wheels.done": ("{dir}：{wheels} 个安装包，角色 {role}，平台 {platform}（gatewarden[{extras}]）",
+                    "{dir}: {wheels} wheels for {role} on {platform} (gatewarden[{extras}])"),
+    "wheels.next": ("下一步，在树莓派上：sudo deploy/install.sh {role} --wheelhouse {dir}",
+                    "next, on the Pi: sudo deploy/install.sh {role} --wheelhouse {dir}"),
+}
+catalogue.contribute("gatewarden", SAYS, prefix="gw.")
+
+
+def say(key: str, **values) -> str:
+    """What a gatewarden command prints, in the command line's language (the one policy)."""
+    import os
+
+    from gwcommon.lang import choose
+
+    return catalogue.t("gw." + key, choose(environ=os.environ), **values)
+
+
 # argparse's own words (its usage line, group titles and refusals), Chinese
 USAGE = {"zh": "用法：", "en": "usage: "}
 GROUPS = {"positional arguments": "位置参数", "options": "选项", "optional arguments": "选项"}

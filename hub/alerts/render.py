@@ -79,7 +79,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "reminder.title": ("挪车提醒：{count} 辆车须在 {deadline} 前驶离临时车位",
                        "Reminder: {count} vehicle(s) must leave the night strip before {deadline}"),
     "reminder.footer": ("请值班人员提醒车主及时挪车。", "Warden on duty: please remind the drivers."),
-    "fire_lane.title": ("消防通道占用：{zone}", "Fire lane blocked: {zone}"),
+    "fire_lane.title": (glossary.RULES["fire_lane"][0] + "：{zone}", glossary.RULES["fire_lane"][1].capitalize() + ": {zone}"),
     "fire_lane.line": ("{vehicle} 自 {since} 起停留，请立即处理。", "{vehicle} standing since {since}. Please clear it now."),
     "charging.title": ("{reason}：{circuit}", "{reason}: {circuit}"),
     "charging.generic": ("充电告警", "Charging"),
@@ -259,7 +259,7 @@ def render_reminder(payload: dict[str, Any], ctx: Context) -> Message:
 
 
 def render_fire_lane(payload: dict[str, Any], ctx: Context) -> Message:
-    """A vehicle standing in a fire lane (消防通道占用) beyond its grace: a safety alert."""
+    """A vehicle standing in a fire lane (占用消防通道, the glossary's word) beyond its grace: a safety alert."""
     zone = clean(payload.get("zone", ""), 40)
     vehicle = _vehicle(payload, ctx)
     since = ctx.t(payload["since"]) if payload.get("since") else "?"

@@ -176,7 +176,7 @@ def test_acknowledge_an_alert(site):
     alert_id = hub.writer.call(lambda db: db.execute(
         "INSERT INTO alerts (dedup_key, kind, severity, subject, created_at, state) VALUES "
         "('fl-1', 'fire_lane', 'safety', '消防通道', '2026-03-02T22:50:00.000+00:00', 'sent')").lastrowid)
-    assert "消防通道占用" in c["viewer"].get("/").text
+    assert "占用消防通道" in c["viewer"].get("/").text
     assert f"/alerts/{alert_id}/ack" in c["warden"].get("/").text
     assert post(c["warden"], f"/alerts/{alert_id}/ack").status_code == 303
     assert rows(hub, "SELECT acked_by FROM alerts WHERE id = ?", [alert_id]) == [{"acked_by": "warden"}]

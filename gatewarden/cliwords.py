@@ -125,7 +125,7 @@ ZH: dict[str, str] = {
     "which compound, nights and outages (default 1)": "哪一个小区、夜晚和故障安排（默认 1）",
     "print the scores as JSON instead of a table": "以 JSON 而不是表格输出分数",
     "freeze or kill a gate or lane device for a while each night (from the seed)":
-        "每晚让一台道闸或车道监测设备卡住或断开一段时间（按 seed 安排）",
+        "每晚让一台道闸或车道监测设备卡住或断开一段时间（按 --seed 安排）",
     "keep the run's data and logs here (default: a temporary directory, removed after)":
         "数据和日志放在这里（默认：临时目录，运行后删除）",
     # registry, roster, alerts
@@ -258,7 +258,7 @@ SAYS: dict[str, tuple[str, str]] = {
     "deploy.no_devices": ("{option}：至少写一个设备编号", "{option}: name at least one device id"),
     "deploy.bad_id": ("{option}：{device} 不是有效的编号（小写字母、数字和 -）",
                       "{option}: {device!r} is not an id (lower case letters, digits and '-')"),
-    "deploy.hub_reserved": ("{option}：hub 留给中心机自己的账号", "{option}: 'hub' is reserved for the hub's own account"),
+    "deploy.hub_reserved": ("{option}：“hub”留给中心机自己的账号", "{option}: 'hub' is reserved for the hub's own account"),
     "deploy.repeated": ("{option}：重复了：{ids}", "{option}: repeated: {ids}"),
     "deploy.port": ("{name}：{value} 不是端口号（1-65535）", "{name}: {value} is not a port (1-65535)"),
     "deploy.meter_also_device": ("--meters：{ids} 也在 --devices 里", "--meters: {ids} is also in --devices"),
@@ -345,7 +345,8 @@ def refusal(message: str, lang: str) -> str:
 
 def untranslated(parser: argparse.ArgumentParser) -> list[str]:
     """Every help text of ``parser`` and its sub-commands that has no Chinese (for the scan test)."""
-    return sorted({text for text in _texts(parser) if not catalogue.has(_key(text))})
+    return sorted({text for text in _texts(parser)
+                   if text and text is not argparse.SUPPRESS and not catalogue.has(_key(text))})
 
 
 def _texts(parser: argparse.ArgumentParser):

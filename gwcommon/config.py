@@ -142,7 +142,7 @@ class DeviceConfig(Section):
     def _not_hub(cls, value: str) -> str:
         if value == "hub":
             raise WordedValueError("'hub' is reserved for the hub's own topics; choose another device id",
-                                   "“hub”留给汇聚主机自己用，请给设备另起一个编号")
+                                   "“hub”留给中心机自己用，请给设备另起一个编号")
         return value
 
 

@@ -120,3 +120,240 @@ def test_every_page_speaks_english(hub):
     leaks = {path: found for path, text in _pages(client, "en").items()
              if path not in KEPT_CHINESE and (found := chinese_leaks(text, NAMES | {"巡查正常"}))}
     assert leaks == {}, "\n".join(f"{p}: {x}" for p, found in leaks.items() for x in found)
+
+
+# --- every word of the catalogue ------------------------------------------------------------
+
+CATALOGUES = ["hub.web.i18n", "hub.core.glossary", "hub.core.words", "hub.overnight.problems",
+              "hub.alerts.roster_problems", "hub.alerts.render", "hub.cli.saying", "gatewarden.cliwords",
+              "gatewarden.doctor.texts", "edge.charging.cli", "gwcommon.configwords"]
+# Chinese that English keeps: the registry's and roster's file columns and values, which are Chinese
+# in the file itself (the English message names the column the installer sees), and 调休.
+FILE_WORDS = {"车牌", "房号", "车主", "手机", "标签", "备注", "姓名", "角色", "日期", "开始", "结束", "顺序", "飞书ID",
+              "飞书", "值班", "委员", "周一", "调休", "浙", "京", "浙A12345", "中文引号", "中文"}
+
+
+class _Any:
+    """A stand-in for any parameter: formats as a number, quotes as one."""
+
+    def __format__(self, spec: str) -> str:
+        return format(1, spec.replace("g", "d")) if spec else "1"
+
+    def __repr__(self) -> str:
+        return "1"
+
+    def __str__(self) -> str:
+        return "1"
+
+
+class _Values(dict):
+    def __missing__(self, key):
+        return "http://hub.local:8080/" if key in ("url", "link") else _Any()
+
+
+def _filled(text: str) -> str:
+    return string.Formatter().vformat(text, (), _Values())
+
+
+def test_every_catalogue_key_is_in_both_languages_and_each_speaks_its_own():
+    import importlib
+
+    from gwcommon import catalogue
+
+    for name in CATALOGUES:
+        importlib.import_module(name)
+    keys = catalogue.keys()
+    assert len(keys) > 600
+    commands = _command_words()
+    zh_leaks, en_leaks, fields = [], [], []
+    for key, (zh, en) in keys.items():
+        assert zh and en, key
+        names = {f for _, f, _, _ in string.Formatter().parse(zh) if f}, {f for _, f, _, _ in string.Formatter().parse(en) if f}
+        if names[0] != names[1]:
+            fields.append(f"{key}: {names}")
+        zh_leaks += [f"{key}: {x}" for x in english_leaks(_filled(zh), IDS | commands)]
+        en_leaks += [f"{key}: {x}" for x in chinese_leaks(_filled(en), FILE_WORDS)]
+    assert zh_leaks == [], "\n".join(zh_leaks)
+    assert en_leaks == [], "\n".join(en_leaks)
+
+
+def test_no_two_tables_define_the_same_key():
+    from gwcommon import catalogue
+
+    with pytest.raises(catalogue.DuplicateKey):
+        catalogue.contribute("a second table", {"nav.today": ("今日", "Today")})
+
+
+# --- chat messages --------------------------------------------------------------------------
+
+NOW = datetime(2026, 3, 3, 0, 5, tzinfo=timezone.utc)
+ITEMS = [{"id": "v-1", "plate": "浙A12345", "household": "1-101", "since": "2026-03-02T14:15:00.000+00:00",
+          "zone": "东侧临停带"}]
+CHAT = {
+    "digest": {"deadline": "2026-03-03T00:00:00.000+00:00", "items": ITEMS, "provisional": True},
+    "digest_unreported": {"deadline": "2026-03-03T00:00:00.000+00:00", "items": ITEMS, "unreported": ["lane-e"]},
+    "reminder": {"deadline": "2026-03-03T00:00:00.000+00:00", "items": ITEMS},
+    "fire_lane": {"zone": "东侧临停带", "plate": "浙A12345", "household": "1-101",
+                  "since": "2026-03-03T00:01:00.000+00:00"},
+    **{f"charging_{rule}": {"circuit": "shed-a", "reason": rule, "power_w": 2300.0, "limit_w": 2000.0,
+                            "since": "2026-03-02T14:15:00.000+00:00"}
+       for rule in ("overload", "long_charge", "port_overpower", "full_plugged", "outside_hours", "flying_wire",
+                    "meter_silent", "meter_unreadable", "unattended", "meter_offline", "power_cut")},
+    "device_offline": {"device": "gate-n", "device_kind": "gate", "since": "2026-03-02T23:50:00.000+00:00"},
+    "device_fault": {"device": "lane-e", "device_kind": "lane", "code": "camera_unavailable",
+                     "since": "2026-03-02T23:50:00.000+00:00"},
+    "target_fault": {"target": "wecom-1", "code": 93000},
+    "notice_calendar": {"topic": "calendar_unknown_year", "values": {"year": 2027, "ahead": True}},
+    "notice_calendar_now": {"topic": "calendar_unknown_year", "values": {"year": 2027, "ahead": False}},
+    "resolved": {"original_title": "", "at": "2026-03-03T00:04:00.000+00:00"},
+    "retracted": {"plate": "浙A12345", "household": "1-101"},
+    "device_batch": {"offline": ["gate-n", "lane-e"], "faulty": ["shed-1"], "offline_count": 12, "faulty_count": 1},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_chat_message_kind_speaks_the_language(lang):
+    from hub.alerts.render import RENDERERS, Context, format_text, render, render_escalation
+
+    ctx = Context(lang=lang, now=NOW, base_url="http://hub.local:8080", tz=ZoneInfo("Asia/Shanghai"))
+    texts = []
+    for case, payload in CHAT.items():
+        kind = case if case in RENDERERS else case.split("_")[0]
+        message = render(kind, payload, ctx)
+        texts.append(format_text(message, limit=2048, lang=lang, resent=True, ack_link="http://hub.local:8080/ack/t"))
+        for audience in ("warden", "next_warden", "committee"):
+            texts.append(render_escalation(message, minutes=15, audience=audience, lang=lang).title)
+    assert {k for k in RENDERERS} <= {c if c in RENDERERS else c.split("_")[0] for c in CHAT}
+    text = "\n".join(texts)
+    found = english_leaks(text, IDS) if lang == "zh" else chinese_leaks(text, NAMES)
+    assert found == [], "\n".join(found)
+
+
+# --- the command line -----------------------------------------------------------------------
+
+def _all_help(lang: str) -> str:
+    from gatewarden.cli import build_parser
+    from gatewarden.docgen import _walk_parsers
+
+    return "\n".join(parser.format_help() for _, parser in _walk_parsers(build_parser(lang), ["gatewarden"]))
+
+
+def _command_words() -> set[str]:
+    """What a person types on the command line: command names, option values, metavars."""
+    import argparse
+
+    from gatewarden.cli import build_parser
+    from gatewarden.docgen import _walk_parsers
+
+    found = set()
+    for words, parser in _walk_parsers(build_parser(), ["gatewarden"]):
+        found |= set(words)
+        for action in parser._actions:
+            found |= {str(c) for c in (action.choices or ()) if not isinstance(action, argparse._SubParsersAction)}
+            found |= {action.dest, str(action.metavar or "")}
+    return {w.lower() for w in found}
+
+
+def test_every_help_text_has_its_chinese():
+    from gatewarden import cliwords
+    from gatewarden.cli import build_parser
+
+    assert cliwords.untranslated(build_parser()) == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_commands_help_speaks_the_language(lang, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    text = _all_help(lang)
+    found = english_leaks(text, IDS | _command_words()) if lang == "zh" else chinese_leaks(text, NAMES)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_typical_command_lines_and_refusals_speak_the_language(lang, tmp_path, capsys, monkeypatch):
+    from gatewarden.cli import main
+
+    monkeypatch.setenv("GATEWARDEN_LANG", lang)
+    config = tmp_path / "hub.toml"
+    config.write_text(f'[site]\nid = "scan"\nname = "{SITE}"\n[storage]\ndir = "{tmp_path / "data"}"\n',
+                      encoding="utf-8")
+    password = tmp_path / "pw"
+    password.write_text("short\n")
+    runs = [["hub", "user", "add", "bad name", "--role", "viewer", "--password-file", str(password),
+             "--config", str(config)],
+            ["hub", "user", "add", "ok", "--role", "viewer", "--password-file", str(password), "--config", str(config)],
+            ["hub", "user", "add"],
+            ["hub", "backup", "--config", str(config)],
+            ["registry", "export", "--config", str(config)],
+            ["registry", "import", str(tmp_path / "missing.csv"), "--config", str(config)],
+            ["roster", "import", str(tmp_path / "missing.csv"), "--config", str(config)],
+            ["alerts", "test", "--config", str(config)],
+            ["deploy", "broker", "--config", str(config), "--devices", "Bad_Id", "--out", str(tmp_path / "b")],
+            ["deploy", "broker", "--config", str(config), "--devices", "gate-n", "--port", "8883",
+             "--out", str(tmp_path / "b")],
+            ["hub", "--config", str(tmp_path / "nowhere.toml")],
+            ["doctor", "--config", str(tmp_path / "nowhere.toml")],
+            ["edge", "--config", str(config), "--check"],
+            ["simulate", "--nights", "99"]]
+    said = []
+    for argv in runs:
+        with contextlib.suppress(SystemExit):
+            main(argv)
+        out = capsys.readouterr()
+        said.append(out.out + out.err)
+    text = "\n".join(said)
+    assert text.count("\n") >= len(runs)
+    found = english_leaks(text, IDS | _command_words()) if lang == "zh" else chinese_leaks(text, NAMES)
+    assert found == [], "\n".join(found)
+
+
+# --- the doctor and config errors -----------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_doctors_report_speaks_the_language(lang):
+    from gatewarden.doctor import texts
+    from gatewarden.doctor.report import Check, as_text
+
+    def params(key: str) -> dict:
+        return {f: "1" for _, f, _, _ in string.Formatter().parse(texts.MESSAGES[key][0]) if f}
+
+    statuses = ["ok", "warn", "fail"] * len(texts.MESSAGES)
+    checks = [Check("config", status, key, params(key))
+              for key, status in zip(texts.MESSAGES, statuses)]
+    text = as_text(checks, config="/etc/gatewarden/gate.toml", lang=lang)
+    found = english_leaks(text, IDS) if lang == "zh" else chinese_leaks(text, NAMES)
+    assert found == [], "\n".join(found)
+
+
+BAD_CONFIGS = [
+    '[site]\nid = “pingan-2”\n', '[site\nid = "p"\n', '[site]\nid = "p"\nspaec = 3\n', '[sit]\nid = "p"\n',
+    '[site]\nid = "Ping An"\n', '[site]\nname = "x"\n', '[site]\nid = "p"\nspaces = "many"\n',
+    '[site]\nid = "p"\nspaces = -1\n', '[site]\nid = "p"\n[mqtt]\nport = 70000\n',
+    '[site]\nid = "p"\n[mqtt]\ntls = "yes"\n', '[site]\nid = "p"\n[web]\nlisten = 8080\n',
+    '[site]\nid = "p"\ntimezone = "Mars/Base"\n', '[site]\nid = "p"\n[rules.overnight]\ndeadline = "8 am"\n',
+    '[site]\nid = "p"\n[[zones]]\nname = "a"\nkind = "sometimes"\n', '[site]\nid = "p"\n[alerts]\nlanguage = "fr"\n',
+    '[site]\nid = "p"\nspaces = 1.5\n', '[site]\nid = "p"\n[[chat]]\nkind = "wecom"\n',
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_kind_of_config_error_speaks_the_language(lang, tmp_path):
+    from gwcommon.exc import ConfigError
+    from hub.config import load_hub_config
+
+    said = []
+    for n, text in enumerate(BAD_CONFIGS):
+        path = tmp_path / f"hub{n}.toml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_hub_config(path)
+        said.append(caught.value.text(lang))
+    path = tmp_path / "gbk.toml"
+    path.write_bytes('[site]\nid = "p"\nname = "平安小区"\n'.encode("gbk"))
+    with pytest.raises(ConfigError) as caught:
+        load_hub_config(path)
+    said.append(caught.value.text(lang))
+    text = "\n".join(said)
+    keys = {"site", "sit", "spaces", "spaec", "night", "never", "sometimes", "fr", "am", "ping", "an", "many"}
+    found = english_leaks(text, IDS | keys) if lang == "zh" else chinese_leaks(text, NAMES | FILE_WORDS | {"平安小区"})
+    assert found == [], "\n".join(found)

@@ -206,6 +206,8 @@ def resolve(value: Any, lang: str) -> Any:
     """Render :class:`T` pieces (and lists of them, joined) in ``lang``; other values as they are."""
     if isinstance(value, T):
         return render(value.key, lang, value.params)
+    if isinstance(value, Exception) and callable(getattr(value, "text", None)):
+        return value.text(lang)  # a GatewardenError worded in both languages (a config error)
     if isinstance(value, list) and value and all(isinstance(v, T) for v in value):
         return ("，" if lang == "zh" else ", ").join(resolve(v, lang) for v in value)
     return value

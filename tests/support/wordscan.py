@@ -19,15 +19,22 @@ xlsx toml bom utf gb gbk gbk utf-8 wps excel wi-fi wifi ibeacon eddystone eid ma
 chrony systemd systemctl journalctl timedatectl sudo pip bluetoothctl rfkill opencv openpyxl chinesecalendar python
 linux raspberry pi os bookworm aarch ca id ids ip lan url qr sms svg kwh wh w kw v a ma mb gb kb ms s min h ok
 uuid hex major minor ssh led ac dc nfc ssid js html pdf png jpg jpeg
-plate imei ttl dns ha nvr lpr yaml ini cli pid md
+plate imei ttl dns ha nvr lpr yaml ini cli pid md zh en sqlite authorization bearer local hciconfig
+true false bluetooth
 """.split())
 
 _CODE = [
+    re.compile(r"https?://\S+"),                    # addresses
     re.compile(r"`[^`]*`"),                         # code literals
+    re.compile(r"(?:sudo |pip |systemctl |bluetoothctl |rfkill |hciconfig |ln |gatewarden |journalctl |"
+               r"mosquitto_sub |timedatectl |\./dev )[^）)，。；\n]*"),  # a command line the installer types
+    re.compile(r"“[^”]*”|‘[^’]*’|'[^'\n]*'|\"[^\"\n]*\""),  # a quoted value or name
+    re.compile(r"\{[^{}\n]*\}"),                     # choices {zh,en}
+    re.compile(r"Ctrl-C"),
+    re.compile(r"\b[\w-]+/[\w./|-]*"),               # a relative path (district/passwd)
     re.compile(r"\{\"[^{}]*\}"),                     # a JSON record (an audit line's detail)
     re.compile(r"[\u4e00-\u9fff][A-Z]·?[A-Z0-9*]{4,6}"),  # plates
     re.compile(r"Wi-Fi"),
-    re.compile(r"https?://\S+"),                    # addresses
     re.compile(r"(?<![\w])(?:/|\./|~/)[\w./<>:@%+-]*"),  # paths
     re.compile(r"\$[A-Z_]+"),                       # environment variables
     re.compile(r"(?<![\w-])--?[a-z][\w-]*"),        # options
@@ -35,7 +42,7 @@ _CODE = [
     re.compile(r"\b[\w]*_[\w]*\b"),                 # snake_case code names
     re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b"),    # kebab-case ids (east-strip, gate-north)
     re.compile(r"\b[A-Z][A-Z0-9]+\b"),              # METAVARS and acronyms
-    re.compile(r"\[\[?[a-z_.]+\]\]?"),              # [section] of a config
+    re.compile(r"\[\[?[a-z_.]+\]\]?(?: [a-z_]+\b)?"),  # [section] of a config, and a key in it
     re.compile(r"<[^>\u4e00-\u9fff]*>"),            # <placeholders>
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
@@ -59,7 +66,7 @@ def english_leaks(text: str, allowed: set[str] = frozenset()) -> list[str]:
         for pattern in _CODE:
             bare = pattern.sub(" ", bare)
         ok = ALLOWED | {a.lower() for a in allowed}
-        words = [w for w in _WORD.findall(bare) if w.lower().strip("'") not in ok]
+        words = [w for w in _WORD.findall(bare) if len(w) > 1 and w.lower().strip("'") not in ok]
         if words:
             found.append(f"{' '.join(words)}  ⟵  {line.strip()[:160]}")
     return found

@@ -12,11 +12,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from gwcommon import catalogue
+
 from .csvfile import VehicleRow
 
 FIELDS = ("household", "owner", "mobile", "note", "tags")
 LABELS = {"household": ("房号", "household"), "owner": ("车主", "owner"), "mobile": ("手机", "mobile"),
           "note": ("备注", "note"), "tags": ("标签", "tags")}
+# The import preview's part of the one catalogue (gwcommon.catalogue, keys regdiff.*).
+WORDS: dict[str, tuple[str, str]] = {
+    "none": ("（无）", "(none)"),
+    "summary": ("新增 {a} 辆，删除 {r} 辆，修改 {c} 辆，不变 {u} 辆；{moved} 个标签换车",
+                "{a} to add, {r} to remove, {c} to change, {u} unchanged; {moved} tag(s) move"),
+    "added": ("标签：{tags}", "tags: {tags}"),
+    "removed": ("（删除后道闸不再放行）", "(removed: the gates will refuse it)"),
+    "change": ("{field} {old} → {new}", "{field} {old} → {new}"),
+    "sep": ("；", "; "),
+    **{f"field.{name}": words for name, words in LABELS.items()},
+}
+catalogue.contribute("registry diff", WORDS, prefix="regdiff.")
+
+
+def _t(key: str, lang: str, **values: Any) -> str:
+    return catalogue.t("regdiff." + key, lang, **values)
 
 
 @dataclass(frozen=True)
@@ -86,34 +104,29 @@ def mask_phone(text: str) -> str:
 
 def _shown(name: str, value: Any, lang: str) -> str:
     if name == "tags":
-        return ", ".join(value) or ("（无）" if lang != "en" else "(none)")
+        return ", ".join(value) or _t("none", lang)
     if name == "mobile":
-        return mask_phone(value) or ("（无）" if lang != "en" else "(none)")
-    return str(value) or ("（无）" if lang != "en" else "(none)")
+        return mask_phone(value) or _t("none", lang)
+    return str(value) or _t("none", lang)
 
 
 def summary(diff: RegistryDiff, lang: str = "zh") -> str:
     """One line: how many vehicles are added, removed, changed and kept."""
-    a, r, c, u = len(diff.added), len(diff.removed), len(diff.changed), diff.unchanged
-    if lang == "en":
-        return f"{a} to add, {r} to remove, {c} to change, {u} unchanged; {len(diff.moved_tags)} tag(s) move"
-    return f"新增 {a} 辆，删除 {r} 辆，修改 {c} 辆，不变 {u} 辆；{len(diff.moved_tags)} 个标签换车"
+    return _t("summary", lang, a=len(diff.added), r=len(diff.removed), c=len(diff.changed), u=diff.unchanged,
+              moved=len(diff.moved_tags))
 
 
 def lines(diff: RegistryDiff, lang: str = "zh") -> list[str]:
     """Every change, one line each: ``+`` added, ``-`` removed, ``~`` changed, ``>`` a tag moved."""
-    en = lang == "en"
     out = []
     for v in diff.added:
-        out.append(f"+ {v['plate']}  {v['household']}  " + ("tags: " if en else "标签：")
-                   + _shown("tags", v["tags"], lang))
+        out.append(f"+ {v['plate']}  {v['household']}  " + _t("added", lang, tags=_shown("tags", v["tags"], lang)))
     for v in diff.removed:
-        out.append(f"- {v['plate']}  {v['household']}  "
-                   + ("(removed: the gates will refuse it)" if en else "（删除后道闸不再放行）"))
+        out.append(f"- {v['plate']}  {v['household']}  " + _t("removed", lang))
     for c in diff.changed:
-        parts = [f"{LABELS[f][1 if en else 0]} {_shown(f, old, lang)} → {_shown(f, new, lang)}"
+        parts = [_t("change", lang, field=_t(f"field.{f}", lang), old=_shown(f, old, lang), new=_shown(f, new, lang))
                  for f, (old, new) in c.fields.items()]
-        out.append(f"~ {c.plate}  " + ("; " if en else "；").join(parts))
+        out.append(f"~ {c.plate}  " + _t("sep", lang).join(parts))
     for tag, old, new in diff.moved_tags:
         out.append(f"> {tag}: {old} → {new}")
     return out

@@ -52,6 +52,16 @@ WORDS: dict[str, tuple[str, str]] = {
              "lower case letters, digits and '-', starting with a letter or digit, at most 32 characters, e.g. pingan-2"),
     "got": ("{reason}（现在是“{got}”）", "{reason} (got {got!r})"),
     "wrong_value": ("值不对", "{msg}"),
+    # raised by the validators (WordedValueError.said)
+    "duration_type": ("时长应是秒数，或写成 '30m' 这样的文字", "a duration is a number of seconds or text like '30m'"),
+    "duration": ("“{text}”不是时长，应写成 '90s'、'30m'、'8h' 或 '1d'（秒、分、时、天）",
+                 "{text!r} is not a duration like '90s', '30m', '8h' or '1d'"),
+    "duration_negative": ("时长不能是负数", "a duration cannot be negative"),
+    "clock_time": ("“{text}”不是钟点，应写成 '08:00' 这样（24 小时制，英文冒号）", "{text!r} is not a time of day like '08:00'"),
+    "time_zone": ("不认识的时区“{name}”（中国大陆请写 'Asia/Shanghai'）",
+                  "unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')"),
+    "hub_reserved": ("“hub”留给中心机自己用，请给设备另起一个编号",
+                     "'hub' is reserved for the hub's own topics; choose another device id"),
 }
 NAME_WORDS = (WORDS["name"][1], WORDS["name"][0])
 

@@ -47,6 +47,13 @@ class WordedValueError(ValueError):
         super().__init__(en)
         self.zh = zh
 
+    @classmethod
+    def said(cls, key: str, **values) -> "WordedValueError":
+        """The error whose words are ``config.<key>`` of the catalogue (gwcommon/configwords.py)."""
+        from gwcommon import catalogue, configwords  # noqa: F401  (configwords contributes config.*)
+
+        return cls(catalogue.t("config." + key, "en", **values), catalogue.t("config." + key, "zh", **values))
+
 
 class InvalidMessage(GatewardenError, ValueError):
     """An MQTT message breaks the wire contract; ``reason`` says how, in one line."""

@@ -32,12 +32,14 @@ def test_the_roles_file_in_etc(tmp_path):
 
 def test_none_or_several_is_a_clear_error(tmp_path):
     env = {"GATEWARDEN_ETC": str(tmp_path)}
-    with pytest.raises(ConfigError, match="没有 --config，也找不到 .*hub.toml"):
+    with pytest.raises(ConfigError, match="no --config given and no .*hub.toml") as caught:
         default_config(HUB, env)
+    assert "没有 --config，也找不到" in caught.value.text("zh")
     (tmp_path / "gate.toml").touch()
     (tmp_path / "charging.toml").touch()
-    with pytest.raises(ConfigError, match="several config files"):
-        default_config(EDGE, env, "en")
+    with pytest.raises(ConfigError, match="several config files") as caught:
+        default_config(EDGE, env)
+    assert "有多个配置文件" in caught.value.text("zh")
 
 
 def gatewarden(tmp_path, *args, **env):

@@ -242,6 +242,9 @@ SAYS: dict[str, tuple[str, str]] = {
     "config.several": ("有多个配置文件（{names}）：用 --config 指定一个", "several config files ({names}): choose one with --config"),
     "config.none": ("没有 --config，也找不到 {names}：用 --config 文件 指定，或设置 {env}",
                     "no --config given and no {names}: give --config FILE or set {env}"),
+    "simulate.range": ("应在 {low} 到 {high} 之间", "must be between {low} and {high}"),
+    "simulate.no_mosquitto": ("gatewarden simulate：没有安装 Mosquitto（sudo apt-get install mosquitto）",
+                              "gatewarden simulate: Mosquitto is not installed (sudo apt-get install mosquitto)"),
     "demo.no_mosquitto": ("gatewarden demo：没有安装 Mosquitto（sudo apt-get install mosquitto），或者运行 ./dev demo，它会安装",
                           "gatewarden demo: Mosquitto is not installed (sudo apt-get install mosquitto), "
                           "or run ./dev demo, which installs it"),

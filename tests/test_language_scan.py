@@ -27,7 +27,7 @@ SITE = "测试小区"
 NAMES = {SITE, "浙A12345", "浙B12345", "浙A·1**45", "浙B·1**45", "1-101", "2-202", "张三", "李四", "东侧临停带",
          "送急诊", "已挪车", "中文", "浙A54321", "浙", "京"}
 # The ids the seeded data uses (they show as they are in Chinese too).
-IDS = {"English", "testclient", "lane-e", "gate-n", "shed-a", "shed-1", "east-strip", "wecom-1", "admin", "warden", "committee", "viewer"}
+IDS = {"English", "testclient", "device", "lane-e", "gate-n", "shed-a", "shed-1", "east-strip", "wecom-1", "admin", "warden", "committee", "viewer"}
 PAGES = ["/", "/violations", "/violations/v-1", "/violations/v-2", "/diary", "/report?month=2026-03", "/audit",
          "/phone", "/devices", "/passages", "/registry", "/roster", "/calendar", "/inbox", "/charging",
          "/charging/bill", "/account", "/accounts", "/login"]
@@ -127,7 +127,7 @@ def test_every_page_speaks_english(hub):
 CATALOGUES = ["hub.web.i18n", "hub.core.glossary", "hub.core.words", "hub.overnight.problems",
               "hub.alerts.roster_problems", "hub.alerts.render", "hub.cli.saying", "gatewarden.cliwords",
               "gatewarden.doctor.texts", "edge.charging.cli", "gwcommon.configwords", "hub.registry.diff",
-              "hub.charging.cuts"]
+              "hub.charging.cuts", "gwcommon.oswords"]
 # Chinese that English keeps: the registry's and roster's file columns and values, which are Chinese
 # in the file itself (the English message names the column the installer sees), and 调休.
 FILE_WORDS = {"车牌", "房号", "车主", "手机", "标签", "备注", "姓名", "角色", "日期", "开始", "结束", "顺序", "飞书ID",

@@ -87,7 +87,10 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         entries = roster.parse_csv(args.file.read_bytes())
     except OSError as exc:
-        print(say("cannot_read", command="roster import", file=args.file, error=exc.strerror), file=sys.stderr)
+        from gwcommon import oswords
+
+        print(say("cannot_read", command="roster import", file=args.file, error=oswords.said(exc, cli_lang(os.environ))),
+              file=sys.stderr)
         return 2
     except roster.RosterError as exc:
         report_bad_lines(args.file, exc.problems, cli_lang(os.environ), command="roster import")

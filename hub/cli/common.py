@@ -8,6 +8,7 @@ library: they parse arguments, call the areas' functions, and say what happened.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,11 @@ def write_export(data: bytes, file, *, command: str, done: str) -> int:
     try:
         file.write_bytes(data)
     except OSError as exc:
-        print(say("cannot_write", command=command, file=file, error=exc.strerror), file=sys.stderr)
+        from gwcommon import oswords
+        from gwcommon.lang import choose
+
+        print(say("cannot_write", command=command, file=file, error=oswords.said(exc, choose(environ=os.environ))),
+              file=sys.stderr)
         return 2
     print(done, file=sys.stderr)
     return 0

@@ -48,6 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_import(args: argparse.Namespace) -> int:
     from gwcommon.clock import clock_from_env
     from hub.cli.common import report_bad_lines, run_for_command
+    from gwcommon import oswords
     from hub.cli.saying import say
     from hub.core import words as problems
     from hub.registry import csvfile, diff, store
@@ -56,7 +57,8 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        print(say("cannot_read", lang, command="registry import", file=args.file, error=exc.strerror), file=sys.stderr)
+        print(say("cannot_read", lang, command="registry import", file=args.file, error=oswords.said(exc, lang)),
+              file=sys.stderr)
         return 2
     try:
         found = csvfile.read(data)

@@ -27,7 +27,7 @@ _CODE = [
     re.compile(r"https?://\S+"),                    # addresses
     re.compile(r"`[^`]*`"),                         # code literals
     re.compile(r"(?:sudo |pip |systemctl |bluetoothctl |rfkill |hciconfig |ln |gatewarden |journalctl |"
-               r"mosquitto_sub |timedatectl |\./dev )[^）)，。；\n]*"),  # a command line the installer types
+               r"mosquitto_sub |timedatectl |\./dev )[^）)，。；：\n\u4e00-\u9fff]*"),  # a command line the installer types
     re.compile(r"“[^”]*”|‘[^’]*’|'[^'\n]*'|\"[^\"\n]*\""),  # a quoted value or name
     re.compile(r"\{[^{}\n]*\}"),                     # choices {zh,en}
     re.compile(r"Ctrl-C"),

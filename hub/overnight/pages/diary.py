@@ -39,6 +39,7 @@ def register(ctx: WebContext) -> APIRouter:
             error = ""
         except FilterError as exc:
             rows, error = [], exc.text(ctx.lang(request))
+        rows = [{**row, "text": diary.line_text(row, ctx.lang(request))} for row in rows]
         return ctx.render(request, "diary.html", who, status=400 if error else 200, title_key="nav.diary",
                           rows=rows, form=form, kinds=diary.KINDS, error=error, full=len(rows) >= MAX_ROWS)
 

@@ -38,10 +38,13 @@ def test_the_web_view_uses_the_glossary(table, prefix):
 
 
 def test_the_diary_and_the_refusals_use_the_glossary():
-    from hub.overnight import violations
+    from hub.overnight import diary
 
-    assert violations._STATE_ZH == {k: zh for k, (zh, _) in glossary.STATES.items()}
-    assert violations._RULE_ZH == {k: zh for k, (zh, _) in glossary.RULES.items()}
+    for state, (zh, _) in glossary.STATES.items():
+        for rule, (rule_zh, _) in glossary.RULES.items():
+            line = diary.violation_text(rule=rule, state=state, plate="浙A12345", zone="", slot=None,
+                                        provisional=False, reason="")
+            assert line == f"{rule_zh}：浙A12345 {zh}"
     assert problems.text("zh", "violation_not_open", {"id": "v-1", "state": "excused"}).count("已豁免") == 1
 
 
@@ -71,7 +74,7 @@ def _report_csv(lang: str) -> str:
 def test_each_term_has_one_form_on_the_web_in_the_diary_in_chat_and_in_csv(lang):
     """The single form of each term, found where each of the four places words it."""
     from hub.charging import rules as charging_rules
-    from hub.overnight import violations
+    from hub.overnight import diary
 
     i = 1 if lang == "en" else 0
     csv = _report_csv(lang)
@@ -79,12 +82,12 @@ def test_each_term_has_one_form_on_the_web_in_the_diary_in_chat_and_in_csv(lang)
         word = glossary.STATES[state][i]
         assert i18n.text(lang, f"state.{state}") == word
         assert word in csv
-        if lang == "zh":
-            assert violations._STATE_ZH[state] == word
+        assert word in diary.violation_text(rule="overnight", state=state, plate="浙A12345", zone="", slot=None,
+                                            provisional=False, reason="", lang=lang)
     for rule, words in glossary.RULES.items():  # rules: web, diary, chat
         assert i18n.text(lang, f"rule.{rule}") == words[i]
-        if lang == "zh":
-            assert violations._RULE_ZH[rule] == words[i]
+        assert diary.violation_text(rule=rule, state="open", plate="浙A12345", zone="", slot=None,
+                                    provisional=False, reason="", lang=lang).startswith(words[i])
     fire = _chat_title("fire_lane", {"zone": "北侧", "plate": "浙A12345"}, lang)
     assert fire.lower().startswith(glossary.RULES["fire_lane"][i].lower())
     for rule, words in glossary.CHARGING_RULES.items():  # charging rules: web, diary, chat, CSV

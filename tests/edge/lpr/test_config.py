@@ -135,4 +135,4 @@ def test_edge_check_reads_the_cameras_secrets(tmp_path, capsys):
         main(str(tmp_path / "gate.toml"), check=True)
     key.write_text("k3y\n")
     assert main(str(tmp_path / "gate.toml"), check=True) == 0
-    assert "plate cameras: cam-in" in capsys.readouterr().out
+    assert "车牌相机：cam-in" in capsys.readouterr().out

@@ -53,7 +53,7 @@ def test_commands_find_their_config_without_the_option(tmp_path):
     shutil.copy(ROOT / "deploy" / "config" / "gate.toml", tmp_path / "gate.toml")
     done = gatewarden(tmp_path, "edge", "--check")
     assert done.returncode == 0, done.stderr
-    assert f"{tmp_path / 'gate.toml'}: OK" in done.stdout
+    assert f"{tmp_path / 'gate.toml'}：正常" in done.stdout
 
 
 def test_a_hub_command_without_any_config_says_what_to_give(tmp_path):

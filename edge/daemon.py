@@ -9,6 +9,7 @@ then the publisher (retained ``{"online": false}``, clean disconnect), then clos
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sqlite3
 import threading
@@ -20,8 +21,10 @@ from edge.config import EdgeConfig, load_edge_config
 from edge.outbox import Outbox
 from edge.publisher import Publisher
 from edge.timesync import Check, ClockWatch, flag_path, ntp_synchronized
+from gwcommon import catalogue
 from gwcommon.clock import Clock, SystemClock
 from gwcommon.exc import ConfigError
+from gwcommon.lang import choose
 from gwcommon.logsetup import setup_logging
 from gwcommon.sdnotify import Notifier
 
@@ -123,6 +126,20 @@ def open_outbox(config: EdgeConfig, clock: Clock) -> Outbox:
         raise ConfigError(f"storage.dir: cannot open the outbox {path}: {exc}") from None
 
 
+# What ``gatewarden edge --check`` prints: its part of the one catalogue (gwcommon.catalogue, keys edge.*).
+WORDS: dict[str, tuple[str, str]] = {
+    "check_ok": ("{path}：正常 —— 小区 {site} 的设备 {device}（{kind}）；数据来源：{sources}{cameras}",
+                 "{path}: OK — device {device} ({kind}) of site {site}; sources: {sources}{cameras}"),
+    "cameras": ("；车牌相机：{ids}", "; plate cameras: {ids}"),
+    "none": ("无", "none"),
+    "no_section": ("注意：{path}：device.kind 是 {kind}，但文件里没有 [{kind}] 一节：这台设备只发送状态和心跳"
+                   "（见 docs/configuration.md）",
+                   "warning: {path}: device.kind is '{kind}' but the file has no [{kind}] section: this device "
+                   "only sends its status and heartbeats (see docs/configuration.md)"),
+}
+catalogue.contribute("edge", WORDS, prefix="edge.")
+
+
 def role_warning(config: EdgeConfig, config_path: str) -> str | None:
     """A device whose kind has no section of its own (and no replay) only sends status and heartbeats."""
     kind = config.device.kind
@@ -142,11 +159,13 @@ def main(config_path: str, *, check: bool = False) -> int:
         if config.lpr is not None:  # the cameras' secrets must be readable (edge.lpr)
             for camera in config.lpr.cameras:
                 camera.secret()
-        print(f"{config_path}: OK — device {config.device.id} ({config.device.kind}) of site "
-              f"{config.site.id}; sources: {', '.join(names) or 'none'}"
-              + (f"; plate cameras: {', '.join(c.id for c in config.lpr.cameras)}" if config.lpr else ""))
+        lang = choose(environ=os.environ)
+        cameras = catalogue.t("edge.cameras", lang, ids=", ".join(c.id for c in config.lpr.cameras)) if config.lpr else ""
+        print(catalogue.t("edge.check_ok", lang, path=config_path, device=config.device.id,
+                          kind=config.device.kind, site=config.site.id,
+                          sources=", ".join(names) or catalogue.t("edge.none", lang), cameras=cameras))
         if warning:
-            print(f"warning: {warning}")
+            print(catalogue.t("edge.no_section", lang, path=config_path, kind=config.device.kind))
         return 0
     setup_logging(config.log)
     if warning:

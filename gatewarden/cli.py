@@ -30,8 +30,34 @@ COMMANDS = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class Parser(argparse.ArgumentParser):
+    """argparse in the language of the one policy: its usage line and refusals in Chinese or English
+    (``lang`` is set by :func:`gatewarden.cliwords.translate`; sub-command parsers are this class too)."""
+
+    lang = "en"
+
+    def format_usage(self) -> str:
+        return self._in_language(super().format_usage())
+
+    def format_help(self) -> str:
+        return self._in_language(super().format_help())
+
+    def error(self, message: str):
+        from gatewarden import cliwords
+
+        self.print_usage(sys.stderr)
+        word = "错误" if self.lang != "en" else "error"
+        self.exit(2, f"{self.prog}: {word}: {cliwords.refusal(message, self.lang)}\n")
+
+    def _in_language(self, text: str) -> str:
+        from gatewarden import cliwords
+
+        return cliwords.USAGE["zh"] + text[len("usage: "):] if self.lang != "en" and text.startswith("usage: ") else text
+
+
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """Every command's parser, its help texts in ``lang`` (docs/cli.md is generated in English)."""
+    parser = Parser(
         prog="gatewarden",
         description="Gates, overnight parking and e-bike charging safety for a residential compound.",
     )
@@ -41,7 +67,22 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers)
+    from gatewarden import cliwords
+
+    cliwords.translate(parser, lang)
     return parser
+
+
+def lang_of(argv: list[str], environ) -> str:
+    """The command line's language before it is parsed (so ``--help`` speaks it too): the last
+    ``--lang X`` / ``--lang=X`` anywhere on it, else ``GATEWARDEN_LANG``, else Chinese."""
+    flag = None
+    for i, word in enumerate(argv):
+        if word == "--lang" and i + 1 < len(argv):
+            flag = argv[i + 1]
+        elif word.startswith("--lang="):
+            flag = word.split("=", 1)[1]
+    return choose(flag=flag, environ=environ)
 
 
 def version() -> str:
@@ -61,7 +102,8 @@ def _interrupt(signum: int, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(lang_of(words, os.environ)).parse_args(words)
     before = os.environ.get(ENV_LANG)
     if args.global_lang:  # one policy: --lang before the command speaks for the whole command
         os.environ[ENV_LANG] = args.global_lang

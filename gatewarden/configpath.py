@@ -28,8 +28,11 @@ def etc_dir(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("GATEWARDEN_ETC") or ETC)
 
 
-def default_config(roles: tuple[str, ...], environ: Mapping[str, str], lang: str = "zh") -> Path:
-    """The config for a command serving ``roles`` given no ``--config``; ConfigError when unclear."""
+def default_config(roles: tuple[str, ...], environ: Mapping[str, str]) -> Path:
+    """The config for a command serving ``roles`` given no ``--config``; ConfigError (in both
+    languages) when unclear."""
+    from gatewarden import cliwords  # noqa: F401  (its table words these errors: gw.config.*)
+
     if environ.get(ENV):
         return Path(environ[ENV])
     etc = etc_dir(environ)
@@ -39,10 +42,8 @@ def default_config(roles: tuple[str, ...], environ: Mapping[str, str], lang: str
         return found[0]
     names = ", ".join(str(path) for path in (found or candidates))
     if found:
-        raise ConfigError(f"有多个配置文件（{names}）：用 --config 指定一个" if lang == "zh" else
-                          f"several config files ({names}): choose one with --config")
-    raise ConfigError(f"没有 --config，也找不到 {names}：用 --config 文件 指定，或设置 {ENV}" if lang == "zh" else
-                      f"no --config given and no {names}: give --config FILE or set {ENV}")
+        raise ConfigError.said("gw.config.several", names=names)
+    raise ConfigError.said("gw.config.none", names=names, env=ENV)
 
 
 def fill_in(args, environ: Mapping[str, str]) -> None:
@@ -52,6 +53,4 @@ def fill_in(args, environ: Mapping[str, str]) -> None:
         return
     if args.command == "deploy" and not hasattr(args, "config"):
         return  # deploy wheelhouse: no config
-    from gwcommon.lang import choose
-
-    args.config = default_config(roles, environ, choose(environ=environ))
+    args.config = default_config(roles, environ)

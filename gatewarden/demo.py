@@ -12,6 +12,7 @@ Ctrl-C stops everything.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import sys
@@ -19,9 +20,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from gatewarden.cliwords import say
 from gatewarden.localbroker import free_port
 from gatewarden.sim.runner import Runner, SimulationError
 from gwcommon.clock import ScaledClock
+from gwcommon.lang import choose
 
 DemoError = SimulationError  # a part of the demo could not be started
 
@@ -64,6 +67,7 @@ class Demo:
         span = (self.night.end - self.night.start).total_seconds()
         self.speed = span / args.night_seconds
         self.password = secrets.token_urlsafe(9)
+        self.lang = choose(environ=os.environ)  # Chinese unless `gatewarden --lang en demo` or GATEWARDEN_LANG=en
 
     @property
     def procs(self):
@@ -72,7 +76,7 @@ class Demo:
     # -- set-up ----------------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        self.runner.prepare(inbox_key=secrets.token_hex(8))
+        self.runner.prepare(inbox_key=secrets.token_hex(8), lang=self.lang)
         hub_config = str(self.runner.files["hub"])
         roster = self.dir / "roster.csv"
         roster.write_text(ROSTER, encoding="utf-8-sig")
@@ -97,7 +101,7 @@ class Demo:
         while True:
             dead = self.runner.dead()
             if dead:
-                print(f"\n{dead[0]} stopped unexpectedly (exit {dead[1]}); see {self.dir / dead[0]}.log",
+                print("\n" + say("demo.died", name=dead[0], code=dead[1], log=f"{self.dir / dead[0]}.log"),
                       file=sys.stderr)
                 return False
             status = progress.poll()
@@ -113,29 +117,29 @@ class Demo:
 
 def run(args: argparse.Namespace) -> int:
     if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
-        print("gatewarden demo: Mosquitto is not installed (sudo apt-get install mosquitto), "
-              "or run ./dev demo, which installs it", file=sys.stderr)
+        print(say("demo.no_mosquitto"), file=sys.stderr)
         return 2
     demo = Demo(args)
     url = f"http://127.0.0.1:{demo.web_port}/"
     try:
-        print(f"gatewarden demo: {len(demo.compound.households)} households, {len(demo.compound.cars)} cars, "
-              f"{demo.compound.spaces} spaces; the night of {args.evening} in about {args.night_seconds:.0f} s")
-        print(f"  data: {demo.dir}")
+        print(say("demo.head", compound=demo.compound.name, households=len(demo.compound.households),
+                  cars=len(demo.compound.cars), spaces=demo.compound.spaces, evening=args.evening,
+                  seconds=f"{args.night_seconds:.0f}"))
+        print(say("demo.data", dir=demo.dir))
         demo.prepare()
         demo.start()
-        print(f"  web view: {url}   login: admin / {demo.password}   (chat messages: {url}inbox)")
+        print(say("demo.web", url=url, password=demo.password))
         if not demo.watch():
             return 1
-        print(f"The morning digest is out. Look around: {url}  (login admin / {demo.password})")
+        print(say("demo.morning", url=url, password=demo.password))
         if args.exit_after_morning:
             return 0
-        print("Press Ctrl-C to stop the demo.")
+        print(say("demo.ctrl_c"))
         while all(p.poll() is None for p in demo.procs.values()):
             time.sleep(1)
         return 1
     except KeyboardInterrupt:
-        print("\nstopping…")
+        print("\n" + say("demo.stopping"))
         return 0
     finally:
         demo.stop()

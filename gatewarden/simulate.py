@@ -23,6 +23,8 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from gatewarden.cliwords import say
+
 DEFAULT_EVENING = date(2026, 11, 19)
 DEFAULT_SPEED = 8000.0  # simulated seconds per real second (docs/simulator.md: how it was chosen)
 WARMUP = 4.0  # real seconds before the simulated clock reaches the first evening
@@ -55,14 +57,14 @@ def offline_after(speed: float) -> str:
 def _positive(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 60:
-        raise argparse.ArgumentTypeError("must be between 1 and 60")
+        raise argparse.ArgumentTypeError(say("simulate.range", low=1, high=60))
     return value
 
 
 def _speed(text: str) -> float:
     value = float(text)
     if not 1 <= value <= 20000:
-        raise argparse.ArgumentTypeError("must be between 1 and 20000")
+        raise argparse.ArgumentTypeError(say("simulate.range", low=1, high=20000))
     return value
 
 
@@ -217,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     from gatewarden.sim.table import render
 
     if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
-        print("gatewarden simulate: Mosquitto is not installed (sudo apt-get install mosquitto)", file=sys.stderr)
+        print(say("simulate.no_mosquitto"), file=sys.stderr)
         return 2
     sim = Simulation(args)
     started = time.monotonic()

@@ -60,8 +60,7 @@ def _check_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise WordedValueError(f"unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')",
-                               f"不认识的时区“{name}”（中国大陆请写 'Asia/Shanghai'）") from None
+        raise WordedValueError.said("time_zone", name=name) from None
     return name
 
 
@@ -141,8 +140,7 @@ class DeviceConfig(Section):
     @classmethod
     def _not_hub(cls, value: str) -> str:
         if value == "hub":
-            raise WordedValueError("'hub' is reserved for the hub's own topics; choose another device id",
-                                   "“hub”留给汇聚主机自己用，请给设备另起一个编号")
+            raise WordedValueError.said("hub_reserved")
         return value
 
 

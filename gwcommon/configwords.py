@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from . import catalogue
 from .wire import NAME_RE
 
 # Full-width punctuation an IME types where TOML needs ASCII: (characters, Chinese name, ASCII).
@@ -34,9 +35,35 @@ FULL_WIDTH = (
 )
 _LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
-NAME_WORDS = ("lower case letters, digits and '-', starting with a letter or digit, at most 32 characters, "
-              "e.g. pingan-2",
-              "只能用小写字母、数字和 -，以字母或数字开头，最多 32 个字符，例如 pingan-2")
+# The config errors' part of the one catalogue (gwcommon.catalogue, keys config.*): key → (Chinese, English).
+WORDS: dict[str, tuple[str, str]] = {
+    "full_width": ("第 {n} 行用了{name}？请改为英文的 {ascii}",
+                   "line {n} uses full-width punctuation ({chars}); TOML needs {ascii} instead"),
+    "not_toml": ("{where}不是有效的 TOML 格式；请检查引号、等号和方括号是否成对、是否为英文符号",
+                 "not valid TOML{where}: {error}"),
+    "where_line": ("第 {n} 行", " at line {n}"),
+    "more": ("（另有 {more} 处问题）", " (and {more} more problem(s))"),
+    "top_level": ("（最外层）", "(top level)"),
+    "unknown_key": ("不认识的键（请对照 docs/configuration.md 检查拼写）",
+                    "unknown key (check the spelling against docs/configuration.md)"),
+    "did_you_mean": ("不认识的键；是不是想写 {guess}？", "unknown key; did you mean {guess!r}?"),
+    "missing": ("必须填写，但没有写", "required but missing"),
+    "name": ("只能用小写字母、数字和 -，以字母或数字开头，最多 32 个字符，例如 pingan-2",
+             "lower case letters, digits and '-', starting with a letter or digit, at most 32 characters, e.g. pingan-2"),
+    "got": ("{reason}（现在是“{got}”）", "{reason} (got {got!r})"),
+    "wrong_value": ("值不对", "{msg}"),
+    # raised by the validators (WordedValueError.said)
+    "duration_type": ("时长应是秒数，或写成 '30m' 这样的文字", "a duration is a number of seconds or text like '30m'"),
+    "duration": ("“{text}”不是时长，应写成 '90s'、'30m'、'8h' 或 '1d'（秒、分、时、天）",
+                 "{text!r} is not a duration like '90s', '30m', '8h' or '1d'"),
+    "duration_negative": ("时长不能是负数", "a duration cannot be negative"),
+    "clock_time": ("“{text}”不是钟点，应写成 '08:00' 这样（24 小时制，英文冒号）", "{text!r} is not a time of day like '08:00'"),
+    "time_zone": ("不认识的时区“{name}”（中国大陆请写 'Asia/Shanghai'）",
+                  "unknown time zone {name!r} (use an IANA name like 'Asia/Shanghai')"),
+    "hub_reserved": ("“hub”留给中心机自己用，请给设备另起一个编号",
+                     "'hub' is reserved for the hub's own topics; choose another device id"),
+}
+NAME_WORDS = (WORDS["name"][1], WORDS["name"][0])
 
 
 def toml_problem(text: str, error: str) -> tuple[str, str]:
@@ -50,25 +77,30 @@ def toml_problem(text: str, error: str) -> tuple[str, str]:
     for n in suspects:
         for chars, zh_name, ascii_ in FULL_WIDTH:
             if any(c in lines[n - 1] for c in chars):
-                return (f"line {n} uses full-width punctuation ({chars}); TOML needs {ascii_} instead",
-                        f"第 {n} 行用了{zh_name}？请改为英文的 {ascii_}")
-    where_en = f" at line {lineno}" if lineno else ""
-    where_zh = f"第 {lineno} 行" if lineno else ""
-    return (f"not valid TOML{where_en}: {error}",
-            f"{where_zh}不是有效的 TOML 格式（{error}）；请检查引号、等号和方括号是否成对、是否为英文符号")
+                return _both("full_width", n=n, chars=chars, name=zh_name, ascii=ascii_)
+    return (_t("not_toml", "en", where=_t("where_line", "en", n=lineno) if lineno else "", error=error),
+            _t("not_toml", "zh", where=_t("where_line", "zh", n=lineno) if lineno else "", error=error))
+
+
+def _t(key: str, lang: str, **values: Any) -> str:
+    return catalogue.t("config." + key, lang, **values)
+
+
+def _both(key: str, **values: Any) -> tuple[str, str]:
+    """(English, Chinese) of a config.* key."""
+    return _t(key, "en", **values), _t(key, "zh", **values)
 
 
 def first_error(errors: list[dict[str, Any]], model: type[BaseModel]) -> tuple[str, str]:
     """(English, Chinese) one-liners for the first of pydantic's ``errors`` validating ``model``."""
     # a misspelt key explains the "missing" errors that follow from it, so it is named first
     err = min(errors, key=lambda e: e["type"] != "extra_forbidden")
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    key = ".".join(str(p) for p in err["loc"])
     en, zh = _reason(err, model)
     more = len(errors) - 1
     if more:
-        en += f" (and {more} more problem{'s' * (more > 1)})"
-        zh += f"（另有 {more} 处问题）"
-    return f"{key}: {en}", f"{key}：{zh}"
+        en, zh = en + _t("more", "en", more=more), zh + _t("more", "zh", more=more)
+    return f"{key or _t('top_level', 'en')}: {en}", f"{key or _t('top_level', 'zh')}：{zh}"
 
 
 def reason(err: dict[str, Any], model: type[BaseModel] | None = None) -> tuple[str, str]:
@@ -80,26 +112,22 @@ def _reason(err: dict[str, Any], model: type[BaseModel] | None) -> tuple[str, st
     kind, ctx, got = err["type"], err.get("ctx") or {}, _shown(err.get("input"))
     if kind == "extra_forbidden":
         guess = suggest(model, err["loc"])
-        en = "unknown key (check the spelling against docs/configuration.md)"
-        zh = "不认识的键（请对照 docs/configuration.md 检查拼写）"
-        if guess:
-            en, zh = f"unknown key; did you mean {guess!r}?", f"不认识的键；是不是想写 {guess}？"
-        return en, zh
+        return _both("did_you_mean", guess=guess) if guess else _both("unknown_key")
     if kind == "missing":
-        return "required but missing", "必须填写，但没有写"
+        return _both("missing")
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_RE:
-        return f"{NAME_WORDS[0]} (got {got!r})", f"{NAME_WORDS[1]}（现在是“{got}”）"
+        return _t("got", "en", reason=_t("name", "en"), got=got), _t("got", "zh", reason=_t("name", "zh"), got=got)
     original = ctx.get("error")
     if kind == "value_error" and getattr(original, "zh", None):
         return f"{original} (got {got!r})", f"{original.zh}"
-    plain = _PLAIN.get(kind)
     if "expected" in ctx:
         ctx = {**ctx, "expected": str(ctx["expected"]).replace(" or ", "、").replace(", ", "、")}
-    zh = plain.format(**ctx) if plain else f"值不对：{err['msg']}"
-    return f"{err['msg']} (got {got!r})", f"{zh}（现在是“{got}”）"
+    plain = "plain." + kind if catalogue.has("config.plain." + kind) else "wrong_value"
+    return (_t("got", "en", reason=err["msg"], got=got),
+            _t("got", "zh", reason=_t(plain, "zh", **ctx, msg=err["msg"]), got=got))
 
 
-_PLAIN = {
+_PLAIN = {  # pydantic's error kind → the Chinese; the English is pydantic's own message
     "less_than_equal": "应不大于 {le}",
     "less_than": "应小于 {lt}",
     "greater_than_equal": "应不小于 {ge}",
@@ -129,6 +157,10 @@ _PLAIN = {
     "url_scheme": "网址应以 http:// 或 https:// 开头",
     "path_type": "应是文件路径（用英文引号括起来）",
 }
+
+
+catalogue.contribute("config", {**WORDS, **{f"plain.{kind}": (zh, "{msg}") for kind, zh in _PLAIN.items()}},
+                     prefix="config.")
 
 
 def _shown(value: Any) -> str:

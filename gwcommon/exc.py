@@ -2,7 +2,27 @@
 
 
 class GatewardenError(Exception):
-    """Base class of every error gatewarden raises on purpose."""
+    """Base class of every error gatewarden raises on purpose.
+
+    ``str()`` is the English line (for logs and tests); :meth:`text` gives it in a language when
+    the error was raised with its Chinese too — :meth:`said` raises it from a key of the one
+    catalogue (:mod:`gwcommon.catalogue`) in both languages.
+    """
+
+    zh: str | None = None
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``); English where no Chinese was given."""
+        return self.zh if lang != "en" and self.zh else str(self)
+
+    @classmethod
+    def said(cls, key: str, **values):
+        """The error whose words are ``key`` of the catalogue, filled with ``values``."""
+        from gwcommon import catalogue
+
+        error = cls(catalogue.t(key, "en", **values))
+        error.zh = catalogue.t(key, "zh", **values)
+        return error
 
 
 class ConfigError(GatewardenError, ValueError):
@@ -18,10 +38,6 @@ class ConfigError(GatewardenError, ValueError):
         super().__init__(message)
         self.zh = zh
 
-    def text(self, lang: str) -> str:
-        """The message in ``lang`` (``"zh"`` or ``"en"``); English where no Chinese was given."""
-        return self.zh if lang != "en" and self.zh else str(self)
-
 
 class WordedValueError(ValueError):
     """A ValueError from a config validator that also says it in Chinese (``zh``); pydantic keeps
@@ -30,6 +46,13 @@ class WordedValueError(ValueError):
     def __init__(self, en: str, zh: str):
         super().__init__(en)
         self.zh = zh
+
+    @classmethod
+    def said(cls, key: str, **values) -> "WordedValueError":
+        """The error whose words are ``config.<key>`` of the catalogue (gwcommon/configwords.py)."""
+        from gwcommon import catalogue, configwords  # noqa: F401  (configwords contributes config.*)
+
+        return cls(catalogue.t("config." + key, "en", **values), catalogue.t("config." + key, "zh", **values))
 
 
 class InvalidMessage(GatewardenError, ValueError):

@@ -52,18 +52,16 @@ def stored_ts(moment: datetime) -> str:
 def parse_duration(text: str | int | float) -> timedelta:
     """``"30m"``, ``"10 s"``, ``"8h"``, ``"1d"``, ``"250ms"``, or a number of seconds."""
     if isinstance(text, bool):
-        raise WordedValueError("a duration is a number of seconds or text like '30m'",
-                               "时长应是秒数，或写成 '30m' 这样的文字")
+        raise WordedValueError.said("duration_type")
     if isinstance(text, (int, float)):
         seconds = float(text)
     else:
         match = _DURATION.match(str(text))
         if not match:
-            raise WordedValueError(f"{text!r} is not a duration like '90s', '30m', '8h' or '1d'",
-                                   f"“{text}”不是时长，应写成 '90s'、'30m'、'8h' 或 '1d'（秒、分、时、天）")
+            raise WordedValueError.said("duration", text=text)
         seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     if seconds < 0:
-        raise WordedValueError("a duration cannot be negative", "时长不能是负数")
+        raise WordedValueError.said("duration_negative")
     return timedelta(seconds=seconds)
 
 
@@ -79,6 +77,5 @@ def format_duration(span: timedelta) -> str:
 def parse_clock_time(text: str) -> time:
     """``"08:00"`` or ``"07:30:00"`` as a wall-clock time."""
     if not isinstance(text, str) or not re.match(r"^\d{1,2}:\d{2}(:\d{2})?$", text):
-        raise WordedValueError(f"{text!r} is not a time of day like '08:00'",
-                               f"“{text}”不是钟点，应写成 '08:00' 这样（24 小时制，英文冒号）")
+        raise WordedValueError.said("clock_time", text=text)
     return time.fromisoformat(text if len(text.split(":")[0]) == 2 else "0" + text)

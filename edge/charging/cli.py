@@ -4,7 +4,11 @@ compound's own chargers (format and truth lines: :mod:`edge.charging.recording`,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from gwcommon import catalogue
+from gwcommon.lang import choose
 
 WORDS = {
     "recording": ("正在录制 {n} 条线路（{circuits}）的读数到 {out}，每 {every:g} 秒一次；按 Ctrl-C 结束。",
@@ -30,9 +34,16 @@ WORDS = {
 CHANGES_SHOWN = 40
 
 
+catalogue.contribute("charging-cli", WORDS, prefix="chgcli.")
+
+
 def say(lang: str, key: str, **values) -> str:
-    pair = WORDS[key]
-    return (pair[1] if lang == "en" else pair[0]).format(**values)
+    return catalogue.t("chgcli." + key, lang, **values)
+
+
+def _lang(args: argparse.Namespace) -> str:
+    """``--lang``, else the one policy (GATEWARDEN_LANG, else Chinese)."""
+    return choose(flag=args.lang, environ=os.environ)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rec.add_argument("out", metavar="OUT", help="the recording to write (JSON lines)")
     rec.add_argument("--duration", metavar="SECONDS", type=float, default=None,
                      help="stop after this many seconds (default: until Ctrl-C)")
-    rec.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the messages (default zh)")
+    rec.add_argument("--lang", choices=("zh", "en"), default=None,
+                     help="language of the messages: zh (default) or en; else GATEWARDEN_LANG")
     rec.set_defaults(func=run_record)
     rep = sub.add_parser("replay", help="run the counter over a recording and compare with truth lines",
                          description="Run the charger counter over a recording as the device would, and report "
@@ -57,7 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                      "'21:30:00 chargers=3' (see docs/charging.md).")
     rep.add_argument("file", metavar="FILE", help="a recording made by 'gatewarden charging record'")
     rep.add_argument("--truth", metavar="TRUTHFILE", help="what was counted walking round, one line per change")
-    rep.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report (default zh)")
+    rep.add_argument("--lang", choices=("zh", "en"), default=None,
+                     help="language of the report: zh (default) or en; else GATEWARDEN_LANG")
     rep.set_defaults(func=run_replay)
 
 
@@ -71,9 +84,10 @@ def run_record(args: argparse.Namespace) -> int:
 
     from .recording import record
 
+    args.lang = _lang(args)
     config = load_edge_config(args.config)
     if config.charging is None or not config.meters:
-        raise ConfigError(say(args.lang, "no_charging"))
+        raise ConfigError.said("chgcli.no_charging")
     clock = SystemClock()
     sources = build_sources(config.charging, config.meters, mqtt=config.mqtt, clock=clock,
                             device_id=f"{config.device.id}-rec")
@@ -100,6 +114,7 @@ def run_record(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from . import recording as r
 
+    args.lang = _lang(args)
     rec = r.load(r.open_text(args.file))
     truths = r.parse_truth(r.open_text(args.truth), first_day=r.first_day(rec), tz=rec.tz) if args.truth else []
     by_circuit = r.truth_for(rec, truths)

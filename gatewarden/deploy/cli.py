@@ -7,6 +7,8 @@ import re
 import socket
 from pathlib import Path
 
+from gatewarden import cliwords  # noqa: F401  (its table words these commands: gw.*)
+
 from gwcommon.wire import NAME_RE
 
 CONFIG_HELP = "the hub's TOML config, for the site id (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)"
@@ -79,15 +81,15 @@ def parse_devices(text: str, *, option: str = "--devices", required: bool = True
 
     devices = [d.strip() for d in text.split(",") if d.strip()]
     if required and not devices:
-        raise ConfigError(f"{option}: name at least one device id")
+        raise ConfigError.said("gw.deploy.no_devices", option=option)
     for device in devices:
         if not re.match(NAME_RE, device):
-            raise ConfigError(f"{option}: {device!r} is not an id (lower case letters, digits and '-')")
+            raise ConfigError.said("gw.deploy.bad_id", option=option, device=device)
         if device == "hub":
-            raise ConfigError(f"{option}: 'hub' is reserved for the hub's own account")
+            raise ConfigError.said("gw.deploy.hub_reserved", option=option)
     repeated = sorted({d for d in devices if devices.count(d) > 1})
     if repeated:
-        raise ConfigError(f"{option}: repeated: {', '.join(repeated)}")
+        raise ConfigError.said("gw.deploy.repeated", option=option, ids=", ".join(repeated))
     return devices
 
 
@@ -95,7 +97,7 @@ def _check_port(name: str, value: int) -> None:
     from gwcommon.exc import ConfigError
 
     if not 1 <= value <= 65535:
-        raise ConfigError(f"{name}: {value} is not a port (1-65535)")
+        raise ConfigError.said("gw.deploy.port", name=name, value=value)
 
 
 def run_broker(args: argparse.Namespace) -> int:
@@ -109,15 +111,15 @@ def run_broker(args: argparse.Namespace) -> int:
     meters = parse_devices(args.meters, option="--meters", required=False)
     both = sorted(set(devices) & set(meters))
     if both:
-        raise ConfigError(f"--meters: {', '.join(both)} is also in --devices")
+        raise ConfigError.said("gw.deploy.meter_also_device", ids=", ".join(both))
     if args.plain_on_lan and not args.tls:
-        raise ConfigError("--plain-on-lan needs --tls (without --tls the plain port is on the network anyway)")
+        raise ConfigError.said("gw.deploy.plain_needs_tls")
     for name in ("--port", "--tls-port"):
         _check_port(name, getattr(args, name[2:].replace("-", "_")))
     if args.client_certs and not args.tls:
-        raise ConfigError("--client-certs needs --tls")
+        raise ConfigError.said("gw.deploy.certs_need_tls")
     if args.tls and args.port == args.tls_port:
-        raise ConfigError("--port and --tls-port must differ")
+        raise ConfigError.said("gw.deploy.ports_differ")
     own = f"{socket.gethostname()}.local"
     device_host = args.host[0] if args.host else own
     hosts = [*args.host, own, socket.gethostname(), "localhost", "127.0.0.1", "::1", config.mqtt.host]
@@ -128,23 +130,21 @@ def run_broker(args: argparse.Namespace) -> int:
     try:
         result = write_broker(plan)
     except OSError as exc:
-        raise ConfigError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from None
+        raise ConfigError.said("gw.deploy.cannot_write", out=args.out, error=exc.strerror or exc) from None
     _report_broker(result, plan)
     return 0
 
 
 def _report_broker(result, plan) -> None:
-    print(f"broker configuration for site {plan.site} written to {result.out}")
+    from gatewarden.cliwords import say
+
+    print(say("deploy.broker_written", site=plan.site, out=result.out))
     for name, folder in result.clients.items():
-        state = "new account" if name in result.new else "password kept"
-        if name in plan.meters:
-            print(f"  {name:<20} {state:<14} type {folder}/meter.txt into the meter's MQTT page")
-        else:
-            print(f"  {name:<20} {state:<14} copy {folder}/mqtt/ and merge {folder}/mqtt.toml")
+        state = say("deploy.new_account" if name in result.new else "deploy.kept")
+        print(say("deploy.meter" if name in plan.meters else "deploy.device", name=name, state=state, folder=folder))
     for name in result.removed:
-        print(f"  {name:<20} account removed (no longer in --devices)")
-    print(f"next: ln -sf {result.out}/mosquitto.conf /etc/mosquitto/conf.d/gatewarden.conf "
-          "&& systemctl restart mosquitto")
+        print(say("deploy.removed", name=name))
+    print(say("deploy.next", out=result.out))
 
 
 def run_bridge(args: argparse.Namespace) -> int:
@@ -156,17 +156,18 @@ def run_bridge(args: argparse.Namespace) -> int:
     config = load_hub_config(args.config)
     _check_port("--district-port", args.district_port)
     if args.district_ca is not None and not args.district_ca.is_file():
-        raise ConfigError(f"--district-ca: no such file: {args.district_ca}")
+        raise ConfigError.said("gw.deploy.no_ca_file", file=args.district_ca)
     district = District(args.district_host, args.district_port,
                         args.district_ca.resolve() if args.district_ca else None)
     try:
         out = write_bridge(config.site.id, district, args.out.resolve(), faults=args.faults)
     except OSError as exc:
-        raise ConfigError(f"--out {args.out}: cannot write: {exc.strerror or exc}") from None
-    print(f"bridge of site {config.site.id} written to {out}")
-    print(f"  compound broker: ln -sf {out}/bridge.conf /etc/mosquitto/conf.d/gatewarden-bridge.conf")
-    print(f"  district broker: append {out}/district/passwd to its password file and "
-          f"{out}/district/acl to its acl_file (docs/district.md)")
+        raise ConfigError.said("gw.deploy.cannot_write", out=args.out, error=exc.strerror or exc) from None
+    from gatewarden.cliwords import say
+
+    print(say("deploy.bridge_written", site=config.site.id, out=out))
+    print(say("deploy.bridge_compound", out=out))
+    print(say("deploy.bridge_district", out=out))
     if district.ca_file is None:
-        print("  warning: no --district-ca: the bridge talks to the district without TLS")
+        print(say("deploy.no_tls"))
     return 0

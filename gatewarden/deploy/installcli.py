@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from gatewarden import cliwords  # noqa: F401  (its table words these commands: gw.*)
+
 from gatewarden.deploy.platforms import PLATFORMS, ROLES
 
 
@@ -34,11 +36,13 @@ def run_wheelhouse(args: argparse.Namespace) -> int:
     try:
         manifest = build(args.role, PLATFORMS[args.platform], args.dir, camera=args.camera)
     except subprocess.CalledProcessError as exc:
-        raise ConfigError(f"wheelhouse: pip failed (exit {exc.returncode}); see its output above") from None
+        raise ConfigError.said("gw.wheels.pip", code=exc.returncode) from None
     except OSError as exc:
-        raise ConfigError(f"{args.dir}: cannot write: {exc.strerror or exc}") from None
+        raise ConfigError.said("gw.wheels.cannot_write", dir=args.dir, error=exc.strerror or exc) from None
     wheels = len(list(args.dir.glob("*.whl")))
-    print(f"{args.dir}: {wheels} wheels for {manifest['role']} on {manifest['platform']} "
-          f"(gatewarden[{','.join(manifest['extras'])}])")
-    print(f"next, on the Pi: sudo deploy/install.sh {args.role} --wheelhouse {args.dir}")
+    from gatewarden.cliwords import say
+
+    print(say("wheels.done", dir=args.dir, wheels=wheels, role=manifest["role"], platform=manifest["platform"],
+              extras=",".join(manifest["extras"])))
+    print(say("wheels.next", role=args.role, dir=args.dir))
     return 0

@@ -39,7 +39,7 @@ def load_configs(path: str) -> tuple[Check, Any, Any]:
             from hub.config import load_hub_config
             hub = load_hub_config(path)
     except ConfigError as exc:
-        return fail("config", "config.bad", error=str(exc)), None, None
+        return fail("config", "config.bad", error=exc), None, None
     roles = []
     if edge is not None:
         roles.append(T(f"config.role.{edge.device.kind}", {"device": edge.device.id}))

@@ -1,6 +1,7 @@
 """What the doctor says, in Chinese (default) and English: one sentence found, one sentence to do.
 
-A decision module (plain strings).  ``render(key, lang, params)`` formats a message; a test checks
+A decision module (plain strings): the doctor's table of the one catalogue
+(:mod:`gwcommon.catalogue`, keys ``doctor.*`` and ``doctor.title.*``).  ``render(key, lang, params)`` formats a message; a test checks
 that every key has both languages and that both use the same parameters.
 """
 
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from gwcommon import catalogue
 
 TITLES = {
     "config": ("配置文件", "Config file"), "storage": ("存储", "Storage"), "broker": ("MQTT 服务器", "MQTT broker"),
@@ -26,8 +29,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                    "The config file has an error and the device will not start: {error}. Fix that key "
                    "(docs/configuration.md) and try again."),
     "config.role.gate": ("道闸设备 {device}", "gate device {device}"),
-    "config.role.lane": ("巡查蓝牙设备 {device}", "lane device {device}"),
-    "config.role.charging": ("充电棚设备 {device}", "charging device {device}"),
+    "config.role.lane": ("车道监测设备 {device}", "lane scanner device {device}"),
+    "config.role.charging": ("充电棚设备 {device}", "charging shed device {device}"),
     "config.role.hub": ("中心机（小区 {site}）", "hub (site {site})"),
     # storage
     "storage.ok": ("{dir} 可写，剩余 {free_mb} MB。", "{dir} is writable, {free_mb} MB free."),
@@ -187,6 +190,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+catalogue.contribute("doctor", MESSAGES, prefix="doctor.")
+catalogue.contribute("doctor.titles", TITLES, prefix="doctor.title.")
+
+
 @dataclass(frozen=True)
 class T:
     """A piece of text inside a message, rendered in the report's language."""
@@ -199,6 +206,8 @@ def resolve(value: Any, lang: str) -> Any:
     """Render :class:`T` pieces (and lists of them, joined) in ``lang``; other values as they are."""
     if isinstance(value, T):
         return render(value.key, lang, value.params)
+    if isinstance(value, Exception) and callable(getattr(value, "text", None)):
+        return value.text(lang)  # a GatewardenError worded in both languages (a config error)
     if isinstance(value, list) and value and all(isinstance(v, T) for v in value):
         return ("，" if lang == "zh" else ", ").join(resolve(v, lang) for v in value)
     return value

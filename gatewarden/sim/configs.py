@@ -38,7 +38,7 @@ format = "text"
 
 
 def hub_toml(compound: Compound, broker_port: int, web_port: int, inbox_key: str,
-             offline_after: str = "30m") -> str:
+             offline_after: str = "30m", lang: str = "zh") -> str:
     return _common(compound, "hub", broker_port) + f"""
 [hub]
 offline_after = "{offline_after}"   # simulated time: a night runs hundreds of times faster than life
@@ -98,6 +98,10 @@ url = "http://127.0.0.1:{web_port}/inbox/hook/{inbox_key}"
 listen = "127.0.0.1:{web_port}"
 public_url = "http://127.0.0.1:{web_port}"
 inbox_key = "{inbox_key}"
+default_lang = "{lang}"
+
+[alerts]
+language = "{lang}"
 
 """
 
@@ -194,17 +198,18 @@ def circuits_toml() -> str:
 
 def write_all(directory: Path, compound: Compound, *, broker_port: int, web_port: int,
               inbox_key: str = "demo", offline_after: str = "30m", device_keepalive: int = 5,
-              lpr_ports: dict[str, int] | None = None) -> dict[str, Path]:
+              lpr_ports: dict[str, int] | None = None, lang: str = "zh") -> dict[str, Path]:
     """Write every config into ``directory``; returns {role: path}.
 
     ``offline_after`` is in the hub's (scaled) clock while the devices' heartbeats and MQTT
     keepalives run in real time: the faster the night, the longer it must be.  A short
     ``device_keepalive`` (real seconds) lets the broker notice a frozen device sooner.
-    ``lpr_ports`` (role → port) gives the gate and the strip's lane device plate cameras.
+    ``lpr_ports`` (role → port) gives the gate and the strip's lane device plate cameras; ``lang`` is
+    the web view's and the chat's language (Chinese unless ``"en"``).
     """
     ports = lpr_ports or {}
     files = {
-        "hub": hub_toml(compound, broker_port, web_port, inbox_key, offline_after) + circuits_toml(),
+        "hub": hub_toml(compound, broker_port, web_port, inbox_key, offline_after, lang) + circuits_toml(),
         "gate": gate_toml(compound, broker_port, ports.get("gate")),
         "lane-east": lane_toml(compound, broker_port, "lane-east", compound.strip, ports.get("lane-east")),
         "lane-fire": lane_toml(compound, broker_port, "lane-fire", compound.fire_lane),

@@ -47,8 +47,9 @@ class Progress:
         digest = self._scalar("SELECT count(*) FROM alert_outbox o JOIN alerts a ON a.id = o.alert_id "
                               "WHERE a.kind = 'digest' AND o.state = 'sent'")
         local = now.astimezone(TZ).strftime("%m-%d %H:%M")
-        line = (f"[{bar}] {local}  devices online {online}  events {events}  "
-                f"open violations {open_v}  chat messages {sent}   ")
+        from gatewarden.cliwords import say
+
+        line = f"[{bar}] {local}  " + say("demo.progress", online=online, events=events, open=open_v, sent=sent) + "   "
         return Status(line=line, digest_sent=digest > 0)
 
     def _scalar(self, sql: str) -> int:

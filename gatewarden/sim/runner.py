@@ -63,14 +63,15 @@ class Runner:
 
     # -- set-up ----------------------------------------------------------------------------------
 
-    def prepare(self, *, offline_after: str = "30m", device_keepalive: int = 5, inbox_key: str | None = None) -> None:
+    def prepare(self, *, offline_after: str = "30m", device_keepalive: int = 5, inbox_key: str | None = None,
+                lang: str = "zh") -> None:
         """Start the broker, write the configs and import the registry (through the real CLI)."""
         self.broker = Broker(self.dir / "mosquitto").start()
         ports = {"gate": free_port(), "lane-east": free_port()} if self.plates else None
         self.files = configs.write_all(self.dir, self.compound, broker_port=self.broker.port,
                                        web_port=self.web_port, inbox_key=inbox_key or secrets.token_hex(8),
                                        offline_after=offline_after, device_keepalive=device_keepalive,
-                                       lpr_ports=ports)
+                                       lpr_ports=ports, lang=lang)
         registry = self.compound.registry_csv()
         if self.plates:  # a visitor's pass by plate: no tag, the plate camera lets it in
             registry += f"{VISITOR_PLATE},{self.compound.households[0]},访客,,plate:{VISITOR_PLATE},访客\n"

@@ -44,7 +44,7 @@ def queue_reminder(db: Any, *, deadline: datetime, items: Iterable[dict[str, Any
 def queue_fire_lane(db: Any, *, violation_id: str, zone: str, now: datetime, plate: str | None = None,
                     household: str | None = None, since: datetime | None = None,
                     images: Iterable[dict[str, str] | str] = ()) -> int:
-    """A vehicle in a fire lane (消防通道占用) beyond its grace: a safety alert, warden mentioned."""
+    """A vehicle in a fire lane (占用消防通道) beyond its grace: a safety alert, warden mentioned."""
     payload = _item({"plate": plate, "household": household, "since": since})
     payload.update({"zone": zone, "path": f"/violations/{violation_id}"})
     return queue_alert(db, kind="fire_lane", severity="safety", dedup_key=f"fire_lane:{violation_id}", now=now,

@@ -18,9 +18,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from gwcommon import catalogue
 from gwcommon.redact import mask_mobile as mask_mobiles
 from gwcommon.timefmt import parse_ts
-from hub.core import faultwords, plates
+from hub.core import faultwords, glossary, plates
 
 from .devicetext import clean
 
@@ -60,27 +61,74 @@ def truncate_utf8(text: str, limit: int, marker: str = "…") -> str:
 
 # --- phrases -----------------------------------------------------------------------------------
 
-_PHRASES: dict[str, dict[str, str]] = {
-    "zh": {
-        "resent": "[重发] ", "more": "……另有 {n} 条，详见网页", "link": "详情：{link}",
-        "ack": "确认收到：{link}", "since": "自 {t} 起", "provisional": "（部分设备离线，结果待核实）",
-        "unreported": "以下设备离线或未上报到截止时间：{devices}；名单待核实，车辆若已按时离开会撤回。",
-        "info": "【通知】", "warning": "【提醒】", "safety": "【安全】", "untagged": "无标签车辆",
-    },
-    "en": {
-        "resent": "[resent] ", "more": "… and {n} more, see the web view", "link": "Details: {link}",
-        "ack": "Acknowledge: {link}", "since": "since {t}", "provisional": " (some devices offline; to be confirmed)",
-        "unreported": "Not reported up to the deadline (offline): {devices}; the list is provisional, a vehicle that left in time will be retracted.",
-        "info": "[info] ", "warning": "[warning] ", "safety": "[SAFETY] ", "untagged": "untagged vehicle",
-    },
+# The chat's table of the one catalogue (gwcommon.catalogue, keys chat.*): key → (Chinese, English).
+WORDS: dict[str, tuple[str, str]] = {
+    "resent": ("[重发] ", "[resent] "), "more": ("……另有 {n} 条，详见网页", "… and {n} more, see the web view"),
+    "link": ("详情：{link}", "Details: {link}"), "ack": ("确认收到：{link}", "Acknowledge: {link}"),
+    "since": ("自 {t} 起", "since {t}"),
+    "provisional": ("（部分设备离线，结果待核实）", " (some devices offline; to be confirmed)"),
+    "unreported": ("以下设备离线或未上报到截止时间：{devices}；名单待核实，车辆若已按时离开会撤回。",
+                   "Not reported up to the deadline (offline): {devices}; the list is provisional, a vehicle that "
+                   "left in time will be retracted."),
+    "info": ("【通知】", "[info] "), "warning": ("【提醒】", "[warning] "), "safety": ("【安全】", "[SAFETY] "),
+    "untagged": ("无标签车辆", "untagged vehicle"),
+    "list_sep": ("、", ", "),
+    "vehicle": ("{plate}（{household}）", "{plate} ({household})"),
+    "digest.title": ("违停晨报：{deadline} 后仍停在临时车位 {count} 辆",
+                     "Overnight parking: {count} vehicle(s) still parked off-space after {deadline}"),
+    "reminder.title": ("挪车提醒：{count} 辆车须在 {deadline} 前驶离临时车位",
+                       "Reminder: {count} vehicle(s) must leave the night strip before {deadline}"),
+    "reminder.footer": ("请值班人员提醒车主及时挪车。", "Warden on duty: please remind the drivers."),
+    "fire_lane.title": (glossary.RULES["fire_lane"][0] + "：{zone}", glossary.RULES["fire_lane"][1].capitalize() + ": {zone}"),
+    "fire_lane.line": ("{vehicle} 自 {since} 起停留，请立即处理。", "{vehicle} standing since {since}. Please clear it now."),
+    "charging.title": ("{reason}：{circuit}", "{reason}: {circuit}"),
+    "charging.generic": ("充电告警", "Charging"),
+    "charging.power": ("功率 {power}", "Power {power}"),
+    "charging.footer": ("请值班人员到充电棚查看。", "Warden on duty: please check the shed."),
+    "charging.unattended": ("夜间无人值守充电", "Unattended night charging"),
+    **{f"charging.{rule}": words for rule, words in glossary.CHARGING_RULES.items()},
+    "charging.meter_offline": ("电表失联", "Meter offline"),
+    "charging.power_cut": ("已自动断电", "Power cut"),
+    "device.name": ("{label}（{kind}）", "{label} ({kind})"),
+    "offline.title": ("设备离线：{device}", "Device offline: {device}"),
+    "offline.line": ("自 {since} 起无响应，请安装维护人员检查电源和网络。",
+                     "No contact since {since}; installer, please check its power and network."),
+    "fault.title": ("设备故障：{device} {fault}", "Device fault: {device} {fault}"),
+    "batch.offline": ("离线（{count} 台）：{names}", "Offline ({count}): {names}"),
+    "batch.faulty": ("故障（{count} 台）：{names}", "Faulty ({count}): {names}"),
+    "batch.more": (" 等，另有 {more} 台", " and {more} more"),
+    "batch.title": ("{total} 台设备同时告警", "{total} devices need attention at once"),
+    "batch.footer": ("详见网页的设备页面；可能是停电或网络故障，也可能是伪造的设备。",
+                     "See the Devices page; a power cut or a network failure, or forged devices."),
+    "target.title": ("群机器人 {target} 拒收消息（错误码 {code}）", "Chat target {target} refuses messages (code {code})"),
+    "target.line": ("请检查机器人地址或密钥；给它的消息已保存，修好后会补发。",
+                    "Its address or secret needs fixing; messages for it are kept and retried."),
+    "calendar.title_ahead": ("节假日日历缺少 {year} 年数据", "Holiday calendar has no data for {year} yet"),
+    "calendar.title_now": ("{year} 年节假日未知，按周末规则判定截止时间",
+                           "Holidays of {year} unknown: deadlines follow weekday rules"),
+    "calendar.line": ("已安装的节假日数据（chinesecalendar）还没有 {year} 年：请安装维护人员升级"
+                      "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。",
+                      "The installed holiday data (chinesecalendar) does not cover {year}: installer, please "
+                      "upgrade it (pip install -U chinesecalendar). Until then Monday to Friday are working "
+                      "days and weekends are not; statutory holidays and make-up days are not recognised."),
+    "resolved.title": ("已恢复：{original}", "Resolved: {original}"),
+    "resolved.line": ("{when} 已恢复正常。", "At {when}."),
+    "retracted.title": ("撤回：{original}", "Withdrawn: {original}"),
+    "retracted.reason": ("迟到的记录显示车辆已按时驶离", "late records show the vehicle left in time"),
+    "retracted.line": ("{reason}，此前的提醒作废，抱歉打扰。", "{reason}. Sorry for the earlier message."),
+    "escalation.title": ("{minutes} 分钟无人确认，转{who}：{title}",
+                         "Not acknowledged in {minutes} min, passing to {who}: {title}"),
+    "escalation.next_warden": ("下一位值班人员", "the next warden"),
+    "escalation.committee": (glossary.ROLES["committee"][0], "the committee"),
+    "escalation.warden": (glossary.ROLES["warden"][0], "the warden"),
 }
+catalogue.contribute("chat", WORDS, prefix="chat.")
 
-_DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},
-                 "en": {"gate": "gate", "lane": "lane scanner", "charging": "charging shed"}}
 
 
 def phrase(lang: str, key: str, **values: Any) -> str:
-    return _PHRASES[lang if lang in _PHRASES else "zh"][key].format(**values)
+    """The chat's words for ``key`` (of :data:`WORDS`) in ``lang``."""
+    return catalogue.t("chat." + key, lang, **values)
 
 
 def local_time(moment: datetime | str, tz: ZoneInfo, ref: datetime | None = None, lang: str = "zh") -> str:
@@ -155,8 +203,7 @@ class Context:
 def _vehicle(item: dict[str, Any], ctx: Context) -> str:
     plate = mask_plate(item.get("plate"), mask=ctx.mask) if item.get("plate") else phrase(ctx.lang, "untagged")
     household = item.get("household")
-    return f"{plate}（{household}）" if household and ctx.lang == "zh" else (
-        f"{plate} ({household})" if household else plate)
+    return phrase(ctx.lang, "vehicle", plate=plate, household=household) if household else plate
 
 
 def _item_lines(items: list[dict[str, Any]], ctx: Context) -> tuple[str, ...]:
@@ -172,14 +219,11 @@ def render_digest(payload: dict[str, Any], ctx: Context) -> Message:
     """The morning digest (违停晨报): one message listing every vehicle still there at the deadline."""
     items = payload.get("items", [])
     deadline = ctx.t(payload["deadline"]) if payload.get("deadline") else ""
-    if ctx.lang == "en":
-        title = f"Overnight parking: {len(items)} vehicle(s) still parked off-space after {deadline}"
-    else:
-        title = f"违停晨报：{deadline} 后仍停在临时车位 {len(items)} 辆"
+    title = phrase(ctx.lang, "digest.title", count=len(items), deadline=deadline)
     footer = phrase(ctx.lang, "provisional").strip() if payload.get("provisional") else None
     if payload.get("unreported"):
-        footer = phrase(ctx.lang, "unreported", devices="、".join(str(d) for d in payload["unreported"])
-                        if ctx.lang == "zh" else ", ".join(str(d) for d in payload["unreported"]))
+        footer = phrase(ctx.lang, "unreported",
+                        devices=phrase(ctx.lang, "list_sep").join(str(d) for d in payload["unreported"]))
     return Message(title, _item_lines(items, ctx), link=ctx.url(payload.get("path", "/violations")),
                    severity="warning", footer=footer)
 
@@ -188,75 +232,53 @@ def render_reminder(payload: dict[str, Any], ctx: Context) -> Message:
     """The reminder before the deadline (挪车提醒), mentioning the warden on duty."""
     items = payload.get("items", [])
     deadline = ctx.t(payload["deadline"])
-    if ctx.lang == "en":
-        title = f"Reminder: {len(items)} vehicle(s) must leave the night strip before {deadline}"
-        footer = "Warden on duty: please remind the drivers."
-    else:
-        title = f"挪车提醒：{len(items)} 辆车须在 {deadline} 前驶离临时车位"
-        footer = "请值班人员提醒车主及时挪车。"
+    title = phrase(ctx.lang, "reminder.title", count=len(items), deadline=deadline)
+    footer = phrase(ctx.lang, "reminder.footer")
     return Message(title, _item_lines(items, ctx), link=ctx.url(payload.get("path", "/violations")),
                    severity="warning", footer=footer)
 
 
 def render_fire_lane(payload: dict[str, Any], ctx: Context) -> Message:
-    """A vehicle standing in a fire lane (消防通道占用) beyond its grace: a safety alert."""
+    """A vehicle standing in a fire lane (占用消防通道, the glossary's word) beyond its grace: a safety alert."""
     zone = clean(payload.get("zone", ""), 40)
     vehicle = _vehicle(payload, ctx)
     since = ctx.t(payload["since"]) if payload.get("since") else "?"
-    if ctx.lang == "en":
-        title = f"Fire lane blocked: {zone}"
-        lines = (f"{vehicle} standing since {since}. Please clear it now.",)
-    else:
-        title = f"消防通道占用：{zone}"
-        lines = (f"{vehicle} 自 {since} 起停留，请立即处理。",)
+    title = phrase(ctx.lang, "fire_lane.title", zone=zone)
+    lines = (phrase(ctx.lang, "fire_lane.line", vehicle=vehicle, since=since),)
     return Message(title, lines, link=ctx.url(payload.get("path", "/violations")), severity="safety")
-
-
-_CHARGING_ZH = {"overload": "充电过载", "long_charge": "长时间充电", "unattended": "夜间无人值守充电",
-                "meter_offline": "电表失联", "meter_unreadable": "电表读不出", "port_overpower": "单个插座功率过大",
-                "full_plugged": "充满未拔", "outside_hours": "非开放时段充电", "flying_wire": "疑似飞线充电",
-                "power_cut": "已自动断电"}
-_CHARGING_EN = {"overload": "Charging overload", "long_charge": "Charging too long",
-                "unattended": "Unattended night charging", "meter_offline": "Meter offline",
-                "meter_unreadable": "Meter unreadable", "port_overpower": "One socket drawing too much",
-                "full_plugged": "Full battery still plugged in", "outside_hours": "Charging outside opening hours",
-                "flying_wire": "Suspected flying-wire charging", "power_cut": "Power cut"}
 
 
 def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
     """An e-bike charging alert (充电告警): overload, charging too long, and so on."""
     reason = payload.get("reason", "")
-    names = _CHARGING_EN if ctx.lang == "en" else _CHARGING_ZH
+    named = catalogue.has(f"chat.charging.{reason}") and reason not in ("title", "generic", "power", "footer")
     circuit = clean(payload.get("label") or payload.get("circuit", ""), 40)
-    title = f"{names.get(reason, reason or ('Charging' if ctx.lang == 'en' else '充电告警'))}：{circuit}" \
-        if ctx.lang == "zh" else f"{names.get(reason, reason or 'Charging')}: {circuit}"
+    title = phrase(ctx.lang, "charging.title", circuit=circuit,
+                   reason=phrase(ctx.lang, f"charging.{reason}") if named else (reason or phrase(ctx.lang, "charging.generic")))
     lines = []
     if payload.get("power_w") is not None:
         limit = f" / {payload['limit_w']:.0f} W" if payload.get("limit_w") is not None else ""
-        lines.append(("功率 " if ctx.lang == "zh" else "Power ") + f"{payload['power_w']:.0f} W{limit}")
+        lines.append(phrase(ctx.lang, "charging.power", power=f"{payload['power_w']:.0f} W{limit}"))
     if payload.get("since"):
         lines.append(phrase(ctx.lang, "since", t=ctx.t(payload["since"])))
     if payload.get("detail"):
         lines.append(clean(payload["detail"]))
-    lines.append("请值班人员到充电棚查看。" if ctx.lang == "zh" else "Warden on duty: please check the shed.")
+    lines.append(phrase(ctx.lang, "charging.footer"))
     return Message(title, tuple(lines), link=ctx.url(payload.get("path", "/charging")),
                    severity=payload.get("severity", "safety"))
 
 
 def _device_name(payload: dict[str, Any], ctx: Context) -> str:
-    kind = _DEVICE_KINDS.get(ctx.lang, _DEVICE_KINDS["zh"]).get(payload.get("device_kind", ""), "")
+    kind = glossary.kind(payload["device_kind"], ctx.lang) if payload.get("device_kind") in glossary.KINDS else ""
     label = clean(payload.get("label") or payload.get("device", "?"), 40)
-    return f"{label}（{kind}）" if kind and ctx.lang == "zh" else (f"{label} ({kind})" if kind else label)
+    return phrase(ctx.lang, "device.name", label=label, kind=kind) if kind else label
 
 
 def render_device_offline(payload: dict[str, Any], ctx: Context) -> Message:
     """A device that stopped answering (设备离线), after the debounce."""
     since = ctx.t(payload["since"]) if payload.get("since") else "?"
-    if ctx.lang == "en":
-        return Message(f"Device offline: {_device_name(payload, ctx)}", (f"No contact since {since}.",),
-                       link=ctx.url("/devices"), severity="warning")
-    return Message(f"设备离线：{_device_name(payload, ctx)}", (f"自 {since} 起无响应，请安装维护人员检查电源和网络。",),
-                   link=ctx.url("/devices"), severity="warning")
+    return Message(phrase(ctx.lang, "offline.title", device=_device_name(payload, ctx)),
+                   (phrase(ctx.lang, "offline.line", since=since),), link=ctx.url("/devices"), severity="warning")
 
 
 def render_device_fault(payload: dict[str, Any], ctx: Context) -> Message:
@@ -267,8 +289,7 @@ def render_device_fault(payload: dict[str, Any], ctx: Context) -> Message:
     lines.append(faultwords.advice(code, ctx.lang, payload.get("device_kind")))
     if payload.get("detail"):
         lines.append(clean(payload["detail"]))
-    sep = "：" if ctx.lang == "zh" else ": "
-    title = ("设备故障" if ctx.lang == "zh" else "Device fault") + f"{sep}{_device_name(payload, ctx)} {name}"
+    title = phrase(ctx.lang, "fault.title", device=_device_name(payload, ctx), fault=name)
     return Message(title, tuple(lines), link=ctx.url("/devices"), severity=payload.get("severity", "warning"))
 
 
@@ -280,42 +301,27 @@ def render_device_batch(payload: dict[str, Any], ctx: Context) -> Message:
     for key, count in (("offline", offline), ("faulty", faulty)):
         if not count:
             continue
-        shown = "、".join(str(n)[:32] for n in names[key]) if ctx.lang == "zh" else ", ".join(str(n)[:32] for n in names[key])
+        shown = phrase(ctx.lang, "list_sep").join(str(n)[:32] for n in names[key])
         more = count - len(names[key])
-        if ctx.lang == "en":
-            lines.append(f"{'Offline' if key == 'offline' else 'Faulty'} ({count}): {shown}" + (f" and {more} more" if more > 0 else ""))
-        else:
-            lines.append(f"{'离线' if key == 'offline' else '故障'}（{count} 台）：{shown}" + (f" 等，另有 {more} 台" if more > 0 else ""))
-    total = offline + faulty
-    title = f"{total} devices need attention at once" if ctx.lang == "en" else f"{total} 台设备同时告警"
-    lines.append("See the Devices page." if ctx.lang == "en" else "详见网页的设备页面；可能是停电或网络故障，也可能是伪造的设备。")
+        lines.append(phrase(ctx.lang, f"batch.{key}", count=count, names=shown)
+                     + (phrase(ctx.lang, "batch.more", more=more) if more > 0 else ""))
+    title = phrase(ctx.lang, "batch.title", total=offline + faulty)
+    lines.append(phrase(ctx.lang, "batch.footer"))
     return Message(title, tuple(lines), link=ctx.url("/devices"), severity="warning")
 
 
 def render_target_fault(payload: dict[str, Any], ctx: Context) -> Message:
     """A chat target that refuses our messages for good (wrong key, signature, keyword)."""
     target, code = payload.get("target", "?"), payload.get("code", "?")
-    if ctx.lang == "en":
-        return Message(f"Chat target {target} refuses messages (code {code})",
-                       ("Its address or secret needs fixing; messages for it are kept and retried.",),
-                       link=ctx.url("/devices"), severity="warning")
-    return Message(f"群机器人 {target} 拒收消息（错误码 {code}）",
-                   ("请检查机器人地址或密钥；给它的消息已保存，修好后会补发。",),
+    return Message(phrase(ctx.lang, "target.title", target=target, code=code), (phrase(ctx.lang, "target.line"),),
                    link=ctx.url("/devices"), severity="warning")
 
 
 def _calendar_unknown_year(values: dict[str, Any], ctx: Context) -> tuple[str, tuple[str, ...]]:
     """The holiday package (chinesecalendar) does not know a year (节假日数据缺失)."""
     year, ahead = values.get("year", "?"), bool(values.get("ahead"))
-    if ctx.lang == "en":
-        title = (f"Holiday calendar has no data for {year} yet" if ahead
-                 else f"Holidays of {year} unknown: deadlines follow weekday rules")
-        return title, (f"The installed holiday data (chinesecalendar) does not cover {year}: installer, please "
-                       "upgrade it (pip install -U chinesecalendar). Until then Monday to Friday are working "
-                       "days and weekends are not; statutory holidays and make-up days are not recognised.",)
-    title = f"节假日日历缺少 {year} 年数据" if ahead else f"{year} 年节假日未知，按周末规则判定截止时间"
-    return title, (f"已安装的节假日数据（chinesecalendar）还没有 {year} 年：请安装维护人员升级"
-                   "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。",)
+    title = phrase(ctx.lang, "calendar.title_ahead" if ahead else "calendar.title_now", year=year)
+    return title, (phrase(ctx.lang, "calendar.line", year=year),)
 
 
 def _ble_possible_clone(values: dict[str, Any], ctx: Context) -> tuple[str, tuple[str, ...]]:
@@ -359,30 +365,22 @@ def render_resolved(payload: dict[str, Any], ctx: Context) -> Message:
     original = payload.get("original_title", "")
     when = ctx.t(payload["at"]) if payload.get("at") else ""
     note = [str(payload["note"])] if payload.get("note") else []
-    if ctx.lang == "en":
-        return Message(f"Resolved: {original}", tuple([f"At {when}."] + note), severity="info")
-    return Message(f"已恢复：{original}", tuple([f"{when} 已恢复正常。"] + note), severity="info")
+    return Message(phrase(ctx.lang, "resolved.title", original=original),
+                   tuple([phrase(ctx.lang, "resolved.line", when=when)] + note), severity="info")
 
 
 def render_retracted(payload: dict[str, Any], ctx: Context) -> Message:
     """The follow-up that withdraws an earlier alert (撤回): late records showed no violation."""
     original = payload.get("original_title") or _vehicle(payload, ctx)
-    reason = payload.get("reason") or ("迟到的记录显示车辆已按时驶离" if ctx.lang == "zh"
-                                       else "late records show the vehicle left in time")
-    if ctx.lang == "en":
-        return Message(f"Withdrawn: {original}", (f"{reason}. Sorry for the earlier message.",), severity="info")
-    return Message(f"撤回：{original}", (f"{reason}，此前的提醒作废，抱歉打扰。",), severity="info")
+    reason = payload.get("reason") or phrase(ctx.lang, "retracted.reason")
+    return Message(phrase(ctx.lang, "retracted.title", original=original),
+                   (phrase(ctx.lang, "retracted.line", reason=reason),), severity="info")
 
 
 def render_escalation(original: Message, *, minutes: int, audience: str, lang: str) -> Message:
     """The re-post when nobody acknowledged in time (未确认，升级): same content, louder title."""
-    if lang == "en":
-        who = {"next_warden": "the next warden", "committee": "the committee"}.get(audience, "the warden")
-        title = f"Not acknowledged in {minutes} min, passing to {who}: {original.title}"
-    else:
-        who = {"next_warden": "下一位值班人员", "committee": "业委会"}.get(audience, "值班人员")
-        title = f"{minutes} 分钟无人确认，转{who}：{original.title}"
-    return replace(original, title=title)
+    who = phrase(lang, "escalation." + (audience if audience in ("next_warden", "committee") else "warden"))
+    return replace(original, title=phrase(lang, "escalation.title", minutes=minutes, who=who, title=original.title))
 
 
 RENDERERS: dict[str, Callable[[dict[str, Any], Context], Message]] = {

@@ -1,7 +1,8 @@
 """The words for what is wrong with a duty roster file (值班表问题): Chinese by default, English
 selectable.
 
-A decision module: a catalogue and lookups, no I/O.  :mod:`hub.alerts.roster` reports each bad line
+A decision module: the roster's table of the one catalogue (:mod:`gwcommon.catalogue`, keys
+``roster.*``) and lookups, no I/O.  :mod:`hub.alerts.roster` reports each bad line
 as a code and its parameters (:class:`hub.alerts.roster.Problem`); the web view's Roster page words
 them in the page's language, ``gatewarden roster import`` in the language
 :func:`gwcommon.lang.choose` picks from the environment — the same pattern as the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from gwcommon import catalogue
 from hub.core import words as registry_words
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -42,6 +44,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "a warden can only swap one of their own shifts; ask the committee to swap two others'"),
     "order_invalid": ("顺序“{given}”不对：应是 1 到 99 的数字", "顺序/order {given!r} is not a number from 1 to 99"),
 }
+
+
+catalogue.contribute("roster", MESSAGES, prefix="roster.")
 
 
 def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gwcommon import wire
+from gwcommon import catalogue, wire
 from gwcommon.timefmt import format_ts, parse_ts
 
 logger = logging.getLogger(__name__)
 
 CODE = "power_cut"
 SAFETY = ("overload", "no_charging")
-WORDS = {  # reason → (zh, en)
-    "overload": ("负载过高，自动断电", "overload: power cut"),
+WORDS = {  # reason → (zh, en): the power cuts' part of the one catalogue (keys cut.*)
+    "overload": ("充电过载，自动断电", "overload: power cut"),
     "no_charging": ("禁充线路上疑似飞线充电，自动断电", "charger on a no-charging circuit: power cut"),
     "outside_hours": ("非允许时段充电，自动断电", "charging outside the allowed hours: power cut"),
     "full": ("电池已充满，自动断电", "battery full: power cut"),
@@ -63,13 +63,16 @@ def read(event: Any, device: str | None = None) -> Cut | None:
     return Cut(circuit, event.active, reason, numbers, event.ts, device, getattr(event, "id", None))
 
 
+catalogue.contribute("power cuts", {**{f"reason.{k}": v for k, v in WORDS.items()},
+                                    "sentence": ("{label}：{said}", "{label}: {said}"),
+                                    "numbers": ("（{numbers}）", " ({numbers})")}, prefix="cut.")
+
+
 def sentence(cut: Cut, label: str, lang: str = "zh") -> str:
-    """``充电棚A路：负载过高，自动断电（14.5 A ≥ 12.8 A (16 A × 80 %)）`` — label, reason, numbers."""
-    words = WORDS.get(cut.reason)
-    said = (words[1] if lang == "en" else words[0]) if words else cut.reason
-    if lang == "en":
-        return f"{label}: {said}" + (f" ({cut.numbers})" if cut.numbers else "")
-    return f"{label}：{said}" + (f"（{cut.numbers}）" if cut.numbers else "")
+    """``充电棚A路：充电过载，自动断电（14.5 A ≥ 12.8 A (16 A × 80 %)）`` — label, reason, numbers."""
+    said = catalogue.t(f"cut.reason.{cut.reason}", lang) if cut.reason in WORDS else cut.reason
+    return (catalogue.t("cut.sentence", lang, label=label, said=said)
+            + (catalogue.t("cut.numbers", lang, numbers=cut.numbers) if cut.numbers else ""))
 
 
 def on_fault(db: Any, event: Any, ctx: Any, *, labels: dict[str, str], now: datetime) -> Cut | None:

@@ -60,7 +60,7 @@ def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
     for incident in store.incidents(db, since=start, limit=100_000):
         if parse_ts(incident["since"]) < end:
             counts[incident["rule"]] = counts.get(incident["rule"], 0) + 1
-    return [{"rule": TITLES.get(r, r), "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return [{"rule": r, "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]  # worded by chg.rule.*
 
 
 def register(ctx: WebContext) -> APIRouter:

@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from hub.core import glossary
+
 LEVELS = ("info", "warn", "alarm", "critical")
 RULES = ("overload", "long_charge", "port_overpower", "full_plugged", "outside_hours", "flying_wire",
          "meter_silent", "meter_unreadable")
@@ -306,7 +308,5 @@ def message(rule: str, level: str, limits: Limits, value: float | None, since: d
 
 
 _LEVEL_ZH = {"info": "提示", "warn": "预警", "alarm": "告警", "critical": "严重"}
-_TITLES = {"overload": "负载过高", "long_charge": "充电时间过长", "port_overpower": "单口功率过大",
-           "full_plugged": "充满未拔", "outside_hours": "非允许时段充电", "flying_wire": "疑似飞线充电",
-           "meter_silent": "电表无数据", "meter_unreadable": "电表无法读取"}
+_TITLES = {rule: zh for rule, (zh, _) in glossary.CHARGING_RULES.items()}  # one word each (hub/core/glossary.py)
 TITLES = dict(_TITLES)

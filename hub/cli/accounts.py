@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from pathlib import Path
+
+from gwcommon import catalogue
+from gwcommon.lang import choose
+from hub.cli.saying import say
 
 from hub.cli.common import add_config_argument, config_path
 
@@ -69,6 +74,10 @@ def run_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def lang_now() -> str:
+    return choose(environ=os.environ)
+
+
 def _password(args: argparse.Namespace) -> str:
     from hub.web.auth import AccountError
 
@@ -76,12 +85,13 @@ def _password(args: argparse.Namespace) -> str:
         try:
             return args.password_file.read_text(encoding="utf-8").splitlines()[0]
         except (OSError, IndexError) as exc:
-            raise AccountError(f"cannot read a password from {args.password_file}: {getattr(exc, 'strerror', None) or 'empty file'}") from None
+            raise AccountError.said("acc.err.password_file", file=args.password_file,
+                                    error=getattr(exc, "strerror", None) or catalogue.t("acc.err.empty_file", lang_now())) from None
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
-        raise AccountError("the two passwords differ; nothing was changed")
+    first = getpass.getpass(say("user.password"))
+    if getpass.getpass(say("user.again")) != first:
+        raise AccountError.said("acc.err.differ")
     return first
 
 
@@ -99,7 +109,11 @@ def run_user_add(args: argparse.Namespace) -> int:
         audit.record(db, now, "cli", "user_add", target=args.name, detail={"role": args.role, "replace": args.replace})
 
     run_for_command(config_path(args), job)
-    print(f"{'reset' if args.replace else 'added'} {args.role} account {args.name}")
+    from hub.core import glossary
+
+    lang = lang_now()
+    print(say("user.done_reset" if args.replace else "user.done_added", lang, role=glossary.role(args.role, lang),
+              name=args.name))
     return 0
 
 
@@ -109,7 +123,7 @@ def run_user_list(args: argparse.Namespace) -> int:
     db = _open(args)
     try:
         for user in list_users(db):
-            state = "" if user["active"] else "  (disabled)"
+            state = "" if user["active"] else "  " + say("user.disabled")
             print(f"{user['name']}\t{user['role']}\t{user['display_name']}{state}")
     finally:
         db.conn.close()

@@ -16,11 +16,8 @@ import sys
 from pathlib import Path
 
 HELP_TEST = "send a test message to every [[chat]] target now and show what each answered"
-HELP_IMPORT = "replace the duty roster (值班表) with a CSV file (all or nothing)"
+HELP_IMPORT = "replace the duty roster with a CSV file (all or nothing)"
 HELP_EXPORT = "write the duty roster as CSV (UTF-8 with BOM, Chinese headers)"
-ADVICE = {"target_fault": "refused for good: check the address, the secret and the robot's keywords or IP list",
-          "retry": "not delivered now (rate limit, service or network trouble): try again in a minute",
-          "reject": "the service refused this message"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--config", type=Path,
                      help="the hub's config file (default: $GATEWARDEN_CONFIG or /etc/gatewarden/hub.toml)")
     test.set_defaults(func=run_test)
-    roster = subparsers.add_parser("roster", help="import or export the duty roster (值班表)",
-                                   description="Import or export the duty roster (值班表).")
+    roster = subparsers.add_parser("roster", help="import or export the duty roster",
+                                   description="Import or export the duty roster.")
     actions = roster.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
     imp = actions.add_parser("import", help=HELP_IMPORT, description=HELP_IMPORT + ". Every bad row is reported "
                              "with its line number; a file with any bad row changes nothing.")
@@ -52,14 +49,18 @@ def run_test(args: argparse.Namespace) -> int:
     from hub.alerts.targets import Part, make_targets
     from hub.config import load_hub_config
 
+    from gwcommon.lang import choose
+    from hub.cli.saying import say
+
     config = load_hub_config(args.config)
+    lang = choose(environ=os.environ, configured=config.alerts.language)
     targets = make_targets(config.chat, timeout=config.alerts.http_timeout.total_seconds())
     if not targets:
-        print(f"{args.config}: no [[chat]] targets configured", file=sys.stderr)
+        print(say("alerts.none", lang, config=args.config), file=sys.stderr)
         return 1
     now = clock_from_env().now()
     ctx = Context(lang=config.alerts.language, tz=config.site.tz, now=now)
-    title = "告警测试" if ctx.lang == "zh" else "Alert test"
+    title = say("alerts.title", ctx.lang)
     body = (f"{config.site.name or config.site.id} {ctx.t(now)}",)
     failed = 0
     for target in targets:
@@ -68,10 +69,11 @@ def run_test(args: argparse.Namespace) -> int:
             "site": config.site.id, "kind": "notice", "severity": "info", "alert_id": 0, "resent": False}), now)
         target.close()
         if verdict.outcome == "ok":
-            print(f"{target.name} ({target.kind}): delivered")
+            print(say("alerts.delivered", lang, name=target.name, kind=target.kind))
         else:
             failed += 1
-            print(f"{target.name} ({target.kind}): {verdict.detail or verdict.outcome} — {ADVICE[verdict.outcome]}")
+            print(say("alerts.failed", lang, name=target.name, kind=target.kind, detail=verdict.detail or verdict.outcome,
+                      advice=say(f"alerts.advice.{verdict.outcome}", lang)))
     return 1 if failed else 0
 
 
@@ -79,18 +81,22 @@ def run_import(args: argparse.Namespace) -> int:
     from hub.alerts import roster
     from hub.cli.common import report_bad_lines
     from hub.cli.common import run_for_command
+    from hub.cli.saying import say
     from hub.core.words import cli_lang
 
     try:
         entries = roster.parse_csv(args.file.read_bytes())
     except OSError as exc:
-        print(f"gatewarden roster import: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        from gwcommon import oswords
+
+        print(say("cannot_read", command="roster import", file=args.file, error=oswords.said(exc, cli_lang(os.environ))),
+              file=sys.stderr)
         return 2
     except roster.RosterError as exc:
         report_bad_lines(args.file, exc.problems, cli_lang(os.environ), command="roster import")
         return 2
     count = run_for_command(args.config, lambda db: roster.replace_all(db, entries))
-    print(f"imported {count} roster rows")
+    print(say("roster.imported", count=count))
     return 0
 
 
@@ -104,5 +110,6 @@ def run_export(args: argparse.Namespace) -> int:
     finally:
         db.conn.close()
     from hub.cli.common import write_export
+    from hub.cli.saying import say
 
-    return write_export(data, args.file, command="roster export", done=f"wrote the roster to {args.file}")
+    return write_export(data, args.file, command="roster export", done=say("roster.exported", file=args.file))

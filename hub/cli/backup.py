@@ -47,24 +47,25 @@ def register(hub_subparsers) -> None:
 
 def run_backup(args: argparse.Namespace) -> int:
     from gwcommon.exc import ConfigError
+    from hub.cli.saying import say
     from hub.config import load_hub_config
 
     config = load_hub_config(config_path(args))
     if args.keep < 0:
-        raise ConfigError("--keep must be 0 (keep all) or more")
+        raise ConfigError.said("hubcli.backup.keep")
     storage = Path(config.storage.dir)
     if not (storage / "hub.db").is_file():
-        raise ConfigError(f"no hub database at {storage / 'hub.db'} (check storage.dir)")
+        raise ConfigError.said("hubcli.backup.no_db", path=storage / "hub.db")
     target = args.to or storage / "backups"
     try:
         made = backup(storage / "hub.db", storage / "snapshots", target)
     except OSError as exc:
-        raise ConfigError(f"--to {target}: cannot write the backup: {exc.strerror or exc}") from None
+        raise ConfigError.said("hubcli.backup.cannot_write", target=target, error=exc.strerror or exc) from None
     manifest = json.loads((made / "manifest.json").read_text(encoding="utf-8"))
     if manifest["integrity"] != "ok":
-        raise ConfigError(f"the copy in {made} failed its integrity check: {manifest['integrity']}")
+        raise ConfigError.said("hubcli.backup.bad_copy", made=made, detail=manifest["integrity"])
     for old in prune(target, args.keep):
-        print(f"removed old backup {old}")
+        print(say("backup.removed", old=old))
     print(made)
     return 0
 

@@ -8,6 +8,7 @@ library: they parse arguments, call the areas' functions, and say what happened.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,9 @@ def config_path(args: argparse.Namespace) -> str:
 
     path = getattr(args, "config", None)
     if not path:
-        raise ConfigError("--config CONFIG is required (the hub's TOML config file)")
+        from hub.cli.saying import WORDS  # noqa: F401  (contributes hubcli.*)
+
+        raise ConfigError.said("hubcli.config_missing")
     return path
 
 
@@ -37,18 +40,18 @@ def report_bad_lines(path, found: list, lang: str, *, command: str) -> None:
     """Every bad line of a refused file on standard error, in Chinese or English (``cli_lang``)."""
     import sys
 
+    from hub.cli.saying import say
+
     for problem in found:
-        where = f"line {problem.line}" if lang == "en" else f"第 {problem.line} 行"
-        print(f"{path}: {where}: {problem.text(lang)}", file=sys.stderr)
-    if lang == "en":
-        print(f"gatewarden {command}: {len(found)} bad line(s); nothing was changed", file=sys.stderr)
-    else:
-        print(f"gatewarden {command}: 共 {len(found)} 处问题，没有做任何更改", file=sys.stderr)
+        print(f"{path}: {say('line', lang, n=problem.line)}: {problem.text(lang)}", file=sys.stderr)
+    print(say("bad_lines", lang, command=command, count=len(found)), file=sys.stderr)
 
 
 def write_export(data: bytes, file, *, command: str, done: str) -> int:
     """A CSV export to ``file`` (a Path) or, with None, to standard output; the exit code."""
     import sys
+
+    from hub.cli.saying import say
 
     if file is None:
         sys.stdout.buffer.write(data)
@@ -57,7 +60,11 @@ def write_export(data: bytes, file, *, command: str, done: str) -> int:
     try:
         file.write_bytes(data)
     except OSError as exc:
-        print(f"gatewarden {command}: cannot write {file}: {exc.strerror}", file=sys.stderr)
+        from gwcommon import oswords
+        from gwcommon.lang import choose
+
+        print(say("cannot_write", command=command, file=file, error=oswords.said(exc, choose(environ=os.environ))),
+              file=sys.stderr)
         return 2
     print(done, file=sys.stderr)
     return 0
@@ -76,8 +83,7 @@ def open_for_command(config_path: str | Path) -> "Database":
 
     config = load_hub_config(config_path)
     if not config.storage.dir.is_dir():
-        en, zh = missing_storage_hint(config_path, config.storage.dir)
-        raise ConfigError(en, zh=zh)
+        raise missing_storage(config_path, config.storage.dir)
     from hub.core.db import open_db
 
     db = open_db(config.storage.dir / "hub.db", migrations=all_sets())
@@ -85,14 +91,14 @@ def open_for_command(config_path: str | Path) -> "Database":
     return db
 
 
-def missing_storage_hint(config_path: str | Path, folder: Path) -> tuple[str, str]:
-    """What to do when a maintenance command finds no storage directory: (English, Chinese) as
-    ConfigError takes them (the command line prints the Chinese unless English is asked for)."""
-    make = f"sudo install -d -o gatewarden -g gatewarden -m 0750 {folder}"
-    return (f"{config_path}: storage.dir {folder} does not exist; start the hub once "
-            f"(sudo systemctl start gatewarden-hub) or create it: {make}",
-            f"{config_path}：数据目录 storage.dir {folder} 不存在；先启动一次中心机"
-            f"（sudo systemctl start gatewarden-hub），或创建它：{make}")
+def missing_storage(config_path: str | Path, folder: Path):
+    """The ConfigError for a maintenance command that finds no storage directory: what to do, in
+    both languages (the command line prints the Chinese unless English is asked for)."""
+    from gwcommon.exc import ConfigError
+    from hub.cli.saying import WORDS  # noqa: F401  (contributes hubcli.*)
+
+    return ConfigError.said("hubcli.storage_missing", config=config_path, folder=folder,
+                            make=f"sudo install -d -o gatewarden -g gatewarden -m 0750 {folder}")
 
 
 def run_for_command(config_path: str | Path, job: "Job") -> Any:

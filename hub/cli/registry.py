@@ -24,7 +24,7 @@ HELP_EXPORT = "write the resident registry as CSV (UTF-8 with BOM, Chinese heade
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("registry", help="import or export the resident registry (车辆登记)",
+    parser = subparsers.add_parser("registry", help="import or export the resident registry",
                                    description="Import or export the resident registry file.")
     commands = parser.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
     imp = commands.add_parser("import", help=HELP_IMPORT, description=HELP_IMPORT + ". Every bad row is "
@@ -48,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_import(args: argparse.Namespace) -> int:
     from gwcommon.clock import clock_from_env
     from hub.cli.common import report_bad_lines, run_for_command
+    from gwcommon import oswords
+    from hub.cli.saying import say
     from hub.core import words as problems
     from hub.registry import csvfile, diff, store
 
@@ -55,8 +57,7 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         data = args.file.read_bytes()
     except OSError as exc:
-        print(f"gatewarden registry import: {args.file}: "
-              + (f"cannot read: {exc.strerror}" if lang == "en" else f"读不了这个文件（{exc.strerror}）"),
+        print(say("cannot_read", lang, command="registry import", file=args.file, error=oswords.said(exc, lang)),
               file=sys.stderr)
         return 2
     try:
@@ -65,8 +66,7 @@ def run_import(args: argparse.Namespace) -> int:
         report_bad_lines(args.file, exc.problems, lang, command="registry import")
         return 2
     for note in found.notes:
-        where = f"line {note.line}" if lang == "en" else f"第 {note.line} 行"
-        print(f"{args.file}: {where}: {note.text(lang)}")
+        print(f"{args.file}: {say('line', lang, n=note.line)}: {note.text(lang)}")
     if found.ignored:
         print(f"{args.file}: {problems.text(lang, 'ignored_columns', {'names': '、'.join(found.ignored)})}")
 
@@ -87,23 +87,19 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _not_applied(change, lang: str, *, check: bool) -> int:
+    from hub.cli.saying import say
+
     if check:
-        print("--check: nothing was changed" if lang == "en" else "--check：只是预览，没有做任何更改")
+        print(say("registry.check", lang))
         return 0
-    count = len(change.removed)
-    print(f"gatewarden registry import: this would remove {count} vehicle(s) from the registry and every gate's "
-          "allowlist; nothing was changed. Run again with --yes if that is meant." if lang == "en" else
-          f"gatewarden registry import: 这次导入会删除 {count} 辆车（道闸将不再放行）；没有做任何更改。"
-          "确认要删除，请加 --yes 再运行一次。", file=sys.stderr)
+    print(say("registry.would_remove", lang, count=len(change.removed)), file=sys.stderr)
     return 1
 
 
 def _imported(done: dict, lang: str) -> str:
-    if lang == "en":
-        return (f"imported {done['vehicles']} vehicles of {done['households']} households with "
-                f"{done['tags']} tags; registry version {done['version']}")
-    return (f"已导入 {done['households']} 户的 {done['vehicles']} 辆车、{done['tags']} 个标签；"
-            f"登记表版本 {done['version']}")
+    from hub.cli.saying import say
+
+    return say("registry.imported", lang, **{k: done[k] for k in ("vehicles", "households", "tags", "version")})
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -117,5 +113,6 @@ def run_export(args: argparse.Namespace) -> int:
     finally:
         db.conn.close()
     from hub.cli.common import write_export
+    from hub.cli.saying import say
 
-    return write_export(data, args.file, command="registry export", done=f"wrote {len(rows)} vehicles to {args.file}")
+    return write_export(data, args.file, command="registry export", done=say("registry.exported", count=len(rows), file=args.file))

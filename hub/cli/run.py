@@ -57,8 +57,10 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, sqlite3.Error) as exc:  # storage.dir unwritable, disk full …
         if isinstance(exc, GatewardenError):  # e.g. web.listen taken: already one clear line
             raise
-        raise ConfigError(f"storage.dir: cannot use {config.storage.dir}: "
-                          f"{getattr(exc, 'strerror', None) or exc}") from None
+        from hub.cli.saying import WORDS  # noqa: F401  (contributes hubcli.*)
+
+        raise ConfigError.said("hubcli.storage_unusable", folder=config.storage.dir,
+                               error=getattr(exc, "strerror", None) or exc) from None
     notifier = Notifier.from_environment()
     notifier.ready(f"site {config.site.id}")
     try:

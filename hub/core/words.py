@@ -1,7 +1,8 @@
 """The words for what is wrong with a registry file or a registry change (登记表问题): Chinese by
 default, English selectable.
 
-A decision module: a catalogue and lookups, no I/O.  :mod:`hub.registry.csvfile` reports each bad
+A decision module: the registry's table of the one catalogue (:mod:`gwcommon.catalogue`, keys
+``registry.*``) and lookups, no I/O.  :mod:`hub.registry.csvfile` reports each bad
 line as a code and its parameters (:class:`hub.registry.csvfile.Problem`), and the registry's
 refusals (:mod:`hub.core.plates`, :mod:`hub.registry.store`) carry a code and parameters too;
 the web view renders them in the page's language (cookie ``gw_lang``, as :mod:`hub.web.i18n`),
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from gwcommon import catalogue
 from gwcommon.lang import ENV_LANG, LANGS, choose, words  # noqa: F401  (re-exported for the areas)
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -100,6 +102,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "remove_unconfirmed": ("删除 {plate} 前请先勾选确认", "tick the box to confirm removing {plate}"),
     "pass_none": ("{plate} 没有访客通行证", "{plate} has no visitor pass"),
 }
+
+
+catalogue.contribute("registry", MESSAGES, prefix="registry.")
 
 
 def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:

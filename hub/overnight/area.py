@@ -311,8 +311,9 @@ class OvernightArea:
             return
         notices.notice(db, "reminder", {"deadline": stays.ts_text(deadline), "items": items,
                                       "provisional": site_time.provisional}, at=site_time.now, dedup=name)
-        diary.add(db, ts=site_time.now, kind="reminder", text=f"截止前提醒：{len(items)} 辆车仍在临时停放区",
-                  detail={"deadline": stays.ts_text(deadline), "count": len(items)})
+        detail = {"deadline": stays.ts_text(deadline), "count": len(items)}
+        diary.add(db, ts=site_time.now, kind="reminder", text=diary.line_text({"kind": "reminder", "detail": detail}, "zh"),
+                  detail=detail)
 
     def _watch_calendar(self, db: Any, site_time: Any, overrides: dict) -> None:
         if not getattr(site_time, "from_data", True):

@@ -16,11 +16,78 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gwcommon import catalogue
 from gwcommon.timefmt import stored_ts
+from hub.core import glossary
 
 KINDS = ("violation_open", "violation_resolved", "violation_retracted", "violation_excused", "registration",
          "clearance", "note", "reminder", "identified", "calendar", "occupancy", "contacted", "charging")
 _COLS = ("id", "ts", "kind", "plate", "household", "zone", "slot", "violation_id", "by", "text", "detail")
+
+# The hub's own diary sentences, part of the one catalogue (gwcommon.catalogue, keys diarytext.*).
+# A line is stored with its Chinese text (the record) and the facts it was made from (its kind,
+# columns and detail); :func:`line_text` words it again in the reader's language.
+WORDS: dict[str, tuple[str, str]] = {
+    "violation": ("{rule}：{who} {state}{flag}", "{rule}: {who} {state}{flag}"),
+    "with_reason": ("{line}；{reason}", "{line}; {reason}"),
+    "unplated_slot": ("无牌车（{zone} {slot}号位）", "car without a plate ({zone}, space {slot})"),
+    "untagged": ("未登记标签车辆", "vehicle without a registered tag"),
+    "provisional": ("（暂定）", " (provisional)"),
+    "reminder": ("截止前提醒：{count} 辆车仍在临时停放区", "Before the deadline: {count} car(s) still parked off-space"),
+    "occupancy": ("清点在场车辆：{inside} 辆", "Counted the cars inside: {inside}"),
+    "registration": ("登记夜间临时停放：{who}{place}", "Registered off-space for the night: {who}{place}"),
+    "clearance": ("确认已驶离/已移入车位：{who}{place}", "Confirmed gone or moved into a space: {who}{place}"),
+    "place": ("（{place}）", " ({place})"),
+    "slot": ("{slot}号位", "space {slot}"),
+    "unplated": ("无牌车", "car without a plate"),
+    "contacted": ("已联系车主：{plate}", "Owner contacted: {plate}"),
+    "contacted_note": ("{line}（{note}）", "{line} ({note})"),
+}
+catalogue.contribute("diary", WORDS, prefix="diarytext.")
+
+
+def _t(key: str, lang: str, **values: Any) -> str:
+    return catalogue.t("diarytext." + key, lang, **values)
+
+
+def violation_text(*, rule: str, state: str, plate: str | None, zone: str | None, slot: str | None,
+                   provisional: bool, reason: str, lang: str = "zh") -> str:
+    """``夜间临停超时：浙A12345 已豁免（暂定）；送急诊`` — a violation's diary sentence in ``lang``."""
+    who = plate or (_t("unplated_slot", lang, zone=zone, slot=slot) if slot else _t("untagged", lang))
+    line = _t("violation", lang, rule=glossary.rule(rule, lang), who=who,
+              state=glossary.state(state, lang), flag=_t("provisional", lang) if provisional else "")
+    return _t("with_reason", lang, line=line, reason=reason) if reason else line
+
+
+def stay_text(kind: str, *, plate: str | None, zone: str | None, slot: str | None, note: str,
+              lang: str = "zh") -> str:
+    """A warden's registration or clearance of a car parked off-space, in ``lang``."""
+    place = " ".join(p for p in (zone or "", _t("slot", lang, slot=slot) if slot else "") if p)
+    line = _t(kind, lang, who=plate or _t("unplated", lang), place=_t("place", lang, place=place) if place else "")
+    return _t("with_reason", lang, line=line, reason=note) if note else line
+
+
+def line_text(entry: dict[str, Any], lang: str) -> str:
+    """A diary line's words in ``lang``: the hub's own sentences worded again from their facts,
+    a person's note (and any line the hub cannot re-word) as it was written."""
+    kind, detail = entry.get("kind", ""), entry.get("detail") or {}
+    state = kind.removeprefix("violation_")
+    if kind.startswith("violation_") and state in glossary.STATES and detail.get("rule") in glossary.RULES:
+        return violation_text(rule=detail["rule"], state=state, plate=entry.get("plate"), zone=entry.get("zone"),
+                              slot=entry.get("slot"), provisional=bool(detail.get("provisional")),
+                              reason=str(detail.get("reason") or ""), lang=lang)
+    if kind in ("registration", "clearance") and "note" in detail:
+        return stay_text(kind, plate=entry.get("plate"), zone=entry.get("zone"), slot=entry.get("slot"),
+                         note=detail["note"], lang=lang)
+    if kind == "contacted" and "note" in detail and entry.get("plate"):
+        line = _t("contacted", lang, plate=entry["plate"])
+        return _t("contacted_note", lang, line=line, note=detail["note"]) if detail["note"] else line
+    if kind == "reminder" and "count" in detail:
+        return _t("reminder", lang, count=detail["count"])
+    if kind == "occupancy" and "inside" in detail and "note" in detail:
+        line = _t("occupancy", lang, inside=detail["inside"])
+        return _t("with_reason", lang, line=line, reason=detail["note"]) if detail["note"] else line
+    return str(entry.get("text", ""))
 
 
 def add(db: Any, *, ts: datetime, kind: str, text: str, plate: str | None = None, household: str | None = None,

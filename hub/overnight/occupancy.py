@@ -88,8 +88,9 @@ def correct(db: Any, inside: int, *, by: str, at: datetime, note: str = "") -> i
     current = db.execute("SELECT base_ts FROM occupancy_running WHERE id = 1").fetchone()
     if current is None or ts_text(at) >= current[0]:  # the newest count (by time, then id) is the base
         _rebase(db, count_id, ts_text(at), inside, by)
-    diary.add(db, ts=at, kind="occupancy", by=by, text=f"清点在场车辆：{inside} 辆{f'；{note}' if note else ''}",
-              detail={"inside": inside})
+    detail = {"inside": inside, "note": note or ""}
+    diary.add(db, ts=at, kind="occupancy", by=by, text=diary.line_text({"kind": "occupancy", "detail": detail}, "zh"),
+              detail=detail)
     return count_id
 
 

@@ -1,7 +1,8 @@
 """The words for a warden's action that cannot be carried out (值班操作的问题): Chinese by default,
 English selectable.
 
-A decision module: a catalogue and lookups, no I/O.  :class:`hub.overnight.warden_actions.WardenActionError` carries
+A decision module: the warden's table of the one catalogue (:mod:`gwcommon.catalogue`, keys
+``warden.*``) and lookups, no I/O.  :class:`hub.overnight.warden_actions.WardenActionError` carries
 a code of :data:`MESSAGES` and its parameters; the web view words it in the page's language, as
 :mod:`hub.core.words` does for the registry (whose plate codes it reuses: a warden types
 plates too).  Every code has both languages (a test checks it).
@@ -9,6 +10,7 @@ plates too).  Every code has both languages (a test checks it).
 
 from __future__ import annotations
 
+from gwcommon import catalogue
 from hub.core import glossary
 
 from typing import Any, Mapping
@@ -30,6 +32,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "the count must be a whole number from 0 to {limit}, got {given}"),
 }
 CATALOGUE: dict[str, tuple[str, str]] = {**registry_words.MESSAGES, **MESSAGES}
+catalogue.contribute("warden", MESSAGES, prefix="warden.")
 
 
 def text(lang: str, code: str, params: Mapping[str, Any] | None = None) -> str:

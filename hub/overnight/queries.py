@@ -54,8 +54,9 @@ def item(row) -> dict:
 
 def history(db: Database, violation_id: str) -> list[dict]:
     """The diary lines about this violation, oldest first."""
-    rows = db.execute("SELECT ts, kind, by, text FROM diary WHERE violation_id = ? ORDER BY ts, id", [violation_id])
-    return [dict(zip(("ts", "kind", "by", "text"), r)) for r in rows]
+    cols = ("ts", "kind", "by", "text", "plate", "zone", "slot", "detail")
+    rows = db.execute(f"SELECT {', '.join(cols)} FROM diary WHERE violation_id = ? ORDER BY ts, id", [violation_id])
+    return [{**dict(zip(cols, r)), "detail": json.loads(r[-1] or "{}")} for r in rows]
 
 
 def _bound(moment) -> str:

@@ -24,8 +24,6 @@ from hub.overnight.stays import Identity, ts_text
 
 COLUMNS = ("id", "key", "rule", "deadline", "plate", "household", "zone", "slot", "state", "provisional",
            "evidence", "ts", "created_at", "updated_at", "reason", "by")
-_STATE_ZH = {k: zh for k, (zh, _) in glossary.STATES.items()}  # the diary's words are the glossary's
-_RULE_ZH = {k: zh for k, (zh, _) in glossary.RULES.items()}
 
 
 def violation_id(key: str, rule: str, deadline: datetime | str) -> str:
@@ -132,10 +130,9 @@ def _announce_many(db: Any, rows: list[dict[str, Any]], *, at: datetime, site: s
 
 
 def _diary_text(data: dict[str, Any], reason: str) -> str:
-    who = data["plate"] or (f"无牌车（{data['zone']} {data['slot']}号位）" if data["slot"] else "未登记标签车辆")
-    flag = "（暂定）" if data["provisional"] else ""
-    text = f"{_RULE_ZH[data['rule']]}：{who} {_STATE_ZH[data['state']]}{flag}"
-    return f"{text}；{reason}" if reason else text
+    """The line's Chinese, as the diary keeps it (hub.overnight.diary words it again for a reader)."""
+    return diary.violation_text(rule=data["rule"], state=data["state"], plate=data["plate"], zone=data["zone"],
+                                slot=data["slot"], provisional=bool(data["provisional"]), reason=reason)
 
 
 def evidence(db: Any, key: str, zone: str, deadline: datetime, since: datetime) -> list[str]:

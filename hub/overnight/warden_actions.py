@@ -16,7 +16,7 @@ from typing import Any
 from gwcommon.exc import GatewardenError
 from gwcommon.timefmt import stored_ts, utc
 from hub.overnight import problems as warden_problems
-from hub.overnight.diary import add
+from hub.overnight.diary import add, line_text, stay_text
 
 
 class WardenActionError(GatewardenError, ValueError):
@@ -59,12 +59,11 @@ def _warden_mark(db: Any, ctx: Any, op: str, *, plate: str | None, zone: str | N
     order = mark_id or f"warden:{uuid.uuid4().hex}"
     mark = Mark(utc(at), order, op, zone or "", "night" if zone else "", "warden")
     stays.record(db, who, mark, event_id=None, grace=ctx.grace, high_water=ctx.high_water())
-    kind, verb = ("registration", "登记夜间临时停放") if op == "register" else ("clearance", "确认已驶离/已移入车位")
-    named = getattr(ctx, "zone_labels", {}).get(zone or "") or zone or ""
-    place = f"{named}{f' {slot}号位' if slot else ''}".strip()
-    text = f"{verb}：{who.plate or '无牌车'}{f'（{place}）' if place else ''}{f'；{note}' if note else ''}"
+    kind = "registration" if op == "register" else "clearance"
+    named = getattr(ctx, "zone_labels", {}).get(zone or "") or zone
+    text = stay_text(kind, plate=who.plate, zone=named, slot=slot, note=note)
     add(db, ts=at, kind=kind, plate=who.plate, household=who.household, zone=zone, slot=slot, by=by, text=text,
-        detail={"key": who.key, "mark": order})
+        detail={"key": who.key, "mark": order, "note": note})
     return {"key": who.key, "plate": who.plate, "mark": order}
 
 
@@ -137,8 +136,9 @@ def contacted(db: Any, *, plate: str, by: str, at: datetime, note: str = "") -> 
         raise WardenActionError("plate_missing")
     if len(note) > 500:
         raise WardenActionError("note_too_long", limit=500)
-    text = f"已联系车主：{plate}" + (f"（{note.strip()}）" if note.strip() else "")
-    return add(db, ts=at, kind="contacted", text=text, plate=plate, by=by, detail={"note": note.strip()})
+    detail = {"note": note.strip()}
+    text = line_text({"kind": "contacted", "plate": plate, "detail": detail}, "zh")
+    return add(db, ts=at, kind="contacted", text=text, plate=plate, by=by, detail=detail)
 
 
 def add_note(db: Any, text: str, *, by: str, at: datetime, plate: str | None = None,

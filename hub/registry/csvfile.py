@@ -249,11 +249,12 @@ def _conflicts(rows: list[VehicleRow]) -> list[Problem]:
     return problems
 
 
-def render(vehicles: list[dict]) -> bytes:
-    """The registry file for ``vehicles`` (dicts with the column names, ``tag`` a list)."""
+def render(vehicles: list[dict], lang: str = "zh") -> bytes:
+    """The registry file for ``vehicles`` (dicts with the column names, ``tag`` a list); its
+    headings in ``lang`` (Chinese, or the English column names: the import reads both)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([CHINESE[c] for c in COLUMNS])
+    writer.writerow(list(COLUMNS) if lang == "en" else [CHINESE[c] for c in COLUMNS])
     for v in vehicles:
         writer.writerow(neutralise_row([v["plate"], v["household"], v.get("owner", ""), v.get("mobile", ""),
                                         ";".join(v.get("tags", ())), v.get("note", "")]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from gwcommon import catalogue
 from hub.core.tagtext import short_tag
 
 from .csvfile import VehicleRow
@@ -19,6 +20,22 @@ from .csvfile import VehicleRow
 FIELDS = ("household", "owner", "mobile", "note", "tags")
 LABELS = {"household": ("房号", "household"), "owner": ("车主", "owner"), "mobile": ("手机", "mobile"),
           "note": ("备注", "note"), "tags": ("标签", "tags")}
+# The import preview's part of the one catalogue (gwcommon.catalogue, keys regdiff.*).
+WORDS: dict[str, tuple[str, str]] = {
+    "none": ("（无）", "(none)"),
+    "summary": ("新增 {a} 辆，删除 {r} 辆，修改 {c} 辆，不变 {u} 辆；{moved} 个标签换车",
+                "{a} to add, {r} to remove, {c} to change, {u} unchanged; {moved} tag(s) move"),
+    "added": ("标签：{tags}", "tags: {tags}"),
+    "removed": ("（删除后道闸不再放行）", "(removed: the gates will refuse it)"),
+    "change": ("{field} {old} → {new}", "{field} {old} → {new}"),
+    "sep": ("；", "; "),
+    **{f"field.{name}": words for name, words in LABELS.items()},
+}
+catalogue.contribute("registry diff", WORDS, prefix="regdiff.")
+
+
+def _t(key: str, lang: str, **values: Any) -> str:
+    return catalogue.t("regdiff." + key, lang, **values)
 
 
 @dataclass(frozen=True)
@@ -88,39 +105,34 @@ def mask_phone(text: str) -> str:
 
 def _shown(name: str, value: Any, lang: str, short: bool = False) -> str:
     if name == "tags":
-        return ", ".join(short_tag(t, lang=lang, mask=False) if short else t for t in value) or (
-            "（无）" if lang != "en" else "(none)")
+        return ", ".join(short_tag(t, lang=lang, mask=False) if short else t for t in value) or _t("none", lang)
     if name == "mobile":
-        return mask_phone(value) or ("（无）" if lang != "en" else "(none)")
-    return str(value) or ("（无）" if lang != "en" else "(none)")
+        return mask_phone(value) or _t("none", lang)
+    return str(value) or _t("none", lang)
 
 
 def summary(diff: RegistryDiff, lang: str = "zh") -> str:
     """One line: how many vehicles are added, removed, changed and kept."""
-    a, r, c, u = len(diff.added), len(diff.removed), len(diff.changed), diff.unchanged
-    if lang == "en":
-        return f"{a} to add, {r} to remove, {c} to change, {u} unchanged; {len(diff.moved_tags)} tag(s) move"
-    return f"新增 {a} 辆，删除 {r} 辆，修改 {c} 辆，不变 {u} 辆；{len(diff.moved_tags)} 个标签换车"
+    return _t("summary", lang, a=len(diff.added), r=len(diff.removed), c=len(diff.changed), u=diff.unchanged,
+              moved=len(diff.moved_tags))
 
 
 def lines(diff: RegistryDiff, lang: str = "zh", *, short: bool = False) -> list[str]:
     """Every change, one line each: ``+`` added, ``-`` removed, ``~`` changed, ``>`` a tag moved.
     ``short``: tags as people read them (``蓝牙标签 …1:101``, the web view), full ids where the
     short forms of a change's two sides would look alike."""
-    en = lang == "en"
     out = []
     for v in diff.added:
-        out.append(f"+ {v['plate']}  {v['household']}  " + ("tags: " if en else "标签：")
-                   + _shown("tags", v["tags"], lang, short))
+        out.append(f"+ {v['plate']}  {v['household']}  " + _t("added", lang, tags=_shown("tags", v["tags"], lang, short)))
     for v in diff.removed:
-        out.append(f"- {v['plate']}  {v['household']}  "
-                   + ("(removed: the gates will refuse it)" if en else "（删除后道闸不再放行）"))
+        out.append(f"- {v['plate']}  {v['household']}  " + _t("removed", lang))
     for c in diff.changed:
         parts = []
         for f, (old, new) in c.fields.items():
             brief = short and _shown(f, old, lang, True) != _shown(f, new, lang, True)
-            parts.append(f"{LABELS[f][1 if en else 0]} {_shown(f, old, lang, brief)} → {_shown(f, new, lang, brief)}")
-        out.append(f"~ {c.plate}  " + ("; " if en else "；").join(parts))
+            parts.append(_t("change", lang, field=_t(f"field.{f}", lang), old=_shown(f, old, lang, brief),
+                            new=_shown(f, new, lang, brief)))
+        out.append(f"~ {c.plate}  " + _t("sep", lang).join(parts))
     for tag, old, new in diff.moved_tags:
         out.append(f"> {short_tag(tag, lang=lang, mask=False) if short else tag}: {old} → {new}")
     return out

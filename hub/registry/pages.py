@@ -81,7 +81,7 @@ def register(ctx: WebContext) -> APIRouter:
 
     @router.get("/registry/export.csv")
     def export(request: Request, who: Principal = Depends(warden)) -> Response:
-        data = csvfile.render(store.export_rows(ctx.reader()))
+        data = csvfile.render(store.export_rows(ctx.reader()), ctx.lang(request))
         stamp = ctx.local(ctx.now(), "%Y%m%d")
         return csv_download(data, f"registry-{stamp}.csv")
 

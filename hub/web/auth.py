@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from gwcommon.exc import GatewardenError
 from gwcommon.timefmt import format_ts
 
+from . import i18n  # noqa: F401  (its table words the account refusals: acc.err.*)
 from .roles import ROLES, rank
 
 logger = logging.getLogger(__name__)
@@ -56,23 +57,23 @@ def digest(secret: str) -> str:
 
 def check_user_name(name: str) -> str:
     if not USER_NAME_RE.match(name or ""):
-        raise AccountError("user name must be 1-64 letters, digits or . _ @ - (no spaces)")
+        raise AccountError.said("acc.err.name")
     return name
 
 
 def check_password(password: str) -> str:
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"password must be at least {MIN_PASSWORD} characters")
+        raise AccountError.said("acc.err.password_short", min=MIN_PASSWORD)
     if len(password) > 1024:
-        raise AccountError("password must be at most 1024 characters")
+        raise AccountError.said("acc.err.password_long")
     return password
 
 
 def check_role(role: str) -> str:
     try:
         rank(role)
-    except ValueError as exc:
-        raise AccountError(str(exc)) from None
+    except ValueError:
+        raise AccountError.said("acc.err.role", role=role) from None
     return role
 
 
@@ -99,7 +100,7 @@ def add_user_job(name: str, password: str, role: str, now: datetime, *,
         row = db.execute("SELECT id FROM web_users WHERE name = ?", [name]).fetchone()
         stamp = format_ts(now)
         if row and not replace:
-            raise AccountError(f"user {name!r} exists already (use --replace to reset it)")
+            raise AccountError.said("acc.err.exists", name=name)
         if row:
             db.execute("UPDATE web_users SET role=?, password_hash=?, display_name=?, active=1, "
                        "updated_at=? WHERE id=?", [role, pw_hash, display_name, stamp, row[0]])

@@ -1,13 +1,16 @@
 """The web view's words (界面文字): Chinese by default, English selectable (cookie ``gw_lang``).
 
-A decision module: a catalogue and lookups, no I/O.  Keys missing from the catalogue are shown
-as they are (so a message that is already a sentence passes through); a test checks that every
-key the templates use is in the catalogue in both languages.
+A decision module: the web view's table of the one catalogue (:mod:`gwcommon.catalogue`, contributed
+without a prefix: ``nav.today``…) and lookups, no I/O.  Templates may use any key of the catalogue
+(``state.open`` from the glossary, ``registry.plate_empty``…).  Keys missing from the catalogue are
+shown as they are (so a message that is already a sentence passes through); a test checks that
+every key the templates use is in the catalogue in both languages.
 """
 
 from __future__ import annotations
 
-from hub.core import glossary
+from gwcommon import catalogue
+from hub.core import glossary  # also contributes state.*, rule.*, role.*, kind.* to the catalogue
 
 from typing import Callable
 
@@ -38,6 +41,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "acc.reset_shown": ("{name} 的临时密码（只显示这一次，请当面或电话告诉本人，登录后在“我的账号”里改掉）：",
                         "{name}'s one-time password (shown only now; tell the person in person or by phone, and ask "
                         "them to change it under My account):"),
+    "acc.err.password_file": ("读不了密码文件 {file}（{error}）", "cannot read a password from {file}: {error}"),
+    "acc.err.empty_file": ("文件是空的", "empty file"),
+    "acc.err.differ": ("两次输入的密码不一样；没有做任何更改", "the two passwords differ; nothing was changed"),
+    "acc.err.name": ("用户名应是 1 到 64 个字母、数字或 . _ @ -（不能有空格）",
+                     "user name must be 1-64 letters, digits or . _ @ - (no spaces)"),
+    "acc.err.password_short": ("密码至少 {min} 位", "password must be at least {min} characters"),
+    "acc.err.password_long": ("密码最多 1024 位", "password must be at most 1024 characters"),
+    "acc.err.role": ("角色“{role}”不对：应是 viewer（查看）、warden（值班人员）、committee（业委会）或 admin（管理员）",
+                     "unknown role {role!r}: viewer, warden, committee or admin"),
+    "acc.err.exists": ("账号 {name} 已经存在（要重设请加 --replace）", "user {name!r} exists already (use --replace to reset it)"),
     "acc.user_unknown": ("没有这个账号。", "No such account."), "nav.phone": ("手机访问", "Phone access"),
     "phone.help": ("用手机相机扫下面的二维码打开本系统（仍需登录）。在小区 Wi-Fi 里用第一个；在外面用第二个（需要配置 public_url）。"
                    "可以打印出来贴在值班室。",
@@ -83,11 +96,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "w.export_csv": ("导出 CSV", "Export CSV"), "w.export_xlsx": ("导出 Excel", "Export Excel"), "w.print": ("打印", "Print"),
     "w.in": ("进", "in"), "w.out": ("出", "out"), "w.open": ("放行", "open"), "w.deny": ("拒绝", "deny"),
     "w.snapshot": ("抓拍", "Snapshot"), "w.count": ("数量", "Count"), "w.date": ("日期", "Date"),
-    # violation states and rules
-    **{f"state.{k}": v for k, v in glossary.STATES.items()},  # one word for one thing (hub/core/glossary.py)
-    **{f"rule.{k}": v for k, v in glossary.RULES.items()},
-    # roles
-    **{f"role.{k}": v for k, v in glossary.ROLES.items()},
+    # violation states, rules, roles and device kinds: state.*, rule.*, role.*, kind.* come from the
+    # glossary (hub/core/glossary.py), one word for one thing; so do the charging rules' chg.rule.*
     # accounts
     "acc.title": ("账号与令牌", "Accounts and tokens"), "acc.add": ("添加账号", "Add account"),
     "acc.display": ("显示名", "Display name"), "acc.disable": ("停用", "Disable"),
@@ -124,14 +134,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chg.loads": ("在充", "Charging"), "chg.chart": ("充电功率（每 5 分钟最大值）", "Charging power (5-minute maximum)"),
     "chg.last24": ("最近 24 小时", "Last 24 hours"), "chg.incidents": ("充电异常", "Incidents"),
     "chg.ok": ("正常", "ok"), "chg.warn": ("注意", "warning"), "chg.alarm": ("告警", "alarm"),
-    "chg.rule.overload": ("超负荷", "overload"), "chg.rule.long_charge": ("充电时间过长", "charging too long"),
-    "chg.rule.port_overpower": ("单口功率过大", "one port over 400 W"),
-    "chg.rule.full_plugged": ("充满未拔", "full but still plugged"),
-    "chg.rule.outside_hours": ("非允许时段充电", "charging outside the allowed hours"),
-    "chg.rule.flying_wire": ("疑似飞线充电", "suspected flying-wire charging"),
-    "chg.rule.meter_silent": ("电表无数据", "meter silent"), "chg.rule.meter_unreadable": ("电表读数异常", "meter unreadable"),
     "chg.state.open": ("进行中", "ongoing"), "chg.state.closed": ("已结束", "over"),
-    "chg.critical": ("危险", "critical"), "chg.silent": ("电表无数据", "meter silent"), "chg.unknown": ("未知", "unknown"),
+    "chg.critical": ("危险", "critical"), "chg.silent": glossary.CHARGING_RULES["meter_silent"], "chg.unknown": ("未知", "unknown"),
     "night.title": ("夜间在场车辆（余位曲线）", "Cars inside over the night"), "night.unit": ("辆", "cars"),
     "night.spaces": ("车位 {n} 个", "{n} painted spaces"), "night.deadline": ("截止 {t}", "deadline {t}"),
     "chg.night": ("夜间", "night"), "chg.cut_marker": ("自动断电", "power cut"),
@@ -155,7 +159,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rep.title": ("{month} 月报", "Report for {month}"), "rep.month": ("月份", "Month"),
     "rep.per_week": ("每周违规", "Violations per week"), "rep.week_of": ("{day} 周", "wk {day}"),
     "rep.standing": ("成立", "standing"), "rep.vehicles": ("多次违规车辆", "Repeat offenders (vehicles)"),
-    "rep.households": ("多次违规住户", "Repeat offenders (households)"), "rep.denials": ("道闸拒绝", "Gate denials"),
+    "rep.households": ("多次违规住户", "Repeat offenders (households)"),
+    "rep.csv.section": ("部分", "Section"), "rep.csv.item": ("项目", "Item"), "rep.csv.count": ("数量", "Count"),
+    "rep.csv.per_week": ("每周违规（{state}）", "Violations per week ({state})"), "rep.denials": ("道闸拒绝", "Gate denials"),
     # diary
     "diary.kind": ("类别", "Kind"), "diary.contacted": ("已联系车主", "owner contacted"),
     "diary.charging": ("充电", "charging"), "diary.add_note": ("写一条记录", "Add a note"),
@@ -254,11 +260,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ros.import_help": ("导入会用文件整体替换值班表（有任何一行出错则不做任何更改）。",
                         "An import replaces the whole roster with the file (nothing changes if any line is wrong)."),
     "al.title": ("待确认告警", "Alerts to acknowledge"), "al.ack": ("我来处理", "I'll handle it"),
-    "al.digest": ("晨检汇总", "morning digest"), "al.reminder": ("提醒", "reminder"),
-    "al.fire_lane": ("消防通道占用", "fire lane blocked"), "al.charging": ("充电异常", "charging"),
+    "al.digest": ("违停晨报", "morning digest"), "al.reminder": ("挪车提醒", "reminder"),
+    "al.fire_lane": glossary.RULES["fire_lane"], "al.charging": ("充电异常", "charging"),
     "al.device_offline": ("设备离线", "device offline"), "al.device_fault": ("设备故障", "device fault"),
-    "al.target_fault": ("群消息失败", "chat target fault"), "al.notice": ("通知", "notice"),
-    "al.resolved": ("已处理", "resolved"), "al.retracted": ("已撤回", "retracted"),
+    "al.target_fault": ("群机器人拒收消息", "chat target refuses messages"), "al.notice": ("通知", "notice"),
+    "al.resolved": ("已恢复", "resolved"), "al.retracted": ("已撤回", "retracted"),
     "al.device_batch": ("多台设备告警", "many devices"),
     # devices
     "dev.kind": ("类型", "Kind"), "dev.online": ("在线", "Online"), "dev.last_seen": ("最后联系", "Last seen"),
@@ -267,9 +273,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dev.on": ("在线", "online"), "dev.off": ("离线", "offline"), "dev.faults": ("设备故障", "Device faults"),
     "dev.fault": ("故障", "fault"), "dev.since": ("开始于", "Since"), "dev.chat": ("群消息通道", "Chat targets"),
     "dev.state": ("状态", "State"), "dev.ok": ("正常", "OK"),
-    "kind.gate": ("道闸", "gate"), "kind.lane": ("车道监测", "lane"), "kind.charging": ("充电", "charging"),
     # audit
     "audit.title": ("审计日志", "Audit log"),
+    "act.login": ("登录", "log in"), "act.login_failed": ("登录失败", "failed log-in"),
+    "act.login_refused": ("登录被拒（尝试太多）", "log-in refused (too many attempts)"), "act.logout": ("退出", "log out"),
+    "act.lane_open": ("远程抬杆", "lane opened remotely"), "act.violation_resolve": ("违规已处理", "violation resolved"),
+    "act.violation_excuse": ("违规豁免", "violation excused"), "act.violation_identify": ("认定车牌", "plate identified"),
+    "act.stay_register": ("登记临停", "off-space stay registered"), "act.stay_clear": ("确认驶离", "stay cleared"),
+    "act.occupancy_count": ("车辆清点", "car count"), "act.diary_note": ("写巡查日记", "diary note"),
+    "act.alert_ack": ("确认告警", "alert acknowledged"), "act.registry_import": ("导入登记表", "registry imported"),
+    "act.roster_import": ("导入值班表", "roster imported"), "act.tag_revoke": ("作废标签", "tag revoked"),
+    "act.visitor_pass": ("访客通行证", "visitor pass"), "act.user_add": ("添加账号", "account added"),
+    "act.user_disable": ("停用账号", "account disabled"), "act.user_enable": ("启用账号", "account enabled"),
+    "act.token_create": ("新建令牌", "token created"), "act.token_revoke": ("作废令牌", "token revoked"),
+    "act.calendar_override": ("设置日历调整", "calendar override set"),
+    "act.calendar_override_remove": ("删除日历调整", "calendar override removed"),
+    "act.owner_contacted": ("已联系车主", "owner contacted"), "act.power_restore": ("恢复供电", "power restored"),
+    "act.password_change": ("修改密码", "password changed"), "act.password_reset": ("重设密码", "password reset"),
     # the deadline calendar (hub.calendar_edits decides; refusals are cal.err.* with values)
     "nav.calendar": ("截止日历", "Deadline calendar"),
     "cal.rule": ("晚上 {night_start} 起可临时停放；工作日早上 {deadline} 前、周末和法定节假日早上 {holiday_deadline} 前须驶离。",
@@ -318,11 +338,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+catalogue.contribute("web", MESSAGES)
+
+
 def text(lang: str, key: str, **values: object) -> str:
     """The words for ``key`` in ``lang`` (the key itself when unknown), with ``{name}`` filled in."""
-    pair = MESSAGES.get(key)
-    words = key if pair is None else pair[0 if lang != "en" else 1]
-    return words.format(**values) if values else words
+    return catalogue.t(key, lang, **values)
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -144,7 +144,7 @@ def test_check_prints_a_summary(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gatewarden", "edge", "--check", "--config",
                              str(write_config(tmp_path, 1883))], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
-    assert "gate-north (gate)" in result.stdout and "sources: replay" in result.stdout
+    assert "gate-north（gate）" in result.stdout and "数据来源：replay" in result.stdout  # Chinese by default
     assert not (tmp_path / "data").exists()
 
 
@@ -153,4 +153,4 @@ def test_a_device_without_its_section_is_flagged_by_check(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gatewarden", "edge", "--config", str(config), "--check"],
                             cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0
-    assert "device.kind is 'gate' but the file has no [gate] section" in result.stdout
+    assert "device.kind 是 gate，但文件里没有 [gate] 一节" in result.stdout

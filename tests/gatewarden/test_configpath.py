@@ -32,12 +32,14 @@ def test_the_roles_file_in_etc(tmp_path):
 
 def test_none_or_several_is_a_clear_error(tmp_path):
     env = {"GATEWARDEN_ETC": str(tmp_path)}
-    with pytest.raises(ConfigError, match="没有 --config，也找不到 .*hub.toml"):
+    with pytest.raises(ConfigError, match="no --config given and no .*hub.toml") as caught:
         default_config(HUB, env)
+    assert "没有 --config，也找不到" in caught.value.text("zh")
     (tmp_path / "gate.toml").touch()
     (tmp_path / "charging.toml").touch()
-    with pytest.raises(ConfigError, match="several config files"):
-        default_config(EDGE, env, "en")
+    with pytest.raises(ConfigError, match="several config files") as caught:
+        default_config(EDGE, env)
+    assert "有多个配置文件" in caught.value.text("zh")
 
 
 def gatewarden(tmp_path, *args, **env):
@@ -51,7 +53,7 @@ def test_commands_find_their_config_without_the_option(tmp_path):
     shutil.copy(ROOT / "deploy" / "config" / "gate.toml", tmp_path / "gate.toml")
     done = gatewarden(tmp_path, "edge", "--check")
     assert done.returncode == 0, done.stderr
-    assert f"{tmp_path / 'gate.toml'}: OK" in done.stdout
+    assert f"{tmp_path / 'gate.toml'}：正常" in done.stdout
 
 
 def test_a_hub_command_without_any_config_says_what_to_give(tmp_path):

@@ -33,7 +33,7 @@ def test_demo_runs_a_night_and_finds_exactly_the_true_violations(tmp_path):
     while proc.poll() is None and time.monotonic() < deadline:
         line = proc.stdout.readline()
         output.append(line)
-        found = re.search(r"web view: (http://127\.0\.0\.1:\d+/)", line)
+        found = re.search(r"网页：(http://127\.0\.0\.1:\d+/)", line)  # Chinese by default
         if found:
             url = found.group(1)
             with urllib.request.urlopen(url + "healthz", timeout=10) as reply:
@@ -42,7 +42,7 @@ def test_demo_runs_a_night_and_finds_exactly_the_true_violations(tmp_path):
     text = "".join(output) + (proc.stdout.read() or "")
     assert proc.returncode == 0, text[-3000:]
     assert url and answered, text[-3000:]
-    assert "The morning digest is out" in text
+    assert "违停晨报已发出" in text and "第二平安小区" in text
     assert _leftovers(str(data)) == []
 
     night = plan(build(1), date(2026, 11, 19), 1, plates=True)

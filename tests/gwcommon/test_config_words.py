@@ -62,7 +62,7 @@ def test_a_misspelt_key_gets_a_suggestion(tmp_path, text, zh, en):
     ('[site]\nid = "p"\nspaces = -1\n', "site.spaces：应不小于 0（现在是“-1”）", "greater than or equal to 0"),
     ('[site]\nid = "p"\nspaces = "many"\n', "应是整数（不加引号）", "valid integer"),
     ('[site]\nid = "p"\ntimezone = "Beijing"\n', "不认识的时区“Beijing”", "unknown time zone"),
-    ('[site]\nid = "p"\n[device]\nid = "hub"\nkind = "gate"\n', "“hub”留给汇聚主机自己用", "'hub' is reserved"),
+    ('[site]\nid = "p"\n[device]\nid = "hub"\nkind = "gate"\n', "“hub”留给中心机自己用", "'hub' is reserved"),
     ('[site]\nid = "p"\n[device]\nid = "g"\nkind = "gat"\n', "只能是这些之一：'gate'、'lane'、'charging'", "'gate'"),
     ("[device]\nid = \"g\"\nkind = \"gate\"\n", "site：必须填写，但没有写", "site: required but missing"),
 ])

@@ -34,5 +34,5 @@ def night_of_events(db):
     db.conn.executemany("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?,?,?,?,?,?,?,?)",
                         rows)
     db.execute("INSERT INTO charging_incidents (circuit, rule, level, state, since, opened_at, updated_at, message, "
-               "alert_key) VALUES ('shed-a', 'overload', 'alarm', 'closed', ?, 'x', 'x', '负载过高', 'k')",
+               "alert_key) VALUES ('shed-a', 'overload', 'alarm', 'closed', ?, 'x', 'x', '充电过载', 'k')",
                [format_ts(START + timedelta(hours=2))])

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from gwcommon import catalogue
 from gwcommon.timefmt import format_ts, parse_ts
 from hub.overnight import diary
 from hub.core.csvsafe import neutralise_row
@@ -76,23 +77,29 @@ class _SafeWriter:
         self.writer.writerow(neutralise_row(row))
 
 
-def to_csv(report: dict) -> bytes:
+def to_csv(report: dict, lang: str = "zh") -> bytes:
+    """The month as a spreadsheet the committee opens in Excel/WPS: headings and section names in
+    ``lang`` from the catalogue (rep.csv.*), one row per number."""
+    def _(key: str, **values) -> str:
+        return catalogue.t(key, lang, **values)
+
     out = io.StringIO()
     w = _SafeWriter(csv.writer(out))
-    w.writerow(["部分 section", "项目 item", "数量 count"])
+    w.writerow([_("rep.csv.section"), _("rep.csv.item"), _("rep.csv.count")])
     for i, week in enumerate(report["weeks"]):
-        for kind in ("standing", "excused", "retracted"):
-            w.writerow([f"violations_per_week:{kind}", week, report["counts"][kind][i]])
+        for kind, word in (("standing", "rep.standing"), ("excused", "state.excused"), ("retracted", "state.retracted")):
+            w.writerow([_("rep.csv.per_week", state=_(word)), _("rep.week_of", day=week),
+                        report["counts"][kind][i]])
     for row in report["vehicles"]:
-        w.writerow(["repeat_vehicle", row["vehicle"], row["count"]])
+        w.writerow([_("rep.vehicles"), row["vehicle"], row["count"]])
     for row in report["households"]:
-        w.writerow(["repeat_household", row["household"], row["count"]])
+        w.writerow([_("rep.households"), row["household"], row["count"]])
     for row in report["denials"]:
-        w.writerow(["gate_denials", row["reason"], row["count"]])
+        w.writerow([_("rep.denials"), _(f"reason.{row['reason']}"), row["count"]])
     for row in report["charging"]:
-        w.writerow(["charging_incidents", row["rule"], row["count"]])
+        w.writerow([_("rep.charging"), _(f"chg.rule.{row['rule']}"), row["count"]])
     for row in report.get("tag_health", []):
-        w.writerow(["silent_tag", f'{row["plate"]} {row["household"]} {row["tag"]}', row["days"]])
+        w.writerow([_("rep.tag_health"), f'{row["plate"]} {row["household"]} {row["tag"]}', row["days"]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -116,5 +123,5 @@ def register(ctx: WebContext) -> APIRouter:
     @router.get("/report.csv")
     def report_csv(request: Request, who: Principal = Depends(committee)) -> Response:
         year, month = month_of(request)
-        return csv_download(to_csv(build(ctx, year, month)), f"report-{year:04d}-{month:02d}.csv")
+        return csv_download(to_csv(build(ctx, year, month), ctx.lang(request)), f"report-{year:04d}-{month:02d}.csv")
     return router

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from hub.overnight import diary
 from hub.overnight import queries as violations
 from hub.web import export as export_file
 from hub.web import i18n
@@ -57,8 +58,9 @@ def register(ctx: WebContext) -> APIRouter:
         found = violations.get(db, violation_id[:64])
         if found is None:
             raise NotFound("err.not_found")
-        return ctx.render(request, "violation.html", who, title_key="nav.violations", v=found,
-                          history=violations.history(db, found["id"]))
+        lang = ctx.lang(request)
+        history = [{**line, "text": diary.line_text(line, lang)} for line in violations.history(db, found["id"])]
+        return ctx.render(request, "violation.html", who, title_key="nav.violations", v=found, history=history)
 
     @router.get("/violations.{fmt}")
     def export(request: Request, fmt: str, who: Principal = Depends(need(ctx, "committee"))) -> Response:

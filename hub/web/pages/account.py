@@ -190,13 +190,13 @@ def _accounts_routes(ctx: WebContext, router: APIRouter) -> None:
         try:
             add = add_user_job(name.strip(), password, role, ctx.now(), display_name=display_name.strip())
         except AccountError as exc:
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(exc.text(ctx.lang(request))) from None
 
         def job(db):
             try:
                 user_id = add(db)
             except AccountError as exc:
-                raise BadRequest(str(exc)) from None
+                raise BadRequest(exc.text(ctx.lang(request))) from None
             audit.record(db, ctx.now(), who.name, "user_add", target=name, detail={"role": role},
                          address=ctx.address(request))
             return user_id

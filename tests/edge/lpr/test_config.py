@@ -140,7 +140,7 @@ def test_edge_check_reads_the_cameras_secrets(tmp_path, capsys):
         main(str(tmp_path / "gate.toml"), check=True)
     key.write_text("k3y\n")
     assert main(str(tmp_path / "gate.toml"), check=True) == 0
-    assert "plate cameras: cam-in" in capsys.readouterr().out
+    assert "车牌相机：cam-in" in capsys.readouterr().out
 
 
 def test_a_lane_pi_with_an_ocr_tolerant_camera_takes_the_allowlist_and_names_the_doubtful_car(tmp_path):

@@ -254,7 +254,7 @@ def test_rerunning_keeps_ca_and_passwords_and_revokes_dropped_devices(tmp_path):
 ])
 def test_bad_arguments_get_one_line_and_write_nothing(tmp_path, capsys, args, message):
     (tmp_path / "hub.toml").write_text(f'[site]\nid = "{SITE}"\n', encoding="utf-8")
-    code = gatewarden(["deploy", "broker", "--config", str(tmp_path / "hub.toml"), "--out", str(tmp_path / "o"), *args])
+    code = gatewarden(["--lang", "en", "deploy", "broker", "--config", str(tmp_path / "hub.toml"), "--out", str(tmp_path / "o"), *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()

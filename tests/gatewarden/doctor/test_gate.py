@@ -226,7 +226,7 @@ def test_cli_json_for_a_hub_config(tmp_path, broker, capsys):
 def test_cli_fails_with_exit_1_on_a_missing_file(tmp_path, capsys):
     code = main(["doctor", "--config", str(tmp_path / "nope.toml")])
     out = capsys.readouterr().out
-    assert code == 1 and "[故障] 配置文件" in out and "no such file" in out
+    assert code == 1 and "[故障] 配置文件" in out and "找不到这个文件" in out  # the config error in the report's language
 
 
 def test_json_report_carries_rendered_parameters(tmp_path, secured_broker, mock_factory, radio, video):

@@ -20,8 +20,8 @@ def test_alerts_test_reports_each_target(tmp_path, fakechat, capsys):
     dead.answer(93000)
     assert main(["alerts", "test", "--config", config(tmp_path, [good, dead])]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "webhook-1 (webhook): delivered"
-    assert out[1].startswith("wecom-1 (wecom): 93000 code 93000 — refused for good: check the address")
+    assert out[0] == "webhook-1（webhook）：已送达"
+    assert out[1].startswith("wecom-1（wecom）：93000 code 93000 —— 被长期拒收：请检查机器人地址")
     assert good.texts[0].startswith("【通知】告警测试\n测试小区 ")
 
 
@@ -30,7 +30,7 @@ def test_roster_import_export_round_trip(tmp_path, capsys):
     csv = tmp_path / "roster.csv"
     csv.write_bytes("姓名,手机,角色,日期,开始,结束\n王五,13800001111,值班,周一,20:00,08:00\n".encode("gb18030"))
     assert main(["roster", "import", str(csv), "--config", path]) == 0
-    assert "imported 1 roster rows" in capsys.readouterr().out
+    assert "已导入值班表 1 行" in capsys.readouterr().out
     out = tmp_path / "out.csv"
     assert main(["roster", "export", str(out), "--config", path]) == 0
     assert out.read_bytes().decode("utf-8-sig").splitlines()[1] == "王五,13800001111,值班,mon,20:00,08:00,1,,"

@@ -122,8 +122,8 @@ def test_fire_lane_reminder_and_maintenance_notices(rig):
     notice(rig, "violation", {**fire, "state": "resolved"})
     rig.pump()
     titles = [t.splitlines()[0] for t in rig.wecom.texts]
-    assert titles == ["【安全】消防通道占用：北侧消防通道", "【提醒】挪车提醒：1 辆车须在 08:00 前驶离临时车位",
-                      "【提醒】请更新节假日数据", "【通知】已恢复：消防通道占用：北侧消防通道"]
+    assert titles == ["【安全】占用消防通道：北侧消防通道", "【提醒】挪车提醒：1 辆车须在 08:00 前驶离临时车位",
+                      "【提醒】请更新节假日数据", "【通知】已恢复：占用消防通道：北侧消防通道"]
     assert "自 07:20 起停留" in rig.wecom.texts[0]            # the deadline minus the zone's grace
     assert "1. 浙B·2**22（2-1-101）　东侧临时停车带" in rig.wecom.texts[1]
     assert rig.area.notices.ignored == {"something_new": 1}

@@ -90,8 +90,8 @@ def test_unacknowledged_alerts_escalate_to_the_next_warden_then_the_committee(fa
         rig.clock.advance(timedelta(minutes=15))
         rig.pump()
     assert [r.mobiles() for r in wecom.received] == [["13800001111"], ["13900002222"], ["13500005555"]]
-    assert wecom.texts[1].startswith("【安全】15 分钟无人确认，转下一位值班人员：消防通道占用")
-    assert wecom.texts[2].startswith("【安全】30 分钟无人确认，转业委会：消防通道占用")
+    assert wecom.texts[1].startswith("【安全】15 分钟无人确认，转下一位值班人员：占用消防通道")
+    assert wecom.texts[2].startswith("【安全】30 分钟无人确认，转业委会：占用消防通道")
 
 
 def _ack_link(text: str) -> str:
@@ -106,7 +106,7 @@ def test_the_ack_link_shows_a_button_and_pressing_it_stops_the_escalation(fakech
     path = _ack_link(wecom.texts[0])
     client = TestClient(rig.hub.web)
     page = client.get(path)
-    assert page.status_code == 200 and "我来处理" in page.text and "消防通道占用：北侧消防通道" in page.text
+    assert page.status_code == 200 and "我来处理" in page.text and "占用消防通道：北侧消防通道" in page.text
     assert rig.rows("SELECT acked_at FROM alerts WHERE id = ?", [alert_id]) == [{"acked_at": None}]  # GET changes nothing
     assert "已确认" in client.post(path).text
     assert "已有人确认" in client.post(path).text
@@ -161,8 +161,8 @@ def test_resolved_and_retracted_follow_ups_only_for_alerts_that_went_out(fakecha
     rig.call(lambda db: resolve_alert(db, "charging:shed-b:overload:1", now=rig.clock.now()))  # before it went out
     rig.pump()
     titles = [t.splitlines()[0] for t in hook.texts]
-    assert titles == ["【安全】充电过载：充电棚A路", "【安全】消防通道占用：北侧消防通道",
-                      "【通知】已恢复：充电过载：充电棚A路", "【通知】撤回：消防通道占用：北侧消防通道"]
+    assert titles == ["【安全】充电过载：充电棚A路", "【安全】占用消防通道：北侧消防通道",
+                      "【通知】已恢复：充电过载：充电棚A路", "【通知】撤回：占用消防通道：北侧消防通道"]
     assert "迟到的记录显示车辆 07:52 已驶离，此前的提醒作废" in hook.texts[3]
     assert rig.rows("SELECT state FROM alerts WHERE dedup_key = 'charging:shed-b:overload:1'") == [{"state": "cancelled"}]
 
@@ -207,8 +207,8 @@ def test_a_short_fault_is_debounced_away_a_long_one_alerted_and_resolved(fakecha
     rig.clock.advance(5)
     rig.pump()
     # named by its label ([[devices]]), and told what to do
-    assert [t.splitlines()[0] for t in hook.texts] == ["【提醒】设备故障：东侧停车带扫描（车道扫描） 摄像头不可用",
-                                                      "【通知】已恢复：设备故障：东侧停车带扫描（车道扫描） 摄像头不可用"]
+    assert [t.splitlines()[0] for t in hook.texts] == ["【提醒】设备故障：东侧停车带扫描（车道监测） 摄像头不可用",
+                                                      "【通知】已恢复：设备故障：东侧停车带扫描（车道监测） 摄像头不可用"]
     assert "请安装维护人员检查摄像头的电源" in hook.texts[0]
 
 

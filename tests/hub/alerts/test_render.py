@@ -111,7 +111,7 @@ def test_every_kind_renders_without_private_data(kind, lang):
 @pytest.mark.parametrize("kind,zh,en", [
     ("digest", "违停晨报：08:00 后仍停在临时车位 1 辆", "still parked off-space after 08:00"),
     ("reminder", "须在 08:00 前驶离", "must leave the night strip before 08:00"),
-    ("fire_lane", "消防通道占用：北侧消防通道", "Fire lane blocked"),
+    ("fire_lane", "占用消防通道：北侧消防通道", "Fire lane blocked"),
     ("charging", "充电过载：充电棚A路", "Charging overload: 充电棚A路"),
     ("device_offline", "设备离线：gate-north（道闸）", "Device offline: gate-north (gate)"),
     ("charging_flying_wire", "疑似飞线充电：3号楼楼道", "Suspected flying-wire charging: 3号楼楼道"),

@@ -45,12 +45,12 @@ def make(fakechat, kind, secret="default"):
 @pytest.mark.parametrize("signed", [True, False])
 def test_text_with_mentions_is_shaped_and_signed_as_documented(fakechat, kind, signed):
     chat, target = make(fakechat, kind, "default" if signed else None)
-    verdict = target.send(Part("text", text="【安全】消防通道占用", mobiles=("13800001111",),
+    verdict = target.send(Part("text", text="【安全】占用消防通道", mobiles=("13800001111",),
                                meta={"kind": "fire_lane", "severity": "safety", "alert_id": 1, "resent": False}), NOW)
     assert verdict.outcome == "ok"
     assert chat.problems() == []
     [received] = chat.received
-    assert received.text.endswith("【安全】消防通道占用")
+    assert received.text.endswith("【安全】占用消防通道")
     assert received.mobiles() == ([] if kind == "feishu" else ["13800001111"])
     assert "13800001111" not in received.text
 

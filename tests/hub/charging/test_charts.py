@@ -50,7 +50,7 @@ def test_each_circuit_has_breaker_alarm_night_count_and_markers(page):
     assert "空开 16 A ≈ 3520 W" in shed_a and "告警线 80% ≈ 2816 W" in shed_a
     assert shed_a.count('<g class="band">') == 2 and "夜间" in shed_a   # 00:00–08:00 and 20:00–24:00
     assert '<polyline class="steps"' in shed_a and "在充数" in shed_a
-    assert '<g class="marker">' in shed_a and "超负荷" in shed_a
+    assert '<g class="marker">' in shed_a and "充电过载" in shed_a
     right = re.findall(r'class="tick-right"[^>]*>([^<]*)<', shed_a)
     assert right and all(t.isdigit() for t in right)          # counts: whole numbers only
     stairs = svgs(page)[-1]

@@ -49,14 +49,14 @@ def test_a_cut_and_a_restore_in_the_diary_and_the_chat(hub, broker):
     diary = wait_until(lambda: rows(hub, "SELECT zone, text FROM diary WHERE kind = 'charging' ORDER BY ts"), 15)
     wait_until(lambda: len(rows(hub, "SELECT id FROM diary WHERE kind = 'charging'")) == 2, 15)
     diary = rows(hub, "SELECT zone, text FROM diary WHERE kind = 'charging' ORDER BY ts")
-    assert diary == [{"zone": "shed-a", "text": "充电棚A路：负载过高，自动断电（14.5 A ≥ 12.8 A (16 A × 80 %)）"},
+    assert diary == [{"zone": "shed-a", "text": "充电棚A路：充电过载，自动断电（14.5 A ≥ 12.8 A (16 A × 80 %)）"},
                      {"zone": "b3-stairs", "text": "3号楼楼道：禁充线路上疑似飞线充电，自动断电（150 W, loads=1）"}]
     alerts = rows(hub, "SELECT kind, severity, payload FROM alerts WHERE kind = 'charging' ORDER BY id")
     assert [a["severity"] for a in alerts] == ["safety", "safety"]
     assert '"label": "充电棚A路"' in alerts[0]["payload"] and '"reason": "power_cut"' in alerts[0]["payload"]
     assert rows(hub, "SELECT id FROM alerts WHERE kind = 'device_fault'") == []  # one alert per cut, not a device fault
     page = client(hub, "viewer").get("/charging").text
-    assert "已自动断电的线路" in page and "充电棚A路：负载过高" in page and "/charging/restore" not in page
+    assert "已自动断电的线路" in page and "充电棚A路：充电过载" in page and "/charging/restore" not in page
     with Publisher(broker.port) as pub:
         cut(pub, site, 3, circuit="shed-a", active=False, detail="warden: warden: 已拔掉两个充电器",
             at=T0 + timedelta(minutes=5))

@@ -27,7 +27,7 @@ def reader(config):
 def test_first_admin_from_standard_input(config, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("a long password\n"))
     assert main(["hub", "user", "add", "laowang", "--role", "admin", "--config", str(config)]) == 0
-    assert "added admin account laowang" in capsys.readouterr().out
+    assert "已添加管理员账号 laowang" in capsys.readouterr().out  # Chinese unless English is asked for
     user = find_user(reader(config), "laowang")
     assert user["role"] == "admin" and verify_password(user["password_hash"], "a long password")
     assert main(["hub", "user", "list", "--config", str(config)]) == 0
@@ -40,15 +40,15 @@ def test_password_file_duplicate_and_replace(config, tmp_path, capsys):
     args = ["hub", "user", "add", "w1", "--role", "warden", "--password-file", str(secret), "--config", str(config)]
     assert main(args) == 0
     assert main(args) == 2
-    assert "exists already" in capsys.readouterr().err
+    assert "已经存在" in capsys.readouterr().err
     secret.write_text("second password\n")
     assert main(args + ["--replace"]) == 0
     assert verify_password(find_user(reader(config), "w1")["password_hash"], "second password")
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["hub", "user", "add", "bad name", "--role", "viewer"], "user name"),
-    (["hub", "user", "add", "ok", "--role", "viewer"], "at least 8"),
+    (["hub", "user", "add", "bad name", "--role", "viewer"], "用户名应是"),
+    (["hub", "user", "add", "ok", "--role", "viewer"], "密码至少 8 位"),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(config, monkeypatch, capsys, argv, message):
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))

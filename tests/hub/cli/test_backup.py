@@ -130,9 +130,9 @@ def test_the_backup_command_writes_prunes_and_reports(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("setup,args,message", [
-    ("none", [], "no hub database"),
-    ("db", ["--keep", "-1"], "--keep must be"),
-    ("db", ["--to", "/proc/forbidden"], "cannot write the backup"),
+    ("none", [], "没有中心机数据库"),
+    ("db", ["--keep", "-1"], "--keep 应是 0"),
+    ("db", ["--to", "/proc/forbidden"], "写不了备份"),
 ])
 def test_bad_backup_requests_get_one_line(tmp_path, capsys, setup, args, message):
     config = write_hub_config(tmp_path)

@@ -189,6 +189,9 @@ def test_export_is_utf8_with_bom_and_chinese_headers_and_reimports(db):
     again = csvfile.parse(data)
     assert [(r.plate, r.household, r.tags) for r in again] == [
         (r["plate"], r["household"], tuple(r["tags"])) for r in store.export_rows(db)]
+    english = csvfile.render(store.export_rows(db), "en")  # the English web view's export reimports too
+    assert english.startswith("\ufeffplate,household,owner,mobile,tag,note\r\n".encode())
+    assert [(r.plate, r.tags) for r in csvfile.parse(english)] == [(r.plate, r.tags) for r in again]
 
 
 def test_changes_from_the_web_view(db):

@@ -184,4 +184,4 @@ def test_tag_health_page_and_the_monthly_report(site):
     month = hub.clock.now().strftime("%Y-%m")
     report = c["committee"].get(f"/report?month={month}").text
     assert 'id="report-tag-health"' in report and TAG.format(1) in report
-    assert "silent_tag" in c["committee"].get(f"/report.csv?month={month}").content.decode("utf-8-sig")
+    assert "标签健康" in c["committee"].get(f"/report.csv?month={month}").content.decode("utf-8-sig")

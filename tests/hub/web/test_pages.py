@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from gwcommon import wire
+from gwcommon import catalogue, wire
 from hub.overnight import diary
 from hub.web import charts, i18n
 from tests.support.hubrun import rows
@@ -182,7 +182,7 @@ def test_acknowledge_an_alert(site):
     alert_id = hub.writer.call(lambda db: db.execute(
         "INSERT INTO alerts (dedup_key, kind, severity, subject, created_at, state) VALUES "
         "('fl-1', 'fire_lane', 'safety', '消防通道', '2026-03-02T22:50:00.000+00:00', 'sent')").lastrowid)
-    assert "消防通道占用" in c["viewer"].get("/").text
+    assert "占用消防通道" in c["viewer"].get("/").text
     assert f"/alerts/{alert_id}/ack" in c["warden"].get("/").text
     assert post(c["warden"], f"/alerts/{alert_id}/ack").status_code == 303
     assert rows(hub, "SELECT acked_by FROM alerts WHERE id = ?", [alert_id]) == [{"acked_by": "warden"}]
@@ -218,7 +218,10 @@ def test_monthly_report_counts_and_csv(site):
     assert "<svg" in page and "浙A12345" not in page.split("多次违规车辆")[0][-10:]
     assert c["committee"].get("/report", params={"month": "2026-13"}).status_code == 400
     data = c["committee"].get("/report.csv", params={"month": "2026-03"}).content.decode("utf-8-sig")
-    assert data.splitlines()[0].startswith("部分 section") and "violations_per_week:standing" in data
+    assert data.splitlines()[0] == "部分,项目,数量" and "每周违规（成立）" in data and "violations_per_week" not in data
+    english = TestClient(hub.web, cookies={**c["committee"].cookies, "gw_lang": "en"})
+    data = english.get("/report.csv", params={"month": "2026-03"}).content.decode("utf-8-sig")
+    assert data.splitlines()[0] == "Section,Item,Count" and "Violations per week (excused)" in data
 
 
 def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):
@@ -272,9 +275,10 @@ def test_every_word_the_templates_use_is_in_both_languages():
                "w": ("in", "out", "open", "deny"), "error": ("400", "401", "403", "404", "429", "503"),
                "diary": diary.KINDS, "al": __import__("hub.alerts.outbox", fromlist=["KINDS"]).KINDS,
                "calkind": ("working", "weekend", "holiday", "makeup", "override_working", "override_holiday"),
-               "wd": tuple("0123456"), "ros.done": ("added", "saved", "removed", "swapped")}
+                "wd": tuple("0123456"), "ros.done": ("added", "saved", "removed", "swapped"),
+                "act": __import__("hub.web.audit", fromlist=["ACTIONS"]).ACTIONS}
     keys |= {f"{prefix}.{value}" for prefix, values in dynamic.items() for value in values}
-    missing = sorted(k for k in keys if k not in i18n.MESSAGES)
+    missing = sorted(k for k in keys if not catalogue.has(k))
     assert missing == []
     assert all(zh and en for zh, en in i18n.MESSAGES.values())
 
@@ -390,8 +394,8 @@ def test_every_charging_rule_and_incident_state_has_words_in_both_languages():
     from hub.charging.rules import RULES
 
     for rule in RULES:
-        assert f"chg.rule.{rule}" in i18n.MESSAGES, rule
-    assert {"chg.state.open", "chg.state.closed"} <= set(i18n.MESSAGES)
+        assert catalogue.has(f"chg.rule.{rule}"), rule
+    assert {"chg.state.open", "chg.state.closed"} <= set(catalogue.keys())
 
 
 def test_a_bad_filter_or_form_value_is_refused_in_the_pages_language(site):

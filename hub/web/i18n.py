@@ -290,6 +290,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "act.calendar_override_remove": ("删除日历调整", "calendar override removed"),
     "act.owner_contacted": ("已联系车主", "owner contacted"), "act.power_restore": ("恢复供电", "power restored"),
     "act.password_change": ("修改密码", "password changed"), "act.password_reset": ("重设密码", "password reset"),
+    "act.roster_shift_add": ("添加值班", "shift added"), "act.roster_shift_edit": ("修改值班", "shift edited"),
+    "act.roster_shift_remove": ("删除值班", "shift removed"), "act.roster_swap": ("换班", "shifts swapped"),
+    "act.vehicle_save": ("保存车辆", "vehicle saved"), "act.vehicle_remove": ("删除车辆", "vehicle removed"),
+    "act.tag_add": ("添加标签", "tag added"), "act.tag_remove": ("去掉标签", "tag taken off"),
+    "act.visitor_pass_end": ("结束访客通行证", "visitor pass ended"),
     # the deadline calendar (hub.calendar_edits decides; refusals are cal.err.* with values)
     "nav.calendar": ("截止日历", "Deadline calendar"),
     "cal.rule": ("晚上 {night_start} 起可临时停放；工作日早上 {deadline} 前、周末和法定节假日早上 {holiday_deadline} 前须驶离。",

@@ -30,7 +30,7 @@ _CODE = [
                r"mosquitto_sub |timedatectl |\./dev )[^）)，。；：\n\u4e00-\u9fff]*"),  # a command line the installer types
     re.compile(r"“[^”]*”|‘[^’]*’|'[^'\n]*'|\"[^\"\n]*\""),  # a quoted value or name
     re.compile(r"\{[^{}\n]*\}"),                     # choices {zh,en}
-    re.compile(r"Ctrl-C"),
+    re.compile(r"Ctrl[-+][A-Z]"),                  # a key the user presses (Ctrl-C, Ctrl+P)
     re.compile(r"\b[\w-]+/[\w./|-]*"),               # a relative path (district/passwd)
     re.compile(r"\{\"[^{}]*\}"),                     # a JSON record (an audit line's detail)
     re.compile(r"[\u4e00-\u9fff][A-Z]·?[A-Z0-9*]{4,6}"),  # plates

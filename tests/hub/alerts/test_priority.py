@@ -107,13 +107,13 @@ def test_a_follow_up_never_overtakes_the_device_alert_it_follows(rig):
     made.call(lambda db: resolve_alert(db, "fault:gate-1:relay", now=made.clock.now()))
     for _ in range(600):
         made.pump()
-        if any("恢复" in t for t in wecom.texts):
+        if any("已恢复：" in t for t in wecom.texts):
             break
         made.clock.advance(1)
     texts = wecom.texts
-    fault = next((i for i, t in enumerate(texts) if "gate-1" in t and "恢复" not in t), None)
-    resolved = next(i for i, t in enumerate(texts) if "恢复" in t)
-    assert fault is not None and fault < resolved, "the follow-up reached the chat before its alert"
+    fault = next((i for i, t in enumerate(texts) if "gate-1" in t and "已恢复：" not in t), None)
+    resolved = next(i for i, t in enumerate(texts) if "已恢复：" in t)
+    assert fault is not None and fault < resolved, texts[-3:]
 
 
 def test_a_follow_up_takes_its_originals_lane():

@@ -119,7 +119,7 @@ def test_violations_passages_and_charging_incidents_with_labels(site):
     assert passages[2][1:] == ["北门入口", "进", "浙A12345", "1-101", i18n.text("zh", "w.open"),
                                i18n.text("zh", "reason.allowlisted")]
     sheet = load_workbook(io.BytesIO(client.get(f"/charging/incidents.xlsx?{RANGE}").content)).active
-    assert [c.value for c in sheet[2]][1:5] == ["充电棚A路", "超负荷", "已结束", "电流 18 A"]
+    assert [c.value for c in sheet[2]][1:5] == ["充电棚A路", "充电过载", "已结束", "电流 18 A"]
 
 
 def test_the_monthly_report_prints_its_dates(site):

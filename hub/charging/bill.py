@@ -18,21 +18,32 @@ from gwcommon.timefmt import format_ts
 
 def month_kwh(db: Any, start: datetime, end: datetime) -> dict[str, float]:
     """kWh per circuit in [start, end) from the stored charging events' energy totals."""
+    return months_kwh(db, [start, end])[0]
+
+
+def months_kwh(db: Any, bounds: list[datetime]) -> list[dict[str, float]]:
+    """kWh per circuit in each span [bounds[i], bounds[i+1]), in one pass over the charging events.
+
+    A circuit's energy in a span is its last total before the span ends minus its last total
+    before it began (or, for a circuit first heard within the span, its first total in it)."""
+    edges = [format_ts(b) for b in bounds]
+    last_before = ", ".join("max(CASE WHEN ts < ? THEN e END)" for _ in edges)
+    first_in = ", ".join("min(CASE WHEN ts >= ? AND ts < ? THEN e END)" for _ in edges[1:])
+    params = [*edges, *(x for pair in zip(edges, edges[1:]) for x in pair), edges[-1]]
     rows = db.execute(
-        "SELECT json_extract(body, '$.circuit') AS c, "
-        "max(CASE WHEN ts < ? THEN json_extract(body, '$.energy_wh') END), "
-        "min(CASE WHEN ts >= ? THEN json_extract(body, '$.energy_wh') END), "
-        "max(json_extract(body, '$.energy_wh')) "
-        "FROM events WHERE kind = 'charging' AND ts < ? GROUP BY c", [format_ts(start), format_ts(start), format_ts(end)])
-    found = {}
-    for circuit, before, first_in, last in rows:
-        if last is None or circuit is None:
-            continue
-        base = before if before is not None else first_in
-        if base is None:
-            continue
-        found[circuit] = max(0.0, (float(last) - float(base)) / 1000.0)
-    return found
+        f"SELECT c, {last_before}, {first_in} FROM (SELECT ts, json_extract(body, '$.circuit') AS c, "
+        "json_extract(body, '$.energy_wh') AS e FROM events WHERE kind = 'charging' AND ts < ?) "
+        "WHERE c IS NOT NULL GROUP BY c", params).fetchall()
+    spans: list[dict[str, float]] = [{} for _ in edges[1:]]
+    n = len(edges)
+    for row in rows:
+        circuit, lasts, firsts = row[0], row[1:n + 1], row[n + 1:]
+        for i, found in enumerate(spans):
+            end_total = lasts[i + 1]
+            base = lasts[i] if lasts[i] is not None else firsts[i]
+            if end_total is not None and base is not None:
+                found[circuit] = max(0.0, (float(end_total) - float(base)) / 1000.0)
+    return spans
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from gwcommon.timefmt import parse_ts
-from hub.charging import store
+from hub.charging import bill, store
 from hub.charging.query import charging_state
 from hub.charging.rules import TITLES
 
@@ -59,11 +59,17 @@ def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
     return [{"rule": TITLES.get(r, r), "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
+def kwh_per_month(db, bounds: list) -> list[float]:
+    """The shed's kWh in each month (every circuit together), for the monthly report's trend."""
+    return [round(sum(month.values()), 1) for month in bill.months_kwh(db, bounds)]
+
+
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/charging", "nav.charging", "viewer"))
     ctx.today["charging"] = now_block
     ctx.report_blocks["charging"] = charging_incidents
+    ctx.report_trends["charging_kwh"] = kwh_per_month
 
     @router.get("/charging")
     def charging_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:

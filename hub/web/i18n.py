@@ -153,6 +153,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rep.charging": ("充电异常", "Charging incidents"),
     # monthly report
     "rep.title": ("{month} 月报", "Report for {month}"), "rep.month": ("月份", "Month"),
+    "rep.per_month": ("每月违规（{first} 至 {last}）", "Violations per month ({first} to {last})"),
+    "rep.kwh_per_month": ("充电棚每月用电量（kWh，{first} 至 {last}）", "Charging shed electricity per month (kWh, {first} to {last})"),
+    "rep.kwh": ("用电量（kWh）", "kWh"), "rep.month_short": ("{month}月", "{year}-{month:02d}"),
+    "rep.trends": ("近12个月走势", "The last 12 months"),
     "rep.per_week": ("每周违规", "Violations per week"), "rep.week_of": ("{day} 周", "wk {day}"),
     "rep.standing": ("成立", "standing"), "rep.vehicles": ("多次违规车辆", "Repeat offenders (vehicles)"),
     "rep.households": ("多次违规住户", "Repeat offenders (households)"), "rep.denials": ("道闸拒绝", "Gate denials"),

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from gwcommon.clock import FakeClock
 from gwcommon.timefmt import format_ts
 from hub.charging import bill
+from hub.charging.pages import kwh_per_month
 from tests.support.webhub import add_user, login, web_hub
 
 CIRCUITS = [{"name": "shed-a", "label": "充电棚A路"}, {"name": "shed-b", "label": "充电棚B路"},
@@ -72,3 +73,12 @@ def test_the_printable_table(hub):
     assert "0.55 元/千瓦时" in page
     assert "没有电表读数" in client.get("/charging/bill?month=2025-01").text
     assert client.get("/charging/bill?month=2026-13").status_code == 400
+
+
+def test_kwh_month_by_month_in_one_pass(hub):
+    bounds = [MARCH - timedelta(days=28), MARCH, MARCH + timedelta(days=31), MARCH + timedelta(days=61)]
+    spans = hub.writer.call(lambda db: bill.months_kwh(db, bounds))
+    assert spans[1] == hub.writer.call(lambda db: bill.month_kwh(db, MARCH, MARCH + timedelta(days=31)))
+    assert spans[0] == {"shed-a": 0.0, "port-7": 0.0}
+    assert spans[2] == {"shed-a": 8.8, "shed-b": 0.0, "port-7": 0.0}
+    assert hub.writer.call(lambda db: kwh_per_month(db, bounds)) == [0.0, 50.2, 8.8]

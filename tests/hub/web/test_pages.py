@@ -213,6 +213,9 @@ def test_monthly_report_counts_and_csv(site):
     assert c["committee"].get("/report", params={"month": "2026-13"}).status_code == 400
     data = c["committee"].get("/report.csv", params={"month": "2026-03"}).content.decode("utf-8-sig")
     assert data.splitlines()[0].startswith("部分 section") and "violations_per_week:standing" in data
+    # month to month over the last 12 months, ending with the chosen month
+    assert "每月违规（2025-04 至 2026-03）" in page and "充电棚每月用电量" in page and ">3月<" in page
+    assert "violations_per_month:standing,2026-03," in data and "charging_kwh_per_month,2025-04," in data
 
 
 def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):

@@ -59,9 +59,9 @@ def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
     return [{"rule": TITLES.get(r, r), "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
-def kwh_per_month(db, bounds: list) -> list[float]:
+def kwh_per_month(db, bounds: list, part_of: dict[str, str] | None = None) -> list[float]:
     """The shed's kWh in each month (every circuit together), for the monthly report's trend."""
-    return [round(sum(month.values()), 1) for month in bill.months_kwh(db, bounds)]
+    return [round(bill.total_kwh(month, part_of), 1) for month in bill.months_kwh(db, bounds)]
 
 
 def register(ctx: WebContext) -> APIRouter:
@@ -69,7 +69,8 @@ def register(ctx: WebContext) -> APIRouter:
     ctx.nav.append(NavItem("/charging", "nav.charging", "viewer"))
     ctx.today["charging"] = now_block
     ctx.report_blocks["charging"] = charging_incidents
-    ctx.report_trends["charging_kwh"] = kwh_per_month
+    part_of = {c.name: c.part_of for c in ctx.hub.config.circuits if c.part_of is not None}
+    ctx.report_trends["charging_kwh"] = lambda db, bounds: kwh_per_month(db, bounds, part_of)
 
     @router.get("/charging")
     def charging_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:

@@ -79,17 +79,19 @@ def trends(ctx: WebContext, year: int, month: int) -> dict:
             "kwh": kwh_of(db, bounds) if kwh_of is not None else None}
 
 
-def trend_charts(trend: dict, lang: str) -> list[str]:
-    """The violations per month (counts: whole-number ticks) and, with the charging area, kWh per month."""
+def trend_charts(trend: dict, lang: str) -> list[tuple[str, str]]:
+    """(title, SVG): the violations per month (counts: whole-number ticks) and, with the charging
+    area, the shed's kWh per month."""
     _ = i18n.translator(lang)
     labels = [_("rep.month_short", year=m[:4], month=int(m[5:])) for m in trend["months"]]
     span = {"first": trend["months"][0], "last": trend["months"][-1]}
     series = [(_("rep.standing"), trend["counts"]["standing"]), (_("state.excused"), trend["counts"]["excused"]),
               (_("state.retracted"), trend["counts"]["retracted"])]
-    made = [charts.stacked_bars(labels, series, title=_("rep.per_month", **span))]
+    title = _("rep.per_month", **span)
+    made = [(title, charts.stacked_bars(labels, series, title=title))]
     if trend["kwh"] is not None:
-        made.append(charts.stacked_bars(labels, [(_("rep.kwh"), trend["kwh"])], title=_("rep.kwh_per_month", **span),
-                                        integer=False))
+        title = _("rep.kwh_per_month", **span)
+        made.append((title, charts.stacked_bars(labels, [(_("rep.kwh"), trend["kwh"])], title=title, integer=False)))
     return made
 
 

@@ -1,6 +1,7 @@
-"""The charging page and the bill in a real browser (Debian's Chromium through Playwright): the
-pictures are there, named in Chinese by label, fit a phone, and the bill prints without the forms.
-Saves docs/img/charging.png (in English, like the other screenshots: CI machines may lack CJK fonts)."""
+"""The charging page, the bill and the monthly report's trends in a real browser (Debian's Chromium
+through Playwright): the pictures are there, named in Chinese by label, fit a phone, and the bill
+and the report print without the forms.  Saves docs/img/charging.png and docs/img/report-trends.png
+(in English, like the other screenshots: CI machines may lack CJK fonts)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gwcommon.clock import FakeClock
-from tests.support.chargingnight import CIRCUITS, DAY, START, night_of_events
+from tests.support.chargingnight import CIRCUITS, DAY, START, a_year_of_months, night_of_events
 from tests.support.browser import chromium
 from tests.support.webhub import add_user, web_hub
 
@@ -31,13 +32,14 @@ def started(tmp_path, broker, circuits, lang):
                   overrides={"site": site, "circuits": circuits, "rules": {"charging": {"tariff_yuan_per_kwh": 0.55}}},
                   areas=("hub.web.app", "hub.alerts", "hub.charging.area"))
     add_user(hub, "xiaozhang", "warden")
+    add_user(hub, "laoli", "committee")
     hub.writer.call(night_of_events)
     return hub
 
 
-def log_in(page, base: str) -> None:
+def log_in(page, base: str, name: str = "xiaozhang") -> None:
     page.goto(f"{base}/login")
-    page.fill("input[name=name]", "xiaozhang")
+    page.fill("input[name=name]", name)
     page.fill("input[name=password]", "correct horse 1")
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
@@ -81,6 +83,44 @@ def test_screenshot_and_the_bill_prints(tmp_path, broker, browser):
         page.goto(f"{base}/charging/bill?month=2026-03")
         page.emulate_media(media="print")
         assert not page.locator("form.filters").is_visible() and page.locator("#bill").is_visible()
+        context.close()
+        hub.writer.call(a_year_of_months)
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        log_in(page, base, "laoli")
+        page.goto(f"{base}/report?month=2026-03")
+        page.locator("div.trends").screenshot(path=str(SHOTS / "report-trends.png"))
+        page.emulate_media(media="print")
+        assert not page.locator("form.filters").is_visible() and page.locator("div.trends svg.chart").nth(1).is_visible()
+        context.close()
+    finally:
+        hub.stop()
+
+
+def test_the_month_to_month_trends_in_chinese_on_a_phone(tmp_path, broker, browser):
+    hub = started(tmp_path, broker, CIRCUITS, "zh")
+    try:
+        hub.writer.call(a_year_of_months)
+        base = f"http://127.0.0.1:{hub.web_port}"
+        context = browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        log_in(page, base, "laoli")
+        page.goto(f"{base}/report?month=2026-03")
+        violations, kwh = page.locator("div.trends svg.chart").all()
+        assert violations.get_attribute("aria-label") == "每月违规（2025-04 至 2026-03）"
+        assert kwh.get_attribute("aria-label") == "充电棚每月用电量（kWh，2025-04 至 2026-03）"
+        months = [f"{m}月" for m in (*range(4, 13), 1, 2, 3)]
+        for chart in (violations, kwh):
+            labels = chart.locator("text[text-anchor=middle]").all_text_contents()
+            assert [t for t in labels if t.endswith("月")] == months
+        assert violations.locator("rect[width='10']").count() == 3       # the legend
+        assert violations.locator("text").all_text_contents()[-3:] == ["成立", "已豁免", "已撤回"]
+        ticks = violations.locator("text[text-anchor=end]").all_text_contents()
+        assert len(ticks) >= 2 and all(t.isdigit() for t in ticks)    # counts: whole-number ticks
+        assert int(ticks[-1]) >= 4 and kwh.locator("rect").count() >= 12
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
         context.close()
     finally:
         hub.stop()

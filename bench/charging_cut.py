@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"## Overload → relay off on the edge: {args.circuits} circuits × {args.rounds} overloads per row, "
           "Shelly Gen1 HTTP fake, no broker, default config (1 s polling)\n")
     print("Goal: p99 ≤ 1 s.\n")
-    print("| overload | cut | overloads | cut | from the overload's start: median | p99 | worst "
+    print("| overload | version | overloads | cut | from the overload's start: median | p99 | worst "
           "| from the first reading showing it: median | p99 | worst |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     labels = {"fault": "sudden fault, 4 → 14.5 A", "evening": "one charger too many, 11.5 → 13.5 A"}
@@ -187,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nBefore, the cut waited for the median filter's second reading above the limit: one to two "
           "poll intervals. Now it comes at the first reading above the alarm level, and while a circuit "
           "draws ≥ 60 % of its alarm level the meters are read every 250 ms, so the usual overload (a "
-          "circuit already near its limit) is cut within about a quarter of a second. A sudden fault from "
+          "circuit already near its limit) is seen within a quarter of a second. A sudden fault from "
           "far below the limit is seen at the next 1 s reading: its time to cut is spread evenly over that "
-          "second, so its p99 sits just under 1 s. The relay itself answers within milliseconds.")
+          "second, so its p99 sits just under 1 s. The relay itself answers within milliseconds; what is "
+          "left is this shared machine's thread scheduling.")
     return 0
 
 

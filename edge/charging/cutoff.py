@@ -54,7 +54,8 @@ class Policy:
 
 @dataclass(frozen=True)
 class View:
-    """What the counter says about the circuit at this reading."""
+    """The circuit at this reading: the counter's power and loads, and the reading's own current
+    (unfiltered, so the overload rule acts on the first reading above the alarm level)."""
 
     power_w: float
     current_a: float

@@ -118,6 +118,10 @@ class ChargingConfig(Section):
 
     poll_interval: Duration = Field(timedelta(seconds=1), ge=timedelta(milliseconds=200), le=timedelta(seconds=1),
                                     description="Time between readings of every meter (counting needs 1 s or less).")
+    watch_interval: Duration = Field(timedelta(milliseconds=250), ge=timedelta(milliseconds=100), le=timedelta(seconds=1),
+                                     description="Time between readings while a circuit with an overload cut is near its alarm level (see watch_from_pct).")
+    watch_from_pct: float = Field(60.0, ge=10, le=100,
+                                  description="A circuit drawing this % of its overload cut level (a [[switches]] entry's breaker_a × alarm_pct) is near: the meters are read every watch_interval.")
     max_interval: Duration = Field(timedelta(seconds=60), ge=timedelta(seconds=5), le=timedelta(seconds=60),
                                    description="A charging event goes out at least this often per circuit.")
     power_delta_w: float = Field(20.0, ge=1, le=1000, description="A power change of this many watts sends an event at once.")

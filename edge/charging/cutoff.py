@@ -4,8 +4,9 @@
 :func:`result` folds a switch's answer into the state and says which events go out;
 :func:`restore` is a warden's order from the hub.  Reasons, strongest first:
 
-* ``overload``: the (median-filtered) current reaches ``alarm_pct`` of the breaker — cut at once,
-  latched until a warden restores;
+* ``overload``: the current of a reading reaches ``alarm_pct`` of the breaker — cut at that
+  reading (no filter: the device reads every ``watch_interval`` while a circuit is near), latched
+  until a warden restores;
 * ``no_charging``: a charger-like load on a stairwell/corridor circuit for ``no_charging_after`` —
   latched until a warden restores;
 * ``outside_hours``: a load drawing outside the allowed hours — switched on again when they begin;
@@ -53,7 +54,8 @@ class Policy:
 
 @dataclass(frozen=True)
 class View:
-    """What the counter says about the circuit at this reading."""
+    """The circuit at this reading: the counter's power and loads, and the reading's own current
+    (unfiltered, so the overload rule acts on the first reading above the alarm level)."""
 
     power_w: float
     current_a: float

@@ -112,18 +112,25 @@ class Cutter:
         self._lock = threading.Lock()
         self.commands = 0
         self.refused = 0
+        self._amps: dict[str, float] = {}
 
     def observe(self, circuit: str, view: cutoff.View, now: datetime) -> None:
         """A reading of ``circuit``: decide, and hand any command to its relay at once."""
         policy = self.policies.get(circuit)
         if policy is None:
             return
+        self._amps[circuit] = view.current_a
         with self._lock:
             before = self.states[circuit]
             self.states[circuit], commands = cutoff.decide(before, view, now, policy)
             self._save_if_changed(before, self.states[circuit])
         for command in commands:
             self._send(command)
+
+    def near(self, fraction: float) -> bool:
+        """Does a circuit with an overload cut draw ``fraction`` of its alarm level or more (and is not cut)?"""
+        return any(p.switchable and p.alarm_a is not None and self.states[c].reason is None
+                   and self._amps.get(c, 0.0) >= fraction * p.alarm_a for c, p in self.policies.items())
 
     def restore(self, circuit: str | None, *, by: str, note: str) -> bool:
         """A warden's restore; False (and nothing done) when this device has no switch for it."""

@@ -92,7 +92,8 @@ class ChargingDevice:
             for circuit, wrap in wraps.items()}
         self.emitted = 0
 
-    def step(self) -> None:
+    def step(self, *, full: bool = True) -> None:
+        """One poll of every meter; ``full=False`` (a watch reading) feeds only the overload cut."""
         for source in self.sources:
             try:
                 polls = source.poll()
@@ -100,9 +101,12 @@ class ChargingDevice:
                 logger.exception("meter source %s failed", source.name)
                 polls = [Unreadable(c, self.clock.now(), f"{source.name} failed: {exc}") for c in source.circuits]
             for poll in polls:
-                self._take(poll)
+                if full:
+                    self._take(poll)
+                else:
+                    self._watch(poll)
         self._drain_cutter()
-        if self.energy_store is not None:
+        if full and self.energy_store is not None:
             self.energy_store.save_if_due(self.energies())
 
     def energies(self) -> dict[str, EnergyCounter]:
@@ -119,9 +123,16 @@ class ChargingDevice:
                 logger.warning("meter of circuit %s unreadable: %s", poll.circuit, poll.reason)
         self.tracks[poll.circuit] = new
         self._emit(events)
-        if self.cutter is not None and isinstance(poll, Reading) and new.latest is not None:
-            latest = new.latest
-            self.cutter.observe(poll.circuit, cutoff.View(latest.power_w, latest.current_a, latest.loads), poll.ts)
+        self._watch(poll)
+
+    def _watch(self, poll: Reading | Unreadable) -> None:
+        """The cut-off rules at every reading: the counted power and loads, the reading's own current.
+
+        The overload rule reads this reading's current, not the median the charging events carry:
+        the cut comes at the first reading above the alarm level, not one reading later."""
+        latest = self.tracks[poll.circuit].latest
+        if self.cutter is not None and isinstance(poll, Reading) and latest is not None:
+            self.cutter.observe(poll.circuit, cutoff.View(latest.power_w, _amps(poll), latest.loads), poll.ts)
 
     def _emit(self, events: list) -> None:
         for kind, fields in events:
@@ -133,15 +144,24 @@ class ChargingDevice:
             self._emit(self.cutter.drain())
 
     def run(self, stop_event: threading.Event) -> None:
+        """Poll every ``poll_interval``; in between, every ``watch_interval`` while a circuit is near
+        its overload cut (those readings feed only the cut: the counter keeps its 1 s cadence)."""
         interval = self.config.poll_interval.total_seconds()
+        watch = self.config.watch_interval.total_seconds()
+        near = self.config.watch_from_pct / 100
         next_at = self.clock.monotonic()
         while not stop_event.is_set():
-            self.step()
-            next_at += interval
-            delay = next_at - self.clock.monotonic()
-            if delay < -5 * interval:  # fell far behind (a slow bus): start afresh
-                next_at = self.clock.monotonic()
-            stop_event.wait(max(0.0, delay))
+            started = self.clock.monotonic()
+            full = started >= next_at - watch / 10
+            self.step(full=full)
+            if full:
+                next_at += interval
+                if next_at - self.clock.monotonic() < -5 * interval:  # fell far behind (a slow bus): start afresh
+                    next_at = self.clock.monotonic()
+            wake = next_at
+            if self.cutter is not None and self.cutter.near(near):
+                wake = min(wake, started + watch)
+            stop_event.wait(max(0.0, wake - self.clock.monotonic()))
 
     def close(self) -> None:
         if self.cutter is not None:
@@ -154,6 +174,12 @@ class ChargingDevice:
                 logger.exception("closing meter source %s failed", source.name)
         if self.energy_store is not None:
             self.energy_store.flush(self.energies())
+
+
+def _amps(reading: Reading) -> float:
+    if reading.current_a is not None:
+        return reading.current_a
+    return reading.power_w / (reading.voltage_v or 220.0)
 
 
 def _cutter(config: Any, sink: Any, clock: Clock) -> tuple[Any, list]:

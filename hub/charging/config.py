@@ -19,6 +19,9 @@ class CircuitConfig(Section):
     label: str = Field("", max_length=64, description="Name shown to people, e.g. 充电棚A路 or 3号楼2单元楼道.")
     breaker_a: float = Field(16.0, ge=1, le=250, description="Rated current of the circuit's breaker (空开), A.")
     ports: int = Field(0, ge=0, le=64, description="1 when the meter sees a single socket (a smart plug); 0 for a shared circuit.")
+    part_of: str | None = Field(None, min_length=1, max_length=64,
+                                description="For a socket with its own meter on a circuit that has one too: that circuit's name. "
+                                            "The bill-sharing table shows the socket's kWh under the circuit, counted once.")
     baseline_w: float = Field(0.0, ge=0, le=5000, description="Power the circuit draws with no charger (lights, a fan), W.")
     no_charging: bool = Field(False, description="True for stairwells and corridors: any charger-like load there is flying-wire charging (飞线充电).")
     allowed_from: ClockTime | None = Field(None, description="Charging allowed from this local time (with allowed_until); unset: any time.")
@@ -77,6 +80,13 @@ def _unique(circuits: list[CircuitConfig]) -> list[CircuitConfig]:
     dupes = repeated([c.name for c in circuits])
     if dupes:
         raise ValueError(f"circuit names must be unique; repeated: {', '.join(dupes)}")
+    parents = {c.name: c.part_of for c in circuits if c.part_of is not None}
+    for name, parent in sorted(parents.items()):
+        if parent not in names or parent == name:
+            raise ValueError(f"circuit {name}: part_of = {parent!r} names no other [[circuits]] entry")
+        if parent in parents:
+            raise ValueError(f"circuit {name}: part_of = {parent!r} is itself part of {parents[parent]!r}; "
+                             "a socket belongs to a circuit, not to another socket")
     return circuits
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from gwcommon.timefmt import parse_ts
-from hub.charging import store
+from hub.charging import bill, store
 from hub.charging.query import charging_state
 from hub.charging.rules import TITLES
 
@@ -63,11 +63,18 @@ def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
     return [{"rule": r, "count": n} for r, n in sorted(counts.items(), key=lambda kv: -kv[1])]  # worded by chg.rule.*
 
 
+def kwh_per_month(db, bounds: list, part_of: dict[str, str] | None = None) -> list[float]:
+    """The shed's kWh in each month (every circuit together), for the monthly report's trend."""
+    return [round(bill.total_kwh(month, part_of), 1) for month in bill.months_kwh(db, bounds)]
+
+
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/charging", "nav.charging", "viewer"))
     ctx.today["charging"] = now_block
     ctx.report_blocks["charging"] = charging_incidents
+    part_of = {c.name: c.part_of for c in ctx.hub.config.circuits if c.part_of is not None}
+    ctx.report_trends["charging_kwh"] = lambda db, bounds: kwh_per_month(db, bounds, part_of)
 
     @router.get("/charging")
     def charging_page(request: Request, who: Principal = Depends(need(ctx, "viewer"))) -> Response:

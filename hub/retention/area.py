@@ -6,6 +6,10 @@ of each per transaction; while a batch comes back full it carries on at the next
 run over years of data never holds the writer for long.  Evidence of an open violation is never
 deleted (see :mod:`hub.retention.policy`).
 
+The last charging reading of each circuit before each local month start (and its first one) is
+kept whatever ``charging`` says: its energy total is where the month's bill (电费分摊表) and the
+monthly report's kWh trend start and end.  That is one reading per circuit and month.
+
 Snapshot files are unlinked one tick *after* their rows were deleted, and only when the rows are
 really gone: a clean-up whose transaction failed leaves both row and picture in place.
 """
@@ -19,8 +23,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gwcommon.timefmt import stored_ts
-from hub.retention.policy import EVENT_KINDS, KIND_OF, RetentionConfig, cutoffs, due, evidence_ids, local_day
+from gwcommon.timefmt import parse_ts, stored_ts
+from hub.retention.policy import (EVENT_KINDS, KIND_OF, RetentionConfig, cutoffs, due, evidence_ids, local_day,
+                                  month_starts)
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ class Retention:
         self._done_day: date | None = None
         self._running: dict[str, int] | None = None
         self._unlink: list[str] = []
+        self._month_ends: set[str] | None = None  # computed once per clean-up run
 
     def tick(self, db: Any, now: datetime) -> None:
         self._unlink_deleted(db)
@@ -61,6 +67,10 @@ class Retention:
         """Delete one batch of each kind that is due; True while some batch came back full."""
         limits = cutoffs(self.config, now)
         protected = self._protected(db)
+        if "charging" in limits:
+            if self._month_ends is None:
+                self._month_ends = month_end_readings(db, limits["charging"], self.tz)
+            protected |= self._month_ends
         more = False
         for name in EVENT_KINDS:
             if name in limits:
@@ -114,6 +124,7 @@ class Retention:
     def _finish(self, now: datetime) -> None:
         done = self._running or {}
         self._running = None
+        self._month_ends = None
         self._done_day = local_day(now, self.tz)
         self.stats.runs += 1
         self.stats.last_run = stored_ts(now)
@@ -125,6 +136,27 @@ def _delete_rowids(db: Any, table: str, rowids: list[int]) -> None:
     for start in range(0, len(rowids), 500):
         chunk = rowids[start:start + 500]
         db.execute(f"DELETE FROM {table} WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk)
+
+
+def month_end_readings(db: Any, cutoff: datetime, tz: Any) -> set[str]:
+    """Ids of each circuit's last charging reading with an energy total before each local month
+    start up to the first one after ``cutoff`` (later ones are not due for deletion anyway), and
+    of its first such reading (where a circuit first heard mid-month starts)."""
+    (first,) = db.execute("SELECT min(ts) FROM events WHERE kind = 'charging'").fetchone()
+    if first is None:
+        return set()
+    keep = {event_id for event_id, _c, _ts in db.execute(
+        "SELECT id, json_extract(body, '$.circuit') AS c, min(ts) FROM events WHERE kind = 'charging' "
+        "AND json_extract(body, '$.energy_wh') IS NOT NULL GROUP BY c")}
+    lower = first
+    for start in month_starts(parse_ts(first), cutoff, tz):
+        upper = stored_ts(start)
+        # SQLite: with max(), the bare id is that of the row holding the maximum
+        keep.update(event_id for event_id, _c, _ts in db.execute(
+            "SELECT id, json_extract(body, '$.circuit') AS c, max(ts) FROM events WHERE kind = 'charging' "
+            "AND ts >= ? AND ts < ? AND json_extract(body, '$.energy_wh') IS NOT NULL GROUP BY c", [lower, upper]))
+        lower = upper
+    return keep
 
 
 def _json_list(text: str | None) -> list[Any]:

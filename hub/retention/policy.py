@@ -4,7 +4,8 @@ Sightings are personal data: a resident's tag seen in the night strip says where
 The hub keeps them only as long as the committee configured, and then deletes them, once a day,
 in small batches so the edges' events never wait long for the writer.  What is never deleted:
 an event or snapshot that is evidence of an *open* violation (a warden may still need to show
-it), and fault events (the devices page shows the newest fault of each device and code).
+it), fault events (the devices page shows the newest fault of each device and code), and each
+circuit's last charging reading before every month start (the bill's energy totals).
 
 This module only decides (no database, no files): which kinds are due, their cut-off instants, and
 which ids the open violations protect.  ``hub.retention.area`` does the deleting.
@@ -12,7 +13,7 @@ which ids the open violations protect.  ``hub.retention.area`` does the deleting
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Iterable
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,9 @@ class RetentionConfig(Section):
                            description="Keep presence events (tags and vehicles seen in zones) this long by event "
                                        "time, e.g. \"90d\"; \"forever\" keeps them.")
     charging: Keep = Field(timedelta(days=30),
-                           description="Keep charging-shed readings this long (\"forever\" keeps them).")
+                           description="Keep charging-shed readings this long (\"forever\" keeps them); each "
+                                       "circuit's last reading before every month start is kept anyway (the monthly "
+                                       "bill's energy totals).")
     passages: Keep = Field(timedelta(days=365),
                            description="Keep gate passages this long (\"forever\" keeps them); monthly reports "
                                        "need at least the last month.")
@@ -90,3 +93,14 @@ def evidence_ids(values: Iterable[object]) -> set[str]:
             ids.add(value)
             ids.add(value.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0])
     return ids
+
+
+def month_starts(first: datetime, cutoff: datetime, tz: ZoneInfo) -> list[datetime]:
+    """The local month starts after ``first``, up to the first one after ``cutoff`` (UTC instants)."""
+    local = first.astimezone(tz)
+    year, month = local.year, local.month
+    starts: list[datetime] = []
+    while not starts or starts[-1] <= cutoff:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        starts.append(datetime(year, month, 1, tzinfo=tz).astimezone(timezone.utc))
+    return starts

@@ -27,10 +27,13 @@ def nice_max(value: float) -> float:
     return step * 10
 
 
-def stacked_bars(labels: list[str], series: list[tuple[str, list[float]]], *, title: str) -> str:
-    """Bars per label, each stacked from the series (name, values) of counts; a legend below the title."""
-    totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
-    ticks = axis_ticks(max(totals, default=0), integer=True)  # counts: whole-number ticks
+def stacked_bars(labels: list[str], series: list[tuple[str, list[float]]], *, title: str,
+                 integer: bool = True) -> str:
+    """Bars per label, each stacked from the series (name, values); a legend below the title.
+
+    ``integer`` (counts, the default): whole-number ticks; false for measures such as kWh."""
+    totals = [round(sum(values[i] for _, values in series), 1) for i in range(len(labels))]
+    ticks = axis_ticks(max(totals, default=0), integer=integer)
     top = ticks[-1]
     plot_w, plot_h = WIDTH - PAD_L - 8, HEIGHT - PAD_B - PAD_T - 16
     slot = plot_w / max(1, len(labels))

@@ -95,13 +95,15 @@ class WebContext:
         self.nav: list[NavItem] = []
         # Blocks the areas' pages hand in when they register (the web kit knows no area by name):
         # the Today page's blocks and the Devices page's, fn(ctx) -> dict | None (None: left
-        # out); the monthly report's, fn(db, start, end) -> its rows.
+        # out); the monthly report's, fn(db, start, end) -> its rows; the monthly report's trends,
+        # fn(db, month bounds) -> one number per month (len(bounds) - 1 of them).
         self.today: dict[str, Callable[[WebContext], Any]] = {}
         self.device_blocks: dict[str, Callable[[WebContext], Any]] = {}
         self.report_blocks: dict[str, Callable[[Database, datetime, datetime], Any]] = {}
         # the logged-in person's own blocks, fn(ctx, principal) -> dict | None, on 我的账号 and at
         # the end of the Today page (the roster's "my next shift")
         self.account_blocks: dict[str, Callable[[WebContext, Principal], Any]] = {}
+        self.report_trends: dict[str, Callable[[Database, list[datetime]], list[float]]] = {}
         self.stats: dict[str, int] = {}
         self._local = threading.local()
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,

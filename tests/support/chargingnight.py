@@ -36,3 +36,25 @@ def night_of_events(db):
     db.execute("INSERT INTO charging_incidents (circuit, rule, level, state, since, opened_at, updated_at, message, "
                "alert_key) VALUES ('shed-a', 'overload', 'alarm', 'closed', ?, 'x', 'x', '充电过载', 'k')",
                [format_ts(START + timedelta(hours=2))])
+
+
+def a_year_of_months(db):
+    """Twelve months before the night: violations (a different number and mix each month) and each
+    circuit's daily energy total, for the monthly report's month-to-month trends."""
+    states = ("open", "resolved", "excused", "retracted", "open")
+    day0 = START - timedelta(days=365)
+    rows, totals = [], {c["name"]: 1000.0 for c in CIRCUITS}
+    for d in range(365):
+        at = day0 + timedelta(days=d)
+        for k, c in enumerate(CIRCUITS):
+            totals[c["name"]] += 0.0 if c.get("no_charging") else 1500.0 + 400.0 * k + 20.0 * (d % 30)
+            rows.append((f"y{d}-{k}", "s", "shed-0", d * len(CIRCUITS) + k + 1, "charging", format_ts(at), format_ts(at),
+                         json.dumps({"circuit": c["name"], "power_w": 0.0, "current_a": 0.0, "loads": 0,
+                                     "energy_wh": round(totals[c["name"]], 1)})))
+        if d % 9 == 0:
+            db.execute("INSERT INTO violations (id, key, rule, deadline, plate, household, zone, state, provisional, "
+                       "evidence, ts, created_at, updated_at) VALUES (?, ?, 'overnight', ?, ?, '1-101', 'east', ?, 0, "
+                       "'[]', ?, 'x', 'x')", [f"v{d}", f"k{d}", format_ts(at), f"浙A{d:05d}",
+                                              states[(d // 9) % len(states)], format_ts(at)])
+    db.conn.executemany("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?,?,?,?,?,?,?,?)",
+                        rows)

@@ -1,7 +1,7 @@
 """Monthly report (月报) for the committee's meeting (社情自理会): violations per week, repeat
 offenders (红黑榜), gate denials, charging incidents when the charging area is installed, tags not
-heard for long (标签健康) when the registry's pages are;
-printable, and as CSV."""
+heard for long (标签健康) when the registry's pages are; month to month over the last 12 months
+(violations, and the shed's kWh with the charging area); printable, and as CSV."""
 
 from __future__ import annotations
 
@@ -60,6 +60,47 @@ def build(ctx: WebContext, year: int, month: int) -> dict:
             "tag_health": ctx.report_blocks["tag_health"](db, start, end) if "tag_health" in ctx.report_blocks else []}
 
 
+TREND_MONTHS = 12
+
+
+def months_back(year: int, month: int, n: int = TREND_MONTHS) -> list[tuple[int, int]]:
+    """The ``n`` months ending with (year, month), oldest first."""
+    index = year * 12 + month - 1
+    return [divmod(i, 12) for i in range(index - n + 1, index + 1)]
+
+
+def trends(ctx: WebContext, year: int, month: int) -> dict:
+    """Month to month over the last 12 months: violations by outcome, and the shed's kWh."""
+    db = ctx.reader()
+    months = [(y, m + 1) for y, m in months_back(year, month)]
+    bounds = [diary.month_bounds(y, m, ctx.tz)[0] for y, m in months] + [diary.month_bounds(year, month, ctx.tz)[1]]
+    index = {ym: i for i, ym in enumerate(months)}
+    counts = {k: [0] * len(months) for k in ("standing", "excused", "retracted")}
+    for deadline, state in db.execute("SELECT deadline, state FROM violations WHERE deadline >= ? AND deadline < ?",
+                                      [format_ts(bounds[0]), format_ts(bounds[-1])]):
+        day = parse_ts(deadline).astimezone(ctx.tz).date()
+        counts["standing" if state in STANDING else state][index[(day.year, day.month)]] += 1
+    kwh_of = ctx.report_trends.get("charging_kwh")
+    return {"months": [f"{y:04d}-{m:02d}" for y, m in months], "counts": counts,
+            "kwh": kwh_of(db, bounds) if kwh_of is not None else None}
+
+
+def trend_charts(trend: dict, lang: str) -> list[tuple[str, str]]:
+    """(title, SVG): the violations per month (counts: whole-number ticks) and, with the charging
+    area, the shed's kWh per month."""
+    _ = i18n.translator(lang)
+    labels = [_("rep.month_short", year=m[:4], month=int(m[5:])) for m in trend["months"]]
+    span = {"first": trend["months"][0], "last": trend["months"][-1]}
+    series = [(_("rep.standing"), trend["counts"]["standing"]), (_("state.excused"), trend["counts"]["excused"]),
+              (_("state.retracted"), trend["counts"]["retracted"])]
+    title = _("rep.per_month", **span)
+    made = [(title, charts.stacked_bars(labels, series, title=title))]
+    if trend["kwh"] is not None:
+        title = _("rep.kwh_per_month", **span)
+        made.append((title, charts.stacked_bars(labels, [(_("rep.kwh"), trend["kwh"])], title=title, integer=False)))
+    return made
+
+
 def chart(report: dict, lang: str) -> str:
     _ = i18n.translator(lang)
     series = [(_("rep.standing"), report["counts"]["standing"]), (_("state.excused"), report["counts"]["excused"]),
@@ -77,7 +118,7 @@ class _SafeWriter:
         self.writer.writerow(neutralise_row(row))
 
 
-def to_csv(report: dict, lang: str = "zh") -> bytes:
+def to_csv(report: dict, lang: str = "zh", trend: dict | None = None) -> bytes:
     """The month as a spreadsheet the committee opens in Excel/WPS: headings and section names in
     ``lang`` from the catalogue (rep.csv.*), one row per number."""
     def _(key: str, **values) -> str:
@@ -100,6 +141,11 @@ def to_csv(report: dict, lang: str = "zh") -> bytes:
         w.writerow([_("rep.charging"), _(f"chg.rule.{row['rule']}"), row["count"]])
     for row in report.get("tag_health", []):
         w.writerow([_("rep.tag_health"), f'{row["plate"]} {row["household"]} {row["tag"]}', row["days"]])
+    for i, month in enumerate(trend["months"] if trend else []):
+        for kind, word in (("standing", "rep.standing"), ("excused", "state.excused"), ("retracted", "state.retracted")):
+            w.writerow([_("rep.csv.per_month", state=_(word)), month, trend["counts"][kind][i]])
+        if trend["kwh"] is not None:
+            w.writerow([_("rep.csv.kwh_per_month"), month, trend["kwh"][i]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -116,12 +162,15 @@ def register(ctx: WebContext) -> APIRouter:
 
     @router.get("/report")
     def report_page(request: Request, who: Principal = Depends(committee)) -> Response:
-        report = build(ctx, *month_of(request))
+        year, month = month_of(request)
+        report, lang = build(ctx, year, month), ctx.lang(request)
         return ctx.render(request, "report.html", who, title_key="nav.report", r=report,
-                          chart=chart(report, ctx.lang(request)), month=f"{report['year']:04d}-{report['month']:02d}")
+                          chart=chart(report, lang), trends=trend_charts(trends(ctx, year, month), lang),
+                          month=f"{year:04d}-{month:02d}")
 
     @router.get("/report.csv")
     def report_csv(request: Request, who: Principal = Depends(committee)) -> Response:
         year, month = month_of(request)
-        return csv_download(to_csv(build(ctx, year, month), ctx.lang(request)), f"report-{year:04d}-{month:02d}.csv")
+        return csv_download(to_csv(build(ctx, year, month), ctx.lang(request), trends(ctx, year, month)),
+                            f"report-{year:04d}-{month:02d}.csv")
     return router

@@ -7,9 +7,13 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import TypeAdapter
 
 from edge.charging.config import ChargingConfig
+from edge.charging.cutconfig import SwitchConfig
+from edge.charging.cutter import Cutter, policy_for
 from edge.charging.device import ChargingDevice, start
+from edge.charging.model import Reading
 from edge.charging.simulator import Charger, CircuitSim, SimulatedSource
 from edge.config import load_edge_config
 from edge.events import ListSink
@@ -128,3 +132,86 @@ def test_fault_fields_are_valid_wire_payloads():
     (kind, fields), = events
     Fault.model_validate({**ENVELOPE, **fields})
     assert fields["detail"] == "shed-a: no answer"
+
+
+class Knob:
+    """One circuit's meter whose current the test sets; counts its polls."""
+
+    name = "knob"
+    circuits = ("shed-a",)
+
+    def __init__(self, clock, amps: float):
+        self.clock, self.amps, self.polls = clock, amps, 0
+
+    def poll(self) -> list[Reading]:
+        self.polls += 1
+        return [Reading("shed-a", self.clock.now(), 230.0, self.amps, self.amps * 230.0, None)]
+
+    def close(self) -> None:
+        pass
+
+
+class Relay:
+    circuit = "shed-a"
+
+    def __init__(self):
+        self.calls: list[bool] = []
+        self.done = threading.Event()
+
+    def set(self, on: bool) -> None:
+        self.calls.append(on)
+        self.done.set()
+
+
+def overload_device(clock, amps: float):
+    switch = TypeAdapter(SwitchConfig).validate_python(
+        {"kind": "shelly1_http", "circuit": "shed-a", "host": "127.0.0.1", "switchable": True, "breaker_a": 16})
+    relay, knob, charging = Relay(), Knob(clock, amps), ChargingConfig()
+    cutter = Cutter({"shed-a": policy_for(switch, charging, None)}, {"shed-a": relay}, sink=ListSink(), clock=clock)
+    return ChargingDevice(charging, [knob], sink=ListSink(), clock=clock, cutter=cutter), knob, relay
+
+
+def test_overload_cuts_at_the_first_reading_above_the_alarm_level():
+    clock = FakeClock(T0)
+    device, knob, relay = overload_device(clock, 4.0)
+    for _ in range(5):
+        device.step()
+        clock.advance(1)
+    knob.amps = 14.5                       # 16 A breaker, alarm at 12.8 A: no second reading awaited
+    device.step()
+    assert relay.done.wait(10) and relay.calls == [False]
+    device.close()
+
+
+class Ticks:
+    """A stop event for ``run``: each wait advances the fake clock; stops after ``n`` waits."""
+
+    def __init__(self, clock, n: int, on_wait=None):
+        self.clock, self.n, self.waits, self.on_wait = clock, n, [], on_wait
+
+    def is_set(self) -> bool:
+        return len(self.waits) >= self.n
+
+    def wait(self, seconds: float) -> bool:
+        self.waits.append(round(seconds, 3))
+        self.clock.advance(seconds)
+        if self.on_wait:
+            self.on_wait(len(self.waits))
+        return self.is_set()
+
+
+def test_meters_are_read_faster_only_while_a_circuit_is_near_its_alarm_level():
+    clock = FakeClock(T0)
+    device, knob, _ = overload_device(clock, 4.0)       # 4 A: under 60 % of the 12.8 A alarm level
+    counted = []
+    ticks = Ticks(clock, 10, on_wait=lambda i: counted.append(device.tracks["shed-a"].latest.ts))
+    device.run(ticks)
+    assert set(ticks.waits) == {1.0}
+    knob.amps = 10.0                                     # 78 % of the alarm level: near
+    ticks = Ticks(clock, 40, on_wait=lambda i: counted.append(device.tracks["shed-a"].latest.ts))
+    before = knob.polls
+    device.run(ticks)
+    assert max(ticks.waits[2:]) <= 0.25 and knob.polls - before >= 36
+    # the counter still takes one reading a second: the watch readings feed only the cut
+    assert len(set(counted)) <= 10 + 11
+    device.close()

@@ -222,6 +222,9 @@ def test_monthly_report_counts_and_csv(site):
     english = TestClient(hub.web, cookies={**c["committee"].cookies, "gw_lang": "en"})
     data = english.get("/report.csv", params={"month": "2026-03"}).content.decode("utf-8-sig")
     assert data.splitlines()[0] == "Section,Item,Count" and "Violations per week (excused)" in data
+    # month to month over the last 12 months, ending with the chosen month
+    assert "每月违规（2025-04 至 2026-03）" in page and "充电棚每月用电量" in page and ">3月<" in page
+    assert "每月违规（成立）,2026-03," in data and "充电棚每月用电量（kWh）,2025-04," in data
 
 
 def test_devices_page_shows_skew_backlog_faults_and_chat_targets(site):

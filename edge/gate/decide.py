@@ -227,6 +227,10 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
     else:
         judged = associated(state, waiting, now, rules)
         tag, rssi, reason, note = _choose(judged, verdict, rules.tag_margin)
+        if tag is None and now >= waiting.arrived + rules.tag_wait:  # a tag first heard after the loop armed
+            late = next((j for j in judged if j.why_not == "late" and j.lead >= -(rules.tag_wait + rules.settle)), None)
+            if late is not None:
+                tag, rssi, reason, note = late.tag, round(late.level), verdict(late.tag), late.evidence()
         if now < waiting.arrived + rules.late_grace and not _clear_at_once(judged, tag, rules):
             tag, rssi, reason, note = None, None, "no_tag", None  # the car may still be rolling in: look again
         elif now >= waiting.arrived + rules.tag_wait and tag is not None and (unclear := _unclear(judged, tag, rules)):

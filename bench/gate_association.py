@@ -88,6 +88,7 @@ class Car:
     open_reason: str | None = None
     open_tag: str | None = None
     next_adv: float = 0.0
+    heard_best: int | None = None  # its own tag's strongest reading at its lane's radio while it waited
 
     def xy(self) -> tuple[float, float]:
         """The tag's position: along the street, then up the lane (in), or the reverse (out)."""
@@ -301,7 +302,7 @@ def run_morning(morning: Morning, rule, seed: int) -> list[Car]:
         for c in cars:
             if c.tag and c.arrive <= t and c.state != "gone" and t >= c.next_adv:
                 c.next_adv = t + c.interval
-                _advertise(rule, radios, c.tag, *c.xy(), c.loss, rng)
+                _advertise(rule, radios, c.tag, *c.xy(), c.loss, rng, c)
         for o in morning.others:
             if o.start <= t <= o.end and t >= o.next_adv:
                 o.next_adv = t + o.interval
@@ -310,10 +311,13 @@ def run_morning(morning: Morning, rule, seed: int) -> list[Car]:
     return cars
 
 
-def _advertise(rule, radios, tag, x, y, loss, rng) -> None:
+def _advertise(rule, radios, tag, x, y, loss, rng, car: Car | None = None) -> None:
     for radio, antenna in radios.items():
         if rng.random() < 0.8:
-            rule.heard(radio, tag, rssi_at(antenna, x, y, loss, rng))
+            rssi = rssi_at(antenna, x, y, loss, rng)
+            rule.heard(radio, tag, rssi)
+            if car is not None and car.loop_at is not None and car.opened_at is None and radio in (car.lane, "gate"):
+                car.heard_best = rssi if car.heard_best is None else max(car.heard_best, rssi)
 
 
 def _over_loop(car: Car) -> bool:
@@ -360,17 +364,21 @@ def calibrate(rng: random.Random) -> int:
     return round(cars[len(cars) // 20]) - 3
 
 
-def score(cars: list[Car]) -> dict[str, float]:
+def score(cars: list[Car], threshold: int) -> dict[str, float]:
     arrived = [c for c in cars if c.loop_at is not None]
     auto = [c for c in arrived if c.open_reason in ("allowlisted", "passback")]
     let_in = [c for c in auto if c.kind not in ALLOWED and c.kind != "resident"]
     other_tag = [c for c in auto if c.open_tag != c.tag]
     residents = [c for c in arrived if c.kind in ("resident", "sharing")]
     refused = [c for c in residents if c.open_reason not in ("allowlisted", "passback")]
+    # Not the association's fault: while the car waited on the loop, no single reading of its own tag
+    # at its lane's radio reached the threshold (a weak tag deep in a car; the radio never heard it near).
+    unheard = [c for c in refused if c.heard_best is None or c.heard_best < threshold]
     waits = sorted(c.opened_at - c.loop_at for c in auto if c.opened_at is not None and c.tag == c.open_tag)
     per = 10_000 / max(1, len(arrived))
     return {"vehicles": len(arrived), "let_in": len(let_in) * per, "other_tag": len(other_tag) * per,
             "refused": 100 * len(refused) / max(1, len(residents)),
+            "unheard": 100 * len(unheard) / max(1, len(residents)),
             "p50": 1000 * statistics.median(waits) if waits else float("nan"),
             "p99": 1000 * waits[min(len(waits) - 1, int(0.99 * len(waits)))] if waits else float("nan")}
 
@@ -392,17 +400,19 @@ def main() -> int:
         cars: list[Car] = []
         for morning in mornings:
             cars += run_morning(morning, make(threshold), morning.seed)
-        rows.append((make.name, score(cars), time.process_time() - started))
+        rows.append((make.name, score(cars, threshold), time.process_time() - started))
     print(f"### Gate association: {len(mornings)} simulated mornings, {rows[0][1]['vehicles']:.0f} vehicles "
           f"at two lanes (threshold {threshold} dBm by calibration)\n")
     print("| rule | vehicles | not-allowed cars let in by a tag, per 10,000 | opened on another car's tag, "
-          "per 10,000 | residents refused | loop → open p50 | p99 | CPU |")
-    print("|---|---|---|---|---|---|---|---|")
+          "per 10,000 | residents refused | of which own tag never heard near | loop → open p50 | p99 | CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, s, cpu in rows:
         print(f"| {name} | {s['vehicles']:.0f} | {s['let_in']:.1f} | {s['other_tag']:.1f} | {s['refused']:.2f} % | "
-              f"{s['p50']:.0f} ms | {s['p99']:.0f} ms | {cpu:.0f} s |")
+              f"{s['unheard']:.2f} % | {s['p50']:.0f} ms | {s['p99']:.0f} ms | {cpu:.0f} s |")
     print("\nGoals (issue 17): wrong opens 0 per 10,000 vehicles; residents refused ≤ 1 %. "
-          "Loop → open is counted in 0.1 s simulation steps, for residents opened on their own tag.")
+          "Loop → open is counted in 0.1 s simulation steps, for residents opened on their own tag. "
+          "'Own tag never heard near': no single reading of the resident's tag at its lane's radio reached the "
+          "threshold while it waited — the radio's limit, not the association's; the rest were refused by the rule.")
     return 0
 
 

@@ -68,7 +68,7 @@ def heard(track: Track | None, rssi: int, at: float, margin: float | None, rules
     """The track after one more sighting (a new visit when the tag was gone for ``tag_gone``)."""
     if track is None or at - track.last > rules.tag_gone:
         return Track(first=at, last=at, samples=((at, rssi),), margins=(margin,), baseline=float(rssi))
-    keep = at - (rules.trend_window + rules.tag_wait + rules.late_grace + 2 * rules.smooth + rules.tag_window)
+    keep = at - (rules.trend_window + rules.tag_wait + rules.settle + rules.late_grace + 2 * rules.smooth + rules.tag_window)
     samples = tuple(s for s in track.samples if s[0] >= keep)[-(MAX_SAMPLES - 1):] + ((at, rssi),)
     weight = 1.0 - math.exp(-max(0.0, at - track.last) / rules.tag_gone)
     baseline = track.baseline + weight * (rssi - track.baseline)
@@ -101,7 +101,7 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
     if now - track.last > rules.tag_window:
         return None
     level = track.level(now, rules)
-    cut = min(now, arrived + rules.tag_wait)  # the car may still be rolling onto the loop
+    cut = min(now, arrived + rules.tag_wait + rules.settle)  # the car may still be rolling onto the loop
     start = arrived - rules.trend_window
     if track.consumed_at is not None:
         start = max(start, track.consumed_at)

@@ -110,6 +110,10 @@ class LaneConfig(Section):
                                description="A tag not heard for this long has left the lane; heard again, it starts afresh.")
     late_grace: Duration = Field(timedelta(seconds=1), ge=timedelta(0), le=timedelta(seconds=5),
                                  description="A tag first heard this long after the loop armed still belongs to that vehicle (slow advertisers).")
+    settle: Duration = Field(timedelta(seconds=1.5), ge=timedelta(0), le=timedelta(seconds=1.5),
+                             description="A vehicle with no tag of its own after tag_wait is looked at this much longer before it is "
+                                         "refused; a tag found then opens only if it stands tag_margin above rssi_threshold and no "
+                                         "other tag near the lane is as strong (0: refuse at tag_wait).")
 
     @model_validator(mode="after")
     def _pi_close_needs_parts(self) -> "LaneConfig":
@@ -180,7 +184,7 @@ def lane_rules(lane: LaneConfig, gate: GateConfig) -> "LaneRules":
     seconds = {name: getattr(lane, name).total_seconds() for name in (
         "tag_wait", "tag_window", "cooldown", "close_delay", "open_hold", "open_travel",
         "close_travel", "eye_test_timeout", "stuck_after", "retest_every", "arrival_window", "trend_window",
-        "smooth", "parked_after", "tag_gone", "late_grace")}
+        "smooth", "parked_after", "tag_gone", "late_grace", "settle")}
     return LaneRules(name=lane.name, direction=lane.direction, wired=frozenset(lane.inputs()),
                      has_eye_test=lane.eye_test is not None, close_mode=lane.close_mode,
                      rssi_threshold=lane.rssi_threshold, fire_repulse=gate.fire_repulse.total_seconds(),

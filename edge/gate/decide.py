@@ -9,8 +9,10 @@ Pure: ``step(state, event, now, rules, verdict, mode) -> (state, actions)``; no 
   parked, not consumed by an earlier open.  The strongest such tag decides — at once when it was
   first heard just before the loop armed and is clearly the strongest, else once the car has
   settled (``late_grace``); if it is allowed the barrier opens (``allowlisted``, or ``passback``
-  for a second entry without an exit: let in and flagged).  Otherwise the vehicle waits ``tag_wait`` for an allowed tag, then is denied
-  (``unknown_tag``/``revoked``/``expired``/``no_tag``).  When an allowed tag is near but cannot be
+  for a second entry without an exit: let in and flagged).  Otherwise the vehicle waits ``tag_wait`` for an allowed tag;
+  a tag found only in the ``settle`` after that (heard late, or still rising) opens only when it is
+  clearly the car's (``tag_margin`` above the threshold, no other tag near as strong); then the
+  vehicle is denied (``unknown_tag``/``revoked``/``expired``/``no_tag``).  When an allowed tag is near but cannot be
   told to belong to this vehicle (parked, leaving, consumed, heard as well at another lane, or a
   rival tag of another standing as strong), the gate does not open: the passage says
   ``ambiguous`` and the evidence in its ``note`` so the warden can open by hand.
@@ -225,17 +227,26 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
     else:
         judged = associated(state, waiting, now, rules)
         tag, rssi, reason, note = _choose(judged, verdict, rules.tag_margin)
+        if tag is None and now >= waiting.arrived + rules.tag_wait:  # a tag first heard after the loop armed
+            late = next((j for j in judged if j.why_not == "late" and j.lead >= -(rules.tag_wait + rules.settle)), None)
+            if late is not None:
+                tag, rssi, reason, note = late.tag, round(late.level), verdict(late.tag), late.evidence()
         if now < waiting.arrived + rules.late_grace and not _clear_at_once(judged, tag, rules):
             tag, rssi, reason, note = None, None, "no_tag", None  # the car may still be rolling in: look again
-        elif (tag is not None and now >= waiting.arrived + rules.late_grace) or now >= waiting.arrived + rules.tag_wait:
+        elif now >= waiting.arrived + rules.tag_wait and tag is not None and (unclear := _unclear(judged, tag, rules)):
+            # Found only after tag_wait, and not clearly this car's: keep looking until ``settle`` runs out.
+            tag, rssi, reason, note = None, None, "no_tag", "ambiguous: " + unclear
+            if now >= waiting.arrived + rules.tag_wait + rules.settle:
+                waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, note=note)
+        elif (tag is not None and now >= waiting.arrived + rules.late_grace) or now >= waiting.arrived + rules.tag_wait + rules.settle:
             waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, note=note)
     tag, rssi, reason = plates.with_plate(state, waiting, now, rules, verdict, (tag, rssi, reason))  # plate cameras
     if mode == "fire":
         return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note), "fire_mode", now, rules)
     if mode == "auto" and reason in AUTO_REASONS:
         return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note), reason, now, rules)
-    if tag is not None or waiting.tag is None:
-        waiting = replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note)
+    if tag is not None or waiting.tag is None:  # no tag yet: keep the evidence seen so far for the warden
+        waiting = replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note if tag is not None else note or waiting.note)
     if not waiting.snapped and now - waiting.arrived >= rules.tag_wait:
         return _put(state, replace(waiting, snapped=True)), (TakeSnapshot(waiting.key),)
     return _put(state, waiting), ()
@@ -249,6 +260,32 @@ def _clear_at_once(judged: list[Assessment], tag: str | None, rules: LaneRules) 
         return False
     others = [j.level for j in judged if j.tag != tag and j.why_not != "weak"]
     return not others or best.level - max(others) >= rules.tag_margin
+
+
+def _unclear(judged: list[Assessment], tag: str, rules: LaneRules) -> str | None:
+    """Why a tag found only after ``tag_wait`` is not clearly the car's (None: it is): it must stand
+    ``tag_margin`` above the threshold, and no other tag near the lane may be about as strong."""
+    best = next(j for j in judged if j.tag == tag)
+    rival = _rival(judged, tag, rules)
+    if rival is not None:
+        return f"{best.evidence()}; {rival.evidence()}"
+    if best.level < rules.rssi_threshold + rules.tag_margin:
+        return f"{best.evidence()} (late and faint)"
+    return None
+
+
+def _rival(judged: list[Assessment], tag: str | None, rules: LaneRules) -> Assessment | None:
+    """A tag near the lane that keeps ``tag`` from being clearly the nearest (None: it is): another
+    candidate within ``tag_margin``, or any other tag as strong that is not cooling down or at
+    another lane (a consumed or parked tag, or one just under the threshold: maybe the car on the
+    loop whose own tag is the one not yet told)."""
+    best = next((j for j in judged if j.tag == tag), None)
+    if best is None:
+        return None
+    close = [j for j in judged if j.tag != tag and j.why_not not in ("cooldown", "other_lane")
+             and j.level >= rules.rssi_threshold - rules.tag_margin
+             and best.level - j.level < (rules.tag_margin if j.why_not is None else 0.0)]
+    return max(close, key=lambda j: j.level, default=None)
 
 
 def _choose(judged: list[Assessment], verdict: Verdict, margin: float) -> tuple[str | None, int | None, str, str | None]:

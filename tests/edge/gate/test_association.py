@@ -225,6 +225,35 @@ def test_passage_records_the_evidence_for_the_tag_that_opened():
 
 # ---- the whole device on mock pins ----------------------------------------------------------
 
+def test_a_tag_heard_late_opens_within_settle_when_clearly_the_cars_own():
+    lane = Street()
+    lane.loop(True)  # the car is on the loop; its slow tag is first heard 2.4 s later (after tag_wait), strong
+    lane.play(2.2)
+    assert lane.opened() == 0
+    lane.tags[RESIDENT] = ramp((lane.now, -62), (600, -60))
+    lane.play(0.6)  # settle: the only tag near the lane, far above the threshold
+    assert lane.opened() == 1
+    assert "(late)" in lane.lane.traffic.queue[0].note  # the evidence says it was heard late
+
+
+@pytest.mark.parametrize("why", ["faint", "rival"])
+def test_a_tag_heard_late_does_not_open_when_it_may_be_another_cars(why):
+    lane = Street()
+    if why == "rival":  # a parked tag as strong as the late one: cannot tell which is this car's
+        lane.tags[NEIGHBOUR] = ramp((0, -61), (1000, -61))
+        lane.play(300)
+    lane.loop(True)
+    lane.play(2.2)
+    level = RULES.rssi_threshold + 3 if why == "faint" else -62  # "faint": just above the threshold
+    lane.tags[RESIDENT] = ramp((lane.now, level), (1000, level))
+    lane.play(5)
+    assert lane.opened() == 0
+    lane.loop(False)
+    lane.play(2)
+    [p] = lane.passages()
+    assert (p.decision, p.reason) == ("deny", "no_tag") and p.note.startswith("ambiguous: ")
+
+
 @pytest.fixture
 def rig(mock_factory, tmp_path):
     made = Rig(mock_factory, tmp_path)

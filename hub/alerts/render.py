@@ -83,6 +83,7 @@ _FAULT_NAMES = {
            "ingest_errors": "入库持续出错（事件未能保存，请检查存储卡空间和日志）",
            "seq_conflict": "两条不同的事件使用了同一序号（可能是伪造消息或两台设备用了同一编号；被拒的一条已保存在隔离区）",
            "snapshot_disk_low": "存储卡空间不足：事件照常保存，抓拍图片暂不保存，请清理空间",
+           "storage_full": "存储卡已满：事件暂时留在各设备上、未能入库，空间恢复后自动补收；请清理存储卡",
            "clock_ahead": "时钟比中心机快（超出允许范围，暂不计入小区时钟）"},
     "en": {"ble_adapter_down": "Bluetooth reader down", "camera_unavailable": "camera unavailable",
            "safety_input_stuck": "safety input (loop/photo-eye) stuck", "relay_fault": "relay fault",
@@ -93,6 +94,8 @@ _FAULT_NAMES = {
                            "the refused one is kept in the quarantine)",
            "snapshot_disk_low": "SD card nearly full: events are still stored, snapshot pictures are dropped "
                                 "until space is freed",
+           "storage_full": "SD card full: events wait on the edge devices, not stored, and are taken in by "
+                           "themselves once space returns; free some space",
            "clock_ahead": "clock ahead of the hub's (beyond the tolerance; not holding the site clock)"},
 }
 _DEVICE_KINDS = {"zh": {"gate": "道闸", "lane": "车道扫描", "charging": "充电棚"},

@@ -64,7 +64,7 @@ def _emit(box: Outbox, n: int) -> None:
 
 
 def test_a_full_disk_acks_nothing_keeps_running_says_503_and_recovers_by_itself(tmp_path, broker, edge):
-    hub = make_hub(tmp_path, broker, areas=["hub.alerts"], config_overrides={"alerts": {"device_debounce": "0s"}})
+    hub = make_hub(tmp_path, broker, areas=["alerts", "charging"], config_overrides={"alerts": {"device_debounce": "0s"}})
     hub.intake.max_retry_after = 2.0  # the production cap (30 s) would only slow the test down
     box, _ = edge(hub.config.site.id)
     try:

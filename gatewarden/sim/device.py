@@ -44,6 +44,7 @@ class Actor:
         self.outages: list = []  # this device's own outages still to come (``simulate --outages``)
         self.progress: Path | None = None  # where to note how far it has played (``simulate --chaos``)
         self._noted = 0.0
+        self._noting = threading.Lock()
 
     def advance_to(self, moment: datetime) -> None:
         if moment > self.clock.now():
@@ -56,18 +57,21 @@ class Actor:
                 self._go_down(self.outages.pop(0))
                 continue
             self.until(moment)
-            self._note_progress()
+            self.note_progress()
             stop.wait(0.02)
 
-    def _note_progress(self) -> None:
+    def note_progress(self, *, force: bool = False) -> None:
         """A device lags behind the simulated clock when the machine is busy: the simulator reads
-        how far it got, so a power cut (``simulate --chaos``) skips only the time it was off."""
-        if self.progress is None or _time.monotonic() - self._noted < 0.2:
+        how far it got, so a power cut (``simulate --chaos``) skips only the time it was off.
+        Forced after every stored event, so a device started again never plays (and records) a
+        second time what it had already recorded."""
+        if self.progress is None or (not force and _time.monotonic() - self._noted < 0.2):
             return
-        self._noted = _time.monotonic()
-        tmp = self.progress.with_name(self.progress.name + ".tmp")
-        tmp.write_text(self.clock.now().isoformat())
-        os.replace(tmp, self.progress)
+        with self._noting:
+            self._noted = _time.monotonic()
+            tmp = self.progress.with_name(self.progress.name + ".tmp")
+            tmp.write_text(self.clock.now().isoformat())
+            os.replace(tmp, self.progress)
 
     def _go_down(self, outage) -> None:
         """Play up to the outage's start by this device's own clock, then hang or die.
@@ -157,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     actor = actor_for(args.role)(config, daemon, clock, night, stamps)
     if args.chaos:
         actor.progress = progress_file(config)
+        daemon.outbox.add_listener(lambda: actor.note_progress(force=True))
     if args.outages:
         actor.outages = own_outages(args, config.device.id, clock.now())
     try:

@@ -6,7 +6,8 @@ Exactly the hub of ``gatewarden hub --config FILE`` (:func:`hub.cli.run.run`), w
 writer tick, for the simulator only: while the file ``PATH`` exists the hub's database is capped
 at its present size (SQLite's ``PRAGMA max_page_count`` on the writer's connection), so every
 write that needs a new page fails with SQLITE_FULL — "database or disk is full", as on a full SD
-card; when the file is gone the cap is lifted.  Nothing else differs, and no installed hub runs
+card; when the file is gone the cap is lifted.  ``kill -USR1`` on it writes every thread's stack
+to its log (to see what a quiet hub is doing).  Nothing else differs, and no installed hub runs
 this module.
 """
 
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--disk-full-flag", type=Path, required=True)
     args = parser.parse_args(argv)
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: every thread's stack in hub.log
     from hub.cli import run
 
     return run.run(argparse.Namespace(config=args.config),

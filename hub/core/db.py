@@ -8,8 +8,8 @@ so an ack never covers an event that a power cut could take back.
 
 A full disk (SQLite's "database or disk is full", which also takes back the whole open
 transaction) fails the batch: nothing in it is acked, so every event stays in its edge's outbox.
-:attr:`Writer.storage_full` says so (for /healthz and the maintenance alert) until a later write
-commits; a tick that keeps failing on a full disk is logged once a minute, not five times a second.
+:attr:`Writer.storage_full` says so (for /healthz and the maintenance alert) until the database
+grows again or new events are stored (an update in place proves nothing); a tick that keeps failing on a full disk is logged once a minute, not five times a second.
 
 Schema: each area of the hub owns a sqlite-utils ``Migrations`` set (``hub.schema`` lists them);
 all pending migrations are applied at open, so an upgraded hub keeps its data.

@@ -5,11 +5,16 @@ Mosquitto, the hub, the simulated gate, lane scanners and shed driving the real 
 N consecutive nights — each evening-to-morning night at ``--speed`` times real time, the daytime
 between nights jumped over — then reads what the hub decided from its database and compares it
 with what the script says happened (:mod:`gatewarden.sim.score`).  With ``--outages`` gate and
-lane devices are frozen or killed for a while each night (:mod:`gatewarden.sim.outages`).
+lane devices are frozen or killed for a while each night (:mod:`gatewarden.sim.outages`).  With
+``--chaos`` the run is a soak (:mod:`gatewarden.sim.chaos`): the hub and the broker are SIGKILLed
+and started again, edge devices lose power, an edge clock is stepped by hours, the hub's disk
+fills up and the hub is down for two days; the score adds what reached the hub of what the edges
+recorded (lost, doubled) and how late each morning was decided.
 
 Exit status: 0 when the nights were scored and no resident was falsely accused (a confirmed
-violation that is not in the truth); 1 when there was such a false accusation or a process died;
-2 when it could not start.
+violation that is not in the truth) — and, with ``--chaos``, no recorded event was lost or stored
+twice; 1 when there was such a false accusation, loss or double, or a process died; 2 when it
+could not start.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ import shutil
 import signal
 import sys
 import time
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Callable
 
 from gatewarden.cliwords import say
 
@@ -80,6 +88,10 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print the scores as JSON instead of a table")
     parser.add_argument("--outages", action="store_true",
                         help="freeze or kill a gate or lane device for a while each night (from the seed)")
+    parser.add_argument("--chaos", action="store_true",
+                        help="a soak: kill the hub, the broker and edge devices at random moments, step an edge "
+                             "clock by hours, fill the hub's disk, keep the hub down two days (from the seed); "
+                             "also scores events lost and doubled and the latest morning decision")
     parser.add_argument("--speed", type=_speed, default=DEFAULT_SPEED,
                         help=f"simulated seconds per real second during a night (default {DEFAULT_SPEED:.0f})")
     parser.add_argument("--evening", type=date.fromisoformat, default=DEFAULT_EVENING, metavar="YYYY-MM-DD",
@@ -106,6 +118,7 @@ class Simulation:
         self.down: dict[str, float] = {}  # device → real time it was first seen down
         self.stopped = False
         self.downtimes: list = []
+        self.chaos = Chaos(self) if args.chaos else None
 
     def start(self) -> None:
         from gwcommon.clock import ScaledClock
@@ -116,7 +129,9 @@ class Simulation:
         skips = tuple((a.end + EDGE, b.start - EDGE) for a, b in zip(self.nights, self.nights[1:]))
         self.clock = ScaledClock(self.nights[0].start - EDGE, real_start=time.time() + WARMUP,
                                  speed=self.args.speed, skips=skips)
-        self.runner.start(self.clock, wait_web=False, device_args=("--outages",) if self.outages else ())
+        hub_argv = self.chaos.hub_argv() if self.chaos else None
+        device_args = ("--outages",) * bool(self.outages) + ("--chaos",) * bool(self.chaos)
+        self.runner.start(self.clock, wait_web=False, device_args=device_args, hub_argv=hub_argv)
 
     def play(self, progress) -> None:
         """Until every clock device has reported past the last night and the hub is idle."""
@@ -129,14 +144,17 @@ class Simulation:
         clock_ids = [DEVICE_IDS[n] for n in CLOCK_DEVICES]
         while True:
             self._outage_steps()
-            dead = self.runner.dead()
+            if self.chaos:
+                self.chaos.step()
+                self.chaos.watch(reader)
+            dead = self.runner.dead(killed=self.chaos.killed if self.chaos else set())
             if dead and not (dead[0] in self.down and dead[1] == -signal.SIGKILL):
                 raise SimulationError(f"{dead[0]} stopped unexpectedly (exit {dead[1]}); "
                                       f"see {self.runner.dir / dead[0]}.log")
             marks = reader.watermarks(clock_ids)
             progress(self.clock.now(), marks)
             # the shed too: a charging device that lags behind the night must still be judged on all of it
-            if (not any(self.pending.values()) and self.clock.now() >= end
+            if (not any(self.pending.values()) and self.clock.now() >= end and not (self.chaos and self.chaos.busy)
                     and reader.settled(clock_ids + [DEVICE_IDS["shed"]], end)):
                 self._confirmations(reader, end)
                 return
@@ -190,10 +208,146 @@ class Simulation:
         nights = [score.score_night(n, verdicts, passages, reports, self.downtimes, active) for n in self.nights]
         return nights, score.total(nights)
 
+    def chaos_score(self) -> dict:
+        """Events lost and doubled, mornings and their worst delay, faults injected (``--chaos``)."""
+        from gatewarden.sim import chaos
+
+        got = chaos.delivery(self.runner.db_path, self.chaos.outboxes(), self.chaos.drained_to)
+        mornings, worst = chaos.decision_delays(self.chaos.decided, self.nights)
+        return {"recorded": got.recorded, "stored": got.stored, "waiting": got.waiting, "lost": got.lost,
+                "doubled": got.doubled,
+                "mornings_decided": mornings, "worst_decision_delay_s": worst and worst.total_seconds(),
+                "faults": dict(self.chaos.injected)}
+
     def stop(self) -> None:
         if not self.stopped:
             self.stopped = True
             self.runner.stop()
+
+
+@dataclass
+class _Undo:
+    """What ends a fault: ``action()`` once the real clock passes ``real`` or the simulated one ``sim``."""
+
+    action: Callable[[], None]
+    real: float | None = None
+    sim: datetime | None = None
+    target: str = ""
+
+
+class Chaos:
+    """``simulate --chaos``: injects the faults of :func:`gatewarden.sim.chaos.plan` as they fall due."""
+
+    def __init__(self, sim: Simulation):
+        from gatewarden.sim import chaos
+
+        self.sim = sim
+        self.faults = chaos.plan(sim.nights, sim.args.seed)
+        self.flag = sim.runner.dir / "disk-full"
+        self.killed: set[str] = set()
+        self.down_since: dict[str, datetime] = {}  # name → the simulated moment it went off
+        self.cut_at: dict[str, datetime] = {}  # name → the simulated clock when it was killed
+        self._boxes: dict[str, Path] | None = None
+        self.decided: dict[datetime, datetime] = {}  # deadline → first decided at (hub clock)
+        self.drained_to: dict[str, int] = {}  # device → its last seq when the nights were over
+        self.undo: list[_Undo] = []
+        self.injected: Counter = Counter()
+
+    def watch(self, reader) -> None:
+        """Note when each morning is first decided (the hub notes only its latest decision)."""
+        for deadline, at in reader.decisions().items():
+            self.decided.setdefault(deadline, at)
+
+    def hub_argv(self) -> list[str]:
+        return ["-m", "gatewarden.sim.hubproc", "--config", str(self.sim.runner.files["hub"]),
+                "--disk-full-flag", str(self.flag)]
+
+    def outboxes(self) -> dict[str, Path]:
+        """Device id → its outbox file."""
+        from edge.config import load_edge_config
+        from edge.daemon import outbox_path
+        from gatewarden.sim.runner import DEVICE_IDS
+
+        return {DEVICE_IDS[name]: outbox_path(load_edge_config(self.sim.runner.files[name])) for name in DEVICE_IDS}
+
+    @property
+    def busy(self) -> bool:
+        """Faults still to come or to end, or events still waiting in an edge's outbox."""
+        from gatewarden.sim import chaos
+
+        if self.faults or self.undo:
+            return True
+        if self._boxes is None:
+            self._boxes = self.outboxes()
+            self.drained_to = {device: chaos.outbox_meta(path).get("last_seq", 0) for device, path in self._boxes.items()}
+        return not chaos.drained(self._boxes, self.drained_to)
+
+    def step(self) -> None:
+        now, real = self.sim.clock.now(), time.monotonic()
+        for item in list(self.undo):
+            if (item.real is not None and real >= item.real) or (item.sim is not None and now >= item.sim):
+                self.undo.remove(item)
+                item.action()
+        while self.faults and self.faults[0].start <= now:
+            self._inject(self.faults.pop(0), real)
+
+    def _inject(self, fault, real: float) -> None:
+        runner, kind, target = self.sim.runner, fault.kind, fault.target
+        if kind == "clock_step":  # the device steps its own clock (gatewarden.sim.device --chaos)
+            from gatewarden.sim.score import Downtime
+
+            # the gate's passages carry the stepped time meanwhile: its drives are not matched to them
+            self.sim.downtimes.append(Downtime(target, fault.start - MARGIN, fault.end + MARGIN))
+            self.injected[kind] += 1
+        elif kind == "disk_full":
+            self.flag.touch()
+            self.undo.append(_Undo(lambda: self.flag.unlink(missing_ok=True), sim=fault.end))
+            self.injected[kind] += 1
+        elif kind == "broker_kill" and runner.broker.running:
+            runner.broker.kill()
+            self.undo.append(_Undo(runner.broker.start, real=real + fault.pause))
+            self.injected[kind] += 1
+        elif kind == "hub_outage":
+            self.undo = [u for u in self.undo if u.target != "hub"]  # a hub killed just now stays down
+            self._kill("hub")
+            self.undo.append(_Undo(lambda: self._restart("hub"), sim=fault.end, target="hub"))
+            self.injected[kind] += 1
+        elif kind in ("hub_kill", "edge_kill") and target not in self.killed:
+            self._kill(target)
+            self.undo.append(_Undo(lambda: self._restart(target), real=real + fault.pause, target=target))
+            self.injected[kind] += 1
+
+    def _kill(self, name: str) -> None:
+        if name not in self.killed:
+            self.sim.runner.kill(name)
+            self.killed.add(name)
+            now = self.sim.clock.now()
+            self.down_since[name] = min(now, self._played(name) or now)
+            self.cut_at[name] = now
+
+    def _played(self, name: str) -> datetime | None:
+        """How far an edge device had played its script when it was killed (it may lag behind)."""
+        from edge.config import load_edge_config
+        from gatewarden.sim.device import progress_file
+
+        if name not in self.sim.runner.files or name == "hub":
+            return None
+        try:
+            return datetime.fromisoformat(progress_file(load_edge_config(self.sim.runner.files[name])).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _restart(self, name: str) -> None:
+        from gatewarden.sim.score import Downtime
+
+        now = self.sim.clock.now()
+        if name == "hub":
+            self.sim.runner.restart(name)
+        else:  # off as long as it was dead (what came meanwhile went unseen); its outbox kept what it recorded
+            back = self.down_since[name] + (now - self.cut_at[name])
+            self.sim.runner.restart(name, "--resume-at", back.isoformat())
+            self.sim.downtimes.append(Downtime(name, self.down_since[name] - MARGIN, back + MARGIN))
+        self.killed.discard(name)
 
 
 def charging_truth(nights):
@@ -228,6 +382,7 @@ def run(args: argparse.Namespace) -> int:
         sim.play(_progress(args))
         sim.stop()
         nights, overall = sim.score()
+        soak = sim.chaos_score() if sim.chaos else None
     except SimulationError as exc:
         print(f"\ngatewarden simulate: {exc}", file=sys.stderr)
         return 1
@@ -239,10 +394,22 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"seed": args.seed, "nights": [n.to_json() for n in nights], "total": overall.to_json(),
                           "outages": [_outage_json(o) for o in sim.outages], "speed": args.speed,
-                          "seconds": round(seconds, 1)}, ensure_ascii=False, indent=2))
+                          "chaos": soak, "seconds": round(seconds, 1)}, ensure_ascii=False, indent=2))
     else:
         print(render(nights, overall, outages=sim.outages, seconds=seconds))
-    return 1 if overall.false_accusations else 0
+        if soak is not None:
+            print(_chaos_text(soak))
+    return 1 if overall.false_accusations or (soak and (soak["lost"] or soak["doubled"])) else 0
+
+
+def _chaos_text(soak: dict) -> str:
+    faults = ", ".join(f"{kind} {n}" for kind, n in sorted(soak["faults"].items()))
+    worst = soak["worst_decision_delay_s"]
+    return (f"chaos: faults injected: {faults or 'none'}\n"
+            f"chaos: events recorded by the edges {soak['recorded']}, stored {soak['stored']}, "
+            f"waiting {soak['waiting']}, lost {soak['lost']}, doubled {soak['doubled']}\n"
+            f"chaos: mornings decided {soak['mornings_decided']}, worst delay of a morning decision "
+            f"{'-' if worst is None else timedelta(seconds=round(worst))}")
 
 
 def _outage_json(outage) -> dict:

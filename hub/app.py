@@ -201,6 +201,17 @@ def _add_healthz(app: FastAPI, hub: Hub) -> None:
         return JSONResponse(body, status_code=200 if body["ok"] else 503)
 
 
+def problem(*, writer_alive: bool, storage_full: bool, ingest_failing: bool) -> str | None:
+    """Why /healthz answers 503, as one code (docs/zh/安装指南.md explains each); None when healthy."""
+    if not writer_alive:
+        return "writer_stopped"
+    if storage_full:
+        return "storage_full"
+    if ingest_failing:
+        return "ingest_failing"
+    return None
+
+
 def health(hub: Hub) -> dict:
     """What ``GET /healthz`` reports (no login): liveness, counts, the site clock; no names,
     plates or ids."""
@@ -209,9 +220,12 @@ def health(hub: Hub) -> dict:
     views = hub.book.views()
     online = hub.book.online_count(hub.clock.now())
     failing = hub.intake.failing(hub.clock.monotonic())
+    full = hub.writer.storage_full
     return {
-        "ok": hub.writer_alive() and not failing,
+        "ok": hub.writer_alive() and not failing and not full,
+        "reason": problem(writer_alive=hub.writer_alive(), storage_full=full, ingest_failing=failing),
         "ingest_failing": failing,
+        "storage_full": full,
         "site": hub.config.site.id,
         "version": package_version(),
         "mqtt_connected": hub.link.connected.is_set(),

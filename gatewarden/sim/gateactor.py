@@ -25,8 +25,9 @@ DT = 0.1  # seconds of simulated time per step during a barrier cycle
 class GateActor(Actor):
     """Drives the gate device's mock pins and feeds it the tags a Bluetooth scanner would hear."""
 
-    def __init__(self, config, daemon, clock, night):
-        super().__init__(config, daemon, clock, night)
+    def __init__(self, config, daemon, clock, night, stamps=None):
+        super().__init__(config, daemon, clock, night, stamps)
+        clock = self.stamps  # the gate's own parts stamp with the device's wall clock
         self.factory = MockFactory()
         self.current: dict[str, str] = {}
         cameras = {lane.name: SceneCamera(lane.name, clock=clock, scene=self._scene(lane.name))
@@ -46,7 +47,7 @@ class GateActor(Actor):
             self.lpr = start_lpr(config, daemon.outbox, clock, gate_device=self.device)
         # after a restart, the drives that came while the device was down are not played: a car
         # at a dead gate is let through by hand and leaves no passage
-        self.pending = [d for d in night.of(Drive) if d.at - LEAD >= clock.now()]
+        self.pending = [d for d in night.of(Drive) if d.at - LEAD >= self.clock.now()]
 
     def _scene(self, lane: str):
         return lambda: [self.current[lane]] if lane in self.current else []

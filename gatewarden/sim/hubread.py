@@ -56,6 +56,10 @@ class HubReader:
                            [stored_ts(until)])
         return rows[0][0] if rows else -1
 
+    def decisions(self) -> dict[datetime, datetime]:
+        """Each morning deadline the hub has decided → when (hub clock) it last decided it."""
+        return {parse_ts(d): parse_ts(at) for d, at in self._query("SELECT deadline, decided_at FROM ovn_deadlines")}
+
     def verdicts(self) -> list[Verdict]:
         return [Verdict(plate, rule, parse_ts(deadline), state, bool(provisional)) for plate, rule, deadline, state,
                 provisional in self._query("SELECT plate, rule, deadline, state, provisional FROM violations")]

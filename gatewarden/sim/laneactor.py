@@ -20,8 +20,9 @@ REREAD = timedelta(minutes=5)  # the strip's plate camera re-reads parked cars t
 class LaneActor(Actor):
     """Feeds the lane device the sightings of every tag parked in its zones."""
 
-    def __init__(self, config, daemon, clock, night):
-        super().__init__(config, daemon, clock, night)
+    def __init__(self, config, daemon, clock, night, stamps=None):
+        super().__init__(config, daemon, clock, night, stamps)
+        clock = self.stamps  # the lane's own parts stamp with the device's wall clock
         self.parked: dict[str, dict[str, str]] = {zone.name: {} for zone in config.lane.zones}
         self.plates: dict[str, str] = {}  # plate-only cars in view of the plate camera → zone
         camera = SceneCamera(config.device.id, clock=clock, scene=self._scene)

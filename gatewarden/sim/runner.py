@@ -94,10 +94,11 @@ class Runner:
         if result.returncode != 0:
             raise SimulationError(f"gatewarden {' '.join(words[:2])} failed: {result.stderr.strip()[-500:]}")
 
-    def start(self, clock: ScaledClock, *, wait_web: bool = True, device_args: tuple[str, ...] = ()) -> None:
-        """The hub, then every device, all on ``clock``."""
+    def start(self, clock: ScaledClock, *, wait_web: bool = True, device_args: tuple[str, ...] = (),
+              hub_argv: list[str] | None = None) -> None:
+        """The hub (``hub_argv``: another way to run it), then every device, all on ``clock``."""
         self.env = dict(os.environ, GATEWARDEN_CLOCK=clock.to_env(), GPIOZERO_PIN_FACTORY="mock")
-        self.spawn("hub", ["-m", "gatewarden", "hub", "--config", str(self.files["hub"])])
+        self.spawn("hub", hub_argv or ["-m", "gatewarden", "hub", "--config", str(self.files["hub"])])
         if wait_web:
             wait_port(self.web_port, timeout=60)
         for name, role in DEVICES.items():
@@ -116,9 +117,12 @@ class Runner:
 
     # -- running ---------------------------------------------------------------------------------
 
-    def dead(self) -> tuple[str, int] | None:
-        """(name, exit code) of a process that stopped by itself, if any."""
+    def dead(self, *, killed: frozenset[str] | set[str] = frozenset()) -> tuple[str, int] | None:
+        """(name, exit code) of a process that stopped by itself, if any (``killed``: names the
+        simulator killed on purpose and will start again)."""
         for name, proc in self.procs.items():
+            if name in killed and proc.returncode == -signal.SIGKILL:
+                continue
             if proc.poll() is not None:
                 return name, proc.returncode
         return None

@@ -44,14 +44,14 @@ def _charger(plug: Plug, unplugged: datetime | None, start: datetime) -> Charger
 class ShedActor(Actor):
     """Simulated meters on the shed's circuits, read by the real charging device."""
 
-    def __init__(self, config, daemon, clock, night):
-        super().__init__(config, daemon, clock, night)
+    def __init__(self, config, daemon, clock, night, stamps=None):
+        super().__init__(config, daemon, clock, night, stamps)
         start = night.start
         chargers = chargers_of(night.of(Plug), start)
         circuits = {meter.circuit for meter in config.meters} | set(chargers)
         sims = {name: CircuitSim(chargers.get(name, []), rng=random.Random(name)) for name in sorted(circuits)}
         self.source = SimulatedSource(sims, clock=clock, start=start)
-        self.device = ChargingDevice(config.charging, [self.source], sink=daemon.outbox, clock=clock)
+        self.device = ChargingDevice(config.charging, [self.source], sink=daemon.outbox, clock=self.stamps)
 
     def until(self, moment: datetime) -> None:
         at = self.clock.now()

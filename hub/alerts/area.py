@@ -74,6 +74,8 @@ class AlertsArea:
         self._reader_lock = threading.Lock()
         self._next_conditions = 0.0
         self._conflicts_after: int | None = None
+        self._full_since: datetime | None = None  # the hub clock when this area saw the disk full
+        self._full_spells = 0
 
     def read(self, job: Any) -> Any:
         """Run ``job(db)`` on this area's read-only connection (sender thread and web pages)."""
@@ -86,6 +88,7 @@ class AlertsArea:
         now: datetime = self.hub.clock.now()
         if self.sender is None:
             self.start_sender()
+        self._note_storage(now)  # before any write: on a full disk the first write ends this tick
         mono = self.hub.clock.monotonic()
         if mono >= self._next_conditions:
             self._next_conditions = mono + CONDITION_EVERY
@@ -108,9 +111,27 @@ class AlertsArea:
             return
         conditions.watch_ingest(db, now, failing=intake.failing(mono), errors=intake.errors)
         conditions.watch_disk(db, now, low=bool(getattr(intake.ingest, "disk_low", False)))
+        self._watch_storage(db, now)
         if self._conflicts_after is None:
             self._conflicts_after = conditions.conflicts_before(db, now)
         self._conflicts_after = conditions.watch_conflicts(db, now, after_id=self._conflicts_after)
+
+    def _note_storage(self, now: datetime) -> None:
+        """Remember when the writer found the database full (also a spell shorter than a tick)."""
+        spells = getattr(self.hub.writer, "full_spells", 0)
+        if spells != self._full_spells and self._full_since is None:
+            self._full_since = now
+        self._full_spells = spells
+
+    def _watch_storage(self, db: Any, now: datetime) -> None:
+        """A full database: the condition cannot be written while it lasts, so it is remembered here
+        and written (with its true start) once space returns; the usual debounce then alerts it,
+        and the next check sends "已恢复".  A hub restarted while full has only its log to show."""
+        full = bool(getattr(self.hub.writer, "storage_full", False))
+        since = self._full_since or now
+        conditions.watch_storage(db, since, full=full or self._full_since is not None)
+        if not full:
+            self._full_since = None
 
     def _unreported(self, deadline: datetime) -> list[str]:
         """Gate and lane devices that have not reported up to ``deadline`` (offline, clock ahead), by label."""

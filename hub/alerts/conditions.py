@@ -85,6 +85,12 @@ def watch_disk(db: Any, now: datetime, *, low: bool) -> None:
             detail="", active=low, now=now)
 
 
+def watch_storage(db: Any, since: datetime, *, full: bool) -> None:
+    """The hub's database is (or was, since ``since``) full: nothing is stored, the edges keep it all."""
+    _upsert(db, "fault:hub:storage_full", kind="fault", device="hub", code="storage_full",
+            detail="", active=full, now=since)
+
+
 def conflicts_before(db: Any, now: datetime) -> int:
     """Where a starting hub begins looking for seq conflicts: the last hour is looked at again
     (the dedup key makes that harmless), anything older was alerted by the previous run."""

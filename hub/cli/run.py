@@ -34,8 +34,9 @@ def register(subparsers) -> None:
             importlib.import_module(name).register(nested)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the hub until SIGTERM/SIGINT."""
+def run(args: argparse.Namespace, *, prepare=None) -> int:
+    """Run the hub until SIGTERM/SIGINT; ``prepare(hub)`` runs before it starts (the simulator's
+    seam: :mod:`gatewarden.sim.hubproc`)."""
     import signal
     import sqlite3
     import threading
@@ -53,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        hub = Hub(config, clock=clock_from_env()).start()
+        hub = Hub(config, clock=clock_from_env())
+        if prepare is not None:
+            prepare(hub)
+        hub.start()
     except (OSError, sqlite3.Error) as exc:  # storage.dir unwritable, disk full …
         if isinstance(exc, GatewardenError):  # e.g. web.listen taken: already one clear line
             raise

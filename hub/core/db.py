@@ -6,6 +6,11 @@ own savepoint, so one failing job never undoes the others), committed with ``syn
 and only then are the jobs' ``after_commit`` callbacks run — that is where the hub publishes acks,
 so an ack never covers an event that a power cut could take back.
 
+A full disk (SQLite's "database or disk is full", which also takes back the whole open
+transaction) fails the batch: nothing in it is acked, so every event stays in its edge's outbox.
+:attr:`Writer.storage_full` says so (for /healthz and the maintenance alert) until the database
+grows again or new events are stored (an update in place proves nothing); a tick that keeps failing on a full disk is logged once a minute, not five times a second.
+
 Schema: each area of the hub owns a sqlite-utils ``Migrations`` set (``hub.schema`` lists them);
 all pending migrations are applied at open, so an upgraded hub keeps its data.
 """
@@ -28,6 +33,12 @@ from sqlite_utils.migrations import Migrations
 logger = logging.getLogger(__name__)
 
 Job = Callable[[Database], Any]
+FULL_LOG_EVERY = 60.0  # seconds between two log lines about the same tick failing on a full disk
+
+
+def is_full(exc: BaseException) -> bool:
+    """SQLite said "database or disk is full" (SQLITE_FULL; also a ``max_page_count`` reached)."""
+    return isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
 
 
 def open_db(path: str | Path, *, migrations: Iterable[Migrations] = ()) -> Database:
@@ -88,6 +99,40 @@ class Writer:
         self._ticks: list[Callable[[Database], Any]] = []
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self.full_since: float | None = None  # monotonic time of the first write refused as full
+        self._full_pages = 0  # the database's size in pages then
+        self.full_spells = 0  # how many times it has been full since the start
+        self._full_logged: dict[str, float] = {}
+
+    @property
+    def storage_full(self) -> bool:
+        """The newest write failed because the disk (or the database's page limit) is full."""
+        return self.full_since is not None
+
+    def _note_full(self, exc: BaseException) -> None:
+        if is_full(exc) and self.full_since is None:
+            self.full_since = time.monotonic()
+            self.full_spells += 1
+            self._full_pages = self._page_count()
+            logger.error("the hub database is full (%s): nothing is stored or acknowledged, the edge devices "
+                         "keep their events and send them again once space is freed", exc)
+
+    def _note_committed(self) -> None:
+        """After a commit: the database grew, so there is space again (an update in place proves nothing)."""
+        if self.full_since is not None and self._page_count() > self._full_pages:
+            self.space_again()
+
+    def space_again(self) -> None:
+        """New rows were stored (the intake says so after storing events): the disk takes writes again."""
+        if self.full_since is not None:
+            logger.warning("the hub database takes writes again after %.0f s full", time.monotonic() - self.full_since)
+            self.full_since = None
+
+    def _page_count(self) -> int:
+        try:
+            return self.db.execute("PRAGMA page_count").fetchone()[0]
+        except sqlite3.Error:
+            return 0
 
     def add_tick(self, tick: Callable[[Database], Any]) -> None:
         """Run ``tick(db)`` regularly on the writer thread (register before ``start``)."""
@@ -177,7 +222,9 @@ class Writer:
                 results.append(self._run_one(item))
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
-            logger.error("hub database batch of %d jobs failed: %s", len(batch), exc)
+            self._note_full(exc)
+            if not is_full(exc):
+                logger.error("hub database batch of %d jobs failed: %s", len(batch), exc)
             self._rollback()
             for item in batch:
                 if not item.future.done():
@@ -186,6 +233,7 @@ class Writer:
         self.stats.batches += 1
         self.stats.jobs += len(batch)
         self.stats.last_commit_ms = (time.perf_counter() - started) * 1000
+        self._note_committed()
         for item, result, error in results:
             self._settle(item, result, error)
 
@@ -194,9 +242,14 @@ class Writer:
         try:
             result = item.job(self.db)
         except Exception as exc:  # one bad job must not undo the batch
+            self.stats.failed_jobs += 1
+            self._note_full(exc)
+            if not self.db.conn.in_transaction:  # SQLite took back the whole transaction (a full disk)
+                if isinstance(exc, sqlite3.Error):
+                    raise
+                raise sqlite3.OperationalError(f"the transaction was taken back: {exc}") from exc
             self.db.execute("ROLLBACK TO SAVEPOINT job")
             self.db.execute("RELEASE SAVEPOINT job")
-            self.stats.failed_jobs += 1
             return item, None, exc
         self.db.execute("RELEASE SAVEPOINT job")
         return item, result, None
@@ -224,10 +277,23 @@ class Writer:
                 self.db.execute("BEGIN IMMEDIATE")
                 tick(self.db)
                 self.db.execute("COMMIT")
-            except Exception:
+            except Exception as exc:
                 self.stats.tick_errors += 1
-                logger.exception("hub tick %s failed", getattr(tick, "__name__", tick))
+                self._tick_failed(tick, exc)
                 self._rollback()
+            else:
+                self._note_committed()
+
+    def _tick_failed(self, tick: Callable[[Database], Any], exc: Exception) -> None:
+        name = getattr(tick, "__name__", repr(tick))
+        if not is_full(exc):
+            logger.exception("hub tick %s failed", name)
+            return
+        self._note_full(exc)
+        now = time.monotonic()
+        if now - self._full_logged.get(name, -FULL_LOG_EVERY) >= FULL_LOG_EVERY:
+            self._full_logged[name] = now
+            logger.error("hub tick %s skipped: the database is full (%s)", name, exc)
 
     def _rollback(self) -> None:
         try:

@@ -106,6 +106,11 @@ FAULTS: dict[str, tuple[str, str, str, str]] = {
         "两条不同的事件用了同一个序号：可能有人伪造消息，或两台设备配置了同一个编号。被拒的一条保存在隔离区；请安装维护人员检查设备编号。",
         "Two different events claim one sequence number: forged messages, or two devices configured with one "
         "id. The refused one is kept in the quarantine. Installer: check the device ids."),
+    "storage_full": (
+        "存储卡已满", "SD card full",
+        "中心机存储卡已满：事件暂时留在各设备上、未能入库，空间恢复后自动补收，不会丢。请安装维护人员尽快清理空间或换更大的存储卡。",
+        "The hub's SD card is full: events wait on the edge devices, not stored yet, and are taken in by "
+        "themselves once space returns; nothing is lost. Installer: free space or fit a larger card soon."),
     "snapshot_disk_low": (
         "存储卡空间不足", "SD card nearly full",
         "中心机存储卡快满了：事件照常保存，抓拍图片暂不保存。请安装维护人员清理空间或换更大的存储卡。",

@@ -37,6 +37,7 @@ from gwcommon.wire import (
     parse_topic,
     topic,
 )
+from hub.core.db import is_full
 from hub.core.devices import DeviceBook
 from hub.core.quarantine import Quarantine, classify
 from hub.core.snapshot_guard import FLOOR_BYTES, QUOTA_BYTES, Waiting, WaitRoom, free_bytes, verdict
@@ -205,7 +206,9 @@ class Ingest:
             db.execute("SAVEPOINT handler")
             try:
                 handler(db, event, ctx)
-            except Exception:  # an area's bug must not stop ingest or lose the event
+            except Exception as exc:  # an area's bug must not stop ingest or lose the event
+                if is_full(exc) or not db.conn.in_transaction:
+                    raise  # a full disk took back the whole transaction: the batch is retried
                 db.execute("ROLLBACK TO SAVEPOINT handler")
                 self.stats.handler_errors += 1
                 logger.exception("event handler %s failed on %s event %s (event kept)",

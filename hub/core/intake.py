@@ -9,7 +9,10 @@ slots for ever.  Only a failed storage step (an ``sqlite3.Error``) leaves a mess
 unacknowledged, so the broker (after a reconnect) or the edge (after its ack timeout) sends it
 again.  Each message runs in its own savepoint, so a failure takes back only its own writes.  When a whole batch
 fails to commit (disk full, I/O error), it goes back to the front of the queue and is retried
-after ``retry_after`` seconds: nothing is dropped.
+after ``retry_after`` seconds, doubling up to ``max_retry_after`` while it keeps failing: nothing
+is dropped.  A full disk (SQLITE_FULL) fails the whole batch the same way — SQLite itself takes
+back the open transaction — so the messages wait in memory, unacknowledged (the broker holds at
+most its in-flight window of them; the edges' outboxes keep the rest), until space returns.
 """
 
 from __future__ import annotations
@@ -17,28 +20,34 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections import deque
 from typing import Any, Callable
 
 from sqlite_utils import Database
 
-from hub.core.db import Writer
+from hub.core.db import Writer, is_full
 from hub.core.ingest import Ingest, RawMessage
 from hub.core.ingest_health import ErrorTrend
 
 logger = logging.getLogger(__name__)
 
+STORED = ("event", "snapshot", "quarantined")  # outcomes that inserted rows: storage works
 Item = tuple[RawMessage, Callable[[], None]]
 
 
 class Intake:
     """The queue between paho's network thread and the hub's writer."""
 
-    def __init__(self, writer: Writer, ingest: Ingest, *, max_batch: int = 500, retry_after: float = 1.0):
+    def __init__(self, writer: Writer, ingest: Ingest, *, max_batch: int = 500, retry_after: float = 1.0,
+                 max_retry_after: float = 30.0):
         self.writer = writer
         self.ingest = ingest
         self.max_batch = max_batch
         self.retry_after = retry_after
+        self.max_retry_after = max_retry_after
+        self._failed_in_a_row = 0
+        self._logged_failure = float("-inf")
         self.errors = 0
         self.failed_batches = 0
         self.trend = ErrorTrend()
@@ -82,7 +91,9 @@ class Intake:
             db.execute("SAVEPOINT message")
             try:
                 results.append((self.ingest.process(db, msg), ack))
-            except sqlite3.Error:  # storage itself failed: the message comes again
+            except sqlite3.Error as exc:  # storage itself failed: the message comes again
+                if is_full(exc) or not db.conn.in_transaction:
+                    raise  # the whole transaction is gone (a full disk): the batch is retried
                 db.execute("ROLLBACK TO SAVEPOINT message")
                 self.errors += 1
                 logger.exception("could not store the message on %s (it stays unacknowledged and comes "
@@ -97,6 +108,9 @@ class Intake:
 
     def _committed(self, results: list[tuple[Any, Callable[[], None]]]) -> None:
         self._taken = []
+        self._failed_in_a_row = 0
+        if any(outcome.what in STORED for outcome, _ in results):
+            self.writer.space_again()
         for outcome, ack in results:
             try:
                 self.ingest.apply(outcome)
@@ -110,12 +124,17 @@ class Intake:
         if future.exception() is None or self.closed:
             return
         self.failed_batches += 1
+        self._failed_in_a_row += 1
         with self._lock:
             self._items.extendleft(reversed(self._taken))
             self._taken = []
-        logger.error("storing %d message(s) failed (%s); retrying in %.0f s",
-                     len(self._items), future.exception(), self.retry_after)
-        timer = threading.Timer(self.retry_after, self._submit)
+        delay = min(self.max_retry_after, self.retry_after * 2 ** (self._failed_in_a_row - 1))
+        now = time.monotonic()
+        if now - self._logged_failure >= 60 or self._failed_in_a_row == 1:  # not a line a second for days
+            self._logged_failure = now
+            logger.error("storing %d message(s) failed %d time(s) in a row (%s); they stay unacknowledged, "
+                         "retrying in %.0f s", len(self._items), self._failed_in_a_row, future.exception(), delay)
+        timer = threading.Timer(delay, self._submit)
         timer.daemon = True
         timer.start()
 

@@ -1,0 +1,118 @@
+"""The hub's disk fills up (issue 16): SQLite answers "database or disk is full" and the hub
+survives it — nothing unstored is acknowledged (the events wait in the edge's outbox), the
+process keeps running, /healthz answers 503 with the reason ``storage_full``, and once space
+returns it takes every event in by itself, exactly once, and raises the maintenance alert.
+
+The full disk is SQLite's own: ``PRAGMA max_page_count`` on the hub writer's connection caps the
+database at its present size, so every write that needs a new page fails with SQLITE_FULL (the
+same error, and the same rolled-back transaction, as a full SD card), as root or not.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from edge.outbox import Outbox
+from edge.publisher import Publisher
+from gwcommon.clock import SystemClock
+from gwcommon.config import MqttConfig
+from tests.support.hubrun import count, make_hub, rows, wait_until
+
+UNLIMITED = 2_000_000_000
+
+
+def _healthz(hub) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{hub.web_port}/healthz", timeout=10) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.load(refused)
+
+
+def _cap(hub, pages: int | None) -> None:
+    """The disk is full from now on (``pages`` None: at the database's present size), or not."""
+    def job(db):
+        limit = pages or db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {int(limit)}")
+    hub.writer.call(job)
+
+
+@pytest.fixture
+def edge(tmp_path, broker):
+    made = []
+
+    def start(site: str) -> tuple[Outbox, Publisher]:
+        box = Outbox(tmp_path / "outbox.db", site=site, device="shed-1", clock=SystemClock())
+        pub = Publisher(box, mqtt=MqttConfig(port=broker.port, keepalive=2), site=site, device="shed-1",
+                        kind="charging", clock=box.clock, heartbeat=1.0, ack_timeout=1.0, settle=0.1).start()
+        made.append((box, pub))
+        return box, pub
+
+    yield start
+    for box, pub in made:
+        pub.stop()
+        box.close()
+
+
+def _emit(box: Outbox, n: int) -> None:
+    for i in range(n):
+        box.emit("charging", {"circuit": "shed-a", "power_w": float(i), "current_a": 0.5, "loads": 1})
+
+
+def test_a_full_disk_acks_nothing_keeps_running_says_503_and_recovers_by_itself(tmp_path, broker, edge):
+    hub = make_hub(tmp_path, broker, areas=["alerts", "charging"], config_overrides={"alerts": {"device_debounce": "0s"}})
+    hub.intake.max_retry_after = 2.0  # the production cap (30 s) would only slow the test down
+    box, _ = edge(hub.config.site.id)
+    try:
+        _emit(box, 5)
+        wait_until(lambda: box.acked_seq == 5, timeout=30)
+        status, body = _healthz(hub)
+        assert status == 200 and body["reason"] is None and body["storage_full"] is False
+
+        _cap(hub, None)
+        _emit(box, 60)
+        wait_until(lambda: hub.writer.storage_full, timeout=30)
+        status, body = _healthz(hub)
+        assert status == 503 and body["reason"] == "storage_full" and body["storage_full"] is True
+        stored = count(hub, "events")
+        assert box.acked_seq <= stored < 65  # nothing acked that is not stored; the rest waits on the edge
+        assert box.count() == 65 - box.acked_seq > 0
+        assert hub.writer_alive()
+
+        _cap(hub, UNLIMITED)  # space returns
+        wait_until(lambda: box.acked_seq == 65, timeout=60)
+        assert count(hub, "events") == 65  # every one, once
+        assert len({r["seq"] for r in rows(hub, "SELECT seq FROM events")}) == 65
+        wait_until(lambda: _healthz(hub)[0] == 200, timeout=30)
+        assert _healthz(hub)[1]["reason"] is None
+        alert = wait_until(lambda: rows(hub, "SELECT payload FROM alerts WHERE kind = 'device_fault'"), timeout=30)
+        assert json.loads(alert[0]["payload"])["code"] == "storage_full"
+        wait_until(lambda: not rows(hub, "SELECT 1 FROM alert_conditions WHERE code = 'storage_full'"), timeout=30)
+    finally:
+        hub.stop()
+
+
+def test_a_tick_failing_on_a_full_disk_is_logged_once_a_minute_not_five_times_a_second(tmp_path, broker, caplog):
+    hub = make_hub(tmp_path, broker, areas=["hub.alerts"])
+    hub.writer.call(lambda db: db.execute("CREATE TABLE filler (x)"))
+    _cap(hub, None)
+    try:
+        with caplog.at_level("ERROR", logger="hub.core.db"):
+            hub.writer.add_tick(_fill)
+            wait_until(lambda: hub.writer.storage_full, timeout=30)
+            ticks = hub.writer.stats.tick_errors
+            wait_until(lambda: hub.writer.stats.tick_errors >= ticks + 10, timeout=30)
+        skipped = [r for r in caplog.records if "skipped: the database is full" in r.getMessage()]
+        assert 1 <= len(skipped) <= 2
+        assert not [r for r in caplog.records if r.exc_info]
+    finally:
+        hub.stop()
+
+
+def _fill(db) -> None:
+    """A tick that writes a page's worth each time, as an area's tick does now and then."""
+    db.execute("INSERT INTO filler VALUES (?)", ["x" * 5000])

@@ -125,10 +125,10 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
         why = "other_lane"
     elif cooling_until is not None and cooling_until > now:
         why = "cooldown"
+    elif falling:  # past its closest point: a car driving by or away, also when first heard late
+        why = "leaving"
     elif lead < -rules.late_grace:
         why = "late"
-    elif falling:
-        why = "leaving"
     elif not (fresh or rising):
         if track.consumed_at is not None:
             why = "consumed"

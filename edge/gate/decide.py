@@ -54,6 +54,10 @@ Verdict = Callable[[str], str]
 """A tag's standing for this lane: allowlisted, passback, unknown_tag, revoked or expired."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _TAG_LATER = frozenset({"fire_mode", "manual", "remote"})
+# A tag first heard after the loop armed is watched this long before it may open, and must not be
+# fading by then (a quarter of ``arrival_rise``): long enough to see a car driving past on the
+# street fade, short enough for ``settle``.
+LATE_LOOK = 0.8
 
 
 def judge(status: str, direction: str, last_direction: str | None) -> str:
@@ -228,7 +232,9 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
         judged = associated(state, waiting, now, rules)
         tag, rssi, reason, note = _choose(judged, verdict, rules.tag_margin)
         if tag is None and now >= waiting.arrived + rules.tag_wait:  # a tag first heard after the loop armed
-            late = next((j for j in judged if j.why_not == "late" and j.lead >= -(rules.tag_wait + rules.settle)), None)
+            late = next((j for j in judged if j.why_not == "late" and j.lead >= -(rules.tag_wait + rules.settle)
+                         and now - (waiting.arrived - j.lead) >= LATE_LOOK
+                         and j.rise > -rules.arrival_rise / 4), None)  # watched, and not fading away
             if late is not None:
                 tag, rssi, reason, note = late.tag, round(late.level), verdict(late.tag), late.evidence()
         if now < waiting.arrived + rules.late_grace and not _clear_at_once(judged, tag, rules):

@@ -231,9 +231,23 @@ def test_a_tag_heard_late_opens_within_settle_when_clearly_the_cars_own():
     lane.play(2.2)
     assert lane.opened() == 0
     lane.tags[RESIDENT] = ramp((lane.now, -62), (600, -60))
-    lane.play(0.6)  # settle: the only tag near the lane, far above the threshold
+    lane.play(0.6)  # watched for LATE_LOOK first: a tag heard late might be a car driving past
+    assert lane.opened() == 0
+    lane.play(0.4)  # settle: the only tag near the lane, far above the threshold, not fading
     assert lane.opened() == 1
     assert "(late)" in lane.lane.traffic.queue[0].note  # the evidence says it was heard late
+
+
+def test_a_tag_first_heard_late_and_fading_is_a_car_driving_past_not_the_car_on_the_loop():
+    """An untagged car on the loop; a resident's car drives past on the street, its tag first heard
+    after the loop armed and already fading: the gate must not open on it (review of issue 17)."""
+    lane = Street()
+    lane.loop(True)
+    lane.play(2.2)
+    t = lane.now
+    lane.tags[RESIDENT] = ramp((t, -55), (t + 0.4, -58), (t + 3, -95))
+    lane.play(3)
+    assert lane.opened() == 0
 
 
 @pytest.mark.parametrize("why", ["faint", "rival"])

@@ -108,6 +108,9 @@ class PlateCamera(Section):
                 raise ValueError(f"camera {self.id}: OCR-tolerant matching is for zone cameras only (never for opening)")
             if self.ocr_tolerant_from >= (self.ocr_tolerant_below or 0):
                 raise ValueError(f"camera {self.id}: ocr_tolerant_from must be below ocr_tolerant_below")
+            if (self.ocr_tolerant_below or 0) > self.min_confidence:
+                raise ValueError(f"camera {self.id}: ocr_tolerant_below must not exceed min_confidence "
+                                 "(a confident read stands as read)")
         if self.secret_file is None and not self.allow:
             raise ValueError(f"camera {self.id}: set secret_file or allow (anyone on the network could push plates)")
         return self

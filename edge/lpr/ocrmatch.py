@@ -1,10 +1,12 @@
 """A doubtful strip read attributed to the registered plate it is a usual OCR confusion of.
 
-Plate cameras confuse a few shapes (0/D/Q, 8/B, 1/I, 2/Z, 5/S, 6/G).  For *presence* in the night
+Plate cameras confuse a few shapes (0/O/D/Q, 8/B, 1/I, 2/Z, 5/S, 6/G).  For *presence* in the night
 strip and the fire lanes only — never for opening a gate — a read whose confidence lies in the
-camera's band [``ocr_tolerant_from``, ``ocr_tolerant_below``) and that is not itself a registered
-plate is attributed to a registered plate when it differs from exactly one registered plate in
-exactly one character by one of those confusions.  Two candidates: no attribution (ambiguous).
+camera's band [``ocr_tolerant_from``, ``ocr_tolerant_below``) and that is **no valid plate** (a
+shape no Chinese plate has, e.g. the letters I and O) is attributed to a registered plate when it
+differs from exactly one registered plate in exactly one character by one of those confusions.  Two
+candidates: no attribution (ambiguous).  A read that is a valid plate is never rewritten: it may be
+another, unregistered car, and naming a household for it could accuse the wrong resident.
 Outside the band nothing is changed: a confident read stands as read, a doubtful one unmatched
 stays unused.  :func:`attribute` is pure; :class:`edge.lpr.strip.StripLink` calls it (the gate
 never does: config refuses the band on gate cameras).
@@ -17,7 +19,7 @@ from typing import Iterable
 
 from gwcommon.tagid import plate_problem
 
-CONFUSABLE = ("0DQ", "8B", "1I", "2Z", "5S", "6G")
+CONFUSABLE = ("0ODQ", "8B", "1I", "2Z", "5S", "6G")
 _GROUP = {ch: i for i, group in enumerate(CONFUSABLE) for ch in group}
 
 
@@ -54,6 +56,8 @@ def attribute(plate: str | None, confidence: float, registered: Iterable[str], *
     known = set(registered)
     if plate in known:
         return Attribution(plate)
+    if plate_problem(plate) is None:  # a valid plate: maybe another car; never rewritten
+        return Attribution(plate if confident else None)
     candidates = sorted(p for p in known if confusion(plate, p))
     if len(candidates) == 1:
         a, b = confusion(plate, candidates[0]) or ("", "")

@@ -167,7 +167,7 @@ def test_a_lane_pi_with_an_ocr_tolerant_camera_takes_the_allowlist_and_names_the
         (take,) = publisher.handlers
         take(wire.Allowlist(version=2, plates=[wire.PlateEntry(plate="浙A12345", vehicle="浙A12345")]))
         conn = http.client.HTTPConnection("127.0.0.1", handle.lpr.server.port, timeout=10)
-        conn.request("POST", "/lpr/strip", body=_json.dumps({"plate": "浙A1234S", "confidence": 70}).encode(),
+        conn.request("POST", "/lpr/strip", body=_json.dumps({"plate": "浙AI2345", "confidence": 70}).encode(),
                      headers={"Content-Type": "application/json"})
         assert conn.getresponse().status == 200
         conn.close()

@@ -124,6 +124,11 @@ ZH: dict[str, str] = {
     "consecutive nights (1-60, default 1)": "连续几个夜晚（1-60，默认 1）",
     "which compound, nights and outages (default 1)": "哪一个小区、夜晚和故障安排（默认 1）",
     "print the scores as JSON instead of a table": "以 JSON 而不是表格输出分数",
+    "a soak: kill the hub, the broker and edge devices at random moments, step an edge clock by hours, fill the "
+    "hub's disk, keep the hub down two days (from the seed); also scores events lost and doubled and the latest "
+    "morning decision":
+        "耐久测试：在随机时刻强行终止中心机、消息服务器和前端设备，把某台设备的时钟拨快或拨慢几小时，"
+        "让中心机存储卡写满，让中心机停机两天（按 --seed 安排）；另外统计丢失和重复的事件，以及最晚的一次早晨判定",
     "freeze or kill a gate or lane device for a while each night (from the seed)":
         "每晚让一台道闸或车道监测设备卡住或断开一段时间（按 --seed 安排）",
     "keep the run's data and logs here (default: a temporary directory, removed after)":

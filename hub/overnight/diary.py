@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from gwcommon import catalogue
@@ -67,17 +67,20 @@ def stay_text(kind: str, *, plate: str | None, zone: str | None, slot: str | Non
     return _t("with_reason", lang, line=line, reason=note) if note else line
 
 
-def line_text(entry: dict[str, Any], lang: str) -> str:
+def line_text(entry: dict[str, Any], lang: str, zones: Mapping[str, str] | None = None) -> str:
     """A diary line's words in ``lang``: the hub's own sentences worded again from their facts,
-    a person's note (and any line the hub cannot re-word) as it was written."""
+    a person's note (and any line the hub cannot re-word) as it was written.  ``zones``: the
+    names people read for zone ids (``[[zones]] label``); an id without one stands as it is."""
     kind, detail = entry.get("kind", ""), entry.get("detail") or {}
+    zone = entry.get("zone")
+    zone = (zones or {}).get(zone, zone) if zone else zone
     state = kind.removeprefix("violation_")
     if kind.startswith("violation_") and state in glossary.STATES and detail.get("rule") in glossary.RULES:
-        return violation_text(rule=detail["rule"], state=state, plate=entry.get("plate"), zone=entry.get("zone"),
+        return violation_text(rule=detail["rule"], state=state, plate=entry.get("plate"), zone=zone,
                               slot=entry.get("slot"), provisional=bool(detail.get("provisional")),
                               reason=str(detail.get("reason") or ""), lang=lang)
     if kind in ("registration", "clearance") and "note" in detail:
-        return stay_text(kind, plate=entry.get("plate"), zone=entry.get("zone"), slot=entry.get("slot"),
+        return stay_text(kind, plate=entry.get("plate"), zone=zone, slot=entry.get("slot"),
                          note=detail["note"], lang=lang)
     if kind == "contacted" and "note" in detail and entry.get("plate"):
         line = _t("contacted", lang, plate=entry["plate"])

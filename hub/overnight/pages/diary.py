@@ -25,6 +25,11 @@ PAGE = 200  # lines per screen page; the printout has them all
 EXPORT_HEADINGS = ("w.time", "diary.kind", "w.plate", "w.household", "w.zone", "w.detail", "w.by")
 
 
+def zone_names(ctx: WebContext) -> dict[str, str]:
+    """The zones' labels by id, for the diary's sentences."""
+    return {z.name: z.label for z in ctx.hub.config.zones if z.label}
+
+
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/diary", "nav.diary", "viewer"))
@@ -54,7 +59,7 @@ def register(ctx: WebContext) -> APIRouter:
         more = len(rows) > PAGE
         rows = rows[:PAGE]
         query = urlencode({k: v for k, v in form.items() if v})
-        rows = [{**row, "text": diary.line_text(row, ctx.lang(request))} for row in rows]
+        rows = [{**row, "text": diary.line_text(row, ctx.lang(request), zone_names(ctx))} for row in rows]
         return ctx.render(request, "diary.html", who, status=400 if error else 200, title_key="nav.diary",
                           rows=rows, form=form, kinds=diary.KINDS, error=error, query=query, paged=after is not None,
                           next_page=f"/diary?{query}&after={rows[-1]['id']}" if more else "")
@@ -68,7 +73,7 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest(exc) from None
         lang = ctx.lang(request)
         return ctx.stream(request, "diary_print.html", who, title_key="nav.diary", form=form, now=ctx.now(),
-                          rows=({**r, "text": diary.line_text(r, lang)} for r in every_line(where)))
+                          rows=({**r, "text": diary.line_text(r, lang, zone_names(ctx))} for r in every_line(where)))
 
     @router.get("/diary.{fmt}")
     def diary_export(request: Request, fmt: str, who: Principal = Depends(need(ctx, "committee"))) -> Response:
@@ -82,7 +87,7 @@ def register(ctx: WebContext) -> APIRouter:
         _ = i18n.translator(lang)
         zones = {z.name: z.label or z.name for z in ctx.hub.config.zones}
         rows = ([ctx.local(r["ts"]), _("diary." + r["kind"]), r["plate"], r["household"],
-                 zones.get(r["zone"] or "", r["zone"]), diary.line_text(r, lang), r["by"]] for r in every_line(where))
+                 zones.get(r["zone"] or "", r["zone"]), diary.line_text(r, lang, zones), r["by"]] for r in every_line(where))
         return export_file.download(fmt, f"diary_{export_file.span(form)}", lang, sheet="nav.diary",
                                     headings=EXPORT_HEADINGS, rows=rows)
 

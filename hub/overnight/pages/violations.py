@@ -59,7 +59,8 @@ def register(ctx: WebContext) -> APIRouter:
         if found is None:
             raise NotFound("err.not_found")
         lang = ctx.lang(request)
-        history = [{**line, "text": diary.line_text(line, lang)} for line in violations.history(db, found["id"])]
+        zones = {z.name: z.label for z in ctx.hub.config.zones if z.label}
+        history = [{**line, "text": diary.line_text(line, lang, zones)} for line in violations.history(db, found["id"])]
         return ctx.render(request, "violation.html", who, title_key="nav.violations", v=found, history=history)
 
     @router.get("/violations.{fmt}")

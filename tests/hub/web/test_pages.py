@@ -26,7 +26,7 @@ BAD_CSV = "车牌,房号,标签\n浙A1,1-101,\n浙C12345,,\n"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("web-pages"), broker,
-                  overrides={"zones": [{"name": "east-strip", "kind": "night"}],
+                  overrides={"zones": [{"name": "east-strip", "kind": "night", "label": "东侧夜停带"}],
                              "devices": [{"id": "lane-e", "label": "东侧车道扫描"}, {"id": "gate-n", "label": "北门道闸"}],
                              "gate_lanes": [{"device": "gate-n", "lane": "north-in", "label": "北门入口"}],
                              "circuits": [{"name": "shed-a", "label": "1号充电回路"}]})
@@ -114,6 +114,10 @@ def test_register_and_clear_an_off_space_car_from_today(site):
     assert "浙A12345" not in re.search(r'id="stays".*?</section>', c["warden"].get("/").text, re.S).group(0)
     actions = [r["action"] for r in rows(hub, "SELECT action FROM web_audit WHERE action LIKE 'stay_%' ORDER BY id")]
     assert actions == ["stay_register", "stay_clear"]
+    diary_page = c["warden"].get("/diary", params={"kind": "registration"}).text  # the zone by its label
+    assert "登记夜间临时停放：浙A12345（东侧夜停带）" in diary_page and "east-strip" not in diary_page.split("<table")[-1]
+    english = c["warden"].get("/diary", params={"kind": "registration"}, cookies={"gw_lang": "en"}).text
+    assert "东侧夜停带" in english  # a label is a name: it stays as the committee wrote it
     assert post(c["warden"], "/stays", op="register", plate="not a plate").status_code == 400
 
 

@@ -195,11 +195,24 @@ def add_tag(db: Any, plate: str, tag: str, *, expires: datetime | None = None, a
     if vehicle(db, plate) is None:
         raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
     tag = free_tag(db, tag, plate, at=at)
+    if expires is not None:
+        _refuse_permanent(db, tag, plate)
     db.execute("DELETE FROM tags WHERE tag = ?", [tag])
     _insert_tag(db, tag, plate, revoked=0, expires=stored_ts(expires) if expires else None,
                 now=stored_ts(at))
     bump_version(db)
     return tag
+
+
+def _refuse_permanent(db: Any, tag: str, plate: str) -> None:
+    """:class:`BadChange` if ``tag`` is ``plate``'s own permanent tag (or plate entry): a pass would
+    make it expire, and its end would take the resident's tag away."""
+    row = db.execute("SELECT v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "
+                     "WHERE t.tag = ? AND t.plate = ? AND t.expires IS NULL", [tag, plate]).fetchone()
+    if row is not None:
+        code = "plate_permanent" if tag.startswith("plate:") else "tag_permanent"
+        raise BadChange(f"tag {tag} is {plate}'s own permanent tag: no pass", code=code, tag=tag, plate=plate,
+                        household=row[0])
 
 
 def expire_passes(db: Any, *, at: datetime) -> int:

@@ -100,6 +100,24 @@ def test_a_pass_for_a_residents_car_does_not_make_it_a_visitor(db):
     assert store.vehicle(db, "浙A12345")["visitor"] == 0 and store.tags_of(db, "浙A12345") == [TAG.format(1)]
 
 
+def test_a_pass_on_a_residents_own_tag_or_plate_entry_is_refused_and_the_tag_stays(db):
+    store.save_vehicle(db, "浙B12345", household="3-301", at=AT)
+    store.add_tag(db, "浙B12345", "plate:浙B12345", at=AT)  # a resident let in by the plate camera alone
+    with pytest.raises(store.BadChange) as own:
+        visitors.issue(db, "浙A12345", household="1-101", tag=TAG.format(1), expires=AT + timedelta(hours=1), at=AT)
+    assert own.value.text() == f"标签 {TAG.format(1)} 是 浙A12345（1-101）的长期标签，不需要访客通行证"
+    with pytest.raises(store.BadChange) as plate:
+        visitors.issue(db, "浙B12345", household="3-301", expires=AT + timedelta(hours=1), at=AT)
+    assert plate.value.text("en") == ("vehicle 浙B12345 is registered to 3-301 for good and opens by its plate: "
+                                      "no visitor pass is needed")
+    with pytest.raises(store.BadChange):
+        store.add_tag(db, "浙A12345", TAG.format(1), expires=AT + timedelta(hours=1), at=AT)
+    store.expire_passes(db, at=AT + timedelta(hours=2))
+    assert store.tags_of(db, "浙A12345") == [TAG.format(1)] and store.tags_of(db, "浙B12345") == ["plate:浙B12345"]
+    assert db.execute("SELECT count(*) FROM tags WHERE expires IS NOT NULL").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM visitor_passes").fetchone() == (0,)
+
+
 def test_the_committee_edits_a_visitors_car_or_registers_it_as_a_residents(db):
     visitors.issue(db, "浙B11111", household="2-202", tag=LOANER, expires=AT + timedelta(hours=8), at=AT)
     edited, _ = csvfile.check_row({"plate": "浙B11111", "household": "2-202", "note": "岳父的车"})

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from gwcommon.timefmt import stored_ts
 from hub.registry import csvfile
+from hub.web import i18n
 from tests.support.hubrun import rows, wait_until
 from tests.support.mqttspy import Spy
 from tests.support.webhub import add_user, csrf_of, login, web_hub
@@ -135,7 +136,14 @@ def test_a_warden_sees_a_car_but_edits_nothing_and_ends_a_visitor_pass(site):
     assert post(c["warden"], "/registry/vehicle", plate="浙E12345", household="5-505").status_code == 403
     assert post(c["warden"], "/registry/visitor", plate="浙F12345", household="2-202", tag="eid:loaner-9",
                 hours="8").status_code == 303
-    assert "浙F12345" in c["warden"].get("/registry/visitors.csv").content.decode("utf-8-sig")
+    visitors = c["warden"].get("/registry/visitors.csv").content
+    assert visitors.startswith("\ufeff车牌,访问房号,标签,发放时间,有效至\r\n".encode()) and "浙F12345,2-202".encode() in visitors
+    c["warden"].cookies.set(i18n.COOKIE, "en")
+    try:
+        english = c["warden"].get("/registry/visitors.csv").content.decode("utf-8-sig")
+    finally:
+        c["warden"].cookies.delete(i18n.COOKIE)
+    assert english.startswith("Plate,Visiting household,Tag,Issued,Valid until\r\n") and "浙F12345" in english
     assert "浙F12345" not in c["warden"].get("/registry/export.csv").content.decode("utf-8-sig")
     assert post(c["warden"], "/registry/visitor/end", plate="浙F12345").status_code == 303
     assert rows(hub, "SELECT count(*) AS n FROM vehicles WHERE plate = '浙F12345'") == [{"n": 0}]

@@ -68,7 +68,8 @@ def bump_version(db: Any) -> int:
 def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[str, int]:
     """Make the residents' registry exactly ``rows`` (an imported file); tags that stay keep
     revoked/expires.  Visitor passes are not in the file: they stay, unless the file registers the
-    visitor's plate or gives a resident the visitor's tag (the file wins; that pass ends).
+    visitor's plate, gives a resident the visitor's tag, or leaves a loaner tag off a resident's car
+    (the file wins; that pass ends, on record as ended by the import).
     The callers show the change first and ask before removing vehicles (:mod:`hub.registry.diff`)."""
     rows = list(rows)
     now = stored_ts(at)
@@ -78,7 +79,6 @@ def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[st
                                "(SELECT value FROM json_each(?))", [json.dumps(plates)]).fetchall():
         passes.end_passes_of_plate(db, plate, at=at, by="import")  # the file registers a visitor's car
     db.execute("UPDATE vehicles SET visitor = 0 WHERE plate IN (SELECT value FROM json_each(?))", [json.dumps(plates)])
-    passes.end_passes_of_tags(db, file_tags, at=at, by="import")
     db.execute("DELETE FROM tags WHERE plate IN (SELECT plate FROM vehicles WHERE visitor = 0) "
                "OR tag IN (SELECT value FROM json_each(?))", [json.dumps(file_tags)])
     db.execute("DELETE FROM vehicles WHERE visitor = 0")
@@ -91,6 +91,7 @@ def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[st
             old = kept.get(tag)
             revoked, expires = (old[1], old[2]) if old and old[0] == r.plate else (0, None)
             _insert_tag(db, tag, r.plate, revoked=revoked, expires=expires, now=now)
+    passes.end_passes_gone(db, at=at, by="import")  # a pass tag the file took away or gave to a resident
     passes.forget_bare_visitors(db)
     db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
     new_version = bump_version(db)

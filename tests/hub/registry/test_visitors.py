@@ -100,6 +100,18 @@ def test_a_pass_for_a_residents_car_does_not_make_it_a_visitor(db):
     assert store.vehicle(db, "浙A12345")["visitor"] == 0 and store.tags_of(db, "浙A12345") == [TAG.format(1)]
 
 
+def test_an_import_that_takes_a_loaner_tag_off_a_residents_car_ends_its_pass_on_record(db):
+    visitors.issue(db, "浙A12345", household="1-101", tag=LOANER, expires=AT + timedelta(hours=8), at=AT)
+    again = csvfile.read(csvfile.render(store.export_rows(db))).rows  # the file lists the loaner tag
+    store.replace_all(db, again, at=AT + timedelta(hours=1))
+    assert [v["tag"] for v in visitors.current(db, at=AT + timedelta(hours=1))] == [LOANER]  # it keeps its pass
+    store.replace_all(db, [VehicleRow(2, "浙A12345", "1-101", "王", "", "", (TAG.format(1),))],
+                      at=AT + timedelta(hours=2))
+    assert store.plate_for_tag(db, LOANER) is None and visitors.current(db, at=AT + timedelta(hours=2)) == []
+    assert db.execute("SELECT ended_at, ended_by FROM visitor_passes").fetchall() == [
+        (store.stored_ts(AT + timedelta(hours=2)), "import")]
+
+
 def test_a_pass_on_a_residents_own_tag_or_plate_entry_is_refused_and_the_tag_stays(db):
     store.save_vehicle(db, "浙B12345", household="3-301", at=AT)
     store.add_tag(db, "浙B12345", "plate:浙B12345", at=AT)  # a resident let in by the plate camera alone

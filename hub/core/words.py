@@ -105,6 +105,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plate_permanent": ("车牌 {plate} 已长期登记在 {household}，凭车牌就能进出，不需要访客通行证",
                         "vehicle {plate} is registered to {household} for good and opens by its plate: "
                         "no visitor pass is needed"),
+    "visitor_rename": ("{plate} 是访客车，不能在这里改车牌：车牌填错了请先结束它的访客通行证，再按正确的车牌重新发",
+                       "{plate} is a visitor's car and its plate cannot be changed here: if the plate is wrong, end "
+                       "its visitor pass and issue a new one with the right plate"),
     "pass_none": ("{plate} 没有访客通行证", "{plate} has no visitor pass"),
 }
 

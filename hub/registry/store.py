@@ -157,10 +157,14 @@ def save_vehicle(db: Any, plate: str, *, household: str, owner: str = "", mobile
 def save_row(db: Any, row: VehicleRow, *, original: str = "", at: datetime) -> str:
     """A resident's vehicle as the web form gave it, checked like a row of the file
     (:func:`hub.registry.csvfile.check_row`); ``original`` is the plate it had (a new car: empty).
-    A plate typed anew keeps the car's tags; a plate another car has is refused."""
+    A plate typed anew keeps the car's tags; a plate another car has is refused, and so is a new
+    plate for a visitor's car (a wrong plate on a pass: end it and issue a new one)."""
     original = normalize_plate(original)
-    if original and vehicle(db, original) is None:
+    before = vehicle(db, original) if original else None
+    if original and before is None:
         raise UnknownVehicle(f"no vehicle with plate {original} is registered", code="vehicle_unknown", plate=original)
+    if before is not None and before["visitor"] and row.plate != original:  # its pass names the plate it was issued to
+        raise BadChange(f"visitor {original} cannot be renamed", code="visitor_rename", plate=original)
     other = vehicle(db, row.plate)
     if other is not None and row.plate != original and not (other["visitor"] and not original):
         raise BadChange(f"vehicle {row.plate} is already registered", code="plate_registered",

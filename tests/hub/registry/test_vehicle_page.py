@@ -145,6 +145,8 @@ def test_a_warden_sees_a_car_but_edits_nothing_and_ends_a_visitor_pass(site):
         c["warden"].cookies.delete(i18n.COOKIE)
     assert english.startswith("Plate,Visiting household,Tag,Issued,Valid until\r\n") and "浙F12345" in english
     assert "浙F12345" not in c["warden"].get("/registry/export.csv").content.decode("utf-8-sig")
+    renamed = post(c["committee"], "/registry/vehicle", original="浙F12345", plate="浙F12346", household="2-202")
+    assert renamed.status_code == 400 and problems_of(renamed)[0].startswith("浙F12345 是访客车，不能在这里改车牌")
     assert post(c["warden"], "/registry/visitor/end", plate="浙F12345").status_code == 303
     assert rows(hub, "SELECT count(*) AS n FROM vehicles WHERE plate = '浙F12345'") == [{"n": 0}]
     assert rows(hub, "SELECT actor, action FROM web_audit WHERE target = '浙F12345' ORDER BY id") == [

@@ -138,6 +138,11 @@ def test_the_committee_edits_a_visitors_car_or_registers_it_as_a_residents(db):
     car = store.vehicle(db, "浙B11111")
     assert (car["visitor"], car["note"]) == (1, "岳父的车") and store.plate_for_tag(db, LOANER) == "浙B11111"
     assert {LOANER, "eid:spare-1"} <= set(allowlisted(db, AT)[0])
+    renamed, _ = csvfile.check_row({"plate": "浙B11112", "household": "2-202"})
+    with pytest.raises(store.BadChange) as rename:
+        store.save_row(db, renamed, original="浙B11111", at=AT)  # a visitor's car is never renamed into a resident
+    assert rename.value.text("en").startswith("浙B11111 is a visitor's car and its plate cannot be changed here")
+    assert store.vehicle(db, "浙B11112") is None and store.vehicle(db, "浙B11111")["visitor"] == 1
     store.save_row(db, edited, original="", at=AT)  # 登记一辆车 with the visitor's plate: a resident now
     assert store.vehicle(db, "浙B11111")["visitor"] == 0 and store.tags_of(db, "浙B11111") == ["eid:spare-1"]
     assert [v["plate"] for v in store.export_rows(db)] == ["浙A12345", "浙B11111"]

@@ -100,6 +100,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "plate_registered": ("车牌 {plate} 已经登记在 {household}：请打开那辆车的页面修改",
                          "vehicle {plate} is already registered to {household}: edit it on its own page"),
     "remove_unconfirmed": ("删除 {plate} 前请先勾选确认", "tick the box to confirm removing {plate}"),
+    "tag_permanent": ("标签 {tag} 是 {plate}（{household}）的长期标签，不需要访客通行证",
+                      "tag {tag} is the permanent tag of {plate} ({household}): no visitor pass is needed"),
+    "plate_permanent": ("车牌 {plate} 已长期登记在 {household}，凭车牌就能进出，不需要访客通行证",
+                        "vehicle {plate} is registered to {household} for good and opens by its plate: "
+                        "no visitor pass is needed"),
+    "visitor_rename": ("{plate} 是访客车，不能在这里改车牌：车牌填错了请先结束它的访客通行证，再按正确的车牌重新发",
+                       "{plate} is a visitor's car and its plate cannot be changed here: if the plate is wrong, end "
+                       "its visitor pass and issue a new one with the right plate"),
     "pass_none": ("{plate} 没有访客通行证", "{plate} has no visitor pass"),
 }
 

@@ -30,7 +30,7 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]])
     passes = pass_holders(db, [r["tag"] for r in rows if r["tag"]])
     for row in rows:
-        vehicle = holder_at(passes, row["tag"], row["ts"]) or vehicles.get(row["tag"]) or {}
+        vehicle = holder_at(passes, row["tag"], row["ts"]) or bound_then(passes, vehicles, row["tag"], row["ts"])
         row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
     more = len(rows) > limit
     rows = rows[:limit]
@@ -105,6 +105,16 @@ def holder_at(passes: list[dict], tag: str | None, ts: str) -> dict | None:
     return held[-1] if held else None
 
 
+def bound_then(passes: list[dict], vehicles: dict[str, dict], tag: str | None, ts: str) -> dict:
+    """The car a passage outside every pass window is credited to: the tag's current car — but a
+    loaner tag (one with any pass on record) only since its current binding was made, as a tag
+    read between passes was held by nobody the hub knows; a plate entry always names its plate."""
+    vehicle = vehicles.get(tag or "") or {}
+    if not any(p["tag"] == tag for p in passes) or (vehicle.get("since") or "~") <= ts:
+        return vehicle
+    return {"plate": tag[len("plate:"):]} if tag and tag.startswith("plate:") else {}
+
+
 def tags_of_plate(ctx: WebContext, plate: str) -> list[str]:
     """The tags registered to a (normalised) plate for good (a visitor pass's tag counts only while
     the car held it: :func:`hub.registry.passes_of`)."""
@@ -114,12 +124,13 @@ def tags_of_plate(ctx: WebContext, plate: str) -> list[str]:
 
 
 def vehicles_of_tags(ctx: WebContext, tags: list[str]) -> dict[str, dict]:
-    """{tag: {"plate", "household"}} for the given tags."""
+    """{tag: {"plate", "household", "since"}} for the given tags (``since``: when that binding was
+    made; none for a plate read with no plate entry)."""
     unique = sorted(set(tags))[:1000]
     rows = ctx.reader().execute(
-        f"SELECT t.tag, v.plate, v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "
+        f"SELECT t.tag, v.plate, v.household, t.added_at FROM tags t JOIN vehicles v ON v.plate = t.plate "
         f"WHERE t.tag IN ({', '.join('?' * len(unique)) or 'NULL'})", unique)
-    found = {tag: {"plate": plate, "household": household} for tag, plate, household in rows}
+    found = {tag: {"plate": plate, "household": household, "since": since} for tag, plate, household, since in rows}
     plates = {t: t[len("plate:"):] for t in unique if t.startswith("plate:") and t not in found}  # plate cameras
     households = dict(ctx.reader().execute(
         f"SELECT plate, household FROM vehicles WHERE plate IN ({', '.join('?' * len(plates)) or 'NULL'})",

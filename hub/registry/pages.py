@@ -24,13 +24,14 @@ from hub.core.plates import normalize_plate
 from hub.registry import csvfile, diff, store, visitors
 from hub.registry.pending import Pending, PendingImports
 
-from hub.web import audit
+from hub.web import audit, i18n
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import csv_download, need, see_other
 
 MAX_FILE = 2 * 1024 * 1024
 MAX_HOURS = 24 * 31
+VISITORS_HEADINGS = ("w.plate", "reg.host", "reg.visitors.tag", "reg.visitors.issued", "reg.visitors.until")
 VEHICLE_SQL = """
     SELECT v.plate, v.household, v.owner, v.mobile, v.note, v.visitor, t.tag, t.revoked, t.expires
     FROM vehicles v LEFT JOIN tags t ON t.plate = v.plate
@@ -90,8 +91,10 @@ def register(ctx: WebContext) -> APIRouter:
         """The visitors with a pass running: their own file, never in the committee's registry."""
         rows = [[v["plate"], v["household"], v["tag"], ctx.local(v["issued_at"]), ctx.local(v["expires"])]
                 for v in visitors.current(ctx.reader(), at=ctx.now())]
+        _ = i18n.translator(ctx.lang(request))
+        headings = [_(k) for k in VISITORS_HEADINGS]
         stamp = ctx.local(ctx.now(), "%Y%m%d")
-        return csv_download(csv_rows(["车牌", "访问房号", "标签", "发放时间", "有效至"], rows), f"visitors-{stamp}.csv")
+        return csv_download(csv_rows(headings, rows), f"visitors-{stamp}.csv")
 
     @router.post("/registry/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],

@@ -6,9 +6,8 @@ move the registry's version once per change.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from gwcommon.timefmt import stored_ts
 
@@ -24,10 +23,12 @@ def expire(db: Any, *, at: datetime) -> int:
     return len(expired)
 
 
-def end_passes_of_tags(db: Any, tags: Iterable[str], *, at: datetime, by: str) -> None:
-    """Mark the passes of ``tags`` ended (an import gave those tags to residents)."""
-    db.execute("UPDATE visitor_passes SET ended_at = ?, ended_by = ? WHERE ended_at IS NULL "
-               "AND tag IN (SELECT value FROM json_each(?))", [stored_ts(at), by, json.dumps(list(tags))])
+def end_passes_gone(db: Any, *, at: datetime, by: str) -> None:
+    """Mark ended (at ``at``, or at their expiry if that came first) the open passes whose car no
+    longer holds the pass tag: an import took the tag off, or gave it to a resident."""
+    db.execute("UPDATE visitor_passes SET ended_at = min(?, expires), ended_by = ? WHERE ended_at IS NULL "
+               "AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.tag = visitor_passes.tag "
+               "AND t.plate = visitor_passes.plate AND t.expires IS NOT NULL)", [stored_ts(at), by])
 
 
 def pass_tags(db: Any, plate: str) -> list[str]:

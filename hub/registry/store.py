@@ -68,7 +68,8 @@ def bump_version(db: Any) -> int:
 def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[str, int]:
     """Make the residents' registry exactly ``rows`` (an imported file); tags that stay keep
     revoked/expires.  Visitor passes are not in the file: they stay, unless the file registers the
-    visitor's plate or gives a resident the visitor's tag (the file wins; that pass ends).
+    visitor's plate, gives a resident the visitor's tag, or leaves a loaner tag off a resident's car
+    (the file wins; that pass ends, on record as ended by the import).
     The callers show the change first and ask before removing vehicles (:mod:`hub.registry.diff`)."""
     rows = list(rows)
     now = stored_ts(at)
@@ -78,7 +79,6 @@ def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[st
                                "(SELECT value FROM json_each(?))", [json.dumps(plates)]).fetchall():
         passes.end_passes_of_plate(db, plate, at=at, by="import")  # the file registers a visitor's car
     db.execute("UPDATE vehicles SET visitor = 0 WHERE plate IN (SELECT value FROM json_each(?))", [json.dumps(plates)])
-    passes.end_passes_of_tags(db, file_tags, at=at, by="import")
     db.execute("DELETE FROM tags WHERE plate IN (SELECT plate FROM vehicles WHERE visitor = 0) "
                "OR tag IN (SELECT value FROM json_each(?))", [json.dumps(file_tags)])
     db.execute("DELETE FROM vehicles WHERE visitor = 0")
@@ -91,6 +91,7 @@ def replace_all(db: Any, rows: Iterable[VehicleRow], *, at: datetime) -> dict[st
             old = kept.get(tag)
             revoked, expires = (old[1], old[2]) if old and old[0] == r.plate else (0, None)
             _insert_tag(db, tag, r.plate, revoked=revoked, expires=expires, now=now)
+    passes.end_passes_gone(db, at=at, by="import")  # a pass tag the file took away or gave to a resident
     passes.forget_bare_visitors(db)
     db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
     new_version = bump_version(db)
@@ -156,10 +157,14 @@ def save_vehicle(db: Any, plate: str, *, household: str, owner: str = "", mobile
 def save_row(db: Any, row: VehicleRow, *, original: str = "", at: datetime) -> str:
     """A resident's vehicle as the web form gave it, checked like a row of the file
     (:func:`hub.registry.csvfile.check_row`); ``original`` is the plate it had (a new car: empty).
-    A plate typed anew keeps the car's tags; a plate another car has is refused."""
+    A plate typed anew keeps the car's tags; a plate another car has is refused, and so is a new
+    plate for a visitor's car (a wrong plate on a pass: end it and issue a new one)."""
     original = normalize_plate(original)
-    if original and vehicle(db, original) is None:
+    before = vehicle(db, original) if original else None
+    if original and before is None:
         raise UnknownVehicle(f"no vehicle with plate {original} is registered", code="vehicle_unknown", plate=original)
+    if before is not None and before["visitor"] and row.plate != original:  # its pass names the plate it was issued to
+        raise BadChange(f"visitor {original} cannot be renamed", code="visitor_rename", plate=original)
     other = vehicle(db, row.plate)
     if other is not None and row.plate != original and not (other["visitor"] and not original):
         raise BadChange(f"vehicle {row.plate} is already registered", code="plate_registered",
@@ -195,11 +200,24 @@ def add_tag(db: Any, plate: str, tag: str, *, expires: datetime | None = None, a
     if vehicle(db, plate) is None:
         raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
     tag = free_tag(db, tag, plate, at=at)
+    if expires is not None:
+        _refuse_permanent(db, tag, plate)
     db.execute("DELETE FROM tags WHERE tag = ?", [tag])
     _insert_tag(db, tag, plate, revoked=0, expires=stored_ts(expires) if expires else None,
                 now=stored_ts(at))
     bump_version(db)
     return tag
+
+
+def _refuse_permanent(db: Any, tag: str, plate: str) -> None:
+    """:class:`BadChange` if ``tag`` is ``plate``'s own permanent tag (or plate entry): a pass would
+    make it expire, and its end would take the resident's tag away."""
+    row = db.execute("SELECT v.household FROM tags t JOIN vehicles v ON v.plate = t.plate "
+                     "WHERE t.tag = ? AND t.plate = ? AND t.expires IS NULL", [tag, plate]).fetchone()
+    if row is not None:
+        code = "plate_permanent" if tag.startswith("plate:") else "tag_permanent"
+        raise BadChange(f"tag {tag} is {plate}'s own permanent tag: no pass", code=code, tag=tag, plate=plate,
+                        household=row[0])
 
 
 def expire_passes(db: Any, *, at: datetime) -> int:

@@ -23,7 +23,8 @@ from . import passes, store
 
 def issue(db: Any, plate: str, *, household: str, tag: str = "", expires: datetime, at: datetime) -> str:
     """Issue a pass until ``expires``: by ``tag`` (a loaner tag), else by the plate.  A plate not in
-    the registry becomes a visitor's vehicle; returns the tag bound."""
+    the registry becomes a visitor's vehicle; returns the tag bound.  A resident's own permanent
+    tag (or plate entry) is refused (:class:`hub.registry.store.BadChange`): its pass would end it."""
     plate = parse_plate(plate)
     tag = store.free_tag(db, tag.strip() or f"plate:{plate}", plate, at=at)
     known = store.vehicle(db, plate)

@@ -235,6 +235,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reg.remove_sure": ("我确认删除这辆车（道闸将不再放行）", "I confirm removing this car (the gates will refuse it)"),
     "reg.visitor_badge": ("访客", "visitor"), "reg.end_pass": ("结束通行证", "End the pass"),
     "reg.visitors_csv": ("导出访客 CSV", "Export visitors CSV"),
+    "reg.visitors.tag": ("标签", "Tag"), "reg.visitors.issued": ("发放时间", "Issued"),
+    "reg.visitors.until": ("有效至", "Valid until"),
     "reg.visitors": ("访客（通行证有效中）", "Visitors (pass running)"), "reg.by_plate": ("凭车牌", "by plate"),
     "nav.tag_health": ("标签健康", "Tag health"),
     "th.intro": ("超过 {days} 天没有收到信号的标签（已作废和已过期的不算）：可能电池没电了，或者标签掉了。请联系车主检查。",

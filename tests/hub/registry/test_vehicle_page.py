@@ -4,7 +4,9 @@ gates' allowlist within a second; a refusal changes nothing."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from datetime import timedelta
@@ -15,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from gwcommon.timefmt import stored_ts
 from hub.registry import csvfile
+from hub.web import i18n
 from tests.support.hubrun import rows, wait_until
 from tests.support.mqttspy import Spy
 from tests.support.webhub import add_user, csrf_of, login, web_hub
@@ -133,8 +136,17 @@ def test_a_warden_sees_a_car_but_edits_nothing_and_ends_a_visitor_pass(site):
     assert post(c["warden"], "/registry/vehicle", plate="浙E12345", household="5-505").status_code == 403
     assert post(c["warden"], "/registry/visitor", plate="浙F12345", household="2-202", tag="eid:loaner-9",
                 hours="8").status_code == 303
-    assert "浙F12345" in c["warden"].get("/registry/visitors.csv").content.decode("utf-8-sig")
+    visitors = c["warden"].get("/registry/visitors.csv").content
+    assert visitors.startswith("\ufeff车牌,访问房号,标签,发放时间,有效至\r\n".encode()) and "浙F12345,2-202".encode() in visitors
+    c["warden"].cookies.set(i18n.COOKIE, "en")
+    try:
+        english = c["warden"].get("/registry/visitors.csv").content.decode("utf-8-sig")
+    finally:
+        c["warden"].cookies.delete(i18n.COOKIE)
+    assert english.startswith("Plate,Visiting household,Tag,Issued,Valid until\r\n") and "浙F12345" in english
     assert "浙F12345" not in c["warden"].get("/registry/export.csv").content.decode("utf-8-sig")
+    renamed = post(c["committee"], "/registry/vehicle", original="浙F12345", plate="浙F12346", household="2-202")
+    assert renamed.status_code == 400 and problems_of(renamed)[0].startswith("浙F12345 是访客车，不能在这里改车牌")
     assert post(c["warden"], "/registry/visitor/end", plate="浙F12345").status_code == 303
     assert rows(hub, "SELECT count(*) AS n FROM vehicles WHERE plate = '浙F12345'") == [{"n": 0}]
     assert rows(hub, "SELECT actor, action FROM web_audit WHERE target = '浙F12345' ORDER BY id") == [
@@ -158,11 +170,7 @@ def test_passages_name_the_visitor_who_held_the_loaner_tag_then(site):
     hub, c, _ = site
     now = hub.clock.now()
     post(c["warden"], "/registry/visitor", plate="浙G11111", household="1-101", tag="eid:loaner-7", hours="1")
-    hub.writer.call(lambda db: db.execute(
-        "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
-        "('pass-1', 's', 'gate-1', 1, 'passage', ?, '', ?)", [stored_ts(now + timedelta(minutes=5)), json.dumps(
-            {"lane": "in-1", "direction": "in", "tag": "eid:loaner-7", "decision": "open", "reason": "allowlisted",
-             "passed": True})]))
+    passage(hub, 1, now + timedelta(minutes=5), "eid:loaner-7")
     hub.clock.advance(timedelta(hours=2))  # the pass expired by the hub's clock: the tag is free again
     assert post(c["warden"], "/registry/visitor", plate="浙G22222", household="3-303", tag="eid:loaner-7",
                 hours="1").status_code == 303
@@ -171,6 +179,32 @@ def test_passages_name_the_visitor_who_held_the_loaner_tag_then(site):
     assert shown in page
     assert shown in c["warden"].get(f"/passages?plate={quote('浙G11111')}").text  # found by its plate
     assert shown not in c["warden"].get(f"/passages?plate={quote('浙G22222')}").text  # not the next holder's
+
+
+def test_a_loaner_tags_passage_outside_every_pass_names_nobody_not_its_next_holder(site):
+    hub, c, _ = site
+    now = hub.clock.now()
+    post(c["warden"], "/registry/visitor", plate="浙G33333", household="1-101", tag="eid:loaner-8", hours="1")
+    passage(hub, 2, now - timedelta(minutes=30), "eid:loaner-8", "unknown_tag")  # before any pass
+    hub.clock.advance(timedelta(minutes=10))
+    assert post(c["warden"], "/registry/visitor/end", plate="浙G33333").status_code == 303
+    passage(hub, 3, now + timedelta(minutes=15), "eid:loaner-8", "unknown_tag")  # the visitor left with the tag
+    hub.clock.advance(timedelta(minutes=20))
+    assert post(c["warden"], "/registry/visitor", plate="浙G44444", household="5-505", tag="eid:loaner-8",
+                hours="1").status_code == 303
+    passage(hub, 4, now + timedelta(minutes=40), "eid:loaner-8")
+    export = c["committee"].get("/passages.csv").content.decode("utf-8-sig")
+    shown = [row[3:5] for row in csv.reader(io.StringIO(export)) if "loaner-8" in row[3] or "浙G44444" in row[3]]
+    assert shown == [["浙G44444", "5-505"], ["eid:loaner-8", ""], ["eid:loaner-8", ""]]  # newest first
+    assert c["warden"].get("/passages").text.count("浙G·44444</td>") == 1
+
+
+def passage(hub, seq, ts, tag, reason="allowlisted"):
+    hub.writer.call(lambda db: db.execute(
+        "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+        "(?, 's', 'gate-1', ?, 'passage', ?, '', ?)", [f"pass-{seq}", seq, stored_ts(ts), json.dumps(
+            {"lane": "in-1", "direction": "in", "tag": tag, "decision": "open" if reason == "allowlisted" else "deny",
+             "reason": reason, "passed": reason == "allowlisted"})]))
 
 
 def test_tag_health_page_and_the_monthly_report(site):

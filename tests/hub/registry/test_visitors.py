@@ -100,6 +100,36 @@ def test_a_pass_for_a_residents_car_does_not_make_it_a_visitor(db):
     assert store.vehicle(db, "浙A12345")["visitor"] == 0 and store.tags_of(db, "浙A12345") == [TAG.format(1)]
 
 
+def test_an_import_that_takes_a_loaner_tag_off_a_residents_car_ends_its_pass_on_record(db):
+    visitors.issue(db, "浙A12345", household="1-101", tag=LOANER, expires=AT + timedelta(hours=8), at=AT)
+    again = csvfile.read(csvfile.render(store.export_rows(db))).rows  # the file lists the loaner tag
+    store.replace_all(db, again, at=AT + timedelta(hours=1))
+    assert [v["tag"] for v in visitors.current(db, at=AT + timedelta(hours=1))] == [LOANER]  # it keeps its pass
+    store.replace_all(db, [VehicleRow(2, "浙A12345", "1-101", "王", "", "", (TAG.format(1),))],
+                      at=AT + timedelta(hours=2))
+    assert store.plate_for_tag(db, LOANER) is None and visitors.current(db, at=AT + timedelta(hours=2)) == []
+    assert db.execute("SELECT ended_at, ended_by FROM visitor_passes").fetchall() == [
+        (store.stored_ts(AT + timedelta(hours=2)), "import")]
+
+
+def test_a_pass_on_a_residents_own_tag_or_plate_entry_is_refused_and_the_tag_stays(db):
+    store.save_vehicle(db, "浙B12345", household="3-301", at=AT)
+    store.add_tag(db, "浙B12345", "plate:浙B12345", at=AT)  # a resident let in by the plate camera alone
+    with pytest.raises(store.BadChange) as own:
+        visitors.issue(db, "浙A12345", household="1-101", tag=TAG.format(1), expires=AT + timedelta(hours=1), at=AT)
+    assert own.value.text() == f"标签 {TAG.format(1)} 是 浙A12345（1-101）的长期标签，不需要访客通行证"
+    with pytest.raises(store.BadChange) as plate:
+        visitors.issue(db, "浙B12345", household="3-301", expires=AT + timedelta(hours=1), at=AT)
+    assert plate.value.text("en") == ("vehicle 浙B12345 is registered to 3-301 for good and opens by its plate: "
+                                      "no visitor pass is needed")
+    with pytest.raises(store.BadChange):
+        store.add_tag(db, "浙A12345", TAG.format(1), expires=AT + timedelta(hours=1), at=AT)
+    store.expire_passes(db, at=AT + timedelta(hours=2))
+    assert store.tags_of(db, "浙A12345") == [TAG.format(1)] and store.tags_of(db, "浙B12345") == ["plate:浙B12345"]
+    assert db.execute("SELECT count(*) FROM tags WHERE expires IS NOT NULL").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM visitor_passes").fetchone() == (0,)
+
+
 def test_the_committee_edits_a_visitors_car_or_registers_it_as_a_residents(db):
     visitors.issue(db, "浙B11111", household="2-202", tag=LOANER, expires=AT + timedelta(hours=8), at=AT)
     edited, _ = csvfile.check_row({"plate": "浙B11111", "household": "2-202", "note": "岳父的车"})
@@ -108,6 +138,11 @@ def test_the_committee_edits_a_visitors_car_or_registers_it_as_a_residents(db):
     car = store.vehicle(db, "浙B11111")
     assert (car["visitor"], car["note"]) == (1, "岳父的车") and store.plate_for_tag(db, LOANER) == "浙B11111"
     assert {LOANER, "eid:spare-1"} <= set(allowlisted(db, AT)[0])
+    renamed, _ = csvfile.check_row({"plate": "浙B11112", "household": "2-202"})
+    with pytest.raises(store.BadChange) as rename:
+        store.save_row(db, renamed, original="浙B11111", at=AT)  # a visitor's car is never renamed into a resident
+    assert rename.value.text("en").startswith("浙B11111 is a visitor's car and its plate cannot be changed here")
+    assert store.vehicle(db, "浙B11112") is None and store.vehicle(db, "浙B11111")["visitor"] == 1
     store.save_row(db, edited, original="", at=AT)  # 登记一辆车 with the visitor's plate: a resident now
     assert store.vehicle(db, "浙B11111")["visitor"] == 0 and store.tags_of(db, "浙B11111") == ["eid:spare-1"]
     assert [v["plate"] for v in store.export_rows(db)] == ["浙A12345", "浙B11111"]

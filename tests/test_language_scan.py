@@ -126,7 +126,8 @@ def test_every_page_speaks_english(hub):
 CATALOGUES = ["hub.web.i18n", "hub.core.glossary", "hub.core.words", "hub.overnight.problems",
               "hub.alerts.roster_problems", "hub.alerts.render", "hub.cli.saying", "gatewarden.cliwords",
               "gatewarden.doctor.texts", "edge.charging.cli", "gwcommon.configwords", "hub.registry.diff",
-              "hub.charging.cuts", "gwcommon.oswords", "hub.overnight.diary", "edge.daemon"]
+              "hub.charging.cuts", "gwcommon.oswords", "hub.overnight.diary", "edge.daemon",
+              "hub.core.faultwords", "hub.charging.rules"]
 # Chinese that English keeps: the registry's and roster's file columns and values, which are Chinese
 # in the file itself (the English message names the column the installer sees), and 调休.
 FILE_WORDS = {"车牌", "房号", "车主", "手机", "标签", "备注", "姓名", "角色", "日期", "开始", "结束", "顺序", "飞书ID",

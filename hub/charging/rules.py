@@ -357,10 +357,17 @@ def message(rule: str, level: str, limits: Limits, value: float | None, since: d
 def incident_text(incident: dict[str, Any], limits: Limits, lang: str) -> str:
     """A stored incident (a row of ``charging_incidents``) worded again in ``lang`` from its facts
     (the circuit's thresholds from today's config); its stored sentence when the rule is unknown."""
-    if incident.get("rule") not in RULES or incident.get("level") not in LEVELS:
+    if (incident.get("rule") not in RULES or incident.get("level") not in LEVELS
+            or (incident.get("value") is None and incident["rule"] != "meter_unreadable")):
         return str(incident.get("message") or "")
-    since = parse_ts(incident["since"])
-    at = parse_ts(incident.get("opened_at") or incident["since"])
+    try:
+        since = parse_ts(incident["since"])
+    except ValueError:
+        return str(incident.get("message") or "")
+    try:
+        at = parse_ts(incident.get("opened_at") or "")
+    except ValueError:
+        at = since
     return catalogue.say(words(incident["rule"], incident["level"], limits, incident.get("value"), since, at),
                          lang, fallback=str(incident.get("message") or ""))
 

@@ -153,7 +153,7 @@ CATALOGUES = ["hub.web.i18n", "hub.core.glossary", "hub.core.words", "hub.overni
               "hub.alerts.roster_problems", "hub.alerts.render", "hub.cli.saying", "gatewarden.cliwords",
               "gatewarden.doctor.texts", "edge.charging.cli", "gwcommon.configwords", "hub.registry.diff",
               "hub.charging.cuts", "gwcommon.oswords", "hub.overnight.diary", "edge.daemon",
-              "hub.core.faultwords", "hub.charging.rules"]
+              "hub.core.faultwords", "hub.charging.rules", "hub.web.auditwords"]
 # Chinese that English keeps: the registry's and roster's file columns and values, which are Chinese
 # in the file itself (the English message names the column the installer sees), and 调休.
 FILE_WORDS = {"车牌", "房号", "车主", "手机", "标签", "备注", "姓名", "角色", "日期", "开始", "结束", "顺序", "飞书ID",
@@ -403,3 +403,14 @@ def test_every_kind_of_config_error_speaks_the_language(lang, tmp_path):
     keys = {"site", "sit", "spaces", "spaec", "night", "never", "sometimes", "fr", "am", "ping", "an", "many"}
     found = english_leaks(text, IDS | keys) if lang == "zh" else chinese_leaks(text, NAMES | FILE_WORDS | {"平安小区"})
     assert found == [], "\n".join(found)
+
+
+def test_the_audit_log_words_its_details(hub):
+    """An audit line's detail reads ``原因：送急诊`` (``reason: 送急诊`` in English), not JSON."""
+    _, client = hub
+    said = {}
+    for lang in ("zh", "en"):
+        client.cookies.set("gw_lang", lang)
+        said[lang] = page_text(client.get("/audit").text)
+    assert "原因：送急诊" in said["zh"] and "车牌：浙A12345" in said["zh"]
+    assert "reason: 送急诊" in said["en"] and '"reason"' not in said["zh"] + said["en"]

@@ -131,6 +131,11 @@ ZH: dict[str, str] = {
         "让中心机存储卡写满，让中心机停机两天（按 --seed 安排）；另外统计丢失和重复的事件，以及最晚的一次早晨判定",
     "freeze or kill a gate or lane device for a while each night (from the seed)":
         "每晚让一台道闸或车道监测设备卡住或断开一段时间（按 --seed 安排）",
+    "a soak: kill the hub, the broker and edge devices at random moments, step an edge clock by hours, fill the "
+    "hub's disk, keep the hub down two days (from the seed); also scores events lost and doubled and the latest "
+    "morning decision":
+        "耐久测试：随机时刻强行终止中心机、MQTT 服务和前端设备，把一台设备的时钟拨动数小时，写满中心机存储卡，"
+        "让中心机停机两天（按 --seed 安排）；另外统计丢失和重复的事件，以及最晚的早晨判定时间",
     "keep the run's data and logs here (default: a temporary directory, removed after)":
         "数据和日志放在这里（默认：临时目录，运行后删除）",
     # registry, roster, alerts

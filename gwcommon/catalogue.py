@@ -76,3 +76,29 @@ def pair(key: str) -> tuple[str, str] | None:
 def keys() -> dict[str, tuple[str, str]]:
     """Every key contributed so far (a copy)."""
     return dict(_KEYS)
+
+
+def words(key: str, **values: Any) -> dict[str, Any]:
+    """A sentence kept as facts (for a database row, a chat payload, a diary line's detail):
+    ``{"key": …, "values": {…}}``, a value itself such words or a plain value.  :func:`say` words
+    it in the reader's language when it is shown."""
+    return {"key": key, "values": values}
+
+
+def known(said: Any) -> bool:
+    """Whether every key of ``said`` (made by :func:`words`) is in the catalogue."""
+    if not isinstance(said, Mapping):
+        return True
+    return isinstance(said.get("key"), str) and has(said["key"]) and all(
+        known(v) for v in (said.get("values") or {}).values())
+
+
+def say(said: Any, lang: str, fallback: str = "") -> str:
+    """:func:`words` in ``lang``; ``fallback`` (the stored sentence) when a key is unknown."""
+    if not known(said) or not isinstance(said, Mapping):
+        return fallback if isinstance(said, Mapping) or said is None else str(said)
+    values = {k: say(v, lang) if isinstance(v, Mapping) else v for k, v in (said.get("values") or {}).items()}
+    try:
+        return t(said["key"], lang, **values)
+    except (KeyError, ValueError, IndexError, TypeError):
+        return fallback

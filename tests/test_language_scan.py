@@ -13,7 +13,7 @@ import io
 import json
 import re
 import string
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,12 +25,16 @@ from tests.support.wordscan import chinese_leaks, english_leaks, page_text
 SITE = "测试小区"
 # The seeded data's names and addresses: they stay as they are in English.
 NAMES = {SITE, "浙A12345", "浙B12345", "浙A·1**45", "浙B·1**45", "1-101", "2-202", "张三", "李四", "东侧临停带",
-         "送急诊", "已挪车", "中文", "浙A54321", "浙", "京"}
+         "送急诊", "已挪车", "中文", "浙A54321", "浙", "京", "王五", "充电棚A路"}
 # The ids the seeded data uses (they show as they are in Chinese too).
 IDS = {"English", "testclient", "device", "lane-e", "gate-n", "shed-a", "shed-1", "east-strip", "wecom-1", "admin", "warden", "committee", "viewer"}
 PAGES = ["/", "/violations", "/violations/v-1", "/violations/v-2", "/diary", "/report?month=2026-03", "/audit",
          "/phone", "/devices", "/passages", "/registry", "/roster", "/calendar", "/inbox", "/charging",
-         "/charging/bill", "/account", "/accounts", "/login"]
+         "/charging/bill", "/account", "/accounts", "/login", "/diary/print", "/registry/health",
+         "/registry/vehicle?plate=浙A12345", "/roster/shifts/1", "/charging/bill?month=2026-03",
+         "/charging?day=2026-03-02"]
+CSVS = ["/report.csv?month=2026-03", "/registry/export.csv", "/roster/export.csv", "/diary.csv",
+        "/charging/incidents.csv?from=2026-03-01", "/violations.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +43,8 @@ def hub(tmp_path_factory, broker):
 
     areas = [m for name, m in AREAS.items() if name not in ("homeassistant", "metrics")]
     hub = web_hub(tmp_path_factory.mktemp("scan"), broker, areas=areas, web={"inbox_key": "k3y-scan"},
-                  overrides={"zones": [{"name": "east-strip", "kind": "night"}]})
+                  overrides={"zones": [{"name": "east-strip", "kind": "night"}],
+                             "circuits": [{"name": "shed-a", "label": "充电棚A路"}]})
     add_user(hub, "admin", "admin")
     client = TestClient(hub.web)
     login(client, "admin")
@@ -77,15 +82,37 @@ def _seed(hub, client) -> None:
                    "('wecom-1', '93000', '', '2026-03-02T20:00:00.000+00:00', 1)")
         db.execute("INSERT INTO charging_circuits (circuit, device, ts, received_at, power_w, current_a, loads) "
                    "VALUES ('shed-a', 'shed-1', '2026-03-02T22:59:00.000+00:00', '', 812.0, 3.7, 4)")
-        db.execute("INSERT INTO charging_incidents (circuit, rule, level, state, since, opened_at, updated_at, "
-                   "message, alert_key) VALUES ('shed-a', 'overload', 'alarm', 'open', "
-                   "'2026-03-02T21:00:00.000+00:00', '', '', '', 'k')")
     hub.writer.call(rows)
+    hub.writer.call(lambda db: _charging(hub, db))
     _post(client, "/stays", op="register", plate="浙B12345", zone="east-strip")
+    _post(client, "/violations/v-1/identify", plate="浙A12345")
     _post(client, "/violations/v-1/excuse", reason="送急诊")
     _post(client, "/violations/v-2/resolve", reason="已挪车")
     _post(client, "/diary", text="巡查正常")
+    _post(client, "/roster/shifts", name="王五", mobile="13800002222", role="warden", day="周一", start="20:00",
+          end="08:00", position="1")
     client.post("/inbox/hook/k3y-scan", json={"type": "text", "title": "违停晨报", "text": "浙A·1**45"})
+
+
+def _charging(hub, db) -> None:
+    """A night of the shed through the charging area: an overload opened and over, a power cut,
+    and the holiday calendar's yearly notice — incidents, diary lines and chat alerts."""
+    from types import SimpleNamespace as Event
+
+    from hub.charging import cuts
+
+    area, at = hub.area("charging"), datetime(2026, 3, 2, 21, 0, tzinfo=timezone.utc)
+    seen = Event(received_at=at, device="shed-1")
+    for minutes, amps in ((0, 13.2), (20, 2.0), (25, 2.0), (30, 3.7)):
+        area.on_charging(db, Event(circuit="shed-a", ts=at + timedelta(minutes=minutes), power_w=230 * amps,
+                                   current_a=amps, loads=4, voltage_v=230.0, energy_wh=None), seen)
+    cut = Event(code="power_cut", active=True, detail="shed-a: overload: 14.5 A >= 12.8 A", circuit="shed-a",
+                ts=at + timedelta(minutes=40), id="e-cut")
+    db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+               "('e-cut', 's', 'shed-1', 9, 'fault', '2026-03-02T21:40:00.000+00:00', '', ?)",
+               [json.dumps({"code": "power_cut", "active": True, "circuit": "shed-a", "detail": cut.detail})])
+    cuts.on_fault(db, cut, seen, labels={"shed-a": "充电棚A路"}, now=at)
+    hub.area("overnight")._calendar_alert(db, 2027, at, ahead=True)
 
 
 def _pages(client, lang: str) -> dict[str, str]:
@@ -95,8 +122,7 @@ def _pages(client, lang: str) -> dict[str, str]:
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
         shown[path] = page_text(response.text)
-    csvs = {"/report.csv?month=2026-03", "/registry/export.csv", "/roster/export.csv"}
-    for path in csvs:
+    for path in CSVS:
         response = client.get(path)
         assert response.status_code == 200, path
         shown[path] = response.content.decode("utf-8-sig")
@@ -126,7 +152,8 @@ def test_every_page_speaks_english(hub):
 CATALOGUES = ["hub.web.i18n", "hub.core.glossary", "hub.core.words", "hub.overnight.problems",
               "hub.alerts.roster_problems", "hub.alerts.render", "hub.cli.saying", "gatewarden.cliwords",
               "gatewarden.doctor.texts", "edge.charging.cli", "gwcommon.configwords", "hub.registry.diff",
-              "hub.charging.cuts", "gwcommon.oswords", "hub.overnight.diary", "edge.daemon"]
+              "hub.charging.cuts", "gwcommon.oswords", "hub.overnight.diary", "edge.daemon",
+              "hub.core.faultwords", "hub.charging.rules", "hub.web.auditwords"]
 # Chinese that English keeps: the registry's and roster's file columns and values, which are Chinese
 # in the file itself (the English message names the column the installer sees), and 调休.
 FILE_WORDS = {"车牌", "房号", "车主", "手机", "标签", "备注", "姓名", "角色", "日期", "开始", "结束", "顺序", "飞书ID",
@@ -225,6 +252,25 @@ def test_every_chat_message_kind_speaks_the_language(lang):
             texts.append(render_escalation(message, minutes=15, audience=audience, lang=lang).title)
     assert {k for k in RENDERERS} <= {c if c in RENDERERS else c.split("_")[0] for c in CHAT}
     text = "\n".join(texts)
+    found = english_leaks(text, IDS) if lang == "zh" else chinese_leaks(text, NAMES)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_alerts_the_hub_queued_speak_the_language(hub, lang):
+    """The charging alerts, the power cut, the 已恢复 follow-ups and the notices the seeded night queued."""
+    from hub.alerts.render import Context, format_text, render
+
+    rig, _ = hub
+    ctx = Context(lang=lang, now=NOW, base_url="http://hub.local:8080", tz=ZoneInfo("Asia/Shanghai"))
+    alerts = [(kind, json.loads(payload)) for kind, payload in rig.db.execute("SELECT kind, payload FROM alerts")]
+    assert {"charging", "notice"} <= {kind for kind, _ in alerts}
+    # the 已恢复 follow-up of a charging alert that went out, with the diary's "is over" line as its note
+    for (detail,) in rig.db.execute("SELECT detail FROM diary WHERE kind = 'charging'"):
+        said = json.loads(detail)["words"]
+        alerts.append(("resolved", {"at": "2026-03-02T21:25:00.000+00:00", "note": "（存档）", "note_words": said}))
+    text = "\n".join(format_text(render(kind, payload, ctx), limit=2048, lang=lang)
+                     for kind, payload in alerts)
     found = english_leaks(text, IDS) if lang == "zh" else chinese_leaks(text, NAMES)
     assert found == [], "\n".join(found)
 
@@ -357,3 +403,14 @@ def test_every_kind_of_config_error_speaks_the_language(lang, tmp_path):
     keys = {"site", "sit", "spaces", "spaec", "night", "never", "sometimes", "fr", "am", "ping", "an", "many"}
     found = english_leaks(text, IDS | keys) if lang == "zh" else chinese_leaks(text, NAMES | FILE_WORDS | {"平安小区"})
     assert found == [], "\n".join(found)
+
+
+def test_the_audit_log_words_its_details(hub):
+    """An audit line's detail reads ``原因：送急诊`` (``reason: 送急诊`` in English), not JSON."""
+    _, client = hub
+    said = {}
+    for lang in ("zh", "en"):
+        client.cookies.set("gw_lang", lang)
+        said[lang] = page_text(client.get("/audit").text)
+    assert "原因：送急诊" in said["zh"] and "车牌：浙A12345" in said["zh"]
+    assert "reason: 送急诊" in said["en"] and '"reason"' not in said["zh"] + said["en"]

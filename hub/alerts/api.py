@@ -53,13 +53,16 @@ def queue_fire_lane(db: Any, *, violation_id: str, zone: str, now: datetime, pla
 
 def queue_charging(db: Any, *, key: str, circuit: str, reason: str, now: datetime, power_w: float | None = None,
                    limit_w: float | None = None, since: datetime | None = None, detail: str | None = None,
-                   severity: str = "safety", label: str = "") -> int:
+                   severity: str = "safety", label: str = "", words: dict[str, Any] | None = None) -> int:
     """An e-bike charging alert (充电告警), titled with the circuit's ``label`` when it has one:
     ``reason`` overload | long_charge | unattended |
     meter_offline (others are shown as given).  ``key`` identifies this occurrence (e.g.
-    ``"shed-a:overload:<since>"``); resolve it later with ``resolve_alert(db, "charging:" + key)``."""
+    ``"shed-a:overload:<since>"``); resolve it later with ``resolve_alert(db, "charging:" + key)``.
+    ``words`` is ``detail`` as facts (:func:`gwcommon.catalogue.words`), worded in the chat's language."""
     payload = {"circuit": circuit, "label": label, "reason": reason, "power_w": power_w, "limit_w": limit_w,
                "since": ts(since) if since else None, "detail": detail, "severity": severity}
+    if words:
+        payload["words"] = words
     return queue_alert(db, kind="charging", severity=severity, dedup_key=f"charging:{key}", now=now,
                        payload=payload, subject=circuit, mention_warden=severity != "info")
 

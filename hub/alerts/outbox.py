@@ -88,10 +88,15 @@ def _close(db: Any, dedup_key: str, *, closed: str, now: datetime, payload: dict
                        payload=payload, subject=alert["subject"], follows=alert["id"])
 
 
-def resolve_alert(db: Any, dedup_key: str, *, now: datetime, note: str | None = None) -> int | None:
+def resolve_alert(db: Any, dedup_key: str, *, now: datetime, note: str | None = None,
+                  note_words: dict[str, Any] | None = None) -> int | None:
     """What an alert was about has ended: close it, and tell the chat (已恢复) if it had been told.
-    An alert closed before it went out is cancelled silently.  Returns the follow-up's id."""
-    return _close(db, dedup_key, closed="resolved", now=now, payload={"at": ts(now), "note": note})
+    An alert closed before it went out is cancelled silently.  Returns the follow-up's id.
+    ``note_words``: ``note`` as facts (:func:`gwcommon.catalogue.words`), worded in the chat's language."""
+    payload: dict[str, Any] = {"at": ts(now), "note": note}
+    if note_words:
+        payload["note_words"] = note_words
+    return _close(db, dedup_key, closed="resolved", now=now, payload=payload)
 
 
 def retract_alert(db: Any, dedup_key: str, *, now: datetime, reason: str | None = None) -> int | None:

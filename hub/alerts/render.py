@@ -261,8 +261,8 @@ def render_charging(payload: dict[str, Any], ctx: Context) -> Message:
         lines.append(phrase(ctx.lang, "charging.power", power=f"{payload['power_w']:.0f} W{limit}"))
     if payload.get("since"):
         lines.append(phrase(ctx.lang, "since", t=ctx.t(payload["since"])))
-    if payload.get("detail"):
-        lines.append(clean(payload["detail"]))
+    if payload.get("detail") or payload.get("words"):
+        lines.append(clean(catalogue.say(payload.get("words"), ctx.lang, fallback=payload.get("detail") or "")))
     lines.append(phrase(ctx.lang, "charging.footer"))
     return Message(title, tuple(lines), link=ctx.url(payload.get("path", "/charging")),
                    severity=payload.get("severity", "safety"))
@@ -364,7 +364,8 @@ def render_resolved(payload: dict[str, Any], ctx: Context) -> Message:
     """The follow-up when what an alert was about has ended (已恢复)."""
     original = payload.get("original_title", "")
     when = ctx.t(payload["at"]) if payload.get("at") else ""
-    note = [str(payload["note"])] if payload.get("note") else []
+    note = [catalogue.say(payload.get("note_words"), ctx.lang, fallback=str(payload.get("note") or ""))]
+    note = note if note[0] else []
     return Message(phrase(ctx.lang, "resolved.title", original=original),
                    tuple([phrase(ctx.lang, "resolved.line", when=when)] + note), severity="info")
 

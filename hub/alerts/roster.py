@@ -46,6 +46,7 @@ _ZH_DAYS = "一二三四五六日"
 for _i, _c in enumerate(_ZH_DAYS):
     WEEKDAYS[f"周{_c}"] = WEEKDAYS[f"星期{_c}"] = _i
 WEEKDAYS["周天"] = WEEKDAYS["星期天"] = 6
+_DAY_ZH = {k: "周" + _ZH_DAYS[i] for k, i in WEEKDAYS.items() if k.isascii()}  # the export writes 周一
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -260,7 +261,7 @@ def export_csv(entries: Iterable[Entry]) -> bytes:
     writer.writerow(EXPORT_HEADERS)
     role_zh = {"warden": "值班", "committee": "委员"}
     for e in entries:
-        writer.writerow(neutralise_row([e.name, e.mobile, role_zh[e.role], e.day, e.start, e.end, e.position,
+        writer.writerow(neutralise_row([e.name, e.mobile, role_zh[e.role], _DAY_ZH.get(e.day, e.day), e.start, e.end, e.position,
                                         e.feishu_id, e.note]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

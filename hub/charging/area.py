@@ -139,12 +139,12 @@ def _alert(db: Any, change: rules.Change, state: rules.CircuitState, *, now: dat
     key = store.alert_key(change)
     if change.action == "close":
         for level in rules.LEVELS:
-            resolve_alert(db, f"charging:{key}:{level}", now=now, note=change.message)
+            resolve_alert(db, f"charging:{key}:{level}", now=now, note=change.message, note_words=change.words)
         return
     watts, limit = _watts(change, state)
     queue_charging(db, key=f"{key}:{change.level}", circuit=change.circuit, reason=_REASON.get(change.rule, change.rule),
                    now=now, power_w=watts, limit_w=limit, since=change.since, detail=change.message,
-                   severity=_SEVERITY[change.level], label=label)
+                   severity=_SEVERITY[change.level], label=label, words=change.words)
 
 
 def _watts(change: rules.Change, state: rules.CircuitState) -> tuple[float | None, float | None]:
@@ -160,7 +160,7 @@ def _diary(db: Any, change: rules.Change) -> None:
 
     add_diary_line(db, ts=change.ts, kind="charging", text=change.message, zone=change.circuit,
               detail={"circuit": change.circuit, "rule": change.rule, "level": change.level,
-                      "action": change.action, "value": change.value})
+                      "action": change.action, "value": change.value, "words": change.words})
 
 
 def attach(hub: Any) -> ChargingArea:

@@ -77,7 +77,8 @@ class ChargingRulesConfig(Section):
 
 
 def _unique(circuits: list[CircuitConfig]) -> list[CircuitConfig]:
-    dupes = repeated([c.name for c in circuits])
+    names = [c.name for c in circuits]
+    dupes = repeated(names)
     if dupes:
         raise ValueError(f"circuit names must be unique; repeated: {', '.join(dupes)}")
     parents = {c.name: c.part_of for c in circuits if c.part_of is not None}

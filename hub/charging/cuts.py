@@ -64,15 +64,20 @@ def read(event: Any, device: str | None = None) -> Cut | None:
 
 
 catalogue.contribute("power cuts", {**{f"reason.{k}": v for k, v in WORDS.items()},
-                                    "sentence": ("{label}：{said}", "{label}: {said}"),
+                                    "sentence": ("{label}：{said}{numbers}", "{label}: {said}{numbers}"),
                                     "numbers": ("（{numbers}）", " ({numbers})")}, prefix="cut.")
+
+
+def words(cut: Cut, label: str) -> dict[str, Any]:
+    """The cut's sentence as facts (:func:`gwcommon.catalogue.words`), for the diary and the chat."""
+    said = catalogue.words(f"cut.reason.{cut.reason}") if cut.reason in WORDS else cut.reason
+    numbers = catalogue.words("cut.numbers", numbers=cut.numbers) if cut.numbers else ""
+    return catalogue.words("cut.sentence", label=label, said=said, numbers=numbers)
 
 
 def sentence(cut: Cut, label: str, lang: str = "zh") -> str:
     """``充电棚A路：充电过载，自动断电（14.5 A ≥ 12.8 A (16 A × 80 %)）`` — label, reason, numbers."""
-    said = catalogue.t(f"cut.reason.{cut.reason}", lang) if cut.reason in WORDS else cut.reason
-    return (catalogue.t("cut.sentence", lang, label=label, said=said)
-            + (catalogue.t("cut.numbers", lang, numbers=cut.numbers) if cut.numbers else ""))
+    return catalogue.say(words(cut, label), lang)
 
 
 def on_fault(db: Any, event: Any, ctx: Any, *, labels: dict[str, str], now: datetime) -> Cut | None:
@@ -83,22 +88,23 @@ def on_fault(db: Any, event: Any, ctx: Any, *, labels: dict[str, str], now: date
             logger.warning("power_cut fault from %s names no circuit: %r", ctx.device, event.detail)
         return None
     label = labels.get(cut.circuit) or cut.circuit
-    text = sentence(cut, label)
-    _diary(db, cut, text)
-    _chat(db, cut, text, label, now)
+    said = words(cut, label)
+    text = catalogue.say(said, "zh")
+    _diary(db, cut, text, said)
+    _chat(db, cut, text, said, label, now)
     logger.info("power %s on %s (%s): %s", "cut" if cut.active else "restored", cut.circuit, ctx.device, text)
     return cut
 
 
-def _diary(db: Any, cut: Cut, text: str) -> None:
+def _diary(db: Any, cut: Cut, text: str, said: dict[str, Any]) -> None:
     from hub.overnight import add_diary_line
 
     add_diary_line(db, ts=cut.ts, kind="charging", text=text, zone=cut.circuit, by=cut.device or "hub",
               detail={"circuit": cut.circuit, "rule": CODE, "reason": cut.reason, "active": cut.active,
-                      "numbers": cut.numbers})
+                      "numbers": cut.numbers, "words": said})
 
 
-def _chat(db: Any, cut: Cut, text: str, label: str, now: datetime) -> None:
+def _chat(db: Any, cut: Cut, text: str, said: dict[str, Any], label: str, now: datetime) -> None:
     try:
         from hub.alerts import resolve_alert
         from hub.alerts import queue_charging
@@ -107,11 +113,11 @@ def _chat(db: Any, cut: Cut, text: str, label: str, now: datetime) -> None:
     if cut.active:
         queue_charging(db, key=f"{cut.circuit}:{CODE}:{cut.event_id}", circuit=cut.circuit, reason=CODE, now=now,
                        since=cut.ts, detail=text, severity="safety" if cut.reason in SAFETY else "warning",
-                       label=label)
+                       label=label, words=said)
         return
     before = _latest(db, cut.circuit, active=True, before=cut.ts)
     if before is not None:
-        resolve_alert(db, f"charging:{cut.circuit}:{CODE}:{before[0]}", now=now, note=text)
+        resolve_alert(db, f"charging:{cut.circuit}:{CODE}:{before[0]}", now=now, note=text, note_words=said)
 
 
 def _latest(db: Any, circuit: str, *, active: bool | None = None, before: datetime | None = None):

@@ -9,6 +9,7 @@ published to the charging device that cut it.  The device switches the relay on 
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -33,6 +34,15 @@ def rows(ctx: WebContext, lang: str) -> list[dict]:
             for c, cut in sorted(cuts.current(ctx.reader()).items())]
 
 
+def fault_detail(ctx: WebContext, fault: dict, lang: str) -> str:
+    """A ``power_cut`` fault's detail on the Devices page, in words (label, reason, numbers)."""
+    labels = {c.name: c.display for c in ctx.hub.config.circuits}
+    event = SimpleNamespace(code=fault["code"], detail=fault.get("detail", ""), active=True, ts=None,
+                            circuit=fault.get("circuit") or None)
+    cut = cuts.read(event)
+    return cuts.sentence(cut, labels.get(cut.circuit, cut.circuit), lang) if cut else str(fault.get("detail", ""))
+
+
 def restore(ctx: WebContext, request: Request, who: Principal, circuit: str, note: str) -> str:
     """Audit, then publish the restore command to the device that cut ``circuit``."""
     cut = cuts.current(ctx.reader()).get(circuit)
@@ -54,6 +64,7 @@ def restore(ctx: WebContext, request: Request, who: Principal, circuit: str, not
 
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
+    ctx.fault_details[cuts.CODE] = lambda fault, lang: fault_detail(ctx, fault, lang)
 
     @router.post("/charging/restore")
     def restore_power(request: Request, circuit: Annotated[str, Form(max_length=64)],

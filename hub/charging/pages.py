@@ -13,8 +13,9 @@ from fastapi.responses import Response
 
 from gwcommon.timefmt import parse_ts
 from hub.charging import bill, store
+from hub.charging.area import limits_for
 from hub.charging.query import charging_state
-from hub.charging.rules import TITLES
+from hub.charging.rules import incident_text
 
 from hub.web import export as export_file
 from hub.web import i18n
@@ -53,6 +54,11 @@ def now_block(ctx: WebContext) -> dict:
     return charging_state(ctx.reader(), ctx.hub.config, now=ctx.now())
 
 
+def worded(ctx: WebContext, incidents: list[dict], lang: str) -> list[dict]:
+    """Incidents with their sentence in ``lang`` (``text``), worded again from their facts."""
+    return [{**i, "text": incident_text(i, limits_for(ctx.hub.config, i["circuit"]), lang)} for i in incidents]
+
+
 def charging_incidents(db, start: datetime, end: datetime) -> list[dict]:
     """The monthly report's block: charging incidents that began in the month, counted per rule."""
 
@@ -81,8 +87,8 @@ def register(ctx: WebContext) -> APIRouter:
         day = request.query_params.get("day", "")[:20]
         start, end, chosen = window_of(ctx, day)
         since = start if chosen else ctx.now() - timedelta(days=30)
-        incidents = [i for i in store.incidents(ctx.reader(), since=since, limit=200)
-                     if not chosen or parse_ts(i["since"]) < end]
+        incidents = worded(ctx, [i for i in store.incidents(ctx.reader(), since=since, limit=200)
+                                 if not chosen or parse_ts(i["since"]) < end], ctx.lang(request))
         from hub.charging.page_cuts import rows as cut_rows
         return ctx.render(request, "charging.html", who, title_key="nav.charging", state=now_block(ctx),
                           chart=chart(ctx, start, end, ctx.lang(request)), day=day, incidents=incidents,
@@ -105,8 +111,8 @@ def register(ctx: WebContext) -> APIRouter:
         labels = {c.name: c.display for c in ctx.hub.config.circuits}
         found = store.incidents(ctx.reader(), since=window.start, limit=-1)  # -1: SQLite's "no limit"
         rows = [[ctx.local(i["since"]), labels.get(i["circuit"], i["circuit"]), _("chg.rule." + i["rule"]),
-                 _("chg.state." + i["state"]), i["message"], ctx.local(i["closed_at"])]
-                for i in reversed(found) if window.end is None or parse_ts(i["since"]) < window.end]
+                 _("chg.state." + i["state"]), i["text"], ctx.local(i["closed_at"])]
+                for i in reversed(worded(ctx, found, lang)) if window.end is None or parse_ts(i["since"]) < window.end]
         return export_file.download(fmt, f"charging_incidents_{export_file.span(form)}", lang,
                                     sheet="chg.incidents", headings=EXPORT_HEADINGS, rows=rows)
     return router

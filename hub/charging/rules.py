@@ -27,8 +27,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from gwcommon import catalogue
+from gwcommon.timefmt import parse_ts
 from hub.core import glossary
 
 LEVELS = ("info", "warn", "alarm", "critical")
@@ -98,6 +101,7 @@ class Change:
     since: datetime
     value: float | None
     message: str
+    words: dict[str, Any] | None = None  # the message as facts (gwcommon.catalogue.words), for any language
 
 
 @dataclass(frozen=True)
@@ -134,16 +138,17 @@ def settle(state: CircuitState, rule: str, level: str | None, ts: datetime, limi
     if level is None:
         if current is None:
             return state, []
+        said = words(rule, "close", limits, value, current.since, ts)
         change = Change(state.circuit, rule, "close", current.level, ts, current.since, value,
-                        message(rule, "close", limits, value, current.since, ts))
+                        catalogue.say(said, "zh"), said)
         return replace(state, incidents=others), [change]
     if current is not None and _rank(level) <= _rank(current.level):
         return state, []
     start = current.since if current else (since or ts)
     action = "raise" if current else "open"
     opened = Incident(rule, level, start, value)
-    change = Change(state.circuit, rule, action, level, ts, start, value,
-                    message(rule, level, limits, value, start, ts))
+    said = words(rule, level, limits, value, start, ts)
+    change = Change(state.circuit, rule, action, level, ts, start, value, catalogue.say(said, "zh"), said)
     return replace(state, incidents=others + (opened,)), [change]
 
 
@@ -284,29 +289,88 @@ def on_silence(state: CircuitState, last_heard: datetime, now: datetime, limits:
                   value=(now - last_heard).total_seconds())
 
 
-def _hm(span: timedelta) -> str:
+# The incidents' sentences, part of the one catalogue (gwcommon.catalogue, keys chgtext.*).  An
+# incident is stored with its facts (rule, level, value, times) and its Chinese sentence (the
+# record); :func:`words` keeps the sentence as facts and :func:`incident_text` words a stored
+# incident again in the reader's language.
+WORDS: dict[str, tuple[str, str]] = {
+    "line": ("[{level}] {text}", "[{level}] {text}"),
+    "level.info": ("提示", "info"), "level.warn": ("预警", "warning"), "level.alarm": ("告警", "alarm"),
+    "level.critical": ("严重", "critical"),
+    "hours": ("{h}小时{m}分", "{h} h {m} min"), "minutes": ("{m}分钟", "{m} min"),
+    "close": ("{name}：{title}已解除（持续{span}）", "{name}: {title} is over (lasted {span})"),
+    "overload": ("{name}：电流 {amps:.1f} A，达到空开额定 {breaker:g} A 的 {pct:.0f}%",
+                 "{name}: current {amps:.1f} A, {pct:.0f}% of the {breaker:g} A breaker"),
+    "long_charge": ("{name}：有一路充电已持续 {span}（超过 {limit}）",
+                    "{name}: one charge has gone on for {span} (more than {limit})"),
+    "port_overpower": ("{name}：单个充电负载约 {watts:.0f} W（超过 {limit:.0f} W），可能是改装充电器或其他电器",
+                       "{name}: one load draws about {watts:.0f} W (more than {limit:.0f} W): a modified charger "
+                       "or another appliance"),
+    "full_plugged": ("{name}：电池似已充满（约 {watts:.0f} W 涓流）仍插着，已 {span}",
+                     "{name}: a battery seems full (a trickle of about {watts:.0f} W) and is still plugged in, "
+                     "for {span}"),
+    "outside_hours": ("{name}：在允许充电时段以外仍在充电（{loads} 路），已 {span}",
+                      "{name}: charging outside the allowed hours ({loads} load(s)), for {span}"),
+    "flying_wire": ("{name}：禁止充电的线路上检测到疑似电动车充电（约 {watts:.0f} W），疑似飞线充电",
+                    "{name}: an e-bike charger seems to draw about {watts:.0f} W on a no-charging circuit: "
+                    "suspected flying-wire charging"),
+    "meter_silent": ("{name}：电表 {span} 没有数据", "{name}: no data from the meter for {span}"),
+    "meter_unreadable": ("{name}：电表无法读取", "{name}: the meter cannot be read"),
+}
+catalogue.contribute("charging incidents", WORDS, prefix="chgtext.")
+
+
+def _hm(span: timedelta) -> dict[str, Any]:
     minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60}小时{minutes % 60}分" if minutes >= 60 else f"{minutes}分钟"
+    if minutes >= 60:
+        return catalogue.words("chgtext.hours", h=minutes // 60, m=minutes % 60)
+    return catalogue.words("chgtext.minutes", m=minutes)
 
 
-def message(rule: str, level: str, limits: Limits, value: float | None, since: datetime, ts: datetime) -> str:
-    """The Chinese line for the chat and the patrol diary."""
+def words(rule: str, level: str, limits: Limits, value: float | None, since: datetime, ts: datetime) -> dict[str, Any]:
+    """The incident's sentence as facts (:func:`gwcommon.catalogue.words`); ``level`` ``close`` for
+    the line that says it is over."""
     name, v = limits.name, value or 0.0
     if level == "close":
-        return f"{name}：{_TITLES.get(rule, rule)}已解除（持续{_hm(ts - since)}）"
-    texts = {
-        "overload": f"{name}：电流 {v:.1f} A，达到空开额定 {limits.breaker_a:g} A 的 {100 * v / limits.breaker_a:.0f}%",
-        "long_charge": f"{name}：有一路充电已持续 {_hm(timedelta(seconds=v))}（超过 {_hm(limits.session[0])}）",
-        "port_overpower": f"{name}：单个充电负载约 {v:.0f} W（超过 {limits.port_w[0]:.0f} W），可能是改装充电器或其他电器",
-        "full_plugged": f"{name}：电池似已充满（约 {v:.0f} W 涓流）仍插着，已 {_hm(ts - since)}",
-        "outside_hours": f"{name}：在允许充电时段以外仍在充电（{int(v)} 路），已 {_hm(ts - since)}",
-        "flying_wire": f"{name}：禁止充电的线路上检测到疑似电动车充电（约 {v:.0f} W），疑似飞线充电",
-        "meter_silent": f"{name}：电表 {_hm(timedelta(seconds=v))} 没有数据",
-        "meter_unreadable": f"{name}：电表无法读取",
+        return catalogue.words("chgtext.close", name=name, span=_hm(ts - since),
+                               title=catalogue.words("chg.rule." + rule) if rule in _TITLES else rule)
+    values: dict[str, dict[str, Any]] = {
+        "overload": dict(amps=v, breaker=limits.breaker_a, pct=100 * v / limits.breaker_a),
+        "long_charge": dict(span=_hm(timedelta(seconds=v)), limit=_hm(limits.session[0])),
+        "port_overpower": dict(watts=v, limit=limits.port_w[0]),
+        "full_plugged": dict(watts=v, span=_hm(ts - since)),
+        "outside_hours": dict(loads=int(v), span=_hm(ts - since)),
+        "flying_wire": dict(watts=v),
+        "meter_silent": dict(span=_hm(timedelta(seconds=v))),
+        "meter_unreadable": {},
     }
-    return f"[{_LEVEL_ZH[level]}] {texts.get(rule, rule)}"
+    text = catalogue.words("chgtext." + rule, name=name, **values[rule]) if rule in values else rule
+    return catalogue.words("chgtext.line", level=catalogue.words("chgtext.level." + level), text=text)
 
 
-_LEVEL_ZH = {"info": "提示", "warn": "预警", "alarm": "告警", "critical": "严重"}
+def message(rule: str, level: str, limits: Limits, value: float | None, since: datetime, ts: datetime,
+            lang: str = "zh") -> str:
+    """The incident's line for the chat and the patrol diary, in ``lang`` (Chinese: the record)."""
+    return catalogue.say(words(rule, level, limits, value, since, ts), lang)
+
+
+def incident_text(incident: dict[str, Any], limits: Limits, lang: str) -> str:
+    """A stored incident (a row of ``charging_incidents``) worded again in ``lang`` from its facts
+    (the circuit's thresholds from today's config); its stored sentence when the rule is unknown."""
+    if (incident.get("rule") not in RULES or incident.get("level") not in LEVELS
+            or (incident.get("value") is None and incident["rule"] != "meter_unreadable")):
+        return str(incident.get("message") or "")
+    try:
+        since = parse_ts(incident["since"])
+    except ValueError:
+        return str(incident.get("message") or "")
+    try:
+        at = parse_ts(incident.get("opened_at") or "")
+    except ValueError:
+        at = since
+    return catalogue.say(words(incident["rule"], incident["level"], limits, incident.get("value"), since, at),
+                         lang, fallback=str(incident.get("message") or ""))
+
+
 _TITLES = {rule: zh for rule, (zh, _) in glossary.CHARGING_RULES.items()}  # one word each (hub/core/glossary.py)
 TITLES = dict(_TITLES)

@@ -4,10 +4,14 @@ Devices report faults by a short code (``relay_fault``, ``clock_unsynced``...; d
 ``fault``), and the hub raises a few of its own (``clock_ahead``, ``seq_conflict``...).  A person
 reads the code's *name* (a few words) and a *sentence* that says what happened and who should do
 what.  ``tests/hub/core/test_faultwords.py`` scans the sources for every fault code the edge and the
-hub emit and fails when one has no entry here.  A decision module: plain data.
+hub emit and fails when one has no entry here.  The names and sentences are part of the one
+catalogue (:mod:`gwcommon.catalogue`), keys ``fault.<code>.name``, ``fault.<code>.advice``,
+``fault.<code>.<kind>.advice`` and ``fault.unknown``.  A decision module: plain data.
 """
 
 from __future__ import annotations
+
+from gwcommon import catalogue
 
 # code → (name zh, name en, what to do zh, what to do en)
 FAULTS: dict[str, tuple[str, str, str, str]] = {
@@ -129,21 +133,23 @@ _UNKNOWN = ("设备报告了故障 {code}。请安装维护人员查看这台设
             "The device reported the fault {code}. Installer: look at this device's log.")
 
 
+catalogue.contribute("fault words", {
+    **{f"{code}.name": (zh, en) for code, (zh, en, _, _) in FAULTS.items()},
+    **{f"{code}.advice": (zh, en) for code, (_, _, zh, en) in FAULTS.items()},
+    **{f"{code}.{kind}.advice": pair for (code, kind), pair in BY_KIND.items()},
+    "unknown": _UNKNOWN}, prefix="fault.")
+
+
 def name(code: str, lang: str = "zh") -> str:
     """The fault's name in a few words (``继电器故障``); the code itself when unknown."""
-    entry = FAULTS.get(code)
-    if entry is None:
-        return code
-    return entry[1] if lang == "en" else entry[0]
+    return catalogue.t(f"fault.{code}.name", lang) if code in FAULTS else code
 
 
 def advice(code: str, lang: str = "zh", kind: str | None = None) -> str:
     """What happened and who should do what, one or two sentences; ``kind`` the device's kind
     (``gate``, ``lane``, ``charging``) where one code means different things on different devices."""
-    special = BY_KIND.get((code, kind or ""))
-    if special is not None:
-        return special[1 if lang == "en" else 0]
-    entry = FAULTS.get(code)
-    if entry is None:
-        return _UNKNOWN[1 if lang == "en" else 0].format(code=code)
-    return entry[3] if lang == "en" else entry[2]
+    if (code, kind or "") in BY_KIND:
+        return catalogue.t(f"fault.{code}.{kind}.advice", lang)
+    if code not in FAULTS:
+        return catalogue.t("fault.unknown", lang, code=code)
+    return catalogue.t(f"fault.{code}.advice", lang)

@@ -330,13 +330,13 @@ class OvernightArea:
     def _calendar_alert(self, db: Any, year: int, at: datetime, *, ahead: bool = False) -> None:
         """The yearly maintenance notice; the chat words it in the alerts language from ``topic`` and
         ``values`` (hub.alerts.render), ``title``/``lines`` are the Chinese words for other readers."""
-        title = (f"节假日日历缺少 {year} 年数据" if ahead else f"{year} 年节假日未知，按周末规则判定截止时间")
+        title = diary.line_text({"kind": "calendar", "detail": {"year": year, "ahead": ahead}}, "zh")
         lines = [f"已安装的节假日数据（chinesecalendar）还没有 {year} 年：请安装维护人员升级"
                  "（pip install -U chinesecalendar）。升级前按周一至周五上班、周末休息判定，法定节假日和调休不会识别。"]
         payload = {"title": title, "lines": lines, "severity": "warning", "dedup": f"calendar:{year}",
                    "topic": "calendar_unknown_year", "values": {"year": year, "ahead": ahead}}
         if notices.notice(db, "maintenance", payload, at=at, dedup=f"calendar:{year}"):
-            diary.add(db, ts=at, kind="calendar", text=title, detail={"year": year})
+            diary.add(db, ts=at, kind="calendar", text=title, detail={"year": year, "ahead": ahead})
             logger.warning("holiday calendar: chinesecalendar does not know %d; upgrade it "
                            "(pip install -U chinesecalendar); until then deadlines follow weekday rules", year)
 

@@ -42,6 +42,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "unplated": ("无牌车", "car without a plate"),
     "contacted": ("已联系车主：{plate}", "Owner contacted: {plate}"),
     "contacted_note": ("{line}（{note}）", "{line} ({note})"),
+    "identified": ("认定车牌 {plate}", "plate identified: {plate}"),
+    "calendar_ahead": ("节假日日历缺少 {year} 年数据", "The holiday calendar has no data for {year}"),
+    "calendar_now": ("{year} 年节假日未知，按周末规则判定截止时间",
+                     "Holidays of {year} unknown: deadlines follow the weekday rules"),
 }
 catalogue.contribute("diary", WORDS, prefix="diarytext.")
 
@@ -74,17 +78,25 @@ def line_text(entry: dict[str, Any], lang: str, zones: Mapping[str, str] | None 
     kind, detail = entry.get("kind", ""), entry.get("detail") or {}
     zone = entry.get("zone")
     zone = (zones or {}).get(zone, zone) if zone else zone
-    state = kind.removeprefix("violation_")
-    if kind.startswith("violation_") and state in glossary.STATES and detail.get("rule") in glossary.RULES:
+    if detail.get("words"):  # a sentence kept as facts (gwcommon.catalogue.words): charging lines
+        return catalogue.say(detail["words"], lang, fallback=str(entry.get("text", "")))
+    state = kind.removeprefix("violation_") if kind.startswith("violation_") else detail.get("state", "")
+    if kind.startswith(("violation_", "identified")) and state in glossary.STATES and detail.get("rule") in glossary.RULES:
+        reason = str(detail.get("reason") or "")
+        if kind == "identified" and reason == _t("identified", "zh", plate=entry.get("plate")):
+            reason = _t("identified", lang, plate=entry.get("plate"))  # the hub's own reason, worded again
         return violation_text(rule=detail["rule"], state=state, plate=entry.get("plate"), zone=zone,
                               slot=entry.get("slot"), provisional=bool(detail.get("provisional")),
-                              reason=str(detail.get("reason") or ""), lang=lang)
+                              reason=reason, lang=lang)
     if kind in ("registration", "clearance") and "note" in detail:
         return stay_text(kind, plate=entry.get("plate"), zone=zone, slot=entry.get("slot"),
                          note=detail["note"], lang=lang)
     if kind == "contacted" and "note" in detail and entry.get("plate"):
         line = _t("contacted", lang, plate=entry["plate"])
         return _t("contacted_note", lang, line=line, note=detail["note"]) if detail["note"] else line
+    if kind == "calendar" and "year" in detail:
+        ahead = detail.get("ahead", str(entry.get("text", "")).startswith("节假日日历缺少"))
+        return _t("calendar_ahead" if ahead else "calendar_now", lang, year=detail["year"])
     if kind == "reminder" and "count" in detail:
         return _t("reminder", lang, count=detail["count"])
     if kind == "occupancy" and "inside" in detail and "note" in detail:

@@ -118,7 +118,7 @@ def _announce_many(db: Any, rows: list[dict[str, Any]], *, at: datetime, site: s
                           household=data["household"], zone=data["zone"], slot=data["slot"], violation_id=data["id"],
                           by=by, text=_diary_text(data, reason),
                           detail={"rule": data["rule"], "deadline": data["deadline"], "provisional": data["provisional"],
-                                  "evidence": data["evidence"], "reason": reason}))
+                                  "evidence": data["evidence"], "reason": reason, "state": data["state"]}))
         to_alerts.append({"id": data["id"], "plate": data["plate"], "household": data["household"],
                           "rule": data["rule"], "deadline": data["deadline"], "state": data["state"],
                           "provisional": bool(data["provisional"]), "evidence": list(data["evidence"]),

@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from gwcommon import catalogue
 from gwcommon.exc import GatewardenError
 from gwcommon.timefmt import stored_ts, utc
 from hub.overnight import problems as warden_problems
@@ -125,8 +126,13 @@ def identify(db: Any, ctx: Any, violation_id: str, *, plate: str, by: str, at: d
     who = stays.for_plate(db, plate)
     db.execute("UPDATE violations SET plate = ?, household = ?, updated_at = ? WHERE id = ?",
                [plate, who.household, stored_ts(at), violation_id])
-    violations.republish(db, violation_id, at=at, site=ctx.site, by=by, reason=f"认定车牌 {plate}")
+    violations.republish(db, violation_id, at=at, site=ctx.site, by=by, reason=line_reason(plate))
     return violations.get(db, violation_id)
+
+
+def line_reason(plate: str) -> str:
+    """The reason an identification is diarised with (认定车牌 浙A12345), worded again for a reader."""
+    return catalogue.t("diarytext.identified", "zh", plate=plate)
 
 
 def contacted(db: Any, *, plate: str, by: str, at: datetime, note: str = "") -> int:

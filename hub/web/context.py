@@ -104,6 +104,8 @@ class WebContext:
         # the end of the Today page (the roster's "my next shift")
         self.account_blocks: dict[str, Callable[[WebContext, Principal], Any]] = {}
         self.report_trends: dict[str, Callable[[Database, list[datetime]], list[float]]] = {}
+        # a fault code's device detail in words, by the area that knows the code: fn(fault, lang) -> str
+        self.fault_details: dict[str, Callable[[dict, str], str]] = {}
         self.stats: dict[str, int] = {}
         self._local = threading.local()
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,

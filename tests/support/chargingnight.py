@@ -33,9 +33,9 @@ def night_of_events(db):
         {"code": "power_cut", "active": True, "circuit": "b3-stairs", "detail": "b3-stairs: no_charging: 150 W, loads=1"})))
     db.conn.executemany("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?,?,?,?,?,?,?,?)",
                         rows)
-    db.execute("INSERT INTO charging_incidents (circuit, rule, level, state, since, opened_at, updated_at, message, "
-               "alert_key) VALUES ('shed-a', 'overload', 'alarm', 'closed', ?, 'x', 'x', '充电过载', 'k')",
-               [format_ts(START + timedelta(hours=2))])
+    db.execute("INSERT INTO charging_incidents (circuit, rule, level, state, since, opened_at, updated_at, value, "
+               "message, alert_key) VALUES ('shed-a', 'overload', 'alarm', 'closed', ?, ?, 'x', 13.2, '充电过载', 'k')",
+               [format_ts(START + timedelta(hours=2)), format_ts(START + timedelta(hours=2, minutes=1))])
 
 
 def a_year_of_months(db):

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
+from hub.core import glossary
 from hub.overnight import diary
 from hub.overnight import warden_actions
 
@@ -59,7 +60,7 @@ def register(ctx: WebContext) -> APIRouter:
         more = len(rows) > PAGE
         rows = rows[:PAGE]
         query = urlencode({k: v for k, v in form.items() if v})
-        rows = [{**row, "text": diary.line_text(row, ctx.lang(request), zone_names(ctx))} for row in rows]
+        rows = [shown(row, ctx.lang(request)) for row in rows]
         return ctx.render(request, "diary.html", who, status=400 if error else 200, title_key="nav.diary",
                           rows=rows, form=form, kinds=diary.KINDS, error=error, query=query, paged=after is not None,
                           next_page=f"/diary?{query}&after={rows[-1]['id']}" if more else "")
@@ -73,7 +74,7 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest(exc) from None
         lang = ctx.lang(request)
         return ctx.stream(request, "diary_print.html", who, title_key="nav.diary", form=form, now=ctx.now(),
-                          rows=({**r, "text": diary.line_text(r, lang, zone_names(ctx))} for r in every_line(where)))
+                          rows=(shown(r, lang) for r in every_line(where)))
 
     @router.get("/diary.{fmt}")
     def diary_export(request: Request, fmt: str, who: Principal = Depends(need(ctx, "committee"))) -> Response:
@@ -87,9 +88,16 @@ def register(ctx: WebContext) -> APIRouter:
         _ = i18n.translator(lang)
         zones = {z.name: z.label or z.name for z in ctx.hub.config.zones}
         rows = ([ctx.local(r["ts"]), _("diary." + r["kind"]), r["plate"], r["household"],
-                 zones.get(r["zone"] or "", r["zone"]), diary.line_text(r, lang, zones), r["by"]] for r in every_line(where))
+                 zones.get(r["zone"] or "", r["zone"]), r["text"], r["who"]]
+                for r in (shown(r, lang) for r in every_line(where)))
         return export_file.download(fmt, f"diary_{export_file.span(form)}", lang, sheet="nav.diary",
                                     headings=EXPORT_HEADINGS, rows=rows)
+
+    def shown(row: dict, lang: str) -> dict:
+        """A line as a reader sees it: its words in ``lang`` and who wrote it (中心机 for the hub)."""
+        by = row.get("by") or ""
+        return {**row, "text": diary.line_text(row, lang, zone_names(ctx)),
+                "who": glossary.kind("hub", lang) if by == "hub" else ctx.labels.device(by)}
 
     def every_line(where: dict):
         """Every line the filter selects, read 500 at a time."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from .. import audit
+from .. import audit, auditwords
 from ..auth import Principal
 from ..context import NavItem, WebContext
 from ..deps import need
@@ -22,6 +22,8 @@ def register(ctx: WebContext) -> APIRouter:
         size = ctx.config.page_size
         rows = audit.page(ctx.reader(), before_id=before, limit=size + 1, actor=actor.strip(), action=action)
         more = rows[size:] and rows[size - 1]["id"]
-        return ctx.render(request, "audit.html", who, title_key="audit.title", rows=rows[:size],
+        lang = ctx.lang(request)
+        rows = [{**r, "detail": auditwords.words(r["detail"] or "", lang), "raw": r["detail"]} for r in rows[:size]]
+        return ctx.render(request, "audit.html", who, title_key="audit.title", rows=rows,
                           more=more or None, actor=actor, action=action, actions=audit.ACTIONS)
     return router

@@ -75,6 +75,9 @@ def register(ctx: WebContext) -> APIRouter:
         db = ctx.reader()
         targets = ctx.device_blocks["targets"](ctx) if "targets" in ctx.device_blocks else None
         rows = devices(db, ctx.now(), ctx.hub.config.hub.offline_after)
+        lang = ctx.lang(request)
+        faults = [{**f, "detail": ctx.fault_details[f["code"]](f, lang)} if f["code"] in ctx.fault_details else f
+                  for f in active_faults(db) + hub_faults(ctx)]
         return ctx.render(request, "devices.html", who, title_key="nav.devices", devices=rows,
-                          faults=active_faults(db) + hub_faults(ctx), targets=targets)
+                          faults=faults, targets=targets)
     return router

@@ -33,7 +33,7 @@ def test_roster_import_export_round_trip(tmp_path, capsys):
     assert "已导入值班表 1 行" in capsys.readouterr().out
     out = tmp_path / "out.csv"
     assert main(["roster", "export", str(out), "--config", path]) == 0
-    assert out.read_bytes().decode("utf-8-sig").splitlines()[1] == "王五,13800001111,值班,mon,20:00,08:00,1,,"
+    assert out.read_bytes().decode("utf-8-sig").splitlines()[1] == "王五,13800001111,值班,周一,20:00,08:00,1,,"
 
 
 def test_a_bad_roster_changes_nothing_and_names_every_bad_line(tmp_path, capsys, monkeypatch):

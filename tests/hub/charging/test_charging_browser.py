@@ -1,7 +1,7 @@
 """The charging page, the bill and the monthly report's trends in a real browser (Debian's Chromium
 through Playwright): the pictures are there, named in Chinese by label, fit a phone, and the bill
-and the report print without the forms.  Saves docs/img/charging.png and docs/img/report-trends.png
-from the Chinese interface (a CJK font is needed: Debian's fonts-wqy-microhei)."""
+and the report print without the forms.  Saves docs/img/charging.png from the Chinese interface (a
+CJK font is needed: fonts-wqy-microhei) and docs/img/report-trends.png."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def browser():
 
 
 def started(tmp_path, broker, circuits, lang):
-    site = {"name": "Pingan No.2" if lang == "en" else "平安二区", "spaces": 102}
+    site = {"name": "平安里小区", "spaces": 102}
     hub = web_hub(tmp_path, broker, clock=FakeClock(START + timedelta(hours=20)), web={"default_lang": lang},
                   overrides={"site": site, "circuits": circuits, "rules": {"charging": {"tariff_yuan_per_kwh": 0.55}}},
                   areas=("hub.web.app", "hub.alerts", "hub.charging.area"))
@@ -88,6 +88,7 @@ def test_the_charging_pictures_in_chinese_on_a_phone(tmp_path, broker, browser):
 
 
 def test_screenshot_and_the_bill_prints(tmp_path, broker, browser):
+    """docs/img/charging.png and docs/img/report-trends.png from the Chinese interface of 平安里小区."""
     with shown(tmp_path, broker, browser, CIRCUITS, "zh", DESKTOP) as (hub, base, page):
         page.goto(f"{base}/charging?day={DAY}")
         page.wait_for_selector("svg.chart")

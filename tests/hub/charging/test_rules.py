@@ -168,3 +168,28 @@ def test_messages_are_chinese_and_name_the_circuit():
     state, _ = feed([(0, 2700, 13.0, 7)])
     _, changes = on_charging(CircuitState("shed-a"), Observation(T0, 2700, 13.0, 7), LIM)
     assert changes[0].message == "[告警] 充电棚A路：电流 13.0 A，达到空开额定 16 A 的 81%"
+
+
+def test_the_same_incident_in_english_from_its_facts():
+    from gwcommon import catalogue
+    from hub.charging.rules import incident_text
+
+    _, changes = on_charging(CircuitState("shed-a"), Observation(T0, 2700, 13.0, 7), LIM)
+    assert catalogue.say(changes[0].words, "en") == "[alarm] 充电棚A路: current 13.0 A, 81% of the 16 A breaker"
+    row = {"circuit": "shed-a", "rule": "overload", "level": "alarm", "value": 13.0, "message": changes[0].message,
+           "since": "2026-03-02T13:00:00.000+00:00", "opened_at": "2026-03-02T13:00:00.000+00:00"}
+    assert incident_text(row, LIM, "en") == "[alarm] 充电棚A路: current 13.0 A, 81% of the 16 A breaker"
+    assert incident_text(row, LIM, "zh") == changes[0].message
+    # a rule this hub does not know, or a row without its value, keeps the stored sentence
+    assert incident_text({**row, "rule": "from_the_future"}, LIM, "en") == changes[0].message
+    assert incident_text({**row, "value": None}, LIM, "en") == changes[0].message
+
+
+def test_a_closed_incident_says_how_long_it_lasted_in_both_languages():
+    from gwcommon import catalogue
+
+    state, _ = feed([(0, 2700, 13.0, 7), (60, 500, 2.0, 2)])
+    _, changes = on_charging(state, Observation(T0 + timedelta(seconds=240), 500, 2.0, 2), LIM)
+    closed = [c for c in changes if c.action == "close"][0]
+    assert closed.message == "充电棚A路：充电过载已解除（持续4分钟）"
+    assert catalogue.say(closed.words, "en") == "充电棚A路: Charging overload is over (lasted 4 min)"

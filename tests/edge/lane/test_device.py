@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from edge.ble.decode import eddystone_eid_payload, ibeacon_payload
+from edge.ble.decode import eddystone_eid_payload, eddystone_tlm_payload, ibeacon_payload
 from edge.ble.eid import compute_eid
 from edge.ble.fake import FakeAdapterControl, FakeRadio
 from edge.config import EdgeConfig
@@ -146,6 +146,23 @@ def test_eid_tag_presence_goes_into_the_real_outbox(tmp_path):
         lane.handle.stop()
     row = outbox.pending(after=0, limit=10)[0]
     assert row.kind == "presence" and b'"tag":"eid:car-0042"' in row.body.replace(b" ", b"")
+    outbox.close()
+
+
+def test_a_tags_tlm_battery_rides_on_its_presence_event_into_the_outbox(tmp_path):
+    """Eddystone-TLM from the address that also sends the iBeacon (edge.ble.tlm): battery_mv on the wire."""
+    clock = FakeClock()
+    outbox = Outbox(tmp_path / "outbox.db", site="pingan-2", device="lane-east", clock=clock)
+    lane = Lane(config(tmp_path), sink=outbox, clock=clock)
+    try:
+        lane.radio.eddystone("4f:00:00:00:00:01", -60, eddystone_tlm_payload(2870))
+        assert wait_for(lambda: lane.handle.scanner.pipeline.counts["tlm_waiting"] == 1)
+        lane.beacon(-60, seconds=2)
+        assert wait_for(lambda: outbox.count() == 1)
+    finally:
+        lane.handle.stop()
+    row = outbox.pending(after=0, limit=10)[0]
+    assert row.kind == "presence" and b'"battery_mv":2870' in row.body.replace(b" ", b"")
     outbox.close()
 
 

@@ -56,6 +56,7 @@ Label = Annotated[str, Field(min_length=1, max_length=64)]
 EventId = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 Seq = Annotated[int, Field(ge=1, le=2**53)]
 Watts = Annotated[float, Field(ge=0, le=1_000_000)]
+BatteryMv = Annotated[int, Field(ge=1, le=65535)]  # ext.: an Eddystone-TLM voltage (edge.ble.tlm)
 
 
 class Wire(BaseModel):
@@ -88,6 +89,7 @@ class Passage(Envelope):
     passed: bool
     by: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # v1.1: who opened (manual/remote)
     note: Annotated[str, Field(max_length=1000)] | None = None  # v1.1: their reason, or the tag evidence
+    battery_mv: BatteryMv | None = None  # ext.: the tag's battery, when its TLM frames could be attributed
 
 
 class Presence(Envelope):
@@ -98,6 +100,7 @@ class Presence(Envelope):
     slot: Label | None = None
     present: bool
     rssi: Annotated[int, Field(ge=-127, le=20)] | None = None
+    battery_mv: BatteryMv | None = None  # ext.: the tag's battery, when its TLM frames could be attributed
 
     @model_validator(mode="after")
     def _untagged_needs_slot(self) -> "Presence":

@@ -20,6 +20,7 @@ DECISION_MODULES = [
     "edge/ble/eid.py",
     "edge/ble/presence.py",
     "edge/ble/pipeline.py",
+    "edge/ble/tlm.py",
     "edge/ble/watchdog.py",
     "edge/lane/pairing.py",
     "edge/lane/schedule.py",

@@ -8,7 +8,11 @@ Layouts, from the published specifications:
 * **Eddystone** (google/eddystone ``protocol-specification.md``): service data of the 16-bit
   service 0xFEAA.  Frame 0x00 UID: tx power (signed), 10-byte namespace, 6-byte instance, two
   reserved bytes (often left out by cheap tags; we accept both).  Frame 0x30 EID: tx power,
-  8-byte ephemeral identifier, resolved by :mod:`edge.ble.eid`.
+  8-byte ephemeral identifier, resolved by :mod:`edge.ble.eid`.  Frame 0x20 TLM
+  (``eddystone-tlm/tlm-plain.md``), version 0x00 only: battery in mV (2 bytes), temperature in
+  signed 8.8 fixed point (0x8000: not measured), advertising PDU count (4 bytes), time since boot
+  in 0.1 s (4 bytes), all big-endian.  It names no tag: :mod:`edge.ble.tlm` attributes it by the
+  sender's address.  Version 0x01 is the encrypted eTLM of EID tags: never decoded here.
 * **Static address** (Bluetooth Core Vol 6 Part B §1.3): a *public* address, or a *random* one
   whose two most significant bits are ``11`` (static random), stays the same for the life of the
   tag, so it can name a tag.  Random addresses with top bits ``01`` are *resolvable private*
@@ -33,6 +37,8 @@ IBEACON_PREFIX = b"\x02\x15"
 EDDYSTONE_UUID = "0000feaa-0000-1000-8000-00805f9b34fb"
 FRAME_UID = 0x00
 FRAME_EID = 0x30
+FRAME_TLM = 0x20
+TLM_PLAIN = 0x00  # version 0x01 is the encrypted eTLM (EID tags): out of scope
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,17 @@ class EidFrame:
 Decoded = StaticTag | EidFrame
 
 
+@dataclass(frozen=True)
+class Telemetry:
+    """An unencrypted Eddystone-TLM frame: ``battery_mv`` 0 means the tag does not measure it,
+    ``temperature_c`` None likewise; ``uptime_s`` from the 0.1 s counter."""
+
+    battery_mv: int
+    temperature_c: float | None
+    adv_count: int
+    uptime_s: float
+
+
 def _signed(byte: int) -> int:
     return byte - 256 if byte > 127 else byte
 
@@ -74,6 +91,22 @@ def decode_eddystone(data: bytes) -> Decoded | None:
         return StaticTag(format_eddystone(bytes(data[2:12]), bytes(data[12:18])), _signed(data[1]))
     if len(data) >= 10 and data[0] == FRAME_EID:
         return EidFrame(bytes(data[2:10]), _signed(data[1]))
+    return None
+
+
+def decode_tlm(data: bytes) -> Telemetry | None:
+    """Eddystone service data → an unencrypted TLM frame (version 0), or None (other frames, eTLM, short)."""
+    if len(data) < 14 or data[0] != FRAME_TLM or data[1] != TLM_PLAIN:
+        return None
+    battery, temp, adv_count, tenths = struct.unpack(">HhII", data[2:14])
+    return Telemetry(battery, None if temp == -0x8000 else temp / 256, adv_count, tenths / 10)
+
+
+def find_tlm(service_data: tuple[tuple[str, bytes], ...]) -> Telemetry | None:
+    """The unencrypted TLM frame of an advertisement's service data, if it has one."""
+    for service, data in service_data:
+        if service == EDDYSTONE_UUID and (frame := decode_tlm(data)):
+            return frame
     return None
 
 
@@ -154,3 +187,10 @@ def eddystone_eid_payload(eid: bytes, tx_power: int = -20) -> bytes:
     if len(eid) != 8:
         raise ValueError("an EID is 8 bytes")
     return bytes([FRAME_EID]) + struct.pack(">b", tx_power) + eid
+
+
+def eddystone_tlm_payload(battery_mv: int, temperature_c: float | None = 20.0, adv_count: int = 0,
+                          uptime_s: float = 0.0) -> bytes:
+    """Unencrypted Eddystone-TLM service data (frame 0x20, version 0)."""
+    temp = -0x8000 if temperature_c is None else round(temperature_c * 256)
+    return bytes([FRAME_TLM, TLM_PLAIN]) + struct.pack(">HhII", battery_mv, temp, adv_count, round(uptime_s * 10))

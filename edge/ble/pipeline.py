@@ -6,7 +6,10 @@ For each :class:`~edge.ble.model.Advertisement`:
    resolved against the registered keys (replays and clones refused);
 2. the sender's address gives a ``mac:`` tag when it is static (public or static random — never a
    resolvable or non-resolvable private address) **and** listed in ``mac_tags`` (or
-   ``any_static_mac`` is on): otherwise every phone with a fixed address would become a "tag".
+   ``any_static_mac`` is on): otherwise every phone with a fixed address would become a "tag";
+3. an unencrypted Eddystone-TLM frame is given to :attr:`Pipeline.batteries`
+   (:class:`~edge.ble.tlm.TlmBook`), which attributes its battery voltage to the tag whose
+   identifying frame came from the same address — never to an EID tag.
 
 Everything not used is counted by reason in :attr:`Pipeline.counts`, never dropped silently.
 """
@@ -18,9 +21,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .decode import EidFrame, StaticTag, decode_frames, decode_mac
+from .decode import EidFrame, StaticTag, decode_frames, decode_mac, find_tlm
 from .eid import EidResolver, Refused
 from .model import Advertisement, Sighting
+from .tlm import TlmBook
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ class Pipeline:
         self.counts: Counter[str] = Counter()
         self._reported: dict[str, float] = {}  # tag → when its clone fault was last emitted
         self._clone_active = False
+        self.batteries = TlmBook()
 
     def watch_macs(self, macs: Iterable[str]) -> None:
         """Also accept these static addresses (e.g. the allowlist's mac: tags), besides the config's."""
@@ -68,13 +73,31 @@ class Pipeline:
         mac = self._mac(adv)
         if mac:
             sightings.append(mac)
-        if not sightings and frame is None:
+        tlm = self._telemetry(adv, frame, sightings)
+        if not sightings and frame is None and not tlm:
             self.counts["not_a_tag"] += 1
         self.counts["sightings"] += len(sightings)
         return sightings, fault
 
+    def _telemetry(self, adv: Advertisement, frame: object, sightings: list[Sighting]) -> bool:
+        """Tell the battery book who this address is and what TLM it sent; True if it sent one."""
+        address = adv.address.lower()
+        if isinstance(frame, EidFrame):
+            self.batteries.eid_heard(address, adv.at)
+        for sighting in sightings:
+            if sighting.weak:  # static ids only: a resolved EID is never tied to an address
+                if self.batteries.identified(address, sighting.tag, adv.at):
+                    self.counts["tlm_attributed"] += 1
+        tlm = find_tlm(adv.service_data)
+        if tlm is not None:
+            self.counts[f"tlm_{self.batteries.telemetry(address, tlm, adv.at)}"] += 1
+        return tlm is not None
+
     def tick(self, at: float) -> CloneFault | None:
         """Clear the clone fault once no tag is held and none was reported for a hold period."""
+        lost = self.batteries.prune(at)
+        if lost:
+            self.counts["tlm_unattributed"] += lost
         hold = self.resolver.clone_hold
         recent = [t for t, when in self._reported.items() if at - when < hold]
         if self._clone_active and not recent and not self.resolver.held(at):

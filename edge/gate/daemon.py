@@ -122,12 +122,14 @@ def make_scanner(config: Any, sink: Any, clock: Clock, device: GateDevice, *, ba
     from edge.ble.eid import EidResolver
     from edge.ble.pipeline import Pipeline
     from edge.ble.scanner import Scanner
+    from edge.ble.tlm import BatteryStamp
 
     resolver = EidResolver(keys=load_eid_keys(settings), clone_window=settings.clone_window.total_seconds(),
                            clone_hold=settings.clone_hold.total_seconds())
     pipeline = Pipeline(settings.source or config.device.id, resolver=resolver, mac_tags=settings.mac_tags,
                         any_static_mac=settings.any_static_mac)
     pipeline.watch_macs(_mac_tags(device.allowlist))
+    device.sink = BatteryStamp(device.sink, pipeline.batteries, clock.monotonic)  # TLM voltages (edge.ble.tlm)
     device.on_allowlist_change = lambda: pipeline.watch_macs(_mac_tags(device.allowlist))
     radios = list(device.radios) if settings.adapter in device.radios else [settings.adapter, *device.radios]
     if len(radios) == 1:

@@ -8,6 +8,7 @@ from typing import Any
 
 from edge.ble.build import make_scanner
 from edge.ble.config import ScannerConfig
+from edge.ble.tlm import BatteryStamp
 from gwcommon.clock import Clock
 from gwcommon.exc import ConfigError
 
@@ -44,7 +45,8 @@ def start(config: Any, sink: Any, publisher: Any, clock: Clock, stop_event: thre
     scanner.pipeline.watch_macs(t for z in lane.zones for t in z.tags if t.startswith("mac:"))
     if camera is None and lane.camera:
         camera = _camera(lane.camera, sink, config)
-    device = LaneDevice(lane, sink=sink, clock=clock, tz=config.site.tz, camera=camera,
+    stamped = BatteryStamp(sink, scanner.pipeline.batteries, clock.monotonic)  # TLM voltages (edge.ble.tlm)
+    device = LaneDevice(lane, sink=stamped, clock=clock, tz=config.site.tz, camera=camera,
                         spot_trackers=_spot_trackers(lane) if camera is not None else None, tick=tick,
                         state_file=config.storage.dir / f"lane-state-{config.device.id}.json")
     scanner.subscribe(device.sighted)

@@ -111,6 +111,11 @@ WORDS: dict[str, tuple[str, str]] = {
                       "The installed holiday data (chinesecalendar) does not cover {year}: installer, please "
                       "upgrade it (pip install -U chinesecalendar). Until then Monday to Friday are working "
                       "days and weekends are not; statutory holidays and make-up days are not recognised."),
+    "swap.title": ("换班：{a} ⇄ {b}", "Shift swap: {a} ⇄ {b}"),
+    "swap.line": ("{a} 改值 {second}，{b} 改值 {first}（{by} 办理）。",
+                  "{a} now takes {second}, {b} takes {first} (swapped by {by})."),
+    "swap.weekdays": ("周一 周二 周三 周四 周五 周六 周日", "Mon Tue Wed Thu Fri Sat Sun"),
+    "swap.every_day": ("每天", "every day"),
     "resolved.title": ("已恢复：{original}", "Resolved: {original}"),
     "resolved.line": ("{when} 已恢复正常。", "At {when}."),
     "retracted.title": ("撤回：{original}", "Withdrawn: {original}"),
@@ -342,9 +347,31 @@ def _ble_possible_clone(values: dict[str, Any], ctx: Context) -> tuple[str, tupl
              "请安装维护人员核对这两处的记录；如确是复制的标签，请在登记表中停用它并换发新标签。"))
 
 
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _shift(shift: dict[str, Any], lang: str) -> str:
+    """A roster shift in words: ``周二 20:00–08:00`` (a weekday, a date, or every day)."""
+    day = str(shift.get("day") or "")
+    if day in WEEK:
+        day = phrase(lang, "swap.weekdays").split()[WEEK.index(day)]
+    words = clean(day) if day else phrase(lang, "swap.every_day")
+    return f"{words} {clean(str(shift.get('start') or '00:00'))}–{clean(str(shift.get('end') or '24:00'))}"
+
+
+def _roster_swap(values: dict[str, Any], ctx: Context) -> tuple[str, tuple[str, ...]]:
+    """Two wardens' shifts swapped on the web view (换班): who, which shifts, who did it.  No mobiles."""
+    first, second = values.get("first") or {}, values.get("second") or {}
+    a, b = clean(str(first.get("name", "?"))), clean(str(second.get("name", "?")))
+    line = phrase(ctx.lang, "swap.line", a=a, b=b, by=clean(str(values.get("by", "?"))),
+                  first=_shift(first, ctx.lang), second=_shift(second, ctx.lang))
+    return phrase(ctx.lang, "swap.title", a=a, b=b), (line,)
+
+
 NOTICE_TOPICS: dict[str, Callable[[dict[str, Any], Context], tuple[str, tuple[str, ...]]]] = {
     "calendar_unknown_year": _calendar_unknown_year,
     "ble_possible_clone": _ble_possible_clone,
+    "roster_swap": _roster_swap,
 }
 
 

@@ -1,4 +1,5 @@
-"""The registry area plugged into the hub: it publishes the allowlist.
+"""The registry area plugged into the hub: it publishes the allowlist, and keeps each tag's newest
+battery voltage (``battery_mv`` of passages and presence events, :func:`hub.registry.health.note_battery`).
 
 One tick ends the visitor passes that have expired (their loaner tags are free again) and publishes the allowlist (retained, ``gatewarden/<site>/allowlist``) at start and again
 whenever the registry's version moves — also after ``gatewarden registry import`` from another
@@ -11,7 +12,7 @@ import logging
 from typing import Any
 
 from gwcommon import wire
-from hub.registry import store
+from hub.registry import health, store
 
 logger = logging.getLogger(__name__)
 
@@ -38,4 +39,6 @@ class RegistryArea:
 def attach(hub: Any) -> RegistryArea:
     area = RegistryArea(hub)
     hub.add_tick(area.publish_allowlist)
+    for kind in ("passage", "presence"):
+        hub.on_event(kind, health.on_event)
     return area

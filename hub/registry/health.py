@@ -4,8 +4,12 @@ already stores.
 
 A decision module over the hub database: a tag counts from when it was heard last, or, if never,
 from when it was registered; revoked tags, tags whose pass has expired and plate "tags" (a
-camera reads the plate) are left out.  Battery voltage (Eddystone-TLM) is not read: the edges do
-not decode TLM frames and the wire contract has no field for it (docs/contract.md).
+camera reads the plate) are left out.
+
+Battery voltage (电池电压): where a tag sends Eddystone-TLM and the edge could tie it to the tag by
+its address (edge.ble.tlm; never EID tags), passages and presence events carry ``battery_mv``;
+:func:`on_event` keeps each tag's newest reading (``tag_battery``) and :func:`batteries` lists
+them, lowest first, flagging those below ``[registry] tag_low_battery_mv``.
 """
 
 from __future__ import annotations
@@ -43,4 +47,26 @@ def silent_tags(db: Any, *, now: datetime, silent_after: timedelta) -> list[dict
         silent.append({"tag": tag, "plate": plate, "household": household, "last_heard": last,
                        "days": (now - quiet_since).days})
     return sorted(silent, key=lambda s: (-s["days"], s["household"], s["plate"]))
+
+
+def on_event(db: Any, event: Any, ctx: Any) -> None:
+    """An ingest handler for passages and presence events: keep the tag's newest ``battery_mv``."""
+    mv = getattr(event, "battery_mv", None)
+    if mv is None or not event.tag:
+        return
+    db.execute("INSERT INTO tag_battery (tag, mv, at, device) VALUES (?, ?, ?, ?) ON CONFLICT (tag) DO UPDATE "
+               "SET mv = excluded.mv, at = excluded.at, device = excluded.device WHERE excluded.at >= tag_battery.at",
+               [event.tag, mv, stored_ts(event.ts), ctx.device])
+
+
+def batteries(db: Any, *, now: datetime, low_mv: int, only_low: bool = False) -> list[dict[str, Any]]:
+    """The registered tags in use with a known battery voltage, lowest first: each with its plate,
+    household, ``mv``, when it was measured (``at``, an event's time), and ``low`` (below ``low_mv``)."""
+    rows = db.execute(
+        "SELECT t.tag, t.plate, v.household, b.mv, b.at FROM tag_battery b JOIN tags t ON t.tag = b.tag "
+        "JOIN vehicles v ON v.plate = t.plate WHERE t.revoked = 0 AND (t.expires IS NULL OR t.expires > ?) "
+        "AND b.at <= ? AND (? = 0 OR b.mv < ?) ORDER BY b.mv, v.household, t.plate",
+        [stored_ts(now), stored_ts(now), int(only_low), low_mv]).fetchall()
+    return [{"tag": tag, "plate": plate, "household": household, "mv": mv, "at": at, "low": mv < low_mv}
+            for tag, plate, household, mv, at in rows]
 

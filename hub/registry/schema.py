@@ -64,3 +64,14 @@ def m002_visitors(db: Database) -> None:
     db.execute("""INSERT INTO visitor_passes(plate, household, tag, issued_at, expires)
         SELECT t.plate, v.household, t.tag, t.added_at, t.expires FROM tags t JOIN vehicles v ON v.plate = t.plate
         WHERE t.expires IS NOT NULL""")
+
+
+@migrations()
+def m003_tag_battery(db: Database) -> None:
+    """The newest battery voltage each tag's events carried (``battery_mv``, from Eddystone-TLM at the
+    edge): ``at`` is the event's time, so a late, older event never overwrites a newer reading."""
+    db.execute("""CREATE TABLE tag_battery (
+        tag TEXT PRIMARY KEY,
+        mv INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        device TEXT NOT NULL)""")

@@ -244,8 +244,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                  "that fell off. Ask the owner to check."),
     "th.last_heard": ("最后收到", "Last heard"), "th.days": ("天数", "Days"),
     "th.never": ("从未收到（{days} 天内）", "never (in {days} days)"),
-    "th.battery": ("电池电压：本系统暂不读取标签的电池电压（Eddystone-TLM），只按多久没收到信号判断。",
-                   "Battery voltage: not read yet (Eddystone-TLM); health is judged by how long a tag has been silent."),
+    "th.battery_title": ("电池电压", "Battery voltage"),
+    "th.battery": ("能发送电压信息（Eddystone-TLM）的标签，最近一次报告的电池电压，低的在前。低于 {volts} 伏标为“电量低”，"
+                   "请通知车主更换电池。会换地址的加密标签（EID）不报告电压。",
+                   "The newest battery voltage of the tags that send it (Eddystone-TLM), lowest first. Below "
+                   "{volts} V is flagged low: ask the owner to change the battery. Encrypted tags that change their "
+                   "address (EID) do not report it."),
+    "th.voltage": ("电压", "Voltage"), "th.measured": ("测得时间", "Measured"), "th.low": ("电量低", "low"),
+    "th.no_battery": ("还没有标签报告过电压。", "No tag has reported its voltage yet."),
+    "rep.tag_battery": ("标签健康：电池电量低", "Tag health: low batteries"),
     "th.all_ok": ("所有标签最近都收到过信号。", "Every tag has been heard recently."),
     "rep.tag_health": ("标签健康：久未收到信号的标签", "Tag health: tags not heard for long"),
     # roster and alerts

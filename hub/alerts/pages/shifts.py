@@ -1,7 +1,9 @@
 """Editing the roster on the web view (值班表编辑): the committee adds, edits and removes a shift;
 a warden swaps one of their own shifts with another warden's (换班), the committee any two; every
 change is in the audit log, and both wardens of a swap see it (the Roster page lists the recent
-swaps, 我的账号 the ones that concern you, with your next shift).
+swaps, 我的账号 the ones that concern you, with your next shift).  A swap is also told in the chat:
+a short info notice (topic ``roster_swap``, worded by :mod:`hub.alerts.render`) through the alert
+outbox, naming both shifts and who swapped, without mobile numbers.
 
 The rules live in :mod:`hub.alerts.roster_edit`; this module reads the forms and records the audit.
 """
@@ -16,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from gwcommon.timefmt import format_ts
-from hub.alerts import roster, roster_edit
+from hub.alerts import queue_notice, roster, roster_edit
 
 from hub.web import audit
 from hub.web.auth import Principal, find_user
@@ -129,7 +131,10 @@ def add_routes(ctx: WebContext, router: APIRouter, show: Callable[..., Response]
 
         def job(db):
             a, b = roster_edit.swap(db, first, second, mine=mine)
-            audit.record(db, ctx.now(), who.name, "roster_swap", target=f"{first}<->{second}",
-                         detail={"first": roster_edit.describe(a), "second": roster_edit.describe(b)},
+            pair = {"first": roster_edit.describe(a), "second": roster_edit.describe(b)}
+            audit.record(db, ctx.now(), who.name, "roster_swap", target=f"{first}<->{second}", detail=pair,
                          address=address)
+            queue_notice(db, dedup_key=f"roster_swap:{first}:{second}:{format_ts(ctx.now())}", now=ctx.now(),
+                         title=f"roster_swap: {a.name} <-> {b.name}", path="/roster", topic="roster_swap",
+                         values={**pair, "by": who.name})
         return change(request, who, job, "swapped")

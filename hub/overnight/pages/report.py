@@ -57,7 +57,8 @@ def build(ctx: WebContext, year: int, month: int) -> dict:
             "households": diary.monthly_ranking(db, year, month, tz=ctx.tz, by="household", limit=ALL),
             "denials": [{"reason": r or "", "count": n} for r, n in denials],
             "charging": ctx.report_blocks["charging"](db, start, end) if "charging" in ctx.report_blocks else [],
-            "tag_health": ctx.report_blocks["tag_health"](db, start, end) if "tag_health" in ctx.report_blocks else []}
+            **{name: ctx.report_blocks[name](db, start, end) if name in ctx.report_blocks else []
+               for name in ("tag_health", "tag_battery")}}
 
 
 TREND_MONTHS = 12
@@ -141,6 +142,8 @@ def to_csv(report: dict, lang: str = "zh", trend: dict | None = None) -> bytes:
         w.writerow([_("rep.charging"), _(f"chg.rule.{row['rule']}"), row["count"]])
     for row in report.get("tag_health", []):
         w.writerow([_("rep.tag_health"), f'{row["plate"]} {row["household"]} {row["tag"]}', row["days"]])
+    for row in report.get("tag_battery", []):
+        w.writerow([_("rep.tag_battery"), f'{row["plate"]} {row["household"]} {row["tag"]}', row["mv"]])
     for i, month in enumerate(trend["months"] if trend else []):
         for kind, word in (("standing", "rep.standing"), ("excused", "state.excused"), ("retracted", "state.retracted")):
             w.writerow([_("rep.csv.per_month", state=_(word)), month, trend["counts"][kind][i]])

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from edge.ble.decode import eddystone_eid_payload, ibeacon_payload
+from edge.ble.decode import eddystone_eid_payload, eddystone_tlm_payload, ibeacon_payload
 from edge.ble.eid import compute_eid
 from edge.ble.fake import FakeAdapterControl, FakeRadio
 from edge.config import EdgeConfig
@@ -130,23 +130,41 @@ def test_zones_watch_their_own_tags_and_thresholds(tmp_path):
     ]
 
 
-def test_eid_tag_presence_goes_into_the_real_outbox(tmp_path):
-    keys = tmp_path / "eid-keys.toml"
-    keys.write_text('[[eid_tags]]\nname = "car-0042"\nidentity_key = "0102030405060708090a111213141516"\n'
-                    'exponent = 10\nclock_value = 0\nclock_at = 2026-01-01T00:00:00Z\n')
-    cfg = config(tmp_path, scanner={"eid_keys_file": str(keys)})
+def first_in_outbox(tmp_path, cfg, act) -> bytes:
+    """Run a lane device over the real outbox, ``act(lane)`` until one event is stored; its body."""
     clock = FakeClock()
     outbox = Outbox(tmp_path / "outbox.db", site="pingan-2", device="lane-east", clock=clock)
     lane = Lane(cfg, sink=outbox, clock=clock)
     try:
-        clock.advance(5000)
-        lane.radio.eddystone("5a:01:02:03:04:05", -58, eddystone_eid_payload(compute_eid(IK, 10, 5000)))
+        act(lane)
         assert wait_for(lambda: outbox.count() == 1)
     finally:
         lane.handle.stop()
     row = outbox.pending(after=0, limit=10)[0]
-    assert row.kind == "presence" and b'"tag":"eid:car-0042"' in row.body.replace(b" ", b"")
     outbox.close()
+    assert row.kind == "presence"
+    return row.body.replace(b" ", b"")
+
+
+def test_eid_tag_presence_goes_into_the_real_outbox(tmp_path):
+    keys = tmp_path / "eid-keys.toml"
+    keys.write_text('[[eid_tags]]\nname = "car-0042"\nidentity_key = "0102030405060708090a111213141516"\n'
+                    'exponent = 10\nclock_value = 0\nclock_at = 2026-01-01T00:00:00Z\n')
+
+    def eid_heard(lane):
+        lane.clock.advance(5000)
+        lane.radio.eddystone("5a:01:02:03:04:05", -58, eddystone_eid_payload(compute_eid(IK, 10, 5000)))
+    body = first_in_outbox(tmp_path, config(tmp_path, scanner={"eid_keys_file": str(keys)}), eid_heard)
+    assert b'"tag":"eid:car-0042"' in body
+
+
+def test_a_tags_tlm_battery_rides_on_its_presence_event_into_the_outbox(tmp_path):
+    """Eddystone-TLM from the address that also sends the iBeacon (edge.ble.tlm): battery_mv on the wire."""
+    def tlm_then_ibeacon(lane):
+        lane.radio.eddystone("4f:00:00:00:00:01", -60, eddystone_tlm_payload(2870))
+        assert wait_for(lambda: lane.handle.scanner.pipeline.counts["tlm_waiting"] == 1)
+        lane.beacon(-60, seconds=2)
+    assert b'"battery_mv":2870' in first_in_outbox(tmp_path, config(tmp_path), tlm_then_ibeacon)
 
 
 def test_untagged_car_in_a_spot_and_roll_call_with_pictures(tmp_path):

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.alerts import roster, roster_edit
+from hub.alerts.render import Context, render
 from hub.core.db import open_reader
 from tests.support.hubrun import rows
 from tests.support.webhub import add_user, csrf_of, logged_in, web_hub
@@ -116,3 +117,12 @@ def test_committee_edits_a_warden_swaps_and_the_escalation_follows(site):
     refused = post(c["lisi"], "/roster/swap", first=shift["王五@wed"], second=shift["赵六@fri"])
     assert refused.status_code == 400 and "只能拿自己的班去换" in ERROR.search(refused.text).group(1)
     assert post(c["laoli"], "/roster/swap", first=shift["王五@wed"], second=shift["赵六@fri"]).status_code == 303
+    # every swap, and only a swap that happened, is told in the chat: an info notice through the outbox
+    told = rows(hub, "SELECT kind, severity, payload FROM alerts WHERE dedup_key LIKE 'roster_swap:%' ORDER BY id")
+    assert [(t["kind"], t["severity"]) for t in told] == [("notice", "info")] * 2
+    first = render("notice", json.loads(told[0]["payload"]), Context(lang="zh"))
+    assert first.title == "换班：王五 ⇄ 李四" and first.lines == ("王五 改值 周三 20:00–08:00，李四 改值 周二 20:00–08:00（wangwu 办理）。",)
+    second = render("notice", json.loads(told[1]["payload"]), Context(lang="en", base_url="https://hub.example"))
+    assert second.title == "Shift swap: 王五 ⇄ 赵六" and second.link == "https://hub.example/roster"
+    assert second.lines == ("王五 now takes Fri 20:00–08:00, 赵六 takes Wed 20:00–08:00 (swapped by laoli).",)
+    assert not any(m in t["payload"] for t in told for m in ("13800001111", "13900002222", "13700003333"))  # no mobiles

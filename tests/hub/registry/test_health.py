@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -61,3 +62,18 @@ def test_a_new_tag_waits_its_turn_and_an_expired_pass_is_not_listed(db):
     later = NOW + timedelta(days=12)  # the pass has expired; the new tag has been silent 15 days
     assert [(s["tag"], s["days"]) for s in health.silent_tags(db, now=later, silent_after=timedelta(days=14))] == [
         ("eid:new-1", 15)]
+
+
+def test_batteries_lowest_first_for_tags_in_use_only(db):
+    def reading(tag, mv, hours_ago):
+        event = SimpleNamespace(tag=tag, battery_mv=mv, ts=NOW - timedelta(hours=hours_ago))
+        health.on_event(db, event, SimpleNamespace(device="gate-1"))
+
+    for tag, mv in ((TAG.format(1), 2990), (TAG.format(2), 2510), (TAG.format(3), 2300), (TAG.format(4), None)):
+        reading(tag, mv, 1)
+    reading(TAG.format(1), 2400, 5)  # older, arriving late: ignored
+    store.set_revoked(db, TAG.format(3))  # a revoked tag is no health question
+    found = health.batteries(db, now=NOW, low_mv=2600)
+    assert [(b["tag"], b["mv"], b["low"]) for b in found] == [(TAG.format(2), 2510, True), (TAG.format(1), 2990, False)]
+    assert [b["tag"] for b in health.batteries(db, now=NOW, low_mv=2600, only_low=True)] == [TAG.format(2)]
+    assert health.batteries(db, now=NOW - timedelta(hours=2), low_mv=2600) == []  # as it stood before any reading

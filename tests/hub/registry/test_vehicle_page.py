@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from gwcommon.timefmt import stored_ts
 from hub.registry import csvfile
 from hub.web import i18n
-from tests.support.hubrun import rows, wait_until
+from tests.support.hubrun import Publisher, rows, wait_until
 from tests.support.mqttspy import Spy
 from tests.support.webhub import add_user, csrf_of, login, web_hub
 
@@ -219,3 +219,31 @@ def test_tag_health_page_and_the_monthly_report(site):
     report = c["committee"].get(f"/report?month={month}").text
     assert 'id="report-tag-health"' in report and TAG.format(1) in report
     assert "标签健康" in c["committee"].get(f"/report.csv?month={month}").content.decode("utf-8-sig")
+
+
+def test_battery_voltages_from_the_edges_with_the_low_ones_flagged(site, broker):
+    """``battery_mv`` of presence and passage events (docs/contract.md, an addition) is kept per tag,
+    newest reading wins, shown on Tag health and, when low, in the monthly report."""
+    hub, c, _ = site
+    for n, plate in ((7, "浙B77777"), (8, "浙B88888")):
+        assert post(c["committee"], "/registry/vehicle", plate=plate, household="9-1-101", owner="", mobile="",
+                    note="", tag=TAG.format(n)).status_code == 303
+    now, site_id = hub.clock.now(), hub.config.site.id
+    with Publisher(broker.port) as pub:
+        pub.event(site_id, "lane-b", "presence", 1, tag=TAG.format(7), battery_mv=2950, at=now - timedelta(hours=2))
+        pub.event(site_id, "lane-b", "presence", 2, tag=TAG.format(7), battery_mv=2450, at=now - timedelta(hours=1))
+        pub.event(site_id, "lane-b", "presence", 3, tag=TAG.format(7), battery_mv=3100,  # older, arriving late
+                  at=now - timedelta(hours=3))
+        pub.event(site_id, "gate-b", "passage", 1, tag=TAG.format(8), battery_mv=2980, at=now - timedelta(hours=1))
+    wait_until(lambda: len(rows(hub, "SELECT tag FROM tag_battery")) == 2 and rows(
+        hub, "SELECT count(*) AS n FROM events WHERE device = 'lane-b'")[0]["n"] == 3)
+    page = c["committee"].get("/registry/health").text
+    table = page.split('id="tag-batteries"', 1)[1].split("</table>", 1)[0]
+    low, fine = table.split("<tr", 2)[2].split("<tr", 1)[0], table.split("<tr")[3]
+    assert TAG.format(7) in low and "2.45 V" in low and "电量低" in low  # lowest first, flagged
+    assert TAG.format(8) in fine and "2.98 V" in fine and "电量低" not in fine
+    assert "2.60" in page  # the threshold is told
+    month = now.strftime("%Y-%m")
+    report = c["committee"].get(f"/report?month={month}").text.split('id="report-tag-battery"', 1)[1]
+    assert TAG.format(7) in report and TAG.format(8) not in report.split("</section>", 1)[0]
+    assert "电池电量低" in c["committee"].get(f"/report.csv?month={month}").content.decode("utf-8-sig")

@@ -1,9 +1,9 @@
 """A real browser (Debian's Chromium through Playwright) against a real hub on a loopback port:
 log in, filter violations, excuse one, import a CSV, use the site on a phone (390×844): the 7 a.m.
-list with tel: links, a visitor pass by plate, swapping a shift, changing one's password.  One hub
-and one Chromium for the module.  Saves the screenshots docs/web.md and the Chinese manuals show,
-from the Chinese interface of a compound with a Chinese name (a CJK font is needed: Debian's
-fonts-wqy-microhei)."""
+list with tel: links, a visitor pass by plate, swapping a shift, changing one's password, importing
+the registry with its preview and confirming.  One hub and one Chromium for the module.  Saves the
+screenshots docs/web.md and the Chinese manuals show, from the Chinese interface of a compound with
+a Chinese name (a CJK font is needed: Debian's fonts-wqy-microhei)."""
 
 from __future__ import annotations
 
@@ -212,3 +212,25 @@ def test_a_warden_changes_their_password_from_a_phone(hub, browser):
         page.wait_for_selector("#pw-done")
     with phone(hub, browser, "xiaowang", new) as page:  # logs in with the new one
         assert page.url.endswith("/")
+
+
+def test_the_committee_imports_the_registry_from_a_phone(hub, browser, tmp_path):
+    """The preview of what changes, ticking the removal box and confirming, all on 390 px."""
+    sheet = tmp_path / "住户车辆.csv"
+    sheet.write_text("序号,车牌号,房号,车主姓名,标签\n"
+                     f"1,浙A12340,1-101,王建华,{TAG.format(1)}\n2,浙A12341,2-102,李秀英,{TAG.format(2)}\n"
+                     f"3,浙A66666,6-606,赵六,{TAG.format(6)}\n", encoding="gb18030")
+    with phone(hub, browser, "laoli") as page:
+        page.goto(f"http://127.0.0.1:{hub.web_port}/registry")
+        page.set_input_files("input[type=file]", str(sheet))
+        page.click("form[action='/registry/import'] button")
+        preview = page.locator("#import-preview")
+        preview.wait_for()
+        assert "+ 浙A66666" in preview.inner_text() and "浙A55555" in preview.inner_text()  # added, removed
+        assert fits(page)
+        page.check("input[name=removals]")  # removing a car is asked first
+        page.click("form[action='/registry/import/confirm'] button")
+        page.wait_for_selector("#import-summary")
+        assert fits(page)
+    plates = {r["plate"] for r in rows(hub, "SELECT plate FROM vehicles WHERE visitor = 0")}
+    assert plates == {"浙A12340", "浙A12341", "浙A66666"}

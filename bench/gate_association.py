@@ -376,11 +376,31 @@ def score(cars: list[Car], threshold: int) -> dict[str, float]:
     unheard = [c for c in refused if c.heard_best is None or c.heard_best < threshold]
     waits = sorted(c.opened_at - c.loop_at for c in auto if c.opened_at is not None and c.tag == c.open_tag)
     per = 10_000 / max(1, len(arrived))
-    return {"vehicles": len(arrived), "let_in": len(let_in) * per, "other_tag": len(other_tag) * per,
+    causes = {**{f"wrong: {k}": v * per for k, v in _whose(other_tag, cars).items()},
+              "refused: own tag taken by another car": per * sum(
+                  1 for c in refused if any(o.open_tag == c.tag for o in cars if o is not c))}
+    return {"causes": causes, "vehicles": len(arrived), "let_in": len(let_in) * per, "other_tag": len(other_tag) * per,
             "refused": 100 * len(refused) / max(1, len(residents)),
             "unheard": 100 * len(unheard) / max(1, len(residents)),
             "p50": 1000 * statistics.median(waits) if waits else float("nan"),
             "p99": 1000 * waits[min(len(waits) - 1, int(0.99 * len(waits)))] if waits else float("nan")}
+
+
+def _whose(opened: list[Car], cars: list[Car]) -> dict[str, int]:
+    """Whose tag opened for another car: the car behind or in front in its lane, the other lane's,
+    a parked or passing car's (the breakdown behind 'opened on another car's tag')."""
+    by_tag = {c.tag: c for c in cars if c.tag}
+    out: dict[str, int] = {}
+    for c in opened:
+        owner = by_tag.get(c.open_tag)
+        if owner is None:
+            whose = "a parked car's tag" if "parked" in (c.open_tag or "") else "a passing car's tag"
+        elif owner.lane != c.lane:
+            whose = "the other lane's car's tag"
+        else:
+            whose = "the tag of the car behind" if owner.arrive > c.arrive else "the tag of the car in front"
+        out[whose] = out.get(whose, 0) + 1
+    return out
 
 
 def main() -> int:
@@ -409,6 +429,10 @@ def main() -> int:
     for name, s, cpu in rows:
         print(f"| {name} | {s['vehicles']:.0f} | {s['let_in']:.1f} | {s['other_tag']:.1f} | {s['refused']:.2f} % | "
               f"{s['unheard']:.2f} % | {s['p50']:.0f} ms | {s['p99']:.0f} ms | {cpu:.0f} s |")
+    print("\n| cause, per 10,000 vehicles | " + " | ".join(name for name, _, _ in rows) + " |")
+    print("|---|" + "---|" * len(rows))
+    for cause in sorted({k for _, r, _ in rows for k in r["causes"]}):
+        print(f"| {cause} | " + " | ".join(f"{r['causes'].get(cause, 0.0):.1f}" for _, r, _ in rows) + " |")
     print("\nGoals (issue 17): wrong opens 0 per 10,000 vehicles; residents refused ≤ 1 %. "
           "Loop → open is counted in 0.1 s simulation steps, for residents opened on their own tag. "
           "'Own tag never heard near': no single reading of the resident's tag at its lane's radio reached the "

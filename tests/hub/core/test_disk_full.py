@@ -171,3 +171,42 @@ def test_a_picture_waiting_for_its_event_is_kept_with_it_when_the_event_comes_on
         assert count(hub, "quarantine") == 0 and hub.quarantine.total == 0
     finally:
         hub.stop()
+
+
+def test_on_a_full_disk_the_web_view_says_so_in_the_readers_language_not_a_bare_500(tmp_path, broker):
+    """Review finding 6: a write the full disk refuses (a log-in stores a session, an excuse a
+    diary line) answers 503 with the cause and what to do, in the reader's language; a JSON
+    request gets JSON.  The routes added here write a row bigger than the pages left."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from tests.support.webhub import web_hub
+
+    hub = web_hub(tmp_path, broker, areas=("hub.web.app",))
+    try:
+        def fill() -> None:
+            hub.writer.call(lambda db: db.execute("INSERT INTO filler VALUES (?)", ["x" * 5000]))
+
+        hub.web.post("/test-write")(lambda: fill() or {})
+        hub.web.post("/api/test-write")(lambda: fill() or {})
+
+        @hub.web.post("/api/test-broken")
+        def broken() -> dict:
+            raise sqlite3.OperationalError("no such table: nowhere")
+
+        hub.writer.call(lambda db: db.execute("CREATE TABLE filler (x)"))
+        _cap(hub, None)
+        client = TestClient(hub.web, raise_server_exceptions=False)
+        refused = client.post("/test-write")
+        assert refused.status_code == 503
+        assert "中心机存储卡已满，暂时不能保存；请联系安装维护人员" in refused.text
+        client.get("/lang?to=en")
+        assert "storage card is full" in client.post("/test-write").text
+        answer = client.post("/api/test-write")
+        assert answer.status_code == 503 and "storage card is full" in answer.json()["error"]
+        assert client.post("/api/test-broken").status_code == 500  # any other database error stays a 500
+        _cap(hub, UNLIMITED)
+        assert client.post("/test-write").status_code == 200
+    finally:
+        hub.stop()

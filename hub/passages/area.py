@@ -30,7 +30,8 @@ class ClonesArea:
         self.window = longest(self.pairs, config.between_gates)
 
     def on_passage(self, db: Any, event: Any, ctx: Any) -> None:
-        self._check(db, Sighting(event.tag or "", ctx.device, event.lane, event.ts, "passage", event.id), ctx)
+        self._check(db, Sighting(event.tag or "", ctx.device, event.lane, event.ts, "passage", event.id,
+                                 event.direction or ""), ctx)
 
     def on_presence(self, db: Any, event: Any, ctx: Any) -> None:
         if event.present:
@@ -70,7 +71,7 @@ class ClonesArea:
             if kind == "presence" and not data.get("present"):
                 continue
             found.append(Sighting(new.tag, device, str(data.get("lane") or data.get("zone") or ""), parse_ts(ts),
-                                  kind, event_id))
+                                  kind, event_id, str(data.get("direction") or "") if kind == "passage" else ""))
         return found
 
     def active(self, db: Any, now: Any) -> list[dict]:

@@ -18,8 +18,8 @@ PAIRS = {frozenset(("gate-north", "lane-east")): timedelta(minutes=2)}
 GATES = timedelta(seconds=30)
 
 
-def at(device: str, place: str, seconds: float, kind: str = "passage", tag: str = TAG) -> Sighting:
-    return Sighting(tag, device, place, T0 + timedelta(seconds=seconds), kind, f"{device}:{seconds}")
+def at(device: str, place: str, seconds: float, kind: str = "passage", tag: str = TAG, way: str = "") -> Sighting:
+    return Sighting(tag, device, place, T0 + timedelta(seconds=seconds), kind, f"{device}:{seconds}", way)
 
 
 @pytest.mark.parametrize("earlier,new,clone", [
@@ -35,6 +35,17 @@ def at(device: str, place: str, seconds: float, kind: str = "passage", tag: str 
 ])
 def test_the_rule(earlier, new, clone):
     assert (clash(new, [earlier], pairs=PAIRS, between_gates=GATES) == earlier) is clone
+
+
+def test_in_at_one_gate_pi_and_out_at_another_is_a_car_turning_back_unless_the_pair_is_configured():
+    """Review finding 9: a two-Pi entrance (an in-Pi and an out-Pi side by side) must not report a
+    resident who enters and turns back within ``between_gates`` as a copied tag by default."""
+    entered, left = at("gate-north-in", "in", 0, way="in"), at("gate-north-out", "out", 12, way="out")
+    assert clash(left, [entered], pairs={}, between_gates=GATES) is None
+    both_in = at("gate-south", "south-in", 12, way="in")
+    assert clash(both_in, [entered], pairs={}, between_gates=GATES) == entered  # two entries: still a clone
+    far_apart = {frozenset(("gate-north-in", "gate-north-out")): timedelta(seconds=30)}
+    assert clash(left, [entered], pairs=far_apart, between_gates=GATES) == entered  # configured: checked
 
 
 def test_same_device_is_never_a_clash_even_when_configured():

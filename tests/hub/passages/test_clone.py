@@ -91,14 +91,16 @@ def test_through_the_broker_a_clone_is_a_hub_fault_and_one_notice(tmp_path, brok
         assert len(notices) == 1 and "ble_possible_clone" in notices[0]["payload"]
         faults = hub.area("passages").active(hub.db, hub.clock.now())
         assert [(f["device"], f["code"]) for f in faults] == [("hub", "ble_possible_clone")]
-        assert "gate-north/north-out" in faults[0]["detail"] and "gate-south/south-in" in faults[0]["detail"]
+        assert "gate-north north-out" in faults[0]["detail"] and "gate-south south-in" in faults[0]["detail"]
 
 
 def test_the_devices_page_shows_the_suspicion(tmp_path, broker):
     from fastapi.testclient import TestClient
 
     from tests.support.webhub import add_user, login, web_hub
-    hub = web_hub(tmp_path, broker, clock=FakeClock(T0 + timedelta(minutes=5)), areas=("hub.web.app", "passages"))
+    labels = {"devices": [{"id": "gate-north", "label": "北门道闸"}]}
+    hub = web_hub(tmp_path, broker, clock=FakeClock(T0 + timedelta(minutes=5)), areas=("hub.web.app", "passages"),
+                  overrides=labels)
     try:
         site = hub.config.site.id
         with Publisher(broker.port) as pub:
@@ -109,6 +111,8 @@ def test_the_devices_page_shows_the_suspicion(tmp_path, broker):
         client = TestClient(hub.web)
         login(client, "wang")
         page = client.get("/devices").text
-        assert "ble_possible_clone" in page and "gate-north/north-in" in page and "gate-south/south-in" in page
+        assert "ble_possible_clone" in page and "北门道闸 north-in" in page and "gate-south south-in" in page
+        assert "这项检查不拦车" in page and "这次没有放行" not in page  # the hub's check, not the gate's (finding 7)
+        assert TAG not in page and "标签 …r-17: 北门道闸 north-in 03-02 08:01:00 ↔ gate-south south-in 03-02 08:01:09" in page
     finally:
         hub.stop()

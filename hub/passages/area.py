@@ -59,8 +59,10 @@ class ClonesArea:
                        new.tag, first.device, first.place, format_ts(first.at), second.device, second.place,
                        format_ts(second.at))
         values = {"tag": new.tag, "seconds": round(abs((second.at - first.at).total_seconds()), 1),
-                  "first": {"device": first.device, "place": first.place, "at": format_ts(first.at)},
-                  "second": {"device": second.device, "place": second.place, "at": format_ts(second.at)}}
+                  "first": {"device": first.device, "place": first.place, "at": format_ts(first.at),
+                            "label": self._place(first.device, first.place)},
+                  "second": {"device": second.device, "place": second.place, "at": format_ts(second.at),
+                             "label": self._place(second.device, second.place)}}
         queue_notice(db, dedup_key=f"{CODE}:{first.event_id}:{second.event_id}", now=ctx.received_at,
                      title=f"{CODE}: {new.tag}", severity="warning", path="/devices", topic=CODE, values=values)
 

@@ -22,6 +22,7 @@ from gwcommon import catalogue
 from gwcommon.redact import mask_mobile as mask_mobiles
 from gwcommon.timefmt import parse_ts
 from hub.core import faultwords, glossary, plates
+from hub.core.tagtext import short_tag
 
 from .devicetext import clean
 
@@ -126,6 +127,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "escalation.next_warden": ("下一位值班人员", "the next warden"),
     "escalation.committee": (glossary.ROLES["committee"][0], "the committee"),
     "escalation.warden": (glossary.ROLES["warden"][0], "the warden"),
+    "clone.title": ("疑似复制的蓝牙标签：{tag}", "Possibly copied Bluetooth tag: {tag}"),
+    "clone.seen": ("{first} 和 {second} 都读到了它，只相隔 {seconds} 秒，一辆车开不了这么快。",
+                   "Seen at {first} and at {second}, {seconds} s apart: no car drives between them that fast."),
+    "clone.todo": ("这项检查不拦车。请业委会联系标签的住户核实；如确是复制的标签，请在登记表中停用它并换发新标签。",
+                   "This check stops no car. Committee: ask the tag's household; if it was copied, revoke it in "
+                   "the registry and issue a new one."),
 }
 catalogue.contribute("chat", WORDS, prefix="chat.")
 
@@ -330,21 +337,18 @@ def _calendar_unknown_year(values: dict[str, Any], ctx: Context) -> tuple[str, t
 
 
 def _ble_possible_clone(values: dict[str, Any], ctx: Context) -> tuple[str, tuple[str, ...]]:
-    """One Bluetooth tag at two places too far apart for the time between (疑似复制的蓝牙标签)."""
-    tag, seconds = clean(str(values.get("tag", "?"))), values.get("seconds", "?")
+    """One Bluetooth tag at two places too far apart for the time between (疑似复制的蓝牙标签):
+    places by the labels the passages area put in (``label``), ids where there are none."""
+    tag, seconds = clean(short_tag(str(values.get("tag", "?")), lang=ctx.lang)), values.get("seconds", "?")
     first, second = values.get("first") or {}, values.get("second") or {}
 
     def where(s: dict[str, Any]) -> str:
         at = ctx.t(s["at"]) if s.get("at") else "?"
-        return f"{at} {clean(str(s.get('device', '?')))} / {clean(str(s.get('place', '?')))}"
-    if ctx.lang == "en":
-        return (f"Possibly copied Bluetooth tag: {tag}",
-                (f"Seen at {where(first)} and at {where(second)}, {seconds} s apart: no car drives between them "
-                 "that fast.", "Installer: compare the two places' records; if the tag was copied, revoke it in "
-                 "the registry and issue a new one."))
-    return (f"疑似复制的蓝牙标签：{tag}",
-            (f"{where(first)} 和 {where(second)} 都读到了它，只相隔 {seconds} 秒，一辆车开不了这么快。",
-             "请安装维护人员核对这两处的记录；如确是复制的标签，请在登记表中停用它并换发新标签。"))
+        place = s.get("label") or f"{s.get('device', '?')} / {s.get('place', '?')}"
+        return f"{at} {clean(str(place))}"
+    return (phrase(ctx.lang, "clone.title", tag=tag),
+            (phrase(ctx.lang, "clone.seen", first=where(first), second=where(second), seconds=seconds),
+             phrase(ctx.lang, "clone.todo")))
 
 
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

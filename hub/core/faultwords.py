@@ -123,6 +123,12 @@ FAULTS: dict[str, tuple[str, str, str, str]] = {
 }
 # the same code from another kind of device means something else: (code, device kind) → (zh, en)
 BY_KIND: dict[tuple[str, str], tuple[str, str]] = {
+    ("ble_possible_clone", "hub"): (  # the hub's own check (hub.passages.clone): any tag, refuses nothing
+        "同一个蓝牙标签在相隔太近的时间出现在两处（详情里有两处地点和时间），一辆车做不到，标签可能被复制了。"
+        "这项检查不拦车。请业委会联系标签的住户核实；如确有复制，请在住户车辆页停用它并换发新标签。",
+        "The same Bluetooth tag was seen at two places too close in time for one car (the detail gives both), so it "
+        "may have been copied. This check stops no car. Committee: ask the tag's household; if it was copied, "
+        "revoke it on the Registry page and issue a new one."),
     ("relay_fault", "charging"): (
         "充电棚的开关（继电器）没有按指令通断，自动断电或恢复供电可能没有生效。请值班人员到充电棚看看这条线路是否还在充电；"
         "请安装维护人员检查开关的电源和网络。",
@@ -147,7 +153,8 @@ def name(code: str, lang: str = "zh") -> str:
 
 def advice(code: str, lang: str = "zh", kind: str | None = None) -> str:
     """What happened and who should do what, one or two sentences; ``kind`` the device's kind
-    (``gate``, ``lane``, ``charging``) where one code means different things on different devices."""
+    (``gate``, ``lane``, ``charging``, ``hub`` for the hub's own faults) where one code means different
+    things on different devices."""
     if (code, kind or "") in BY_KIND:
         return catalogue.t(f"fault.{code}.{kind}.advice", lang)
     if code not in FAULTS:

@@ -139,11 +139,28 @@ class Ingest:
         self.snapshot_floor = FLOOR_BYTES
         self.disk_low = False
         self._disk_checked: datetime | None = None
+        self._recheck = False  # memory may be ahead of the committed tables (see taken_back)
 
     # -- on the writer thread, inside the transaction ------------------------------------------
 
+    def taken_back(self) -> None:
+        """A transaction holding ingest work was taken back (a full disk, a failed message): the
+        waiting room and the quarantine counts, changed in memory as the work went, are read again
+        from their tables (the truth) before the next piece of work."""
+        self._recheck = True
+
+    def _resync(self, db: Database, now: datetime) -> None:
+        if not self._recheck:
+            return
+        self._recheck = False
+        self.quarantine.load(db)
+        self.waitroom.reset([Waiting(row["device"], row["event_id"], bytes(row["jpeg"]), row["topic"],
+                                     parse_ts(row["received_at"]), now.timestamp())
+                             for row in db.query("SELECT * FROM snapshot_waiting ORDER BY received_at")])
+
     def process(self, db: Database, msg: RawMessage) -> Outcome:
         """Validate and store one message; returns what to apply after commit."""
+        self._resync(db, msg.received_at)
         try:
             where = parse_topic(msg.topic)
         except InvalidMessage as exc:
@@ -307,7 +324,11 @@ class Ingest:
 
     def tick(self, db: Database, now: datetime) -> None:
         """Writer tick: publish due acks, write changed devices, log online/offline changes."""
-        for item in self.waitroom.expired(now.timestamp()):
+        self._resync(db, now)
+        expired = self.waitroom.expired(now.timestamp())
+        if expired:
+            self.taken_back()  # whether this tick commits or not, the next one re-reads the table
+        for item in expired:
             self._orphan(db, item, f"its event did not arrive within {self.waitroom.wait:.0f} s")
         self._check_disk(now)
         for device, seq in self.acks.due():

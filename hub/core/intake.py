@@ -95,11 +95,13 @@ class Intake:
                 if is_full(exc) or not db.conn.in_transaction:
                     raise  # the whole transaction is gone (a full disk): the batch is retried
                 db.execute("ROLLBACK TO SAVEPOINT message")
+                self.ingest.taken_back()
                 self.errors += 1
                 logger.exception("could not store the message on %s (it stays unacknowledged and comes "
                                  "again)", msg.topic[:120])
             except Exception as exc:  # noqa: BLE001 — a bug on one message: keep it, ack it, carry on
                 db.execute("ROLLBACK TO SAVEPOINT message")
+                self.ingest.taken_back()
                 self.errors += 1
                 logger.exception("processing the message on %s failed; it is quarantined", msg.topic[:120])
                 results.append((self.ingest.quarantine_failure(db, msg, exc), ack))
@@ -125,6 +127,7 @@ class Intake:
             return
         self.failed_batches += 1
         self._failed_in_a_row += 1
+        self.ingest.taken_back()  # the waiting room and quarantine counts are read again from the tables
         with self._lock:
             self._items.extendleft(reversed(self._taken))
             self._taken = []

@@ -21,7 +21,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 WAIT_S = 60.0
@@ -90,6 +90,16 @@ class WaitRoom:
         with self._lock:
             old = [k for k, w in self._items.items() if now - w.since > self.wait]
             return [self._pop(k) for k in old]
+
+    def reset(self, items: list[Waiting]) -> None:
+        """Hold exactly ``items`` (what the table ``snapshot_waiting`` says after a taken-back
+        transaction); an item already held keeps its waiting time."""
+        with self._lock:
+            held, self._items, self._bytes = self._items, OrderedDict(), 0
+            for item in items:
+                old = held.get(item.event_id)
+                self._items[item.event_id] = replace(item, since=old.since) if old is not None else item
+                self._bytes += len(item.jpeg)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -17,6 +17,8 @@ from typing import Any
 
 from gwcommon.timefmt import format_ts, parse_ts
 from hub.alerts import queue_notice
+from hub.core.labels import Labels, from_config
+from hub.core.tagtext import short_tag
 from hub.passages.clone import Sighting, checked, clash, longest
 
 logger = logging.getLogger(__name__)
@@ -24,13 +26,16 @@ CODE = "ble_possible_clone"
 
 
 class ClonesArea:
-    def __init__(self, config: Any):
+    def __init__(self, config: Any, labels: Labels | None = None, tz: Any = None):
         self.config = config
+        self.labels = labels or Labels()
+        self.tz = tz  # the site's zone, for the times people read (None: as stored)
         self.pairs = config.pairs()
         self.window = longest(self.pairs, config.between_gates)
 
     def on_passage(self, db: Any, event: Any, ctx: Any) -> None:
-        self._check(db, Sighting(event.tag or "", ctx.device, event.lane, event.ts, "passage", event.id), ctx)
+        self._check(db, Sighting(event.tag or "", ctx.device, event.lane, event.ts, "passage", event.id,
+                                 event.direction or ""), ctx)
 
     def on_presence(self, db: Any, event: Any, ctx: Any) -> None:
         if event.present:
@@ -54,8 +59,10 @@ class ClonesArea:
                        new.tag, first.device, first.place, format_ts(first.at), second.device, second.place,
                        format_ts(second.at))
         values = {"tag": new.tag, "seconds": round(abs((second.at - first.at).total_seconds()), 1),
-                  "first": {"device": first.device, "place": first.place, "at": format_ts(first.at)},
-                  "second": {"device": second.device, "place": second.place, "at": format_ts(second.at)}}
+                  "first": {"device": first.device, "place": first.place, "at": format_ts(first.at),
+                            "label": self._place(first.device, first.place)},
+                  "second": {"device": second.device, "place": second.place, "at": format_ts(second.at),
+                             "label": self._place(second.device, second.place)}}
         queue_notice(db, dedup_key=f"{CODE}:{first.event_id}:{second.event_id}", now=ctx.received_at,
                      title=f"{CODE}: {new.tag}", severity="warning", path="/devices", topic=CODE, values=values)
 
@@ -70,22 +77,31 @@ class ClonesArea:
             if kind == "presence" and not data.get("present"):
                 continue
             found.append(Sighting(new.tag, device, str(data.get("lane") or data.get("zone") or ""), parse_ts(ts),
-                                  kind, event_id))
+                                  kind, event_id, str(data.get("direction") or "") if kind == "passage" else ""))
         return found
 
     def active(self, db: Any, now: Any) -> list[dict]:
         """The suspicions detected within ``show_for``: the hub's faults for the Devices page."""
         since = format_ts(now - self.config.show_for)
         return [{"device": "hub", "code": CODE, "since": detected, "circuit": None,
-                 "detail": f"{tag}: {d1}/{p1} {t1} ↔ {d2}/{p2} {t2}"}
+                 "detail": f"{short_tag(tag)}: {self._place(d1, p1)} {self._time(t1)} ↔ {self._place(d2, p2)} "
+                           f"{self._time(t2)}"}
                 for tag, d1, p1, t1, d2, p2, t2, detected in db.execute(
                     "SELECT tag, first_device, first_place, first_ts, second_device, second_place, second_ts, "
                     "detected_at FROM passage_clones WHERE detected_at >= ? ORDER BY detected_at DESC LIMIT 50",
                     [since]).fetchall()]
 
+    def _time(self, stored: str) -> str:
+        return parse_ts(stored).astimezone(self.tz).strftime("%m-%d %H:%M:%S") if self.tz else stored
+
+    def _place(self, device: str, place: str) -> str:
+        """A device and its lane (or zone) by their labels, ids where there are none."""
+        lane = self.labels.lane(place, device)
+        return f"{self.labels.device(device)} {lane if lane != place else self.labels.zone(place)}"
+
 
 def attach(hub: Any) -> ClonesArea:
-    area = ClonesArea(hub.config.clone_check)
+    area = ClonesArea(hub.config.clone_check, from_config(hub.config), hub.config.site.tz)
     if hub.config.clone_check.enabled:
         hub.on_event("passage", area.on_passage)
         hub.on_event("presence", area.on_presence)

@@ -4,7 +4,10 @@ A tag (EID or static — never a plate, which any camera may read off any car) h
 passage or arriving in a watched zone is one car.  The same tag at two different devices within
 less than the minimum travel time between them cannot be one car: someone has copied the tag.
 Different lanes of one gate device are never a clash (one car, one gate).  The minimum travel
-time is the configured one for the pair of devices, else ``between_gates`` for two gates;
+time is the configured one for the pair of devices, else ``between_gates`` for two gates whose
+passages go the same way — an "in" at one gate device and an "out" at another are not a clash
+unless their pair is configured: at a two-Pi entrance (an in-Pi and an out-Pi side by side) that is
+a car turning back, and the check must not accuse a resident by default;
 a gate and a lane scanner (whose strip may begin just inside the gate) clash only when their pair
 is configured.  Pure: the caller looks up the sightings and the clock.
 """
@@ -26,6 +29,7 @@ class Sighting:
     at: datetime
     kind: str = "passage"
     event_id: str = ""
+    direction: str = ""  # a passage's "in" or "out" ("" when unknown or a zone arrival)
 
 
 def checked(tag: str | None) -> bool:
@@ -42,6 +46,8 @@ def min_travel(a: Sighting, b: Sighting, *, pairs: dict[frozenset[str], timedelt
     if configured is not None:
         return configured
     if a.kind == "passage" and b.kind == "passage":
+        if {a.direction, b.direction} == {"in", "out"}:
+            return None  # in at one gate Pi, out at another: perhaps one car turning back at one entrance
         return between_gates
     return None
 

@@ -73,6 +73,12 @@ class NotFound(WebError):
     status = 404
 
 
+class StorageFull(WebError):
+    """The hub's database refused a write: its disk (SD card) is full."""
+
+    status = 503
+
+
 @dataclass(frozen=True)
 class NavItem:
     path: str

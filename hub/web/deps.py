@@ -9,6 +9,7 @@ gets 403; bad input 400 with the reason.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,10 +20,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gwcommon.configwords import reason
+from hub.core.db import is_full
 
 from . import csrf
 from .auth import Principal
-from .context import SECURITY_HEADERS, BadRequest, Forbidden, LoginRequired, WebContext, WebError
+from .context import SECURITY_HEADERS, BadRequest, Forbidden, LoginRequired, StorageFull, WebContext, WebError
 from .roles import allows
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,8 @@ def safe_next(target: str | None) -> str:
 
 
 def install_handlers(app: FastAPI, ctx: WebContext) -> None:
-    """Turn :class:`WebError` into a redirect, a JSON error or an error page."""
+    """Turn :class:`WebError` into a redirect, a JSON error or an error page — and a write refused
+    because the hub's disk is full into a 503 that says so (log-in included: it stores a session)."""
     async def handle(request: Request, exc: WebError) -> Response:
         api = request.url.path.startswith("/api/")
         if api:
@@ -75,7 +78,13 @@ def install_handlers(app: FastAPI, ctx: WebContext) -> None:
         en, zh = reason(first)  # the same plain words as a config error, in the page's language
         return await handle(request, BadRequest(Worded(f"{where}: {en}", f"{where}：{zh}")))
 
+    async def storage(request: Request, exc: sqlite3.Error) -> Response:
+        if not is_full(exc):
+            raise exc  # any other database error stays a server error (500, logged)
+        return await handle(request, StorageFull("error.storage_full"))
+
     app.add_exception_handler(WebError, handle)
+    app.add_exception_handler(sqlite3.Error, storage)
     app.add_exception_handler(RequestValidationError, invalid)
 
 

@@ -71,6 +71,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.400": ("输入有误", "Bad input"), "error.401": ("请先登录", "Please log in"),
     "error.403": ("没有权限", "Not allowed"), "error.404": ("找不到", "Not found"),
     "error.429": ("尝试太频繁", "Too many attempts"), "error.503": ("暂不可用", "Not available"),
+    "error.storage_full": ("中心机存储卡已满，暂时不能保存；请联系安装维护人员",
+                           "The hub's storage card is full, so nothing can be saved for now; please call the installer"),
     "err.csrf": ("表单的安全码缺失或不对；请刷新页面后再试。",
                  "The form's security token is missing or wrong; reload the page and try again."),
     "err.role": ("您的账号没有这个权限。", "Your account is not allowed to do this."),

@@ -116,3 +116,97 @@ def test_a_tick_failing_on_a_full_disk_is_logged_once_a_minute_not_five_times_a_
 def _fill(db) -> None:
     """A tick that writes a page's worth each time, as an area's tick does now and then."""
     db.execute("INSERT INTO filler VALUES (?)", ["x" * 5000])
+
+
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 1000 + b"\xff\xd9"
+NOTE = "\U00020000" * 1000  # 4 KB (4-byte characters): more than a database page
+
+
+def _fill_up(hub) -> None:
+    """Use up the pages the capped database still has free (its other tables keep the room left in
+    their own pages), one committed row at a time."""
+    for size in (3000, 100):
+        for _ in range(1000):
+            try:
+                hub.writer.call(lambda db: db.execute("INSERT INTO filler VALUES (?)", ["x" * size]))
+            except Exception:  # noqa: BLE001 — the database is full now
+                break
+    assert hub.writer.call(lambda db: db.execute("PRAGMA freelist_count").fetchone()[0]) == 0
+
+
+def test_a_picture_waiting_for_its_event_is_kept_with_it_when_the_event_comes_on_a_full_disk(tmp_path, broker):
+    """The waiting room follows what is committed: a try that the full disk takes back must not
+    use up the picture waiting for the event, nor leave its row to end as an orphan (review
+    finding 5).  The event (small: it fits the pages there are) shares its batch with a large
+    one that does not, so the batch is taken back after the picture was matched."""
+    import threading
+
+    from tests.support.hubrun import Publisher
+
+    hub = make_hub(tmp_path, broker)
+    hub.intake.max_retry_after = 1.0
+    site = hub.config.site.id
+    try:
+        with Publisher(broker.port) as pub:
+            pub.event(site, "gate-1", "passage", 1)
+            pub.raw(f"gatewarden/{site}/gate-1/snapshot/gate-1:boot1:2", JPEG)  # the picture comes first
+            wait_until(lambda: count(hub, "snapshot_waiting") == 1 and count(hub, "events") == 1, timeout=30)
+            hub.writer.call(lambda db: db.execute("CREATE TABLE filler (x)"))
+            failed = hub.intake.failed_batches
+            _cap(hub, None)
+            _fill_up(hub)
+            hold = threading.Event()
+            hub.writer.submit(lambda db: hold.wait(30))  # both events wait for one batch
+            pub.event(site, "gate-1", "passage", 2)  # its event, onto a full disk
+            pub.event(site, "gate-1", "passage", 3, note=NOTE)
+            wait_until(lambda: hub.intake.backlog == 2, timeout=30)
+            hold.set()
+            wait_until(lambda: hub.intake.failed_batches > failed, timeout=30)
+            _cap(hub, UNLIMITED)
+            wait_until(lambda: count(hub, "events") == 3, timeout=60)
+        wait_until(lambda: count(hub, "snapshots") == 1, timeout=30)
+        assert count(hub, "snapshot_waiting") == 0 and len(hub.ingest.waitroom) == 0
+        assert count(hub, "quarantine") == 0 and hub.quarantine.total == 0
+    finally:
+        hub.stop()
+
+
+def test_on_a_full_disk_the_web_view_says_so_in_the_readers_language_not_a_bare_500(tmp_path, broker):
+    """Review finding 6: a write the full disk refuses (a log-in stores a session, an excuse a
+    diary line) answers 503 with the cause and what to do, in the reader's language; a JSON
+    request gets JSON.  The routes added here write a row bigger than the pages left."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from tests.support.webhub import web_hub
+
+    hub = web_hub(tmp_path, broker, areas=("hub.web.app",))
+    try:
+        def fill() -> None:
+            hub.writer.call(lambda db: db.execute("INSERT INTO filler VALUES (?)", ["x" * 5000]))
+
+        hub.web.post("/test-write")(lambda: fill() or {})
+        hub.web.post("/api/test-write")(lambda: fill() or {})
+
+        @hub.web.post("/api/test-broken")
+        def broken() -> dict:
+            raise sqlite3.OperationalError("no such table: nowhere")
+
+        hub.writer.call(lambda db: db.execute("CREATE TABLE filler (x)"))
+        _cap(hub, None)
+        client = TestClient(hub.web, raise_server_exceptions=False)
+        refused = client.post("/test-write")
+        assert refused.status_code == 503
+        assert "中心机存储卡已满，暂时不能保存；请联系安装维护人员" in refused.text
+        client.get("/lang?to=en")
+        assert "storage card is full" in client.post("/test-write").text
+        answer = client.post("/api/test-write")
+        assert answer.status_code == 503 and "storage card is full" in answer.json()["error"]
+        assert client.post("/api/test-broken").status_code == 500  # any other database error stays a 500
+        _cap(hub, UNLIMITED)
+        assert client.post("/test-write").status_code == 200
+    finally:
+        hub.stop()

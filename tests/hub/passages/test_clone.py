@@ -18,8 +18,8 @@ PAIRS = {frozenset(("gate-north", "lane-east")): timedelta(minutes=2)}
 GATES = timedelta(seconds=30)
 
 
-def at(device: str, place: str, seconds: float, kind: str = "passage", tag: str = TAG) -> Sighting:
-    return Sighting(tag, device, place, T0 + timedelta(seconds=seconds), kind, f"{device}:{seconds}")
+def at(device: str, place: str, seconds: float, kind: str = "passage", tag: str = TAG, way: str = "") -> Sighting:
+    return Sighting(tag, device, place, T0 + timedelta(seconds=seconds), kind, f"{device}:{seconds}", way)
 
 
 @pytest.mark.parametrize("earlier,new,clone", [
@@ -37,6 +37,17 @@ def test_the_rule(earlier, new, clone):
     assert (clash(new, [earlier], pairs=PAIRS, between_gates=GATES) == earlier) is clone
 
 
+def test_in_at_one_gate_pi_and_out_at_another_is_a_car_turning_back_unless_the_pair_is_configured():
+    """Review finding 9: a two-Pi entrance (an in-Pi and an out-Pi side by side) must not report a
+    resident who enters and turns back within ``between_gates`` as a copied tag by default."""
+    entered, left = at("gate-north-in", "in", 0, way="in"), at("gate-north-out", "out", 12, way="out")
+    assert clash(left, [entered], pairs={}, between_gates=GATES) is None
+    both_in = at("gate-south", "south-in", 12, way="in")
+    assert clash(both_in, [entered], pairs={}, between_gates=GATES) == entered  # two entries: still a clone
+    far_apart = {frozenset(("gate-north-in", "gate-north-out")): timedelta(seconds=30)}
+    assert clash(left, [entered], pairs=far_apart, between_gates=GATES) == entered  # configured: checked
+
+
 def test_same_device_is_never_a_clash_even_when_configured():
     a, b = at("gate-north", "north-in", 0), at("gate-north", "north-out", 0)
     assert min_travel(a, b, pairs={frozenset(("gate-north",)): timedelta(hours=1)}, between_gates=GATES) is None
@@ -51,11 +62,13 @@ def test_the_notice_in_chinese_and_english():
     values = {"tag": TAG, "seconds": 8.0, "first": {"device": "gate-north", "place": "north-in", "at": "2026-03-02T00:01:00Z"},
               "second": {"device": "gate-south", "place": "south-in", "at": "2026-03-02T00:01:08Z"}}
     payload = {"topic": "ble_possible_clone", "values": values, "severity": "warning", "path": "/devices"}
-    for lang, words in (("zh", ("疑似复制的蓝牙标签", "gate-south / south-in", "8.0 秒")),
-                        ("en", ("Possibly copied Bluetooth tag", "gate-north / north-in", "8.0 s apart"))):
+    values["first"]["label"] = "北门道闸 进"  # the passages area words places by their labels (finding 7)
+    for lang, words in (("zh", ("疑似复制的蓝牙标签：蓝牙标签 ", "r-17", "北门道闸 进", "gate-south / south-in", "8.0 秒",
+                                "这项检查不拦车")),
+                        ("en", ("Possibly copied Bluetooth tag", "北门道闸 进", "8.0 s apart", "stops no car"))):
         message = render_notice(payload, Context(lang=lang, tz=__import__("zoneinfo").ZoneInfo("Asia/Shanghai")))
         text = message.title + "\n" + "\n".join(message.lines)
-        assert all(w in text for w in words), text
+        assert all(w in text for w in words) and TAG not in text, text
         assert "08:01:08" in text or "08:01" in text
 
 
@@ -80,14 +93,16 @@ def test_through_the_broker_a_clone_is_a_hub_fault_and_one_notice(tmp_path, brok
         assert len(notices) == 1 and "ble_possible_clone" in notices[0]["payload"]
         faults = hub.area("passages").active(hub.db, hub.clock.now())
         assert [(f["device"], f["code"]) for f in faults] == [("hub", "ble_possible_clone")]
-        assert "gate-north/north-out" in faults[0]["detail"] and "gate-south/south-in" in faults[0]["detail"]
+        assert "gate-north north-out" in faults[0]["detail"] and "gate-south south-in" in faults[0]["detail"]
 
 
 def test_the_devices_page_shows_the_suspicion(tmp_path, broker):
     from fastapi.testclient import TestClient
 
     from tests.support.webhub import add_user, login, web_hub
-    hub = web_hub(tmp_path, broker, clock=FakeClock(T0 + timedelta(minutes=5)), areas=("hub.web.app", "passages"))
+    labels = {"devices": [{"id": "gate-north", "label": "北门道闸"}]}
+    hub = web_hub(tmp_path, broker, clock=FakeClock(T0 + timedelta(minutes=5)), areas=("hub.web.app", "passages"),
+                  overrides=labels)
     try:
         site = hub.config.site.id
         with Publisher(broker.port) as pub:
@@ -98,6 +113,8 @@ def test_the_devices_page_shows_the_suspicion(tmp_path, broker):
         client = TestClient(hub.web)
         login(client, "wang")
         page = client.get("/devices").text
-        assert "ble_possible_clone" in page and "gate-north/north-in" in page and "gate-south/south-in" in page
+        assert "ble_possible_clone" in page and "北门道闸 north-in" in page and "gate-south south-in" in page
+        assert "这项检查不拦车" in page and "这次没有放行" not in page  # the hub's check, not the gate's (finding 7)
+        assert TAG not in page and "标签 …r-17: 北门道闸 north-in 03-02 08:01:00 ↔ gate-south south-in 03-02 08:01:09" in page
     finally:
         hub.stop()

@@ -69,7 +69,7 @@ def test_an_unusable_storage_dir_is_one_clear_line(tmp_path, broker):
     done = subprocess.run([sys.executable, "-m", "gatewarden", "hub", "--config", str(config)], cwd=ROOT,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
-    assert done.stderr.splitlines()[-1].startswith("gatewarden hub: storage.dir: cannot use ")
+    assert done.stderr.splitlines()[-1].startswith("gatewarden hub: storage.dir：用不了 ")  # Chinese by default
 
 
 def test_runs_serves_healthz_and_stops_cleanly_on_sigterm(tmp_path, broker):

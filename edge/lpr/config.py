@@ -101,6 +101,11 @@ class PlateCamera(Section):
                 raise ValueError(f"camera {self.id}: opens = 'camera' needs a plate_policy (off never opens)")
             if self.plate_policy == "plate_and_tag":
                 raise ValueError(f"camera {self.id}: plate_and_tag needs the Pi's lane (tags); use opens = 'pi'")
+        if self.vendor == "huaxia" and self.plate_policy in ("plate_alone", "visitors_only"):
+            # its push carries no confidence (every read counts as 100): min_confidence could not
+            # keep a misread that happens to be a registered plate from opening
+            raise ValueError(f"camera {self.id}: a huaxia camera sends no confidence, so a plate alone must not open; "
+                             "use plate_policy = 'plate_and_tag' or 'off'")
         if (self.ocr_tolerant_from is None) != (self.ocr_tolerant_below is None):
             raise ValueError(f"camera {self.id}: set both ocr_tolerant_from and ocr_tolerant_below, or neither")
         if self.ocr_tolerant_from is not None:

@@ -40,6 +40,8 @@ CAM = {"id": "cam-in", "vendor": "vzenith", "lane": "in-1", "plate_policy": "pla
     ({**CAM, "vendor": "hikvision", "opens": "camera", "direction": "in"}, "cannot be opened by the reply"),
     ({**CAM, "vendor": "dahua", "opens": "camera", "direction": "in"}, "cannot be opened by the reply"),
     ({**CAM, "vendor": "huaxia", "opens": "camera", "direction": "in"}, "cannot be opened by the reply"),
+    ({**CAM, "vendor": "huaxia"}, "sends no confidence"),  # plate_alone: would open on any read
+    ({**CAM, "vendor": "huaxia", "plate_policy": "visitors_only"}, "sends no confidence"),
     ({**CAM, "ocr_tolerant_from": 60, "ocr_tolerant_below": 85}, "zone cameras only \\(never for opening\\)"),
     ({**CAM, "lane": None, "zone": "s", "ocr_tolerant_from": 60}, "both ocr_tolerant_from and ocr_tolerant_below"),
     ({**CAM, "lane": None, "zone": "s", "ocr_tolerant_from": 85, "ocr_tolerant_below": 60}, "must be below"),

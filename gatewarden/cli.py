@@ -103,8 +103,15 @@ def _interrupt(signum: int, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(lang_of(words, os.environ)).parse_args(words)
+    lang = lang_of(words, os.environ)
     before = os.environ.get(ENV_LANG)
+    if any(w == "--lang" or w.startswith("--lang=") for w in words):
+        os.environ[ENV_LANG] = lang  # already while parsing: an argument's refusal speaks the asked language
+    try:
+        args = build_parser(lang).parse_args(words)
+    except SystemExit:
+        _restore(ENV_LANG, before)
+        raise
     if args.global_lang:  # one policy: --lang before the command speaks for the whole command
         os.environ[ENV_LANG] = args.global_lang
     # SIGTERM (systemd, `timeout`, a closed terminal) stops a command as Ctrl-C does, so its clean-up

@@ -202,5 +202,8 @@ def test_with_device_outages_no_resident_is_falsely_accused(tmp_path):
 def test_bad_arguments_get_one_line_and_change_nothing(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gatewarden", "simulate", "--nights", "0", "--dir", str(tmp_path / "x")],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "--nights: must be between 1 and 60" in proc.stderr
+    assert proc.returncode == 2 and "--nights：应在 1 到 60 之间" in proc.stderr  # Chinese by default
     assert not (tmp_path / "x").exists()
+    english = subprocess.run([sys.executable, "-m", "gatewarden", "--lang", "en", "simulate", "--nights", "0",
+                              "--dir", str(tmp_path / "x")], capture_output=True, text=True, timeout=60)
+    assert english.returncode == 2 and "--nights: must be between 1 and 60" in english.stderr

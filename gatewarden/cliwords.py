@@ -124,11 +124,6 @@ ZH: dict[str, str] = {
     "consecutive nights (1-60, default 1)": "连续几个夜晚（1-60，默认 1）",
     "which compound, nights and outages (default 1)": "哪一个小区、夜晚和故障安排（默认 1）",
     "print the scores as JSON instead of a table": "以 JSON 而不是表格输出分数",
-    "a soak: kill the hub, the broker and edge devices at random moments, step an edge clock by hours, fill the "
-    "hub's disk, keep the hub down two days (from the seed); also scores events lost and doubled and the latest "
-    "morning decision":
-        "耐久测试：在随机时刻强行终止中心机、消息服务器和前端设备，把某台设备的时钟拨快或拨慢几小时，"
-        "让中心机存储卡写满，让中心机停机两天（按 --seed 安排）；另外统计丢失和重复的事件，以及最晚的一次早晨判定",
     "freeze or kill a gate or lane device for a while each night (from the seed)":
         "每晚让一台道闸或车道监测设备卡住或断开一段时间（按 --seed 安排）",
     "a soak: kill the hub, the broker and edge devices at random moments, step an edge clock by hours, fill the "
@@ -241,11 +236,6 @@ ZH: dict[str, str] = {
         "不做检查，改做继电器测试：给一条车道的抬杆或落杆继电器发一次脉冲（先读地感和光电；有车或有人时拒绝落杆）",
     "the lane to pulse (needed with several lanes)": "要测试的车道（有多条车道时必须写）",
     "do not ask before pulsing": "发脉冲前不再询问",
-    # sim device (gatewarden.sim)
-    "consecutive nights from --evening": "从 --evening 起连续几个夜晚",
-    "after a restart: the simulated moment the device came back (default: now)": "重启后：设备恢复的模拟时刻（默认：现在）",
-    "go down as `simulate --outages` plans": "按 `simulate --outages` 的安排掉线",
-    "the night has its plate-only cars (demo)": "这个夜晚有只认车牌的车辆（演示）",
 }
 # What the gatewarden commands print (demo, deploy): keys gw.*
 SAYS: dict[str, tuple[str, str]] = {
@@ -327,7 +317,7 @@ GROUPS = {"positional arguments": "位置参数", "options": "选项", "optional
 _REFUSALS = [
     (re.compile(r"the following arguments are required: (.*)"), "缺少必需的参数：{0}"),
     (re.compile(r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)"), "参数 {0} 的值 {1} 不对，可选：{2}"),
-    (re.compile(r"argument (\S+): invalid (\w+) value: (.*)"), "参数 {0} 的值 {2} 不对（应是 {1}）"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (.*)"), "参数 {0} 的值 {2} 不对{1}"),
     (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 后面要跟一个值"),
     (re.compile(r"unrecognized arguments: (.*)"), "不认识的参数：{0}"),
     (re.compile(r"argument (\S+): (.*)"), "参数 {0}：{1}"),
@@ -355,8 +345,15 @@ def refusal(message: str, lang: str) -> str:
     for pattern, zh in _REFUSALS:
         match = pattern.fullmatch(message)
         if match:
-            return zh.format(*match.groups())
+            groups = list(match.groups())
+            if pattern is _REFUSALS[2][0]:  # argparse names the converter (int, fromisoformat, _speed)
+                groups[1] = _KINDS.get(groups[1], "")
+            return zh.format(*groups)
     return message
+
+
+# What a converter's name means to a person; other names (our own checks) say nothing more.
+_KINDS = {"int": "（应是整数）", "_positive": "（应是整数）", "float": "（应是数字）", "_speed": "（应是数字）", "fromisoformat": "（应是日期，如 2026-11-19）"}
 
 
 def untranslated(parser: argparse.ArgumentParser) -> list[str]:

@@ -51,7 +51,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "name": ("只能用小写字母、数字和 -，以字母或数字开头，最多 32 个字符，例如 pingan-2",
              "lower case letters, digits and '-', starting with a letter or digit, at most 32 characters, e.g. pingan-2"),
     "got": ("{reason}（现在是“{got}”）", "{reason} (got {got!r})"),
-    "wrong_value": ("值不对", "{msg}"),
+    "wrong_value": ("值不对：{msg}", "{msg}"),
     # raised by the validators (WordedValueError.said)
     "duration_type": ("时长应是秒数，或写成 '30m' 这样的文字", "a duration is a number of seconds or text like '30m'"),
     "duration": ("“{text}”不是时长，应写成 '90s'、'30m'、'8h' 或 '1d'（秒、分、时、天）",
@@ -63,7 +63,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "hub_reserved": ("“hub”留给中心机自己用，请给设备另起一个编号",
                      "'hub' is reserved for the hub's own topics; choose another device id"),
 }
-NAME_WORDS = (WORDS["name"][1], WORDS["name"][0])
 
 
 def toml_problem(text: str, error: str) -> tuple[str, str]:

@@ -15,11 +15,45 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from gwcommon import catalogue
 from gwcommon.config import Duration, Section, read_secret
+from gwcommon.exc import WordedValueError
 
 VENDORS = ("vzenith", "hikvision", "dahua", "huaxia", "generic")
 REPLY_OPENS = frozenset({"vzenith", "generic"})  # vendors whose camera opens its own relay on our reply
 
+
+
+# The camera checks' words: their part of the one catalogue (keys config.lpr.*), so an installer
+# reads them in Chinese (gwcommon/configwords.py shows a WordedValueError's Chinese).
+WORDS: dict[str, tuple[str, str]] = {
+    "reply": ("相机 {id}：{vendor} 相机不能靠回复开闸，请写 `opens = 'pi'`",
+              "camera {id}: a {vendor} camera cannot be opened by the reply; use opens = 'pi'"),
+    "camera_needs": ("相机 {id}：`opens = 'camera'` 需要写 `lane` 和 `direction`",
+                     "camera {id}: opens = 'camera' needs lane and direction"),
+    "camera_policy": ("相机 {id}：`opens = 'camera'` 需要一个 `plate_policy`（`off` 永远不开闸）",
+                      "camera {id}: opens = 'camera' needs a plate_policy (off never opens)"),
+    "camera_tag": ("相机 {id}：`plate_and_tag` 要用树莓派自己的车道（标签），请写 `opens = 'pi'`",
+                   "camera {id}: plate_and_tag needs the Pi's lane (tags); use opens = 'pi'"),
+    "huaxia": ("相机 {id}：华夏智信相机的推送里没有可信度，不能单凭车牌开闸；请写 `plate_policy = 'plate_and_tag'` 或 `'off'`",
+               "camera {id}: a huaxia camera sends no confidence, so a plate alone must not open; "
+               "use plate_policy = 'plate_and_tag' or 'off'"),
+    "ocr_both": ("相机 {id}：`ocr_tolerant_from` 和 `ocr_tolerant_below` 要么都写，要么都不写",
+                 "camera {id}: set both ocr_tolerant_from and ocr_tolerant_below, or neither"),
+    "ocr_zone": ("相机 {id}：容错匹配只用于停车带的相机（绝不用于开闸）",
+                 "camera {id}: OCR-tolerant matching is for zone cameras only (never for opening)"),
+    "ocr_order": ("相机 {id}：`ocr_tolerant_from` 必须小于 `ocr_tolerant_below`",
+                  "camera {id}: ocr_tolerant_from must be below ocr_tolerant_below"),
+    "ocr_above": ("相机 {id}：`ocr_tolerant_below` 不能高于 `min_confidence`（可信的读数按原样算）",
+                  "camera {id}: ocr_tolerant_below must not exceed min_confidence (a confident read stands as read)"),
+    "open_to_all": ("相机 {id}：请写 `secret_file` 或 `allow`（否则网络上谁都能推送车牌）",
+                    "camera {id}: set secret_file or allow (anyone on the network could push plates)"),
+}
+catalogue.contribute("plate camera config", WORDS, prefix="config.lpr.")
+
+
+def _refused(key: str, **values) -> WordedValueError:
+    return WordedValueError.said("lpr." + key, **values)
 
 class PlateCamera(Section):
     """One plate camera: who it is, where it looks, how much its reads are trusted."""
@@ -94,30 +128,28 @@ class PlateCamera(Section):
             raise ValueError(f"camera {self.id}: set lane (a gate camera) or zone (a strip camera), exactly one")
         if self.opens == "camera":
             if self.vendor not in REPLY_OPENS:
-                raise ValueError(f"camera {self.id}: a {self.vendor} camera cannot be opened by the reply; use opens = 'pi'")
+                raise _refused("reply", id=self.id, vendor=self.vendor)
             if self.lane is None or self.direction is None:
-                raise ValueError(f"camera {self.id}: opens = 'camera' needs lane and direction")
+                raise _refused("camera_needs", id=self.id)
             if self.plate_policy == "off":
-                raise ValueError(f"camera {self.id}: opens = 'camera' needs a plate_policy (off never opens)")
+                raise _refused("camera_policy", id=self.id)
             if self.plate_policy == "plate_and_tag":
-                raise ValueError(f"camera {self.id}: plate_and_tag needs the Pi's lane (tags); use opens = 'pi'")
+                raise _refused("camera_tag", id=self.id)
         if self.vendor == "huaxia" and self.plate_policy in ("plate_alone", "visitors_only"):
             # its push carries no confidence (every read counts as 100): min_confidence could not
             # keep a misread that happens to be a registered plate from opening
-            raise ValueError(f"camera {self.id}: a huaxia camera sends no confidence, so a plate alone must not open; "
-                             "use plate_policy = 'plate_and_tag' or 'off'")
+            raise _refused("huaxia", id=self.id)
         if (self.ocr_tolerant_from is None) != (self.ocr_tolerant_below is None):
-            raise ValueError(f"camera {self.id}: set both ocr_tolerant_from and ocr_tolerant_below, or neither")
+            raise _refused("ocr_both", id=self.id)
         if self.ocr_tolerant_from is not None:
             if self.zone is None:
-                raise ValueError(f"camera {self.id}: OCR-tolerant matching is for zone cameras only (never for opening)")
+                raise _refused("ocr_zone", id=self.id)
             if self.ocr_tolerant_from >= (self.ocr_tolerant_below or 0):
-                raise ValueError(f"camera {self.id}: ocr_tolerant_from must be below ocr_tolerant_below")
+                raise _refused("ocr_order", id=self.id)
             if (self.ocr_tolerant_below or 0) > self.min_confidence:
-                raise ValueError(f"camera {self.id}: ocr_tolerant_below must not exceed min_confidence "
-                                 "(a confident read stands as read)")
+                raise _refused("ocr_above", id=self.id)
         if self.secret_file is None and not self.allow:
-            raise ValueError(f"camera {self.id}: set secret_file or allow (anyone on the network could push plates)")
+            raise _refused("open_to_all", id=self.id)
         return self
 
     @property

@@ -177,3 +177,10 @@ def test_a_lane_pi_with_an_ocr_tolerant_camera_takes_the_allowlist_and_names_the
         assert (tmp_path / "allowlist.json").exists()
     finally:
         handle.stop()
+
+
+def test_a_refused_camera_is_explained_in_chinese_by_default(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        config(tmp_path, [{**CAM, "vendor": "huaxia"}])
+    assert "华夏智信相机的推送里没有可信度" in refused.value.text("zh")
+    assert "sends no confidence" in refused.value.text("en")

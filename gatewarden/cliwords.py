@@ -243,6 +243,13 @@ SAYS: dict[str, tuple[str, str]] = {
     "config.none": ("没有 --config，也找不到 {names}：用 --config 文件 指定，或设置 {env}",
                     "no --config given and no {names}: give --config FILE or set {env}"),
     "simulate.range": ("应在 {low} 到 {high} 之间", "must be between {low} and {high}"),
+    "simulate.chaos_faults": ("耐久测试：注入的故障：{faults}", "chaos: faults injected: {faults}"),
+    "simulate.chaos_none": ("无", "none"),
+    "simulate.chaos_events": ("耐久测试：前端设备记录的事件 {recorded}，已入库 {stored}，还在等待 {waiting}，丢失 {lost}，重复 {doubled}",
+                              "chaos: events recorded by the edges {recorded}, stored {stored}, waiting {waiting}, "
+                              "lost {lost}, doubled {doubled}"),
+    "simulate.chaos_mornings": ("耐久测试：已判定的早晨 {mornings}，早晨判定最晚推迟 {worst}",
+                                "chaos: mornings decided {mornings}, worst delay of a morning decision {worst}"),
     "simulate.no_mosquitto": ("gatewarden simulate：没有安装 Mosquitto（sudo apt-get install mosquitto）",
                               "gatewarden simulate: Mosquitto is not installed (sudo apt-get install mosquitto)"),
     "demo.no_mosquitto": ("gatewarden demo：没有安装 Mosquitto（sudo apt-get install mosquitto），或者运行 ./dev demo，它会安装",

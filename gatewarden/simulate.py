@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import sys
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Callable
 
 from gatewarden.cliwords import say
+from gwcommon.lang import choose
 
 DEFAULT_EVENING = date(2026, 11, 19)
 DEFAULT_SPEED = 8000.0  # simulated seconds per real second (docs/simulator.md: how it was chosen)
@@ -149,8 +151,8 @@ class Simulation:
                 self.chaos.watch(reader)
             dead = self.runner.dead(killed=self.chaos.killed if self.chaos else set())
             if dead and not (dead[0] in self.down and dead[1] == -signal.SIGKILL):
-                raise SimulationError(f"{dead[0]} stopped unexpectedly (exit {dead[1]}); "
-                                      f"see {self.runner.dir / dead[0]}.log")
+                raise SimulationError.said("gw.demo.died", name=dead[0], code=dead[1],
+                                           log=f"{self.runner.dir / dead[0]}.log")
             marks = reader.watermarks(clock_ids)
             progress(self.clock.now(), marks)
             # the shed too: a charging device that lags behind the night must still be judged on all of it
@@ -384,7 +386,7 @@ def run(args: argparse.Namespace) -> int:
         nights, overall = sim.score()
         soak = sim.chaos_score() if sim.chaos else None
     except SimulationError as exc:
-        print(f"\ngatewarden simulate: {exc}", file=sys.stderr)
+        print(f"\ngatewarden simulate: {exc.text(choose(environ=os.environ))}", file=sys.stderr)
         return 1
     finally:
         sim.stop()
@@ -405,11 +407,12 @@ def run(args: argparse.Namespace) -> int:
 def _chaos_text(soak: dict) -> str:
     faults = ", ".join(f"{kind} {n}" for kind, n in sorted(soak["faults"].items()))
     worst = soak["worst_decision_delay_s"]
-    return (f"chaos: faults injected: {faults or 'none'}\n"
-            f"chaos: events recorded by the edges {soak['recorded']}, stored {soak['stored']}, "
-            f"waiting {soak['waiting']}, lost {soak['lost']}, doubled {soak['doubled']}\n"
-            f"chaos: mornings decided {soak['mornings_decided']}, worst delay of a morning decision "
-            f"{'-' if worst is None else timedelta(seconds=round(worst))}")
+    return "\n".join([
+        say("simulate.chaos_faults", faults=faults or say("simulate.chaos_none")),
+        say("simulate.chaos_events", recorded=soak["recorded"], stored=soak["stored"], waiting=soak["waiting"],
+            lost=soak["lost"], doubled=soak["doubled"]),
+        say("simulate.chaos_mornings", mornings=soak["mornings_decided"],
+            worst="-" if worst is None else timedelta(seconds=round(worst)))])
 
 
 def _outage_json(outage) -> dict:

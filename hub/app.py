@@ -221,9 +221,10 @@ def health(hub: Hub) -> dict:
     online = hub.book.online_count(hub.clock.now())
     failing = hub.intake.failing(hub.clock.monotonic())
     full = hub.writer.storage_full
+    reason = problem(writer_alive=hub.writer_alive(), storage_full=full, ingest_failing=failing)
     return {
-        "ok": hub.writer_alive() and not failing and not full,
-        "reason": problem(writer_alive=hub.writer_alive(), storage_full=full, ingest_failing=failing),
+        "ok": reason is None,
+        "reason": reason,
         "ingest_failing": failing,
         "storage_full": full,
         "site": hub.config.site.id,

@@ -136,6 +136,7 @@ class Dispatcher:
         if not self.targets and not self._warned_no_targets:
             logger.warning("no [[chat]] targets configured: alerts are only shown in the web view")
             self._warned_no_targets = True
+        alert = {**alert, "lane": self._lane(db, alert)}  # once per alert, not once per target
         payload = self._payload(db, alert)
         people = self._mentions(db, alert, now, audience)
         link = self._ack_link(alert, now)
@@ -202,7 +203,7 @@ class Dispatcher:
             text = format_text(message, limit=target.text_limit, lang=s.lang, ack_link=link)
         meta = {"site": s.site_id, "alert_id": alert["id"], "kind": alert["kind"],
                 "severity": message.severity, "audience": audience, "link": message.link,
-                "lane": self._lane(db, alert)}
+                "lane": alert["lane"]}
         body = {"text": text, "title": mask_mobiles(message.title), "mobiles": mobiles,
                 "feishu_ids": [p.feishu_id for p in people if p.feishu_id], "meta": meta}
         key = f"{alert['dedup_key']}|{target.name}|{step}"

@@ -348,12 +348,6 @@ def words(rule: str, level: str, limits: Limits, value: float | None, since: dat
     return catalogue.words("chgtext.line", level=catalogue.words("chgtext.level." + level), text=text)
 
 
-def message(rule: str, level: str, limits: Limits, value: float | None, since: datetime, ts: datetime,
-            lang: str = "zh") -> str:
-    """The incident's line for the chat and the patrol diary, in ``lang`` (Chinese: the record)."""
-    return catalogue.say(words(rule, level, limits, value, since, ts), lang)
-
-
 def incident_text(incident: dict[str, Any], limits: Limits, lang: str) -> str:
     """A stored incident (a row of ``charging_incidents``) worded again in ``lang`` from its facts
     (the circuit's thresholds from today's config); its stored sentence when the rule is unknown."""

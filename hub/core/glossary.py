@@ -70,10 +70,6 @@ def role(key: str, lang: str = "zh") -> str:
     return _word(ROLES, key, lang)
 
 
-def charging_rule(key: str, lang: str = "zh") -> str:
-    return _word(CHARGING_RULES, key, lang)
-
-
 def kind(key: str, lang: str = "zh") -> str:
     return _word(KINDS, key, lang)
 

@@ -77,8 +77,7 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest(exc) from None
         lang = ctx.lang(request)
         _ = i18n.translator(lang)
-        labels = {(g.device, g.lane): g.label for g in ctx.hub.config.gate_lanes if g.label}
-        rows = ([ctx.local(r["ts"], "%Y-%m-%d %H:%M:%S"), labels.get((r["device"], r["lane"]), r["lane"]),
+        rows = ([ctx.local(r["ts"], "%Y-%m-%d %H:%M:%S"), ctx.labels.lane(r["lane"], r["device"]),
                  _("w." + r["direction"]) if r["direction"] else "", r["plate"] or r["tag"] or "", r["household"],
                  _("w." + r["decision"]) if r["decision"] else "", _("reason." + r["reason"]) if r["reason"] else ""]
                 for r in export_file.paged(fetch, lambda r: encode_cursor(r["ts"], r["id"])))

@@ -26,11 +26,6 @@ PAGE = 200  # lines per screen page; the printout has them all
 EXPORT_HEADINGS = ("w.time", "diary.kind", "w.plate", "w.household", "w.zone", "w.detail", "w.by")
 
 
-def zone_names(ctx: WebContext) -> dict[str, str]:
-    """The zones' labels by id, for the diary's sentences."""
-    return {z.name: z.label for z in ctx.hub.config.zones if z.label}
-
-
 def register(ctx: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     ctx.nav.append(NavItem("/diary", "nav.diary", "viewer"))
@@ -86,9 +81,8 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest(exc) from None
         lang = ctx.lang(request)
         _ = i18n.translator(lang)
-        zones = {z.name: z.label or z.name for z in ctx.hub.config.zones}
         rows = ([ctx.local(r["ts"]), _("diary." + r["kind"]), r["plate"], r["household"],
-                 zones.get(r["zone"] or "", r["zone"]), r["text"], r["who"]]
+                 ctx.labels.zone(r["zone"]), r["text"], r["who"]]
                 for r in (shown(r, lang) for r in every_line(where)))
         return export_file.download(fmt, f"diary_{export_file.span(form)}", lang, sheet="nav.diary",
                                     headings=EXPORT_HEADINGS, rows=rows)
@@ -96,7 +90,7 @@ def register(ctx: WebContext) -> APIRouter:
     def shown(row: dict, lang: str) -> dict:
         """A line as a reader sees it: its words in ``lang`` and who wrote it (中心机 for the hub)."""
         by = row.get("by") or ""
-        return {**row, "text": diary.line_text(row, lang, zone_names(ctx)),
+        return {**row, "text": diary.line_text(row, lang, ctx.labels.zones),
                 "who": glossary.kind("hub", lang) if by == "hub" else ctx.labels.device(by)}
 
     def every_line(where: dict):

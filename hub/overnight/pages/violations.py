@@ -59,8 +59,8 @@ def register(ctx: WebContext) -> APIRouter:
         if found is None:
             raise NotFound("err.not_found")
         lang = ctx.lang(request)
-        zones = {z.name: z.label for z in ctx.hub.config.zones if z.label}
-        history = [{**line, "text": diary.line_text(line, lang, zones)} for line in violations.history(db, found["id"])]
+        history = [{**line, "text": diary.line_text(line, lang, ctx.labels.zones)}
+                   for line in violations.history(db, found["id"])]
         return ctx.render(request, "violation.html", who, title_key="nav.violations", v=found, history=history)
 
     @router.get("/violations.{fmt}")
@@ -74,11 +74,10 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest(exc) from None
         lang = ctx.lang(request)
         _ = i18n.translator(lang)
-        zones = {z.name: z.label or z.name for z in ctx.hub.config.zones}
         everything = export_file.paged(lambda after, limit: query(ctx, form, cursor=after, limit=limit)[0],
                                        lambda v: encode_cursor(v["deadline"], v["id"]))
         rows = ([ctx.local(v["deadline"]), _("rule." + v["rule"]), v["plate"] or _("vio.untagged"), v["household"],
-                 zones.get(v["zone"] or "", v["zone"]), v["slot"], _("state." + v["state"]),
+                 ctx.labels.zone(v["zone"]), v["slot"], _("state." + v["state"]),
                  _("w.yes") if v["provisional"] else "", v["reason"], v["by"]] for v in everything)
         return export_file.download(fmt, f"violations_{export_file.span(form)}", lang, sheet="nav.violations",
                                     headings=EXPORT_HEADINGS, rows=rows)

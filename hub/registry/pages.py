@@ -7,8 +7,6 @@ functions, on the writer thread, with an audit entry in the same transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import timedelta
 from typing import Annotated
@@ -19,12 +17,12 @@ from fastapi.responses import Response
 
 from gwcommon.exc import GatewardenError
 from hub.core import words as problems
-from hub.core.csvsafe import neutralise_row
 from hub.core.plates import normalize_plate
 from hub.registry import csvfile, diff, store, visitors
 from hub.registry.pending import Pending, PendingImports
 
-from hub.web import audit, i18n
+from hub.web import audit
+from hub.web import export as export_file
 from hub.web.auth import Principal
 from hub.web.context import BadRequest, NavItem, WebContext
 from hub.web.deps import csv_download, need, see_other
@@ -51,15 +49,6 @@ def vehicles(db, q: str) -> list[dict]:
         if tag:
             row["tags"].append({"tag": tag, "revoked": bool(revoked), "expires": expires})
     return list(found.values())
-
-
-def csv_rows(header: list[str], rows: list[list]) -> bytes:
-    """A small CSV file for Excel: UTF-8 with a BOM, formula-safe cells."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in [header, *rows]:
-        writer.writerow(neutralise_row(row))
-    return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
 
 
 def register(ctx: WebContext) -> APIRouter:
@@ -91,10 +80,9 @@ def register(ctx: WebContext) -> APIRouter:
         """The visitors with a pass running: their own file, never in the committee's registry."""
         rows = [[v["plate"], v["household"], v["tag"], ctx.local(v["issued_at"]), ctx.local(v["expires"])]
                 for v in visitors.current(ctx.reader(), at=ctx.now())]
-        _ = i18n.translator(ctx.lang(request))
-        headings = [_(k) for k in VISITORS_HEADINGS]
         stamp = ctx.local(ctx.now(), "%Y%m%d")
-        return csv_download(csv_rows(headings, rows), f"visitors-{stamp}.csv")
+        return export_file.download("csv", f"visitors-{stamp}", ctx.lang(request), sheet="nav.registry",
+                                    headings=VISITORS_HEADINGS, rows=rows)
 
     @router.post("/registry/import")
     async def import_file(request: Request, file: Annotated[UploadFile, File()],

@@ -131,7 +131,7 @@ def register(ctx: WebContext) -> APIRouter:
         plate = normalize_plate(plate)
 
         def change(db):
-            store.remove_tag(db, plate, tag.strip())
+            store.remove_tag(db, plate, tag.strip(), at=ctx.now())
             return plate
         return act(request, who, "tag_remove", plate, {"tag": tag.strip()}, change, back=plate)
     return router

@@ -185,8 +185,7 @@ def remove_vehicle(db: Any, plate: str, *, at: datetime) -> None:
     plate = normalize_plate(plate)
     if vehicle(db, plate) is None:
         raise UnknownVehicle(f"no vehicle with plate {plate} is registered", code="vehicle_unknown", plate=plate)
-    db.execute("UPDATE visitor_passes SET ended_at = coalesce(ended_at, ?), ended_by = 'removed' "
-               "WHERE plate = ? AND ended_at IS NULL", [stored_ts(at), plate])
+    passes.end_passes_of_plate(db, plate, at=at, by="removed")
     db.execute("DELETE FROM tags WHERE plate = ?", [plate])
     db.execute("DELETE FROM vehicles WHERE plate = ?", [plate])
     db.execute("DELETE FROM households WHERE name NOT IN (SELECT household FROM vehicles)")
@@ -242,10 +241,13 @@ def free_tag(db: Any, tag: str, plate: str, *, at: datetime) -> str:
     return tag
 
 
-def remove_tag(db: Any, plate: str, tag: str) -> None:
-    """Take a tag off a vehicle (the tag is free for another car)."""
+def remove_tag(db: Any, plate: str, tag: str, *, at: datetime) -> None:
+    """Take a tag off a vehicle (the tag is free for another car); a visitor's pass tag ends its
+    pass on record, as an expiry or a warden's end would."""
     plate, tag = normalize_plate(plate), _tag_id(tag)
-    if db.execute("DELETE FROM tags WHERE tag = ? AND plate = ?", [tag, plate]).rowcount == 0:
+    if tag in passes.pass_tags(db, plate):
+        passes.end_tags(db, plate, [tag], at=stored_ts(at), by="removed")
+    elif db.execute("DELETE FROM tags WHERE tag = ? AND plate = ?", [tag, plate]).rowcount == 0:
         raise UnknownTag(f"tag {tag} is not registered to {plate}", code="tag_unknown", tag=tag)
     bump_version(db)
 

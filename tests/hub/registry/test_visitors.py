@@ -149,3 +149,13 @@ def test_the_committee_edits_a_visitors_car_or_registers_it_as_a_residents(db):
     with pytest.raises(store.BadChange) as taken:
         store.save_row(db, edited, original="", at=AT)  # and now the plate is a resident's: refused
     assert taken.value.text() == "车牌 浙B11111 已经登记在 2-202：请打开那辆车的页面修改"
+
+
+def test_taking_a_visitors_pass_tag_off_ends_the_pass_on_record(db):
+    visitors.issue(db, "浙B11111", household="2-202", tag=LOANER, expires=AT + timedelta(hours=4), at=AT)
+    store.remove_tag(db, "浙B11111", LOANER, at=AT + timedelta(hours=1))
+    ended = db.execute("SELECT ended_at, ended_by FROM visitor_passes WHERE tag = ?", [LOANER]).fetchall()
+    assert [by for _, by in ended] == ["removed"] and all(at for at, _ in ended)
+    assert store.vehicle(db, "浙B11111") is None  # a visitor with no pass left leaves the registry
+    store.remove_tag(db, "浙A12345", TAG.format(1), at=AT)  # a resident's own tag: simply taken off
+    assert store.vehicle(db, "浙A12345") is not None and store.plate_for_tag(db, TAG.format(1)) is None

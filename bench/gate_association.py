@@ -55,16 +55,30 @@ class Antenna:
     x: float
     y: float
     facing: float  # boresight angle (radians)
+    patch: bool = False  # a directional (patch) antenna: 20 dB front-to-back; else ±4 dB
+
+    def gain(self, angle: float) -> float:
+        if not self.patch:
+            return 4.0 * math.cos(angle)
+        return 4.0 + max(-20.0, 20 * math.log10(max(1e-3, (1 + math.cos(angle)) / 2)))
 
 
-NEW_RADIOS = {"in": Antenna(-1.5, 0.3, -math.pi / 2), "out": Antenna(5.5, -0.3, math.pi / 2)}
+MOUNTS = {
+    # at the arm, facing the approach (the lane's own radio, e.g. a Pi's built-in or a USB dongle)
+    "arm": {"in": Antenna(-1.5, 0.3, -math.pi / 2), "out": Antenna(5.5, -0.3, math.pi / 2)},
+    # on the island between the lanes beside the loop, a patch antenna aimed across its own lane at
+    # the car's windscreen, its back to the other lane
+    "island": {"in": Antenna(1.5, -2.5, math.pi, True), "out": Antenna(2.5, 2.5, 0.0, True)},
+}
+NEW_RADIOS = MOUNTS["arm"]
+MOUNT_NAMES = {"arm": "antenna at the arm", "island": "patch antenna beside the loop"}
 OLD_RADIO = Antenna(2.0, 0.0, -math.pi / 2)
 
 
 def rssi_at(ant: Antenna, x: float, y: float, loss: float, rng: random.Random) -> int:
     d = max(0.5, math.hypot(x - ant.x, y - ant.y))
     angle = math.atan2(y - ant.y, x - ant.x) - ant.facing
-    gain = 4.0 * math.cos(angle)
+    gain = ant.gain(angle)
     fade = rng.gauss(0, 4.0) - (rng.uniform(10, 20) if rng.random() < 0.05 else 0.0)
     return round(-59 - loss - 22 * math.log10(d) + gain + fade)
 
@@ -169,7 +183,8 @@ class NewRule:
 
     name = "new rule (a radio per lane)"
 
-    def __init__(self, threshold: int):
+    def __init__(self, threshold: int, radios: dict[str, Antenna] = NEW_RADIOS):
+        self._radios = radios
         rules = {lane: LaneRules(name=lane, direction=lane, wired=frozenset({"arming_loop", "photo_eye"}),
                                  rssi_threshold=threshold) for lane in LANE_X}
         self.lanes = {lane: Lane(r) for lane, r in rules.items()}
@@ -180,7 +195,7 @@ class NewRule:
         self.now = 0.0
 
     def radios(self) -> dict[str, Antenna]:
-        return NEW_RADIOS
+        return self._radios
 
     def verdict(self, lane: str):
         return lambda tag: decide.judge(self.status.get(tag, "unknown_tag"), lane, None)
@@ -349,7 +364,7 @@ def _move(cars: list[Car], t: float) -> None:
 
 # ---- scoring -----------------------------------------------------------------------------------
 
-def calibrate(rng: random.Random) -> int:
+def calibrate(rng: random.Random, radios: dict[str, Antenna] = NEW_RADIOS) -> int:
     """docs/gate.md: the typical loop RSSI of each of 200 tagged cars (median of a minute's
     readings); the weakest cars' value (5th percentile) minus 3 dB."""
     cars = []
@@ -357,7 +372,7 @@ def calibrate(rng: random.Random) -> int:
         loss = rng.gauss(8, 3)
         lane = rng.choice(("in", "out"))
         y = -2.0 if lane == "in" else 2.0
-        readings = [rssi_at(NEW_RADIOS[lane], LANE_X[lane], y, loss, rng) for _ in range(62)]
+        readings = [rssi_at(radios[lane], LANE_X[lane], y, loss, rng) for _ in range(62)]
         # what the passages show: the lane's smoothed level (the strongest of each three readings)
         cars.append(statistics.median(max(readings[i:i + 3]) for i in range(60)))
     cars.sort()
@@ -408,21 +423,29 @@ def main() -> int:
     parser.add_argument("--vehicles", type=int, default=10_000)
     parser.add_argument("--per-morning", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--mount", choices=(*MOUNTS, "both"), default="both")
+    parser.add_argument("--no-old", action="store_true", help="skip the old rule")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    threshold = calibrate(rng)
+    mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
+    thresholds = {m: calibrate(random.Random(args.seed), MOUNTS[m]) for m in MOUNTS}
+    threshold = thresholds["arm"]
     mornings = []
     while sum(len(m.cars) for m in mornings) < args.vehicles:
         mornings.append(plan_morning(rng, args.per_morning, first=sum(len(m.cars) for m in mornings)))
     rows = []
-    for make in (NewRule, OldRule):
+    makers = [(f"{NewRule.name}, {MOUNT_NAMES[m]}", thresholds[m], lambda m=m: NewRule(thresholds[m], MOUNTS[m]))
+              for m in mounts]
+    if not args.no_old:
+        makers.append((OldRule.name, threshold, lambda: OldRule(threshold)))
+    for name, th, make in makers:
         started = time.process_time()
         cars: list[Car] = []
         for morning in mornings:
-            cars += run_morning(morning, make(threshold), morning.seed)
-        rows.append((make.name, score(cars, threshold), time.process_time() - started))
+            cars += run_morning(morning, make(), morning.seed)
+        rows.append((name, score(cars, th), time.process_time() - started))
     print(f"### Gate association: {len(mornings)} simulated mornings, {rows[0][1]['vehicles']:.0f} vehicles "
-          f"at two lanes (threshold {threshold} dBm by calibration)\n")
+          f"at two lanes (thresholds by calibration: " + ", ".join(f"{MOUNT_NAMES[m]} {thresholds[m]} dBm" for m in mounts) + ")\n")
     print("| rule | vehicles | not-allowed cars let in by a tag, per 10,000 | opened on another car's tag, "
           "per 10,000 | residents refused | of which own tag never heard near | loop → open p50 | p99 | CPU |")
     print("|---|---|---|---|---|---|---|---|---|")

@@ -36,6 +36,8 @@ from statistics import median
 from .model import LaneRules
 
 MAX_SAMPLES = 400
+MARGIN_SPAN = 3.0  # seconds of sightings whose lane margins count (the car near its own lane's radio)
+MIN_TREND = 4  # smoothed readings a rise needs: fewer are noise (a tag just consumed, a slow advertiser)
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,17 @@ class Track:
     first: float
     last: float
     samples: tuple[tuple[float, int], ...]
-    margins: tuple[float | None, ...] = ()  # the lane margin of the last few sightings
+    margins: tuple[tuple[float, float | None], ...] = ()  # (when, lane margin) of the last few sightings
     consumed_at: float | None = None
     baseline: float = 0.0  # slow average of its RSSI (time constant ``tag_gone``): where it usually is
 
     @property
     def margin(self) -> float | None:
-        """Median lane margin of the last sightings (None: no other lane's radio heard it)."""
-        known = [m for m in self.margins if m is not None]
+        """Median lane margin of the sightings of the last ``MARGIN_SPAN`` seconds, at least the
+        last one (None: no other lane's radio heard it).  Only recent ones: a car coming up the
+        lane is heard about as well by both lanes' radios until it is near its own."""
+        last = self.margins[-1][0] if self.margins else 0.0
+        known = [m for t, m in self.margins if m is not None and last - t <= MARGIN_SPAN]
         return float(median(known)) if known else None
 
     def level(self, until: float, rules: LaneRules) -> float:
@@ -67,12 +72,17 @@ class Track:
 def heard(track: Track | None, rssi: int, at: float, margin: float | None, rules: LaneRules) -> Track:
     """The track after one more sighting (a new visit when the tag was gone for ``tag_gone``)."""
     if track is None or at - track.last > rules.tag_gone:
-        return Track(first=at, last=at, samples=((at, rssi),), margins=(margin,), baseline=float(rssi))
+        return Track(first=at, last=at, samples=((at, rssi),), margins=((at, margin),), baseline=float(rssi))
     keep = at - (rules.trend_window + rules.tag_wait + rules.settle + rules.late_grace + 2 * rules.smooth + rules.tag_window)
     samples = tuple(s for s in track.samples if s[0] >= keep)[-(MAX_SAMPLES - 1):] + ((at, rssi),)
     weight = 1.0 - math.exp(-max(0.0, at - track.last) / rules.tag_gone)
-    baseline = track.baseline + weight * (rssi - track.baseline)
-    return replace(track, last=max(track.last, at), samples=samples, margins=(track.margins + (margin,))[-5:],
+    # Its usual level follows the same upper envelope the rise is measured on (the strongest of the
+    # last three readings), a plain average while the visit is young: a parked tag's noise peaks
+    # then stay within a few dB of it.
+    weight = max(weight, 1.0 / len(samples))
+    envelope = max(r for _, r in samples[-3:])
+    baseline = track.baseline + weight * (envelope - track.baseline)
+    return replace(track, last=max(track.last, at), samples=samples, margins=(track.margins + ((at, margin),))[-5:],
                    baseline=baseline)
 
 
@@ -109,15 +119,20 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
     early = values[:max(1, len(values) // 2)]
     # Rose over the trend window (robustly: against the median of its first half, not a deep fade),
     # and now stands that much above where it usually is (a parked tag's noise stays around it).
-    rise = values[-1] - float(median(early)) if values else 0.0
-    above = values[-1] - track.baseline if values else 0.0
+    trend = len(values) >= MIN_TREND
+    rise = values[-1] - float(median(early)) if trend else 0.0
+    above = values[-1] - track.baseline if trend else 0.0
     falling = bool(values) and values[-1] < max(values) - rules.arrival_rise / 2  # past its closest point
     lead = arrived - track.first
     fresh = track.consumed_at is None and -rules.late_grace <= lead <= rules.arrival_window
-    rising = rise >= rules.arrival_rise and above >= rules.arrival_rise
+    # A tag heard for a while before the loop armed (a car parked near the gate, or waiting) must
+    # stand twice as far above its usual level: its noise has had time to reach arrival_rise.
+    rising = rise >= rules.arrival_rise and above >= rules.arrival_rise * (2 if lead >= rules.tag_gone else 1)
     if track.consumed_at is not None and lead < rules.parked_after:
         # Queued behind the car that opened: moving up onto the loop is a smaller, later rise.
-        rising = rise >= rules.arrival_rise / 2
+        # (and stand a full arrival_rise above its usual level: a parked tag consumed with the rest
+        # rises half of it by noise alone)
+        rising = rise >= rules.arrival_rise / 2 and above >= rules.arrival_rise
     why: str | None = None
     if level < rules.rssi_threshold:
         why = "weak"

@@ -110,10 +110,13 @@ class LaneConfig(Section):
                                description="A tag not heard for this long has left the lane; heard again, it starts afresh.")
     late_grace: Duration = Field(timedelta(seconds=1), ge=timedelta(0), le=timedelta(seconds=5),
                                  description="A tag first heard this long after the loop armed still belongs to that vehicle (slow advertisers).")
-    settle: Duration = Field(timedelta(seconds=1.5), ge=timedelta(0), le=timedelta(seconds=1.5),
+    settle: Duration = Field(timedelta(seconds=4), ge=timedelta(0), le=timedelta(seconds=10),
                              description="A vehicle with no tag of its own after tag_wait is looked at this much longer before it is "
-                                         "refused; a tag found then opens only if it stands tag_margin above rssi_threshold and no "
-                                         "other tag near the lane is as strong (0: refuse at tag_wait).")
+                                         "refused (a car still rolling onto the loop, a slow advertiser); a tag found then opens only "
+                                         "if it stands late_margin above rssi_threshold and no other tag near the lane is as strong "
+                                         "(0: refuse at tag_wait).")
+    late_margin: int = Field(2, ge=0, le=40, description="A tag found only after tag_wait must stand this many dB above "
+                                                         "rssi_threshold to open.")
 
     @model_validator(mode="after")
     def _pi_close_needs_parts(self) -> "LaneConfig":
@@ -189,5 +192,6 @@ def lane_rules(lane: LaneConfig, gate: GateConfig) -> "LaneRules":
                      has_eye_test=lane.eye_test is not None, close_mode=lane.close_mode,
                      rssi_threshold=lane.rssi_threshold, fire_repulse=gate.fire_repulse.total_seconds(),
                      lane_margin=float(lane.lane_margin), tag_margin=float(lane.tag_margin),
+                     late_margin=float(lane.late_margin),
                      arrival_rise=float(lane.arrival_rise),
                      **seconds)

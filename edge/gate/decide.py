@@ -58,6 +58,9 @@ _TAG_LATER = frozenset({"fire_mode", "manual", "remote"})
 # fading by then (a quarter of ``arrival_rise``): long enough to see a car driving past on the
 # street fade, short enough for ``settle``.
 LATE_LOOK = 0.8
+# A tag first heard after the loop armed may still be the car's (a slow advertiser) up to this long
+# after ``tag_wait``; one first heard later is a car pulling in behind, however long ``settle`` is.
+LATE_HEARD = 1.5
 
 
 def judge(status: str, direction: str, last_direction: str | None) -> str:
@@ -232,7 +235,7 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
         judged = associated(state, waiting, now, rules)
         tag, rssi, reason, note = _choose(judged, verdict, rules.tag_margin)
         if tag is None and now >= waiting.arrived + rules.tag_wait:  # a tag first heard after the loop armed
-            late = next((j for j in judged if j.why_not == "late" and j.lead >= -(rules.tag_wait + rules.settle)
+            late = next((j for j in judged if j.why_not == "late" and j.lead >= -(rules.tag_wait + LATE_HEARD)
                          and now - (waiting.arrived - j.lead) >= LATE_LOOK
                          and j.rise > -rules.arrival_rise / 4), None)  # watched, and not fading away
             if late is not None:
@@ -275,7 +278,7 @@ def _unclear(judged: list[Assessment], tag: str, rules: LaneRules) -> str | None
     rival = _rival(judged, tag, rules)
     if rival is not None:
         return f"{best.evidence()}; {rival.evidence()}"
-    if best.level < rules.rssi_threshold + rules.tag_margin:
+    if best.level < rules.rssi_threshold + rules.late_margin:
         return f"{best.evidence()} (late and faint)"
     return None
 

@@ -223,6 +223,70 @@ def test_passage_records_the_evidence_for_the_tag_that_opened():
                                               p.note), p.note
 
 
+# ---- noise: a parked tag's fades, a lane margin from the approach, a car still rolling -------------
+
+def fading(level: int, *, every: int = 3, depth: int = 15, until: float = 1e9) -> Trace:
+    """A tag standing still at ``level``, every ``every``-th advert (0.2 s apart) in a deep fade."""
+    return lambda t: None if t > until else (level - depth if round(t * 5) % every == 0 else level)
+
+
+def test_a_parked_tag_consumed_by_an_open_does_not_rise_by_a_fade():
+    """A resident parked beside the gate since a minute ago (its car's lane was just opened for
+    another car, which consumed its tag); a deep fade right after the open, then its usual level: the
+    old rule took the 'rise' from the fade as a queued car moving up and opened for the untagged car."""
+    lane = Street()
+    lane.tags[NEIGHBOUR] = ramp((0, -66), (1000, -66))
+    lane.play(50)
+    lane.send(OpenCommand("manual", by="booth"))  # the guard lets a car through: every tag heard is consumed
+    t = lane.now
+    lane.tags[NEIGHBOUR] = ramp((t, -84), (t + 2, -84), (t + 2.2, -66), (1000, -66))  # a fade, then as before
+    lane.play(2.4)
+    lane.loop(True)  # an untagged car
+    lane.back_away()
+    assert not [p for p in lane.passages() if p.decision == "open" and p.tag == NEIGHBOUR]
+
+
+def test_a_parked_tags_noise_peak_is_not_an_arrival():
+    """A tag parked near the gate for a minute, a third of its adverts in deep fades: its usual
+    level is its upper envelope, so a 12 dB noise peak is not a car arriving (the old average of raw
+    readings sat far below the envelope, and the peak passed as a 10 dB rise)."""
+    lane = Street()
+    lane.tags[NEIGHBOUR] = fading(-80, until=60)
+    lane.play(60)
+    t = lane.now
+    lane.tags[NEIGHBOUR] = ramp((t, -80), (t + 3, -80), (t + 3.2, -68), (t + 6, -68))
+    lane.play(3.2)
+    lane.loop(True)  # an untagged car
+    lane.play(4)
+    assert lane.opened() == 0
+
+
+def test_lane_margin_counts_the_sightings_near_the_lane_not_the_approach():
+    """A slow advertiser (1.5 s) coming up its lane is heard as well by the other lane's radio until it
+    is near its own; once there, only the last seconds' margins count."""
+    lane = Street()
+    lane.tags[RESIDENT] = ramp((0, -95), (9, -60), (60, -60))
+    lane.margins[RESIDENT] = 0.0
+    lane.play(9, dt=1.5)
+    lane.loop(True)
+    lane.margins[RESIDENT] = 15.0  # near its own lane's radio now
+    lane.play(3, dt=1.5)  # two sightings near the lane: enough (the old median of five was still 0 dB)
+    assert lane.opened() == 1
+
+
+def test_a_car_still_rolling_onto_the_loop_opens_when_its_tag_comes_near():
+    """The loop arms while the car is still metres back: its tag (rising all along) reaches the
+    threshold only 3 s later.  The old rule gave up at tag_wait + 1.5 s and wanted a late tag 6 dB over
+    the threshold; now the lane looks for ``settle`` (4 s) and wants ``late_margin`` (2 dB)."""
+    lane = Street()
+    th = RULES.rssi_threshold
+    lane.tags[RESIDENT] = ramp((0, -95), (8, th - 6), (12, th + 4), (60, th + 4))
+    lane.play(8)
+    lane.loop(True)
+    lane.play(5)
+    assert lane.opened() == 1
+
+
 # ---- the whole device on mock pins ----------------------------------------------------------
 
 def test_a_tag_heard_late_opens_within_settle_when_clearly_the_cars_own():
@@ -258,7 +322,7 @@ def test_a_tag_heard_late_does_not_open_when_it_may_be_another_cars(why):
         lane.play(300)
     lane.loop(True)
     lane.play(2.2)
-    level = RULES.rssi_threshold + 3 if why == "faint" else -62  # "faint": just above the threshold
+    level = RULES.rssi_threshold + RULES.late_margin - 1 if why == "faint" else -62  # "faint": just above the threshold
     lane.tags[RESIDENT] = ramp((lane.now, level), (1000, level))
     lane.play(5)
     assert lane.opened() == 0

@@ -19,8 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "performance.md"
-ORDER = ["hub_ingest", "edge_outbox", "gate_latency", "ble_scan", "deadline", "charging_count", "charging_cut",
-         "web_violations", "install_roles", "lpr_push", "hostile", "gate_association"]
+ORDER = ["hub_ingest", "edge_outbox", "gate_latency", "gate_association", "ble_scan", "deadline", "charging_count",
+         "charging_cut", "web_violations", "install_roles", "lpr_push", "hostile"]
 
 
 def machine() -> str:

@@ -7,22 +7,26 @@ last sighting, recent samples, whether an open has consumed it), and :func:`asse
 the tag can be the vehicle that armed the loop at ``arrived``:
 
 * **at this lane**: smoothed RSSI at or above the lane's threshold, and heard stronger here than
-  at any other lane's radio by ``lane_margin`` dB (a radio shared by several lanes cannot tell);
+  at any other lane's radio by ``lane_margin`` dB over its sightings of the last ``MARGIN_SPAN``
+  seconds (a radio shared by several lanes cannot tell);
 * **arriving**: first heard at most ``arrival_window`` before the loop armed (and no later than
   ``late_grace`` after), or its smoothed RSSI rose by ``arrival_rise`` dB over the
-  ``trend_window`` before the loop armed, standing that much above its usual level — and not
-  fallen by half that from its peak (the antenna
-  is at the arm, past the loop: a car driving onto the loop is still closing in; one that has
-  passed its closest point is driving past on the street, or is the car in front moving on);
+  ``trend_window`` before the loop armed (at least ``MIN_TREND`` readings), standing that much
+  above its usual level (twice that for a tag first heard ``LONG_HEARD`` or more before: a car
+  parked near the gate) — and not fallen by half that from its peak (a car
+  driving onto the loop is still closing in on the lane's antenna; one that has passed its
+  closest point is driving past on the street, or is the car in front moving on);
 * **not consumed**: every open consumes the tags heard at the lane; a consumed tag counts again
   only after it rose anew since that open (the queued car moving up onto the loop: half of
-  ``arrival_rise`` will do, unless the tag has been around for ``parked_after``) or after it left
-  (unheard for ``tag_gone``); the opened vehicle's own tag also cools down for ``cooldown``.
+  ``arrival_rise`` will do, standing a full ``arrival_rise`` above its usual level, unless the tag
+  has been around for ``parked_after``) or after it left (unheard for ``tag_gone``); the opened
+  vehicle's own tag also cools down for ``cooldown``.
 
 RSSI is smoothed by its upper envelope (the strongest of the last three sightings): fading,
 multipath and car bodies only ever weaken a signal, so a deep fade is noise and a strong reading is
 not (Bermuda "hugs the minimum distance" and ESPresense takes percentile windows for the same
-reason); a tag's usual level is a slow average of its readings.
+reason); a tag's usual level is a slow average of that envelope (time constant ``tag_gone``, a
+plain average while the visit is young).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from .model import LaneRules
 
 MAX_SAMPLES = 400
 MARGIN_SPAN = 3.0  # seconds of sightings whose lane margins count (the car near its own lane's radio)
+LONG_HEARD = 30.0  # a tag first heard this long before the loop armed must rise twice ``arrival_rise``
 MIN_TREND = 4  # smoothed readings a rise needs: fewer are noise (a tag just consumed, a slow advertiser)
 
 
@@ -49,7 +54,8 @@ class Track:
     samples: tuple[tuple[float, int], ...]
     margins: tuple[tuple[float, float | None], ...] = ()  # (when, lane margin) of the last few sightings
     consumed_at: float | None = None
-    baseline: float = 0.0  # slow average of its RSSI (time constant ``tag_gone``): where it usually is
+    baseline: float = 0.0  # slow average of its RSSI envelope (time constant ``tag_gone``): where it usually is
+    heard_count: int = 1  # sightings in this visit
 
     @property
     def margin(self) -> float | None:
@@ -79,11 +85,12 @@ def heard(track: Track | None, rssi: int, at: float, margin: float | None, rules
     # Its usual level follows the same upper envelope the rise is measured on (the strongest of the
     # last three readings), a plain average while the visit is young: a parked tag's noise peaks
     # then stay within a few dB of it.
-    weight = max(weight, 1.0 / len(samples))
+    count = track.heard_count + 1
+    weight = max(weight, 1.0 / count)
     envelope = max(r for _, r in samples[-3:])
     baseline = track.baseline + weight * (envelope - track.baseline)
     return replace(track, last=max(track.last, at), samples=samples, margins=(track.margins + ((at, margin),))[-5:],
-                   baseline=baseline)
+                   baseline=baseline, heard_count=count)
 
 
 @dataclass(frozen=True)
@@ -125,9 +132,10 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
     falling = bool(values) and values[-1] < max(values) - rules.arrival_rise / 2  # past its closest point
     lead = arrived - track.first
     fresh = track.consumed_at is None and -rules.late_grace <= lead <= rules.arrival_window
-    # A tag heard for a while before the loop armed (a car parked near the gate, or waiting) must
-    # stand twice as far above its usual level: its noise has had time to reach arrival_rise.
-    rising = rise >= rules.arrival_rise and above >= rules.arrival_rise * (2 if lead >= rules.tag_gone else 1)
+    # A tag heard for a while before the loop armed (a car parked near the gate) must stand twice as
+    # far above its usual level: its noise has had time to make one arrival_rise peak.  The price: a
+    # resident parked near the gate who then drives onto the loop is refused (docs/gate.md).
+    rising = rise >= rules.arrival_rise and above >= rules.arrival_rise * (2 if lead >= LONG_HEARD else 1)
     if track.consumed_at is not None and lead < rules.parked_after:
         # Queued behind the car that opened: moving up onto the loop is a smaller, later rise.
         # (and stand a full arrival_rise above its usual level: a parked tag consumed with the rest

@@ -110,13 +110,13 @@ class LaneConfig(Section):
                                description="A tag not heard for this long has left the lane; heard again, it starts afresh.")
     late_grace: Duration = Field(timedelta(seconds=1), ge=timedelta(0), le=timedelta(seconds=5),
                                  description="A tag first heard this long after the loop armed still belongs to that vehicle (slow advertisers).")
-    settle: Duration = Field(timedelta(seconds=4), ge=timedelta(0), le=timedelta(seconds=10),
+    settle: Duration = Field(timedelta(seconds=1.5), ge=timedelta(0), le=timedelta(seconds=10),
                              description="A vehicle with no tag of its own after tag_wait is looked at this much longer before it is "
                                          "refused (a car still rolling onto the loop, a slow advertiser); a tag found then opens only "
                                          "if it stands late_margin above rssi_threshold and no other tag near the lane is as strong "
-                                         "(0: refuse at tag_wait).")
-    late_margin: int = Field(2, ge=0, le=40, description="A tag found only after tag_wait must stand this many dB above "
-                                                         "rssi_threshold to open.")
+                                         "(0: refuse at tag_wait).  With a patch antenna beside the loop: 4s (docs/gate.md).")
+    late_margin: int = Field(6, ge=0, le=40, description="A tag found only after tag_wait must stand this many dB above "
+                                                         "rssi_threshold to open.  With a patch antenna beside the loop: 2.")
 
     @model_validator(mode="after")
     def _pi_close_needs_parts(self) -> "LaneConfig":

@@ -11,7 +11,7 @@ Pure: ``step(state, event, now, rules, verdict, mode) -> (state, actions)``; no 
   settled (``late_grace``); if it is allowed the barrier opens (``allowlisted``, or ``passback``
   for a second entry without an exit: let in and flagged).  Otherwise the vehicle waits ``tag_wait`` for an allowed tag;
   a tag found only in the ``settle`` after that (heard late, or still rising) opens only when it is
-  clearly the car's (``tag_margin`` above the threshold, no other tag near as strong); then the
+  clearly the car's (``late_margin`` above the threshold, no other tag near as strong); then the
   vehicle is denied (``unknown_tag``/``revoked``/``expired``/``no_tag``).  When an allowed tag is near but cannot be
   told to belong to this vehicle (parked, leaving, consumed, heard as well at another lane, or a
   rival tag of another standing as strong), the gate does not open: the passage says
@@ -273,7 +273,7 @@ def _clear_at_once(judged: list[Assessment], tag: str | None, rules: LaneRules) 
 
 def _unclear(judged: list[Assessment], tag: str, rules: LaneRules) -> str | None:
     """Why a tag found only after ``tag_wait`` is not clearly the car's (None: it is): it must stand
-    ``tag_margin`` above the threshold, and no other tag near the lane may be about as strong."""
+    ``late_margin`` above the threshold, and no other tag near the lane may be about as strong."""
     best = next(j for j in judged if j.tag == tag)
     rival = _rival(judged, tag, rules)
     if rival is not None:

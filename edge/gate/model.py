@@ -49,8 +49,8 @@ class LaneRules:
     parked_after: float = 120.0  # heard this long without rising: parked near the gate (for the record)
     tag_gone: float = 30.0  # not heard this long: the tag left; a new sighting starts afresh
     late_grace: float = 1.0  # the car settles onto the loop: a tag first heard this long after still counts
-    settle: float = 4.0  # no tag chosen by tag_wait: a clearly nearest candidate may still open this much later
-    late_margin: float = 2.0  # dB above rssi_threshold a tag found only after tag_wait must stand
+    settle: float = 1.5  # no tag chosen by tag_wait: a clearly nearest candidate may still open this much later
+    late_margin: float = 6.0  # dB above rssi_threshold a tag found only after tag_wait must stand
 
     @property
     def vehicle_input(self) -> str:

@@ -247,9 +247,9 @@ def test_a_parked_tag_consumed_by_an_open_does_not_rise_by_a_fade():
 
 
 def test_a_parked_tags_noise_peak_is_not_an_arrival():
-    """A tag parked near the gate for a minute, a third of its adverts in deep fades: its usual
-    level is its upper envelope, so a 12 dB noise peak is not a car arriving (the old average of raw
-    readings sat far below the envelope, and the peak passed as a 10 dB rise)."""
+    """A tag parked near the gate for a minute, a third of its adverts in deep fades: a 12 dB noise
+    peak is not a car arriving (the old average of raw readings sat far below the envelope, and the
+    peak passed as a 10 dB rise)."""
     lane = Street()
     lane.tags[NEIGHBOUR] = fading(-80, until=60)
     lane.play(60)
@@ -274,17 +274,35 @@ def test_lane_margin_counts_the_sightings_near_the_lane_not_the_approach():
     assert lane.opened() == 1
 
 
+PATCH = replace(RULES, settle=4.0, late_margin=2.0)  # a patch antenna beside the loop (docs/gate.md)
+
+
 def test_a_car_still_rolling_onto_the_loop_opens_when_its_tag_comes_near():
-    """The loop arms while the car is still metres back: its tag (rising all along) reaches the
-    threshold only 3 s later.  The old rule gave up at tag_wait + 1.5 s and wanted a late tag 6 dB over
-    the threshold; now the lane looks for ``settle`` (4 s) and wants ``late_margin`` (2 dB)."""
-    lane = Street()
+    """The loop arms while the car is still metres back: its tag (rising all along) comes near only
+    4 s later.  The old rule gave up at tag_wait + 1.5 s and wanted a late tag 6 dB over the
+    threshold; with a patch antenna's settings the lane looks for ``settle`` (4 s) and wants
+    ``late_margin`` (2 dB)."""
+    lane = Street(PATCH)
     th = RULES.rssi_threshold
-    lane.tags[RESIDENT] = ramp((0, -95), (8, th - 6), (12, th + 4), (60, th + 4))
+    lane.tags[RESIDENT] = ramp((0, -95), (8, th - 8), (14, th + 4), (60, th + 4))
     lane.play(8)
     lane.loop(True)
-    lane.play(5)
+    lane.play(3.6)
+    assert lane.opened() == 0  # not near yet
+    lane.play(2.4)
     assert lane.opened() == 1
+
+
+def test_a_tag_first_heard_well_after_the_loop_armed_is_a_car_pulling_in_behind():
+    """``settle`` keeps looking for the car's own tag, but a tag *first heard* more than
+    ``LATE_HEARD`` after ``tag_wait`` is a car pulling in behind, however strong."""
+    lane = Street(PATCH)
+    lane.loop(True)
+    lane.play(RULES.tag_wait + decide.LATE_HEARD + 0.4)
+    lane.tags[RESIDENT] = ramp((lane.now, -60), (600, -60))
+    lane.play(2.5)
+    assert lane.opened() == 0
+
 
 
 # ---- the whole device on mock pins ----------------------------------------------------------

@@ -219,7 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     before = None if args.before == "none" else args.before
     if before:
-        load_before(before)  # fails here, before any work, if git or the revision is missing
+        try:  # here, before any work: git or the revision may be missing (a tarball, a shallow clone)
+            load_before(before)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", "") or exc
+            print(f"cannot take the counter at {before} from git ({str(detail).strip()}); "
+                  "measure without it: --before none", file=sys.stderr)
+            return 2
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=args.workers, initializer=load_before, initargs=(before,)) as pool:
         counts = list(pool.map(evening, range(args.evenings), chunksize=4))

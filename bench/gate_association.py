@@ -28,7 +28,14 @@ typical loop RSSI of 200 calibration cars: the weakest 5 % minus 3 dB).
 
 Goals (issue 17): wrong opens 0 per 10,000 vehicles; residents refused ≤ 1 %.
 
-    .venv/bin/python bench/gate_association.py [--vehicles 10000] [--seed 1] [--mount arm|island|both] [--no-old]
+    .venv/bin/python bench/gate_association.py [--vehicles 10000] [--seed 1] [--mount arm|island|both] [--no-old] [--explain]
+
+``--explain`` prints, for each open on another car's tag, the scenario: the car on the loop, the tag
+that opened and whose it is, every car at the lane, both tags' RSSI at both lanes' radios over the
+last 15 s with their lane margins, when each was first heard, whether it was consumed, and the
+lane's evidence for every tag it judged; and, for the residents refused, how many times each verdict
+on their own tag stood as the guard opened (``candidate, not chosen``: a candidate only after the
+vehicle had settled without a tag).
 """
 
 from __future__ import annotations
@@ -114,6 +121,8 @@ class Car:
     open_tag: str | None = None
     next_adv: float = 0.0
     heard_best: int | None = None  # its own tag's strongest reading at its lane's radio while it waited
+    story: str | None = None  # --explain: what the lane saw when it opened on another car's tag
+    refusal: str | None = None  # --explain: the lane's verdict on a refused resident's own tag
 
     def xy(self) -> tuple[float, float]:
         """The tag's position: along the street, then up the lane (in), or the reverse (out)."""
@@ -194,8 +203,14 @@ class NewRule:
 
     name = "new rule (a radio per lane)"
 
-    def __init__(self, threshold: int, radios: dict[str, Antenna] = NEW_RADIOS, **settings: float):
+    def __init__(self, threshold: int, radios: dict[str, Antenna] = NEW_RADIOS, explain: bool = False,
+                 **settings: float):
         self._radios = radios
+        self.explain = explain
+        self.log: dict[str, list[tuple[float, str, int, float | None]]] = {}  # tag: (t, radio, rssi, margin)
+        self.cars: list[Car] = []
+        self.before_open: dict[str, decide.LaneState] = {}
+        self.others: list[Static] = []
         rules = {lane: LaneRules(name=lane, direction=lane, wired=frozenset({"arming_loop", "photo_eye"}),
                                  rssi_threshold=threshold, **settings) for lane in LANE_X}
         self.lanes = {lane: Lane(r) for lane, r in rules.items()}
@@ -213,11 +228,18 @@ class NewRule:
 
     def heard(self, radio: str, tag: str, rssi: int) -> None:
         for lane, margin in self.levels.heard(tag, radio, rssi, self.now):
+            if self.explain:
+                self.log.setdefault(tag, []).append((self.now, radio, rssi, margin))
             self.send(lane, Heard(tag, rssi, self.now, margin))
 
     def send(self, lane: str, event) -> None:
         before = {v.key for v in self.lanes[lane].traffic.queue}
+        prior = self.lanes[lane].traffic
         self.lanes[lane], _ = step(self.lanes[lane], event, self.now, self.verdict(lane))
+        if self.explain:  # what the lane knew just before it opened (the open consumes every tag)
+            undecided = {v.key for v in prior.queue if v.decision is None}
+            if any(v.decision == "open" and v.key in undecided for v in self.lanes[lane].traffic.queue):
+                self.before_open[lane] = prior
         for v in self.lanes[lane].traffic.queue:  # a new vehicle at the lane: the car over the loop now
             if v.key not in before and self.current.get(lane) is not None:
                 self.on_loop[lane][v.key] = self.current[lane]
@@ -231,6 +253,14 @@ class NewRule:
         self.send(lane, InputChanged("photo_eye", active))
 
     def guard(self, lane: str) -> None:
+        if self.explain:  # why the car's own tag did not open: the lane's verdict on it as the guard opens
+            traffic = self.lanes[lane].traffic
+            v = next((v for v in traffic.queue if v.decision is None), None)
+            car = self.on_loop[lane].get(v.key) if v is not None else None
+            if car is not None and car.tag and car.kind in ALLOWED:
+                own = next((j for j in decide.associated(traffic, v, self.now, self.lanes[lane].rules)
+                            if j.tag == car.tag), None)
+                car.refusal = "not heard" if own is None else (own.why_not or "candidate, not chosen")
         self.send(lane, OpenCommand("manual", by="booth"))
 
     def tick(self) -> None:
@@ -241,6 +271,58 @@ class NewRule:
                 car = cars.get(v.key)
                 if car is not None and v.decision == "open" and car.opened_at is None:
                     car.opened_at, car.open_reason, car.open_tag = self.now, v.reason, v.tag
+                    if self.explain and v.reason in ("allowlisted", "passback") and v.tag != car.tag:
+                        car.story = self.story(lane, v, car)
+
+    def story(self, lane: str, vehicle, car: Car) -> str:
+        """--explain: who was on the loop, which tag opened and what the lane knew of every tag near."""
+        now, rules, after = self.now, self.lanes[lane].rules, self.lanes[lane].traffic
+        prior = self.before_open.get(lane, after)  # consumed and cooling as just before the open
+        traffic = replace(after, cooldown=prior.cooldown, tracks={
+            t: replace(tr, consumed_at=prior.tracks[t].consumed_at if t in prior.tracks else None)
+            for t, tr in after.tracks.items()})
+        by_tag = {c.tag: c for c in self.cars if c.tag}
+
+        def who(tag: str | None) -> str:
+            if tag is None:
+                return "no tag"
+            c = by_tag.get(tag)
+            if c is None:
+                o = next((o for o in self.others if o.tag == tag), None)
+                where = "" if o is None else " at ({:.1f}, {:.1f})".format(*o.xy(now))
+                return f"{tag} ({'parked' if 'parked' in tag else 'passing'}{where})"
+            x, y = c.xy()
+            loop = "" if c.loop_at is None else f", on the loop since {c.loop_at:.1f}"
+            return (f"{tag} (car {c.n}, {c.kind}, {c.lane} lane, {c.state}, tag at ({x:.1f}, {y:.1f}), "
+                    f"arrived {c.arrive:.1f}{loop}, body loss {c.loss:.1f} dB, advert every {c.interval:.2f} s)")
+
+        def history(tag: str | None) -> list[str]:
+            if tag is None:
+                return []
+            track = traffic.tracks.get(tag)
+            head = (f"    {tag}: not tracked at the {lane} lane" if track is None else
+                    f"    {tag}: first heard {track.first:.1f} ({vehicle.arrived - track.first:+.1f} s before the loop), "
+                    f"consumed {'never' if track.consumed_at is None else f'at {track.consumed_at:.1f}'}, "
+                    f"usual level {track.baseline:.1f} dBm, lane margin {track.margin}")
+            rows = [head]
+            for radio in LANE_X:
+                seen = [(t, r, m) for t, rd, r, m in self.log.get(tag, ()) if rd == radio and now - 15 <= t <= now]
+                rows.append(f"      {radio} radio: " + " ".join(
+                    f"{t:.1f}:{r}" + ("" if m is None else f"/{m:+.0f}") for t, r, m in seen))
+            return rows
+
+        lines = [f"  car {car.n} ({car.kind}, {car.lane} lane, own tag {car.tag}) on the loop at {car.loop_at:.1f}, "
+                 f"vehicle arrived {vehicle.arrived:.1f}, opened at {now:.1f} ({vehicle.reason}) on {vehicle.tag}",
+                 f"    note: {vehicle.note}",
+                 f"    the tag that opened: {who(vehicle.tag)}",
+                 f"    the car's own tag: {who(car.tag)}",
+                 "    at the lane: " + "; ".join(who(c.tag) if c.tag else f"car {c.n} (untagged, {c.state})"
+                                                for c in self.cars if c.lane == lane and c.arrive <= now
+                                                and c.state != "gone" and c is not car)]
+        lines += history(vehicle.tag) + ([] if car.tag == vehicle.tag else history(car.tag))
+        lines.append("    every tag the lane judged (before the open): " + " | ".join(
+            j.evidence() for j in decide.associated(traffic, vehicle, now, rules)))
+        return "\n".join(lines)
 
 
 class OldRule:
@@ -299,6 +381,8 @@ def run_morning(morning: Morning, rule, seed: int) -> list[Car]:
             rule.status[c.tag] = "allowed" if c.kind in ALLOWED or c.kind == "resident" else (
                 "revoked" if c.kind == "revoked" else "unknown_tag")
     others = [replace(o, next_adv=0.0) for o in morning.others]  # each rule's run starts them afresh
+    if getattr(rule, "explain", False):
+        rule.cars, rule.others = cars, others
     for o in others:
         rule.status[o.tag] = "allowed"
     radios = rule.radios()
@@ -437,6 +521,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mount", choices=(*MOUNTS, "both"), default="both")
     parser.add_argument("--no-old", action="store_true", help="skip the old rule")
+    parser.add_argument("--explain", action="store_true",
+                        help="print, for each open on another car's tag, what the lane saw (the new rule)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
@@ -446,16 +532,23 @@ def main() -> int:
     while sum(len(m.cars) for m in mornings) < args.vehicles:
         mornings.append(plan_morning(rng, args.per_morning, first=sum(len(m.cars) for m in mornings)))
     rows = []
-    makers = [(f"{NewRule.name}, {MOUNT_NAMES[m]}", thresholds[m], lambda m=m: NewRule(thresholds[m], MOUNTS[m], **MOUNT_RULES[m]))
+    makers = [(f"{NewRule.name}, {MOUNT_NAMES[m]}", thresholds[m], lambda m=m: NewRule(thresholds[m], MOUNTS[m], args.explain, **MOUNT_RULES[m]))
               for m in mounts]
     if not args.no_old:
         makers.append((OldRule.name, threshold, lambda: OldRule(threshold)))
+    stories: list[str] = []
+    refused: dict[str, dict[str, int]] = {}
     for name, th, make in makers:
         started = time.process_time()
         cars: list[Car] = []
-        for morning in mornings:
+        for k, morning in enumerate(mornings):
             cars += run_morning(morning, make(), morning.seed)
+            stories += [f"{name}, morning {k}:\n{c.story}" for c in cars[-len(morning.cars):] if c.story]
         rows.append((name, score(cars, th), time.process_time() - started))
+        refused[name] = {}
+        for c in cars:
+            if c.refusal and c.open_reason not in ("allowlisted", "passback"):
+                refused[name][c.refusal] = refused[name].get(c.refusal, 0) + 1
     print(f"### Gate association: {len(mornings)} simulated mornings, {rows[0][1]['vehicles']:.0f} vehicles "
           f"at two lanes (thresholds by calibration: " + ", ".join(f"{MOUNT_NAMES[m]} {thresholds[m]} dBm" for m in mounts) + ")\n")
     print("| rule | vehicles | not-allowed cars let in by a tag, per 10,000 | opened on another car's tag, "
@@ -472,6 +565,12 @@ def main() -> int:
           "Loop → open is counted in 0.1 s simulation steps, for residents opened on their own tag. "
           "'Own tag never heard near': no single reading of the resident's tag at its lane's radio reached the "
           "threshold while it waited — the radio's limit, not the association's; the rest were refused by the rule.")
+    if args.explain:
+        print("\n## Residents refused: the lane's verdict on their own tag as the guard opened\n")
+        for name, refusals in refused.items():
+            print(f"{name}: " + ", ".join(f"{why} {n}" for why, n in sorted(refusals.items(), key=lambda i: -i[1])))
+        print("\n## Opens on another car's tag (RSSI as time:dBm/lane margin, the last 15 s)\n")
+        print("\n\n".join(stories) if stories else "none")
     return 0
 
 

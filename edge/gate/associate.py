@@ -9,9 +9,10 @@ the tag can be the vehicle that armed the loop at ``arrived``:
 * **at this lane**: smoothed RSSI at or above the lane's threshold, and heard stronger here than
   at any other lane's radio by ``lane_margin`` dB over its sightings of the last ``MARGIN_SPAN``
   seconds (a radio shared by several lanes cannot tell), and never heard *near another lane* in
-  this visit (``lane_margin`` stronger at that lane's radio and at the threshold there: that lane's
-  car, which leaves through it — and may drive past on the street in front of this lane's antenna
-  seconds later);
+  this visit (``lane_margin`` stronger at that lane's radio, by the sighting's margin and by the
+  median of the last ``MARGIN_SPAN`` seconds, and at the threshold there: that lane's car, which
+  leaves through it — and may drive past on the street in front of this lane's antenna seconds
+  later);
 * **arriving**: first heard at most ``arrival_window`` before the loop armed (and no later than
   ``late_grace`` after), or its smoothed RSSI rose by ``arrival_rise`` dB over the
   ``trend_window`` before the loop armed (at least ``MIN_TREND`` readings), standing that much
@@ -21,9 +22,8 @@ the tag can be the vehicle that armed the loop at ``arrived``:
   closest point is driving past on the street, or is the car in front moving on);
 * **not consumed**: every open consumes the tags heard at the lane; a consumed tag counts again
   only after it rose anew since that open (the queued car moving up onto the loop: half of
-  ``arrival_rise`` will do, standing a full ``arrival_rise`` above its usual level — twice that
-  for a tag first heard ``LONG_HEARD`` or more before, as above — unless the tag has been around
-  for ``parked_after``) or after it left (unheard for ``tag_gone``); the opened
+  ``arrival_rise`` will do, standing a full ``arrival_rise`` above its usual level, unless the tag
+  has been around for ``parked_after``) or after it left (unheard for ``tag_gone``); the opened
   vehicle's own tag also cools down for ``cooldown``.
 
 RSSI is smoothed by its upper envelope (the strongest of the last three sightings): fading,
@@ -95,14 +95,16 @@ def heard(track: Track | None, rssi: int, at: float, margin: float | None, rules
     weight = max(weight, 1.0 / count)
     envelope = max(r for _, r in samples[-3:])
     baseline = track.baseline + weight * (envelope - track.baseline)
-    elsewhere = at if _elsewhere(envelope, margin, rules) else track.elsewhere
-    return replace(track, last=max(track.last, at), samples=samples, margins=(track.margins + ((at, margin),))[-5:],
-                   baseline=baseline, heard_count=count, elsewhere=elsewhere)
+    track = replace(track, last=max(track.last, at), samples=samples, margins=(track.margins + ((at, margin),))[-5:],
+                    baseline=baseline, heard_count=count)
+    near_other = _elsewhere(envelope, margin, rules) and track.margin is not None and track.margin <= -rules.lane_margin
+    return replace(track, elsewhere=at) if near_other else track
 
 
 def _elsewhere(level: float, margin: float | None, rules: LaneRules) -> bool:
-    """Heard near another lane's radio: ``lane_margin`` stronger there, and at the threshold there
-    (its level here minus the margin)."""
+    """This sighting was heard near another lane's radio: ``lane_margin`` stronger there, and at
+    the threshold there (its level here minus the margin).  (Of a tag's visit, only when the median
+    margin of its last ``MARGIN_SPAN`` seconds also says so: one sighting's margin is noisy.)"""
     return margin is not None and margin <= -rules.lane_margin and level - margin >= rules.rssi_threshold
 
 
@@ -152,8 +154,8 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
     if track.consumed_at is not None and lead < rules.parked_after:
         # Queued behind the car that opened: moving up onto the loop is a smaller, later rise.
         # (and stand a full arrival_rise above its usual level: a parked tag consumed with the rest
-        # rises half of it by noise alone; twice that for a tag around for LONG_HEARD, as above)
-        rising = rise >= rules.arrival_rise / 2 and above >= rules.arrival_rise * (2 if lead >= LONG_HEARD else 1)
+        # rises half of it by noise alone)
+        rising = rise >= rules.arrival_rise / 2 and above >= rules.arrival_rise
     why: str | None = None
     if level < rules.rssi_threshold:
         why = "weak"

@@ -326,25 +326,6 @@ def test_the_other_lanes_car_driving_past_after_its_open_is_not_this_cars_tag():
     assert "(other_lane)" in p.note
 
 
-def test_a_long_parked_tag_consumed_by_an_open_needs_twice_the_rise():
-    """A resident parked beside the gate for a minute (adverts 1 s apart), consumed by the guard's
-    open; a car arrives as one of its readings peaks 13 dB over its usual level.  Consumed or not,
-    a tag heard LONG_HEARD before the loop must stand twice ``arrival_rise`` above its usual level
-    (the old rule took the consumed tag's peak for a queued car moving up and opened)."""
-    lane = Street()
-    lane.tags[NEIGHBOUR] = ramp((0, -80), (1000, -80))
-    lane.play(60, dt=1.0)
-    lane.send(OpenCommand("manual", by="booth"))  # every tag heard is consumed
-    lane.play(5, dt=1.0)
-    lane.tags[NEIGHBOUR] = lambda t: -67 if abs(t - 66) < 0.1 else -80  # one peak
-    lane.play(1, dt=1.0)
-    lane.loop(True)  # an untagged car
-    lane.play(3, dt=1.0)
-    assert lane.opened() == 1  # the guard's only
-    [car] = [v for v in lane.lane.traffic.queue if v.on_loop]
-    assert car.decision is None
-
-
 # ---- the whole device on mock pins ----------------------------------------------------------
 
 def test_a_tag_heard_late_opens_within_settle_when_clearly_the_cars_own():

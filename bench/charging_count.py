@@ -16,7 +16,8 @@ unlike the priors (issue 21) exact ≥ 95 %, within ±1 ≥ 99.5 %.
 
 The counter as it was before (``--before``, default :data:`BEFORE`, the counter of 2026-12-03) is
 taken from git (``git show REV:edge/charging/…``) and counts the same samples in the same run, so
-the two columns differ only by the counter (``--before none`` skips it).
+the two columns differ only by the counter (``--before none`` skips it; while the counter is as it
+was at that commit, the two columns are the same).
 """
 
 from __future__ import annotations
@@ -49,20 +50,28 @@ _before = None       # this process's copy of that counter's module (see load_be
 
 
 def load_before(rev: str | None):
-    """The counting module as it was at ``rev`` (from git, into a temporary package), or None."""
+    """The counting module as it was at ``rev`` (from git, into a temporary package that is gone
+    again once imported), or None.  A worker forked after the parent loaded it reuses that copy."""
     global _before
     if not rev or rev == "none":
         _before = None
         return None
-    where = Path(tempfile.mkdtemp(prefix="gw-before-")) / "before_counter"
-    where.mkdir()
-    (where / "__init__.py").write_text("")
-    for name in ("counting", "particles"):
-        text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:edge/charging/{name}.py"],
-                              check=True, capture_output=True, text=True).stdout
-        (where / f"{name}.py").write_text(text)
-    sys.path.insert(0, str(where.parent))
-    _before = importlib.import_module("before_counter.counting")
+    if "before_counter.counting" in sys.modules:
+        _before = sys.modules["before_counter.counting"]
+        return _before
+    with tempfile.TemporaryDirectory(prefix="gw-before-") as tmp:
+        where = Path(tmp) / "before_counter"
+        where.mkdir()
+        (where / "__init__.py").write_text("")
+        for name in ("counting", "particles"):
+            text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:edge/charging/{name}.py"],
+                                  check=True, capture_output=True, text=True).stdout
+            (where / f"{name}.py").write_text(text)
+        sys.path.insert(0, tmp)
+        try:
+            _before = importlib.import_module("before_counter.counting")
+        finally:
+            sys.path.remove(tmp)
     return _before
 
 
@@ -221,11 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     if before:
         try:  # here, before any work: git or the revision may be missing (a tarball, a shallow clone)
             load_before(before)
-        except (OSError, subprocess.CalledProcessError) as exc:
+        except (OSError, ImportError, subprocess.CalledProcessError) as exc:
             detail = getattr(exc, "stderr", "") or exc
-            print(f"cannot take the counter at {before} from git ({str(detail).strip()}); "
-                  "measure without it: --before none", file=sys.stderr)
-            return 2
+            print(f"the counter at {before} cannot be taken from git ({str(detail).strip()}); "
+                  "measuring without it", file=sys.stderr)
+            before = None
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=args.workers, initializer=load_before, initargs=(before,)) as pool:
         counts = list(pool.map(evening, range(args.evenings), chunksize=4))

@@ -9,8 +9,9 @@ the tag can be the vehicle that armed the loop at ``arrived``:
 * **at this lane**: smoothed RSSI at or above the lane's threshold, and heard stronger here than
   at any other lane's radio by ``lane_margin`` dB over its sightings of the last ``MARGIN_SPAN``
   seconds (a radio shared by several lanes cannot tell), and never heard *near another lane* in
-  this visit (``lane_margin`` stronger at that lane's radio, by the sighting's margin and by the
-  median of the last ``MARGIN_SPAN`` seconds, and at the threshold there: that lane's car, which
+  this visit (from its second sighting on, ``lane_margin`` stronger at that lane's radio by the
+  sighting's margin and by the median of the last ``MARGIN_SPAN`` seconds, and at the threshold
+  there: that lane's car, which
   leaves through it — and may drive past on the street in front of this lane's antenna seconds
   later);
 * **arriving**: first heard at most ``arrival_window`` before the loop armed (and no later than
@@ -83,8 +84,7 @@ class Track:
 def heard(track: Track | None, rssi: int, at: float, margin: float | None, rules: LaneRules) -> Track:
     """The track after one more sighting (a new visit when the tag was gone for ``tag_gone``)."""
     if track is None or at - track.last > rules.tag_gone:
-        track = Track(first=at, last=at, samples=((at, rssi),), margins=((at, margin),), baseline=float(rssi))
-        return replace(track, elsewhere=at) if _elsewhere(float(rssi), margin, rules) else track
+        return Track(first=at, last=at, samples=((at, rssi),), margins=((at, margin),), baseline=float(rssi))
     keep = at - (rules.trend_window + rules.tag_wait + rules.settle + rules.late_grace + 2 * rules.smooth + rules.tag_window)
     samples = tuple(s for s in track.samples if s[0] >= keep)[-(MAX_SAMPLES - 1):] + ((at, rssi),)
     weight = 1.0 - math.exp(-max(0.0, at - track.last) / rules.tag_gone)
@@ -103,8 +103,9 @@ def heard(track: Track | None, rssi: int, at: float, margin: float | None, rules
 
 def _elsewhere(level: float, margin: float | None, rules: LaneRules) -> bool:
     """This sighting was heard near another lane's radio: ``lane_margin`` stronger there, and at
-    the threshold there (its level here minus the margin).  (Of a tag's visit, only when the median
-    margin of its last ``MARGIN_SPAN`` seconds also says so: one sighting's margin is noisy.)"""
+    the threshold there (its level here minus the margin).  (Of a tag's visit, only from its second
+    sighting on and when the median margin of its last ``MARGIN_SPAN`` seconds also says so: one
+    sighting's margin is noisy.)"""
     return margin is not None and margin <= -rules.lane_margin and level - margin >= rules.rssi_threshold
 
 
@@ -119,10 +120,18 @@ class Assessment:
     margin: float | None
     why_not: str | None
     fresh: bool = False  # first heard just before the loop armed (the strongest evidence)
+    was_elsewhere: bool = False  # other_lane only because it was near another lane earlier in this visit
+
+    @property
+    def at_other_lane(self) -> bool:
+        """Heard at another lane now (not only earlier in its visit): no rival for this lane's car."""
+        return self.why_not == "other_lane" and not self.was_elsewhere
 
     def evidence(self) -> str:
         margin = "" if self.margin is None else f", lane margin {self.margin:+.0f} dB"
         verdict = "" if self.why_not is None else f" ({self.why_not})"
+        if self.was_elsewhere:
+            verdict = f" ({self.why_not}: near the other lane earlier in this visit)"
         return (f"{self.tag} {self.level:.0f} dBm, rise {self.rise:+.0f} dB, first heard "
                 f"{self.lead:.1f} s before the loop{margin}{verdict}")
 
@@ -157,9 +166,10 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
         # rises half of it by noise alone)
         rising = rise >= rules.arrival_rise / 2 and above >= rules.arrival_rise
     why: str | None = None
+    there_now = track.margin is not None and track.margin < rules.lane_margin
     if level < rules.rssi_threshold:
         why = "weak"
-    elif (track.margin is not None and track.margin < rules.lane_margin) or track.elsewhere is not None:
+    elif there_now or track.elsewhere is not None:
         why = "other_lane"
     elif cooling_until is not None and cooling_until > now:
         why = "cooldown"
@@ -174,7 +184,8 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
             why = "parked"
         else:
             why = "not_arriving"
-    return Assessment(tag, level, rise, lead, track.margin, why, fresh)
+    return Assessment(tag, level, rise, lead, track.margin, why, fresh,
+                      was_elsewhere=why == "other_lane" and not there_now)
 
 
 def smoothed(samples: tuple[tuple[float, int], ...], start: float, end: float, width: float) -> list[float]:

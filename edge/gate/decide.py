@@ -286,12 +286,13 @@ def _unclear(judged: list[Assessment], tag: str, rules: LaneRules) -> str | None
 def _rival(judged: list[Assessment], tag: str | None, rules: LaneRules) -> Assessment | None:
     """A tag near the lane that keeps ``tag`` from being clearly the nearest (None: it is): another
     candidate within ``tag_margin``, or any other tag as strong that is not cooling down or at
-    another lane (a consumed or parked tag, or one just under the threshold: maybe the car on the
-    loop whose own tag is the one not yet told)."""
+    another lane now (a consumed or parked tag, one just under the threshold — maybe the car on the
+    loop whose own tag is the one not yet told —, or one that was near another lane earlier in its
+    visit and is strong here now: a car that turned round)."""
     best = next((j for j in judged if j.tag == tag), None)
     if best is None:
         return None
-    close = [j for j in judged if j.tag != tag and j.why_not not in ("cooldown", "other_lane")
+    close = [j for j in judged if j.tag != tag and j.why_not != "cooldown" and not j.at_other_lane
              and j.level >= rules.rssi_threshold - rules.tag_margin
              and best.level - j.level < (rules.tag_margin if j.why_not is None else 0.0)]
     return max(close, key=lambda j: j.level, default=None)

@@ -321,7 +321,10 @@ def test_the_other_lanes_car_driving_past_after_its_open_is_not_this_cars_tag():
     lane.back_away()
     [p] = lane.passages()  # refused, the evidence saying why for the warden
     assert (lane.opened(), p.decision, p.reason, p.tag) == (0, "deny", "no_tag", None)
-    assert "(other_lane)" in p.note
+    assert "(other_lane: near the other lane earlier in this visit)" in p.note
+    # and, strong in front of this lane now, it still stands as a rival to any other tag here
+    # (a car that turned round onto this loop must not let the car behind open on its tag)
+    assert p.note.startswith("ambiguous")
 
 
 # ---- the whole device on mock pins ----------------------------------------------------------

@@ -25,10 +25,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import random
-import subprocess
-import tempfile
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor
@@ -199,7 +199,8 @@ def table(total: dict[int, list[int]], before: str | None) -> None:
         return [sum(c[i] for n, c in total.items() if keep(n)) for i in range(7)]
     rows = [("all samples", summed(lambda n: True)), ("none", summed(lambda n: n == 0)),
             ("≥ 1 (charging)", summed(lambda n: n >= 1))]
-    rows += [(f"{lo}–{hi}", summed(lambda n, lo=lo, hi=hi: lo <= n <= hi)) for lo, hi in ((1, 2), (3, 4), (5, 6), (7, 8))]
+    rows += [(f"{lo}–{hi}", summed(lambda n, lo=lo, hi=hi: lo <= n <= hi))
+             for lo, hi in ((1, 2), (3, 4), (5, 6), (7, 8))]
     for name, (n, exact, within, b_exact, b_within, o_exact, o_within) in rows:
         old = f" {pct(o_exact, n)} | {pct(o_within, n)} |" if before else ""
         print(f"| {name} | {n:,} | {pct(exact, n)} | {pct(within, n)} |{old} {pct(b_exact, n)} | {pct(b_within, n)} |")

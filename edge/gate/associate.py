@@ -11,9 +11,8 @@ the tag can be the vehicle that armed the loop at ``arrived``:
   seconds (a radio shared by several lanes cannot tell), and never heard *near another lane* in
   this visit (from its second sighting on, ``lane_margin`` stronger at that lane's radio by the
   sighting's margin and by the median of the last ``MARGIN_SPAN`` seconds, and at the threshold
-  there: that lane's car, which
-  leaves through it — and may drive past on the street in front of this lane's antenna seconds
-  later);
+  there: that lane's car, which leaves through it — and may drive past on the street in front of
+  this lane's antenna seconds later);
 * **arriving**: first heard at most ``arrival_window`` before the loop armed (and no later than
   ``late_grace`` after), or its smoothed RSSI rose by ``arrival_rise`` dB over the
   ``trend_window`` before the loop armed (at least ``MIN_TREND`` readings), standing that much

@@ -28,7 +28,11 @@ typical loop RSSI of 200 calibration cars: the weakest 5 % minus 3 dB).
 
 Goals (issue 17): wrong opens 0 per 10,000 vehicles; residents refused ≤ 1 %.
 
-    .venv/bin/python bench/gate_association.py [--vehicles 10000] [--seed 1] [--mount arm|island|both] [--no-old] [--explain]
+    .venv/bin/python bench/gate_association.py [--vehicles 10000] [--seeds 1,2,3] [--mount arm|island|both] [--no-old] [--explain]
+
+Each seed is its own set of mornings (about ``--vehicles`` vehicles), run in its own process; the
+table pools them, and a second table shows each seed alone — one wrong open moves a seed's figure
+by 1 per 10,000, and one changed decision changes the rest of that morning.
 
 ``--explain`` prints, for each open on another car's tag, the scenario: the car on the loop, the tag
 that opened and whose it is, every car at the lane, both tags' RSSI at both lanes' radios over the
@@ -42,6 +46,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
+import os
 import random
 import statistics
 import sys
@@ -475,7 +481,7 @@ def calibrate(rng: random.Random, radios: dict[str, Antenna] = NEW_RADIOS) -> in
     return round(cars[len(cars) // 20]) - 3
 
 
-def score(cars: list[Car], threshold: int) -> dict[str, float]:
+def score(cars: list[Car]) -> dict[str, float]:
     arrived = [c for c in cars if c.loop_at is not None]
     auto = [c for c in arrived if c.open_reason in ("allowlisted", "passback")]
     let_in = [c for c in auto if c.kind not in ALLOWED and c.kind != "resident"]
@@ -484,7 +490,8 @@ def score(cars: list[Car], threshold: int) -> dict[str, float]:
     refused = [c for c in residents if c.open_reason not in ("allowlisted", "passback")]
     # Not the association's fault: while the car waited on the loop, no single reading of its own tag
     # at its lane's radio reached the threshold (a weak tag deep in a car; the radio never heard it near).
-    unheard = [c for c in refused if c.heard_best is None or c.heard_best < threshold]
+    # (run_seed keeps heard_best only when it reached its seed's calibrated threshold)
+    unheard = [c for c in refused if c.heard_best is None]
     waits = sorted(c.opened_at - c.loop_at for c in auto if c.opened_at is not None and c.tag == c.open_tag)
     per = 10_000 / max(1, len(arrived))
     causes = {**{f"wrong: {k}": v * per for k, v in _whose(other_tag, cars).items()},
@@ -514,49 +521,74 @@ def _whose(opened: list[Car], cars: list[Car]) -> dict[str, int]:
     return out
 
 
+def run_seed(seed: int, args: argparse.Namespace) -> dict:
+    """One seed's mornings under every rule: {rule name: (cars, threshold, CPU s, stories, refusals)}."""
+    rng = random.Random(seed)
+    mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
+    thresholds = {m: calibrate(random.Random(seed), MOUNTS[m]) for m in MOUNTS}
+    mornings = []
+    while sum(len(m.cars) for m in mornings) < args.vehicles:
+        # car numbers (and tags) distinct across seeds: the seeds' cars are scored together
+        mornings.append(plan_morning(rng, args.per_morning, first=seed * 1_000_000 + sum(len(m.cars) for m in mornings)))
+    makers = [(f"{NewRule.name}, {MOUNT_NAMES[m]}", thresholds[m],
+               lambda m=m: NewRule(thresholds[m], MOUNTS[m], args.explain, **MOUNT_RULES[m])) for m in mounts]
+    if not args.no_old:
+        makers.append((OldRule.name, thresholds["arm"], lambda: OldRule(thresholds["arm"])))
+    out = {}
+    for name, th, make in makers:
+        started = time.process_time()
+        cars: list[Car] = []
+        stories: list[str] = []
+        for k, morning in enumerate(mornings):
+            cars += run_morning(morning, make(), morning.seed)
+            stories += [f"{name}, seed {seed}, morning {k}:\n{c.story}" for c in cars[-len(morning.cars):] if c.story]
+        refusals: dict[str, int] = {}
+        for c in cars:
+            if c.refusal and c.open_reason not in ("allowlisted", "passback"):
+                refusals[c.refusal] = refusals.get(c.refusal, 0) + 1
+        for c in cars:  # scored per seed: its own calibration, its own car numbers
+            c.heard_best = None if c.heard_best is None or c.heard_best < th else c.heard_best
+        out[name] = (cars, th, time.process_time() - started, stories, refusals, thresholds)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vehicles", type=int, default=10_000)
+    parser.add_argument("--vehicles", type=int, default=10_000, help="vehicles per seed")
     parser.add_argument("--per-morning", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", default="1,2,3", help="comma-separated; each its own mornings, run in parallel")
     parser.add_argument("--mount", choices=(*MOUNTS, "both"), default="both")
     parser.add_argument("--no-old", action="store_true", help="skip the old rule")
     parser.add_argument("--explain", action="store_true",
                         help="print, for each open on another car's tag, what the lane saw (the new rule)")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
+    seeds = [int(s) for s in args.seeds.split(",")]
     mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
-    thresholds = {m: calibrate(random.Random(args.seed), MOUNTS[m]) for m in MOUNTS}
-    threshold = thresholds["arm"]
-    mornings = []
-    while sum(len(m.cars) for m in mornings) < args.vehicles:
-        mornings.append(plan_morning(rng, args.per_morning, first=sum(len(m.cars) for m in mornings)))
-    rows = []
-    makers = [(f"{NewRule.name}, {MOUNT_NAMES[m]}", thresholds[m], lambda m=m: NewRule(thresholds[m], MOUNTS[m], args.explain, **MOUNT_RULES[m]))
-              for m in mounts]
-    if not args.no_old:
-        makers.append((OldRule.name, threshold, lambda: OldRule(threshold)))
-    stories: list[str] = []
-    refused: dict[str, dict[str, int]] = {}
-    for name, th, make in makers:
-        started = time.process_time()
-        cars: list[Car] = []
-        for k, morning in enumerate(mornings):
-            cars += run_morning(morning, make(), morning.seed)
-            stories += [f"{name}, morning {k}:\n{c.story}" for c in cars[-len(morning.cars):] if c.story]
-        rows.append((name, score(cars, th), time.process_time() - started))
-        refused[name] = {}
-        for c in cars:
-            if c.refusal and c.open_reason not in ("allowlisted", "passback"):
-                refused[name][c.refusal] = refused[name].get(c.refusal, 0) + 1
-    print(f"### Gate association: {len(mornings)} simulated mornings, {rows[0][1]['vehicles']:.0f} vehicles "
-          f"at two lanes (thresholds by calibration: " + ", ".join(f"{MOUNT_NAMES[m]} {thresholds[m]} dBm" for m in mounts) + ")\n")
+    with multiprocessing.get_context("fork").Pool(min(len(seeds), os.cpu_count() or 1)) as pool:
+        runs = dict(zip(seeds, pool.starmap(run_seed, [(seed, args) for seed in seeds])))
+    names = list(runs[seeds[0]])
+    rows, per_seed = [], []
+    for name in names:
+        cars = [c for seed in seeds for c in runs[seed][name][0]]
+        rows.append((name, score(cars), sum(runs[seed][name][2] for seed in seeds)))
+        per_seed += [(name, seed, score(runs[seed][name][0])) for seed in seeds]
+    thresholds = {m: sorted({runs[seed][names[0]][5][m] for seed in seeds}) for m in mounts}
+    vehicles = rows[0][1]["vehicles"]
+    print(f"### Gate association: seeds {args.seeds}, {vehicles:.0f} vehicles at two lanes, about "
+          f"{args.vehicles} per seed in mornings of {args.per_morning} (thresholds by calibration: " + ", ".join(
+              f"{MOUNT_NAMES[m]} {'/'.join(str(t) for t in thresholds[m])} dBm" for m in mounts) + ")\n")
     print("| rule | vehicles | not-allowed cars let in by a tag, per 10,000 | opened on another car's tag, "
           "per 10,000 | residents refused | of which own tag never heard near | loop → open p50 | p99 | CPU |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, s, cpu in rows:
         print(f"| {name} | {s['vehicles']:.0f} | {s['let_in']:.1f} | {s['other_tag']:.1f} | {s['refused']:.2f} % | "
               f"{s['unheard']:.2f} % | {s['p50']:.0f} ms | {s['p99']:.0f} ms | {cpu:.0f} s |")
+    if len(seeds) > 1:
+        print("\nEach seed alone (one wrong open is 1 per 10,000; the seeds show how much one run's numbers move):\n")
+        print("| rule | seed | let in /10,000 | other car's tag /10,000 | refused |")
+        print("|---|---|---|---|---|")
+        for name, seed, s in per_seed:
+            print(f"| {name} | {seed} | {s['let_in']:.1f} | {s['other_tag']:.1f} | {s['refused']:.2f} % |")
     print("\n| cause, per 10,000 vehicles | " + " | ".join(name for name, _, _ in rows) + " |")
     print("|---|" + "---|" * len(rows))
     for cause in sorted({k for _, r, _ in rows for k in r["causes"]}):
@@ -567,9 +599,15 @@ def main() -> int:
           "threshold while it waited — the radio's limit, not the association's; the rest were refused by the rule.")
     if args.explain:
         print("\n## Residents refused: the lane's verdict on their own tag as the guard opened\n")
-        for name, refusals in refused.items():
-            print(f"{name}: " + ", ".join(f"{why} {n}" for why, n in sorted(refusals.items(), key=lambda i: -i[1])))
+        for name in names:
+            refusals: dict[str, int] = {}
+            for seed in seeds:
+                for why, n in runs[seed][name][4].items():
+                    refusals[why] = refusals.get(why, 0) + n
+            if refusals:
+                print(f"{name}: " + ", ".join(f"{why} {n}" for why, n in sorted(refusals.items(), key=lambda i: -i[1])))
         print("\n## Opens on another car's tag (RSSI as time:dBm/lane margin, the last 15 s)\n")
+        stories = [story for seed in seeds for name in names for story in runs[seed][name][3]]
         print("\n\n".join(stories) if stories else "none")
     return 0
 

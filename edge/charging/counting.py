@@ -11,6 +11,8 @@ Two layers:
   (particles) follows every charger seen plugged in: an ON step adds one, an OFF step is
   explained by each guess (an unplug or a lead-acid CC → CV drop), and every ``update_s`` the
   guesses are weighed against the level.  The count is what most of the weight agrees on.
+  ``banks`` (3) such banks run side by side, each with its own random draws, and the count is
+  their median: one bank that drew a wrong story for a charger unlike its priors is outvoted.
 
 Power that no guess explains for ``adopt_after_s`` (the counter started while chargers were on,
 or a charger ramped up too slowly to make a step) becomes new chargers; the level falling to
@@ -42,6 +44,11 @@ class CountingParams:
     level_smoothing: float = 0.2
     adopt_after_s: float = 60.0
     priors: particles.Priors = field(default_factory=particles.Priors)
+    banks: int = 3  # independent banks of guesses (their own random draws); the count is their median
+
+    def bank_priors(self, k: int) -> particles.Priors:
+        """Bank ``k``'s priors: the same, with its own seed (bank 0 keeps the configured one)."""
+        return self.priors if k == 0 else replace(self.priors, seed=self.priors.seed + 7919 * k)
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,18 @@ class CounterState:
     recent: tuple[float, ...] = ()
     level: float | None = None
     background_w: float = 0.0
-    bank: particles.Bank = field(default_factory=lambda: particles.empty(particles.Priors()))
+    banks: tuple[particles.Bank, ...] = field(default_factory=lambda: (particles.empty(particles.Priors()),))
     loads: int = 0
     candidate: tuple[float, ...] = ()
     unexplained_since: float | None = None
     steps_on: int = 0
     steps_off: int = 0
     resets: int = 0
+
+    @property
+    def bank(self) -> particles.Bank:
+        """The first bank (its guesses are the ones with the configured seed)."""
+        return self.banks[0]
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,8 @@ class Count:
 
 
 def initial_state(params: CountingParams) -> CounterState:
-    return CounterState(background_w=params.baseline_w, bank=particles.empty(params.priors))
+    return CounterState(background_w=params.baseline_w,
+                        banks=tuple(particles.empty(params.bank_priors(k)) for k in range(max(1, params.banks))))
 
 
 def median(values: tuple[float, ...]) -> float:
@@ -125,21 +138,21 @@ def _candidate(state: CounterState, filtered: float, ts: float,
     new_level = median(candidate)
     delta = new_level - state.level
     state = replace(state, level=new_level, candidate=())
-    priors = params.priors
     if delta > 0:
-        state = replace(state, bank=particles.add_session(state.bank, ts, delta, priors),
-                        steps_on=state.steps_on + 1)
+        state = replace(state, banks=tuple(particles.add_session(bank, ts, delta, params.bank_priors(k))
+                                           for k, bank in enumerate(state.banks)), steps_on=state.steps_on + 1)
     elif new_level < params.baseline_w + params.active_w:
         state = replace(_reset(state), steps_off=state.steps_off + 1)
     else:
-        state = replace(state, bank=particles.drop(state.bank, ts, -delta, priors),
-                        steps_off=state.steps_off + 1)
+        state = replace(state, banks=tuple(particles.drop(bank, ts, -delta, params.bank_priors(k))
+                                           for k, bank in enumerate(state.banks)), steps_off=state.steps_off + 1)
     return _reweigh(state, ts, params), delta
 
 
 def _reset(state: CounterState) -> CounterState:
     """The level fell to the baseline: every charger is unplugged or full."""
-    return replace(state, bank=particles.empty_like(state.bank), background_w=max(0.0, state.level),
+    return replace(state, banks=tuple(particles.empty_like(bank) for bank in state.banks),
+                   background_w=max(0.0, state.level),
                    resets=state.resets + 1, unexplained_since=None)
 
 
@@ -150,7 +163,7 @@ def _steady(state: CounterState, ts: float, params: CountingParams) -> CounterSt
     if updated is not None and ts - updated < params.priors.update_s:
         return state
     state = _reweigh(state, ts, params)
-    surplus = state.level - state.background_w - state.bank.expected_w
+    surplus = state.level - state.background_w - median(tuple(bank.expected_w for bank in state.banks))
     if surplus < params.step_w:
         return replace(state, unexplained_since=None)
     if state.unexplained_since is None:
@@ -164,16 +177,19 @@ def _adopt(state: CounterState, power_w: float, ts: float, params: CountingParam
            split: bool) -> CounterState:
     """Power nobody accounts for becomes chargers (split by the typical size at start-up)."""
     n = max(1, round(power_w / params.typical_charger_w)) if split else 1
-    bank = state.bank
-    for _ in range(n):
-        bank = particles.add_session(bank, ts, power_w / n, params.priors)
-    return replace(state, bank=bank, steps_on=state.steps_on + 1, unexplained_since=None)
+    banks = []
+    for k, bank in enumerate(state.banks):
+        for _ in range(n):
+            bank = particles.add_session(bank, ts, power_w / n, params.bank_priors(k))
+        banks.append(bank)
+    return replace(state, banks=tuple(banks), steps_on=state.steps_on + 1, unexplained_since=None)
 
 
 def _reweigh(state: CounterState, ts: float, params: CountingParams) -> CounterState:
-    bank = particles.update(state.bank, ts, state.level, state.background_w, params.priors,
-                            active_w=params.active_w)
-    return replace(state, bank=bank, loads=bank.count)
+    banks = tuple(particles.update(bank, ts, state.level, state.background_w, params.bank_priors(k),
+                                   active_w=params.active_w) for k, bank in enumerate(state.banks))
+    counts = sorted(bank.count for bank in banks)
+    return replace(state, banks=banks, loads=counts[(len(counts) - 1) // 2])  # the median (the lower of two)
 
 
 def _count(state: CounterState, ts: float, filtered: float, step: float,

@@ -176,3 +176,39 @@ def test_a_lead_acid_cv_drop_beside_a_lithium_taper_keeps_both_counted():
     out = _counts(chargers, 12000)
     late = out[6000:]
     assert sum(est == true for est, true in late) / len(late) >= 0.9
+
+
+def test_the_count_is_the_median_of_independent_banks():
+    """Three banks of guesses, each with its own random draws, vote: the count is their median, so
+    one bank that drew a wrong story for a charger unlike its priors is outvoted (issue 21)."""
+    assert P.banks == 3
+    rng = random.Random(7)  # an evening on which the banks disagree for a while
+    sim = CircuitSim(random_evening(rng, max_chargers=8, hours=2), rng=rng)
+    state, seeds, disagreed = initial_state(P), {b.seed for b in (P.bank_priors(k) for k in range(3))}, 0
+    assert len(seeds) == 3 and P.bank_priors(0) == P.priors  # bank 0 keeps the configured seed
+    for t in range(7200):
+        state, c = observe(state, float(t), sim.sample(float(t)).power_w, P)
+        counts = sorted(bank.count for bank in state.banks)
+        assert len(counts) == 3 and state.loads == counts[1]
+        disagreed += counts[0] != counts[2]
+    assert disagreed > 0  # the banks do differ now and then: the vote is not a formality
+
+
+def test_one_bank_counts_as_the_counter_did_before_the_vote():
+    """``banks=1`` is the single bank of before (same seed, same draws): replays stay comparable."""
+    rng = random.Random(5)
+    sim = CircuitSim(random_evening(rng, max_chargers=4, hours=1), rng=rng)
+    powers = [sim.sample(float(t)).power_w for t in range(1800)]
+    one = CountingParams(banks=1)
+    state, counts = run(powers, one)
+    assert len(state.banks) == 1
+    assert [c.loads for c in counts] == [b.count for b in _bank_counts(powers, one)]
+
+
+def _bank_counts(powers, params):
+    """The single bank's own count after each sample (what the counter reported before the vote)."""
+    state, out = initial_state(params), []
+    for t, p in enumerate(powers):
+        state, _ = observe(state, float(t), p, params)
+        out.append(state.bank)
+    return out

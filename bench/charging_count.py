@@ -1,6 +1,6 @@
 """Charger counting and overload reporting on simulated evenings (prints a markdown table).
 
-    .venv/bin/python bench/charging_count.py                 # 1,000 evenings, 1,000 overloads
+    .venv/bin/python bench/charging_count.py                 # 400 evenings, 300 overloads, 200 unlike
     .venv/bin/python bench/charging_count.py --evenings 50 --workers 1
 
 Counting: each evening is 1..8 chargers (48/60/72 V lithium and lead-acid, see
@@ -219,8 +219,8 @@ def overloads(latencies: list[float | None]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--evenings", type=int, default=1000, help="simulated evenings (default 1000)")
-    parser.add_argument("--overloads", type=int, default=1000, help="simulated overloads (default 1000)")
+    parser.add_argument("--evenings", type=int, default=400, help="simulated evenings (default 400)")
+    parser.add_argument("--overloads", type=int, default=300, help="simulated overloads (default 300)")
     parser.add_argument("--unlike", type=int, default=200,
                         help="evenings with chargers unlike the counter's model (default 200)")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")

@@ -494,9 +494,13 @@ def score(cars: list[Car]) -> dict[str, float]:
     unheard = [c for c in refused if c.heard_best is None]
     waits = sorted(c.opened_at - c.loop_at for c in auto if c.opened_at is not None and c.tag == c.open_tag)
     per = 10_000 / max(1, len(arrived))
+    opened_on = {}  # tag → the cars opened on it
+    for o in cars:
+        if o.open_tag:
+            opened_on.setdefault(o.open_tag, []).append(o)
     causes = {**{f"wrong: {k}": v * per for k, v in _whose(other_tag, cars).items()},
               "refused: own tag taken by another car": per * sum(
-                  1 for c in refused if any(o.open_tag == c.tag for o in cars if o is not c))}
+                  1 for c in refused if any(o is not c for o in opened_on.get(c.tag, ())))}
     return {"causes": causes, "vehicles": len(arrived), "let_in": len(let_in) * per, "other_tag": len(other_tag) * per,
             "refused": 100 * len(refused) / max(1, len(residents)),
             "unheard": 100 * len(unheard) / max(1, len(residents)),
@@ -562,7 +566,7 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true",
                         help="print, for each open on another car's tag, what the lane saw (the new rule)")
     args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = sorted({int(s) for s in args.seeds.split(",")})  # each seed once: its cars are scored once
     mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
     with multiprocessing.get_context("fork").Pool(min(len(seeds), os.cpu_count() or 1)) as pool:
         runs = dict(zip(seeds, pool.starmap(run_seed, [(seed, args) for seed in seeds])))

@@ -46,6 +46,10 @@ class CountingParams:
     priors: particles.Priors = field(default_factory=particles.Priors)
     banks: int = 3  # independent banks of guesses (their own random draws); the count is their median
 
+    def __post_init__(self) -> None:
+        if self.banks < 1 or self.banks % 2 == 0:
+            raise ValueError(f"banks must be an odd number ≥ 1 (a median of them), not {self.banks}")
+
     def bank_priors(self, k: int) -> particles.Priors:
         """Bank ``k``'s priors: the same, with its own seed (bank 0 keeps the configured one)."""
         return self.priors if k == 0 else replace(self.priors, seed=self.priors.seed + 7919 * k)
@@ -86,7 +90,7 @@ class Count:
 
 def initial_state(params: CountingParams) -> CounterState:
     return CounterState(background_w=params.baseline_w,
-                        banks=tuple(particles.empty(params.bank_priors(k)) for k in range(max(1, params.banks))))
+                        banks=tuple(particles.empty(params.bank_priors(k)) for k in range(params.banks)))
 
 
 def median(values: tuple[float, ...]) -> float:
@@ -157,7 +161,7 @@ def _reset(state: CounterState) -> CounterState:
 
 
 def _steady(state: CounterState, ts: float, params: CountingParams) -> CounterState:
-    if state.level < params.baseline_w + params.active_w and state.bank.sessions:
+    if state.level < params.baseline_w + params.active_w and any(bank.sessions for bank in state.banks):
         return _reweigh(_reset(state), ts, params)
     updated = state.bank.updated_at
     if updated is not None and ts - updated < params.priors.update_s:
@@ -189,7 +193,7 @@ def _reweigh(state: CounterState, ts: float, params: CountingParams) -> CounterS
     banks = tuple(particles.update(bank, ts, state.level, state.background_w, params.bank_priors(k),
                                    active_w=params.active_w) for k, bank in enumerate(state.banks))
     counts = sorted(bank.count for bank in banks)
-    return replace(state, banks=banks, loads=counts[(len(counts) - 1) // 2])  # the median (the lower of two)
+    return replace(state, banks=banks, loads=counts[len(counts) // 2])  # the median (``banks`` is odd)
 
 
 def _count(state: CounterState, ts: float, filtered: float, step: float,
@@ -198,7 +202,7 @@ def _count(state: CounterState, ts: float, filtered: float, step: float,
         return Count(ts, filtered, 0, filtered, step, None)
     cap = max(0, int((state.level - params.baseline_w) // params.active_w))
     return Count(ts, filtered, min(state.loads, cap), state.level, step,
-                 particles.oldest_start(state.bank))
+                 min((s for bank in state.banks if (s := particles.oldest_start(bank)) is not None), default=None))
 
 
 @dataclass(frozen=True)

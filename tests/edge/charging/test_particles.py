@@ -56,7 +56,7 @@ def test_a_loose_plug_flickering_for_an_hour_is_one_charger_at_most():
     for t in range(4000):
         state, c = observe(state, float(t), sim.sample(float(t)).power_w, params)
         loads.append(c.loads)
-        assert state.bank.sessions <= PR.max_sessions
+        assert all(bank.sessions <= PR.max_sessions for bank in state.banks)
     assert max(loads) == 1 and loads[-1] == 0
 
 
@@ -65,7 +65,7 @@ def test_everything_unplugged_resets_the_bank():
     state = initial_state(params)
     for t, w in enumerate([0.0] * 10 + [110.0] * 30 + [220.0] * 30 + [0.0] * 30):
         state, c = observe(state, float(t), w, params)
-    assert c.loads == 0 and state.bank.sessions == 0 and state.resets >= 1
+    assert c.loads == 0 and state.resets >= 1 and all(bank.sessions == 0 for bank in state.banks)
 
 
 def test_the_remembered_predictions_match_a_full_recomputation():
@@ -80,8 +80,9 @@ def test_the_remembered_predictions_match_a_full_recomputation():
         state = initial_state(params)
         for t in range(3 * 3600):
             state, _ = observe(state, float(t), sim.sample(float(t)).power_w, params)
-            bank = state.bank
-            if t % 600 == 599 and bank.hist_pred is not None and bank.hist_t.size:
-                assert np.allclose(bank.hist_pred, particles.history_prediction(bank, PR), atol=1e-6)
-                checked += 1
-    assert checked >= 10
+            for k, bank in enumerate(state.banks):  # every bank of the vote
+                if t % 600 == 599 and bank.hist_pred is not None and bank.hist_t.size:
+                    assert np.allclose(bank.hist_pred, particles.history_prediction(bank, params.bank_priors(k)),
+                                       atol=1e-6)
+                    checked += 1
+    assert checked >= 30

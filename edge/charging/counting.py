@@ -19,7 +19,7 @@ or a charger ramped up too slowly to make a step) becomes new chargers; the leve
 within ``active_w`` of the baseline ends every charger (a reset).  The count is never more than
 the level allows (each charger counted draws at least ``active_w``).  :func:`observe` is a pure
 function of ``(state, sample)``; :func:`should_emit` decides when a charging event goes out.
-Accuracy over 1,000 simulated evenings is in docs/performance.md (bench/charging_count.py).
+Accuracy over 400 simulated evenings is in docs/performance.md (bench/charging_count.py).
 """
 
 from __future__ import annotations

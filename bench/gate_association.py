@@ -127,6 +127,7 @@ class Car:
     open_tag: str | None = None
     next_adv: float = 0.0
     heard_best: int | None = None  # its own tag's strongest reading at its lane's radio while it waited
+    threshold: int | None = None  # the rule's calibrated threshold in its seed's run (for scoring)
     story: str | None = None  # --explain: what the lane saw when it opened on another car's tag
     refusal: str | None = None  # --explain: the lane's verdict on a refused resident's own tag
 
@@ -490,8 +491,7 @@ def score(cars: list[Car]) -> dict[str, float]:
     refused = [c for c in residents if c.open_reason not in ("allowlisted", "passback")]
     # Not the association's fault: while the car waited on the loop, no single reading of its own tag
     # at its lane's radio reached the threshold (a weak tag deep in a car; the radio never heard it near).
-    # (run_seed keeps heard_best only when it reached its seed's calibrated threshold)
-    unheard = [c for c in refused if c.heard_best is None]
+    unheard = [c for c in refused if c.heard_best is None or c.heard_best < c.threshold]
     waits = sorted(c.opened_at - c.loop_at for c in auto if c.opened_at is not None and c.tag == c.open_tag)
     per = 10_000 / max(1, len(arrived))
     opened_on = {}  # tag → the cars opened on it
@@ -525,8 +525,19 @@ def _whose(opened: list[Car], cars: list[Car]) -> dict[str, int]:
     return out
 
 
-def run_seed(seed: int, args: argparse.Namespace) -> dict:
-    """One seed's mornings under every rule: {rule name: (cars, threshold, CPU s, stories, refusals)}."""
+@dataclass
+class SeedRun:
+    """One rule on one seed's mornings."""
+
+    cars: list[Car]
+    cpu: float
+    stories: list[str]  # --explain
+    refusals: dict[str, int]  # --explain: the lane's verdicts on refused residents' own tags
+    thresholds: dict[str, int]  # the calibrated threshold per mount
+
+
+def run_seed(seed: int, args: argparse.Namespace) -> dict[str, SeedRun]:
+    """One seed's mornings under every rule, by rule name."""
     rng = random.Random(seed)
     mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
     thresholds = {m: calibrate(random.Random(seed), MOUNTS[m]) for m in MOUNTS}
@@ -550,9 +561,9 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict:
         for c in cars:
             if c.refusal and c.open_reason not in ("allowlisted", "passback"):
                 refusals[c.refusal] = refusals.get(c.refusal, 0) + 1
-        for c in cars:  # scored per seed: its own calibration, its own car numbers
-            c.heard_best = None if c.heard_best is None or c.heard_best < th else c.heard_best
-        out[name] = (cars, th, time.process_time() - started, stories, refusals, thresholds)
+        for c in cars:  # scored with its own seed's calibration
+            c.threshold = th
+        out[name] = SeedRun(cars, time.process_time() - started, stories, refusals, thresholds)
     return out
 
 
@@ -573,10 +584,10 @@ def main() -> int:
     names = list(runs[seeds[0]])
     rows, per_seed = [], []
     for name in names:
-        cars = [c for seed in seeds for c in runs[seed][name][0]]
-        rows.append((name, score(cars), sum(runs[seed][name][2] for seed in seeds)))
-        per_seed += [(name, seed, score(runs[seed][name][0])) for seed in seeds]
-    thresholds = {m: sorted({runs[seed][names[0]][5][m] for seed in seeds}) for m in mounts}
+        cars = [c for seed in seeds for c in runs[seed][name].cars]
+        rows.append((name, score(cars), sum(runs[seed][name].cpu for seed in seeds)))
+        per_seed += [(name, seed, score(runs[seed][name].cars)) for seed in seeds]
+    thresholds = {m: sorted({runs[seed][names[0]].thresholds[m] for seed in seeds}) for m in mounts}
     vehicles = rows[0][1]["vehicles"]
     print(f"### Gate association: seeds {args.seeds}, {vehicles:.0f} vehicles at two lanes, about "
           f"{args.vehicles} per seed in mornings of {args.per_morning} (thresholds by calibration: " + ", ".join(
@@ -606,12 +617,12 @@ def main() -> int:
         for name in names:
             refusals: dict[str, int] = {}
             for seed in seeds:
-                for why, n in runs[seed][name][4].items():
+                for why, n in runs[seed][name].refusals.items():
                     refusals[why] = refusals.get(why, 0) + n
             if refusals:
                 print(f"{name}: " + ", ".join(f"{why} {n}" for why, n in sorted(refusals.items(), key=lambda i: -i[1])))
         print("\n## Opens on another car's tag (RSSI as time:dBm/lane margin, the last 15 s)\n")
-        stories = [story for seed in seeds for name in names for story in runs[seed][name][3]]
+        stories = [story for seed in seeds for name in names for story in runs[seed][name].stories]
         print("\n\n".join(stories) if stories else "none")
     return 0
 

@@ -25,6 +25,8 @@ Accuracy over 400 simulated evenings is in docs/performance.md (bench/charging_c
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Callable
 
 from . import particles
 
@@ -50,9 +52,11 @@ class CountingParams:
         if self.banks < 1 or self.banks % 2 == 0:
             raise ValueError(f"banks must be an odd number ≥ 1 (a median of them), not {self.banks}")
 
-    def bank_priors(self, k: int) -> particles.Priors:
-        """Bank ``k``'s priors: the same, with its own seed (bank 0 keeps the configured one)."""
-        return self.priors if k == 0 else replace(self.priors, seed=self.priors.seed + 7919 * k)
+    @cached_property
+    def bank_priors(self) -> tuple[particles.Priors, ...]:
+        """Each bank's priors: the same, with its own seed (bank 0 keeps the configured one)."""
+        return tuple(self.priors if k == 0 else replace(self.priors, seed=self.priors.seed + 7919 * k)
+                     for k in range(self.banks))
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,13 @@ class Count:
 
 def initial_state(params: CountingParams) -> CounterState:
     return CounterState(background_w=params.baseline_w,
-                        banks=tuple(particles.empty(params.bank_priors(k)) for k in range(params.banks)))
+                        banks=tuple(particles.empty(priors) for priors in params.bank_priors))
+
+
+def _each(state: CounterState, params: CountingParams,
+          act: Callable[[particles.Bank, particles.Priors], particles.Bank]) -> tuple[particles.Bank, ...]:
+    """``act(bank, its priors)`` on every bank of the vote."""
+    return tuple(act(bank, priors) for bank, priors in zip(state.banks, params.bank_priors))
 
 
 def median(values: tuple[float, ...]) -> float:
@@ -143,13 +153,13 @@ def _candidate(state: CounterState, filtered: float, ts: float,
     delta = new_level - state.level
     state = replace(state, level=new_level, candidate=())
     if delta > 0:
-        state = replace(state, banks=tuple(particles.add_session(bank, ts, delta, params.bank_priors(k))
-                                           for k, bank in enumerate(state.banks)), steps_on=state.steps_on + 1)
+        state = replace(state, banks=_each(state, params, lambda bank, priors: particles.add_session(
+            bank, ts, delta, priors)), steps_on=state.steps_on + 1)
     elif new_level < params.baseline_w + params.active_w:
         state = replace(_reset(state), steps_off=state.steps_off + 1)
     else:
-        state = replace(state, banks=tuple(particles.drop(bank, ts, -delta, params.bank_priors(k))
-                                           for k, bank in enumerate(state.banks)), steps_off=state.steps_off + 1)
+        state = replace(state, banks=_each(state, params, lambda bank, priors: particles.drop(
+            bank, ts, -delta, priors)), steps_off=state.steps_off + 1)
     return _reweigh(state, ts, params), delta
 
 
@@ -181,17 +191,17 @@ def _adopt(state: CounterState, power_w: float, ts: float, params: CountingParam
            split: bool) -> CounterState:
     """Power nobody accounts for becomes chargers (split by the typical size at start-up)."""
     n = max(1, round(power_w / params.typical_charger_w)) if split else 1
-    banks = []
-    for k, bank in enumerate(state.banks):
+    def add(bank: particles.Bank, priors: particles.Priors) -> particles.Bank:
         for _ in range(n):
-            bank = particles.add_session(bank, ts, power_w / n, params.bank_priors(k))
-        banks.append(bank)
-    return replace(state, banks=tuple(banks), steps_on=state.steps_on + 1, unexplained_since=None)
+            bank = particles.add_session(bank, ts, power_w / n, priors)
+        return bank
+
+    return replace(state, banks=_each(state, params, add), steps_on=state.steps_on + 1, unexplained_since=None)
 
 
 def _reweigh(state: CounterState, ts: float, params: CountingParams) -> CounterState:
-    banks = tuple(particles.update(bank, ts, state.level, state.background_w, params.bank_priors(k),
-                                   active_w=params.active_w) for k, bank in enumerate(state.banks))
+    banks = _each(state, params, lambda bank, priors: particles.update(
+        bank, ts, state.level, state.background_w, priors, active_w=params.active_w))
     counts = sorted(bank.count for bank in banks)
     return replace(state, banks=banks, loads=counts[len(counts) // 2])  # the median (``banks`` is odd)
 
@@ -202,7 +212,12 @@ def _count(state: CounterState, ts: float, filtered: float, step: float,
         return Count(ts, filtered, 0, filtered, step, None)
     cap = max(0, int((state.level - params.baseline_w) // params.active_w))
     return Count(ts, filtered, min(state.loads, cap), state.level, step,
-                 min((s for bank in state.banks if (s := particles.oldest_start(bank)) is not None), default=None))
+                 _oldest_start(state))
+
+
+def _oldest_start(state: CounterState) -> float | None:
+    """The earliest start any bank still follows (None: no charger)."""
+    return min((s for bank in state.banks if (s := particles.oldest_start(bank)) is not None), default=None)
 
 
 @dataclass(frozen=True)

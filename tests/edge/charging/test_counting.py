@@ -184,8 +184,8 @@ def test_the_count_is_the_median_of_independent_banks():
     assert P.banks == 3
     rng = random.Random(7)  # an evening on which the banks disagree for a while
     sim = CircuitSim(random_evening(rng, max_chargers=8, hours=2), rng=rng)
-    state, seeds, disagreed = initial_state(P), {b.seed for b in (P.bank_priors(k) for k in range(3))}, 0
-    assert len(seeds) == 3 and P.bank_priors(0) == P.priors  # bank 0 keeps the configured seed
+    state, seeds, disagreed = initial_state(P), {b.seed for b in P.bank_priors}, 0
+    assert len(seeds) == 3 and P.bank_priors[0] == P.priors  # bank 0 keeps the configured seed
     for t in range(7200):
         state, c = observe(state, float(t), sim.sample(float(t)).power_w, P)
         counts = sorted(bank.count for bank in state.banks)

@@ -80,9 +80,8 @@ def test_the_remembered_predictions_match_a_full_recomputation():
         state = initial_state(params)
         for t in range(3 * 3600):
             state, _ = observe(state, float(t), sim.sample(float(t)).power_w, params)
-            for k, bank in enumerate(state.banks):  # every bank of the vote
+            for bank, priors in zip(state.banks, params.bank_priors):  # every bank of the vote
                 if t % 600 == 599 and bank.hist_pred is not None and bank.hist_t.size:
-                    assert np.allclose(bank.hist_pred, particles.history_prediction(bank, params.bank_priors(k)),
-                                       atol=1e-6)
+                    assert np.allclose(bank.hist_pred, particles.history_prediction(bank, priors), atol=1e-6)
                     checked += 1
     assert checked >= 30

@@ -74,6 +74,32 @@ class Envelope(Wire):
     v: Literal[1] = 1
 
 
+Db = Annotated[int, Field(ge=-127, le=127)]
+
+
+class TagEvidence(Wire):
+    """ext.: what a gate lane heard of one tag when it judged the vehicle on its loop
+    (edge/gate/associate.py): its level, its rise, when it was first heard, its lane margin and,
+    when it was not taken as this vehicle's tag, why not."""
+
+    tag: TagText
+    rssi: Annotated[int, Field(ge=-127, le=20)]
+    rise_db: Db
+    before_s: Annotated[float, Field(ge=-86_400, le=86_400)]  # first heard this long before the loop armed
+    lane_margin_db: Db | None = None  # how much stronger this lane's radio heard it than another lane's
+    why_not: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")] | None = None  # None: taken as the car's
+    elsewhere: bool = False  # other_lane because it was near another lane earlier in this visit
+
+
+class PassageEvidence(Wire):
+    """ext.: why a gate lane opened for a tag, or why it could not tell which car a nearby allowed
+    tag belonged to (``ambiguous``: it did not open; a warden may open by hand)."""
+
+    ambiguous: bool = False
+    tags: Annotated[list[TagEvidence], Field(min_length=1, max_length=3)]
+    detail: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")] | None = None  # e.g. late_faint
+
+
 class Passage(Envelope):
     """One vehicle at a gate lane, sent when the barrier cycle ends."""
 
@@ -88,8 +114,9 @@ class Passage(Envelope):
     ]
     passed: bool
     by: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # v1.1: who opened (manual/remote)
-    note: Annotated[str, Field(max_length=1000)] | None = None  # v1.1: their reason, or the tag evidence
+    note: Annotated[str, Field(max_length=1000)] | None = None  # v1.1: the reason they gave
     battery_mv: BatteryMv | None = None  # ext.: the tag's battery, when its TLM frames could be attributed
+    evidence: PassageEvidence | None = None  # ext.: what the lane heard of the tags it judged
 
 
 class Presence(Envelope):

@@ -5,16 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
+from hub.core.plates import mask_plate
+from hub.core.tagtext import short_tag
+from hub.passages import evidence
 from hub.passages import query as passages
 from hub.web import export as export_file
 from hub.web import i18n
 from hub.registry import pass_holders, passes_of
 from hub.web.auth import Principal
+from hub.web.roles import allows
 from hub.web.context import BadRequest, NavItem, NotFound, WebContext
 from hub.web.deps import need
 from hub.web.filters import FilterError, decode_cursor, encode_cursor, parse_label, parse_plate, parse_window
 
-EXPORT_HEADINGS = ("w.time", "w.lane", "w.direction", "w.plate", "w.household", "w.decision", "w.reason")
+EXPORT_HEADINGS = ("w.time", "w.lane", "w.direction", "w.plate", "w.household", "w.decision", "w.reason",
+                   "w.detail")
 
 
 def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | None, lane: str | None,
@@ -27,11 +32,15 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     tags = tags_of_plate(ctx, plate_text) if plate_text else None
     held = [(p["tag"], p["start"], p["end"]) for p in passes_of(db, plate_text)][-50:] if plate_text else []
     rows = passages.page(db, window=window, tags=tags, lane=lane_text, after=after, limit=limit + 1, held=held)
-    vehicles = vehicles_of_tags(ctx, [r["tag"] for r in rows if r["tag"]])
-    passes = pass_holders(db, [r["tag"] for r in rows if r["tag"]])
+    heard = [t["tag"] for r in rows for t in (r["evidence"] or {}).get("tags", ())]
+    named = [r["tag"] for r in rows if r["tag"]] + heard
+    vehicles = vehicles_of_tags(ctx, named)
+    passes = pass_holders(db, named)
     for row in rows:
         vehicle = holder_at(passes, row["tag"], row["ts"]) or bound_then(passes, vehicles, row["tag"], row["ts"])
         row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
+        row["plates_heard"] = {tag: (holder_at(passes, tag, row["ts"]) or bound_then(passes, vehicles, tag, row["ts"])).get("plate")
+                               for tag in {t["tag"] for t in (row["evidence"] or {}).get("tags", ())}}
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]["ts"], rows[-1]["id"]) if more else None)
@@ -59,6 +68,9 @@ def register(ctx: WebContext) -> APIRouter:
         except FilterError as exc:
             return ctx.render(request, "passages.html", who, status=400, title_key="nav.passages", rows=[],
                               next=None, form=form, error=exc.text(ctx.lang(request)), lanes=passages.lanes(ctx.reader()))
+        lang, mask = ctx.lang(request), not allows(who.role, "warden")
+        for row in rows:
+            row["explain"] = explain_row(row, lang, mask=mask)
         return ctx.render(request, "passages.html", who, title_key="nav.passages", rows=rows, next=cursor,
                           form=form, error="", lanes=passages.lanes(ctx.reader()))
 
@@ -79,7 +91,8 @@ def register(ctx: WebContext) -> APIRouter:
         _ = i18n.translator(lang)
         rows = ([ctx.local(r["ts"], "%Y-%m-%d %H:%M:%S"), ctx.labels.lane(r["lane"], r["device"]),
                  _("w." + r["direction"]) if r["direction"] else "", r["plate"] or r["tag"] or "", r["household"],
-                 _("w." + r["decision"]) if r["decision"] else "", _("reason." + r["reason"]) if r["reason"] else ""]
+                 _("w." + r["decision"]) if r["decision"] else "", _("reason." + r["reason"]) if r["reason"] else "",
+                 explain_row(r, lang, mask=False)]
                 for r in export_file.paged(fetch, lambda r: encode_cursor(r["ts"], r["id"])))
         return export_file.download(fmt, f"passages_{export_file.span(form)}", lang, sheet="nav.passages",
                                     headings=EXPORT_HEADINGS, rows=rows)
@@ -95,6 +108,15 @@ def register(ctx: WebContext) -> APIRouter:
             raise BadRequest("err.not_found")
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
     return router
+
+
+def explain_row(row: dict, lang: str, *, mask: bool) -> str:
+    """Who opened by hand and why, or the lane's evidence, with each tag heard shown as its car's
+    plate (masked for a reader who may not see plates) or its short form."""
+    def name(tag: str) -> str:
+        plate = row.get("plates_heard", {}).get(tag)
+        return mask_plate(plate, mask=mask) if plate else short_tag(tag, lang=lang, mask=mask)
+    return evidence.explain(row, lang, name)
 
 
 def holder_at(passes: list[dict], tag: str | None, ts: str) -> dict | None:

@@ -52,6 +52,7 @@ def _row(event_id: str, device: str, ts: str, body: str, has_snapshot: int) -> d
     return {"id": event_id, "device": device, "ts": ts, "lane": data.get("lane"),
             "direction": data.get("direction"), "tag": data.get("tag"), "rssi": data.get("rssi"),
             "decision": data.get("decision"), "reason": data.get("reason"), "passed": data.get("passed"),
+            "by": data.get("by"), "note": data.get("note"), "evidence": data.get("evidence"),
             "snapshot": f"/snapshots/{event_id}" if has_snapshot else None}
 
 

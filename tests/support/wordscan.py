@@ -17,10 +17,10 @@ ALLOWED = set("""
 gatewarden wecom dingtalk feishu lark shelly tasmota esphome pzem mosquitto mqtt tls ssl http https api json jsonl csv
 xlsx toml bom utf gb gbk gbk utf-8 wps excel wi-fi wifi ibeacon eddystone eid mac ble gpio bcm rs rtsp usb ct sd ntp
 chrony systemd systemctl journalctl timedatectl sudo pip bluetoothctl rfkill opencv openpyxl chinesecalendar python
-linux raspberry pi os bookworm aarch ca id ids ip lan url qr sms svg kwh wh w kw v a ma mb gb kb ms s min h ok
+linux raspberry pi os bookworm aarch ca id ids ip lan url qr sms svg kwh wh w kw v a ma mb gb kb ms s min h ok db dbm
 uuid hex major minor ssh led ac dc nfc ssid js html pdf png jpg jpeg
 plate imei ttl dns ha nvr lpr yaml ini cli pid md zh en sqlite authorization bearer local hciconfig
-true false bluetooth
+true false bluetooth home assistant
 """.split())
 
 _CODE = [

@@ -115,9 +115,9 @@ def test_violations_passages_and_charging_incidents_with_labels(site):
     assert by_plate["浙B12345"][8] == "'-1+1"
     assert len(table(client.get(f"/violations.csv?{RANGE}&state=open"))) == 2
     passages = table(client.get(f"/passages.csv?{RANGE}"))
-    assert passages[0] == ["时间", "车道", "方向", "车牌", "房号", "结果", "原因"]
+    assert passages[0] == ["时间", "车道", "方向", "车牌", "房号", "结果", "原因", "详情"]
     assert passages[2][1:] == ["北门入口", "进", "浙A12345", "1-101", i18n.text("zh", "w.open"),
-                               i18n.text("zh", "reason.allowlisted")]
+                               i18n.text("zh", "reason.allowlisted"), ""]
     sheet = load_workbook(io.BytesIO(client.get(f"/charging/incidents.xlsx?{RANGE}").content)).active
     assert [c.value for c in sheet[2]][1:5] == ["充电棚A路", "充电过载", "已结束", "电流 18 A"]
 

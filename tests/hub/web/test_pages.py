@@ -273,6 +273,51 @@ def test_passages_show_lanes_by_label_and_tags_short_with_the_full_id_on_hover(s
     assert "浙A·77777" in c["warden"].get("/passages?from=2026-03-02&to=2026-03-03").text
 
 
+def test_passages_say_why_the_gate_did_not_open_and_who_opened_by_hand(site):
+    """The lane's evidence (an ambiguous refusal, an open) and a person's open, in the reader's
+    language, a nearby tag named by its car's plate (masked for a viewer), and in the export."""
+    hub, c = site
+    heard = TAG.format(81)
+    hub.writer.call(lambda db: [
+        db.execute("INSERT OR IGNORE INTO households (name, created_at) VALUES ('8-801', '2026-03-01T00:00:00.000+00:00')"),
+        db.execute("INSERT INTO vehicles (plate, household, created_at, updated_at) VALUES "
+                   "('浙A88881', '8-801', '2026-03-01T00:00:00.000+00:00', '2026-03-01T00:00:00.000+00:00')"),
+        db.execute("INSERT INTO tags (tag, plate, kind, strength, added_at) VALUES "
+                   "(?, '浙A88881', 'ibeacon', 'static', '2026-03-01T00:00:00.000+00:00')", [heard])])
+    refused = {"lane": "north-in", "direction": "in", "decision": "deny", "reason": "no_tag", "tag": None,
+               "passed": False, "evidence": {"ambiguous": True, "tags": [
+                   {"tag": heard, "rssi": -60, "rise_db": 0, "before_s": 300.0, "why_not": "parked"},
+                   {"tag": TAG.format(82), "rssi": -62, "rise_db": 11, "before_s": -2.5, "lane_margin_db": 9,
+                    "why_not": "late"}]}}
+    opened = {"lane": "north-in", "direction": "in", "decision": "open", "reason": "allowlisted", "tag": heard,
+              "passed": True, "evidence": {"tags": [{"tag": heard, "rssi": -56, "rise_db": 24, "before_s": 5.8,
+                                                      "lane_margin_db": 12}]}}
+    by_hand = {"lane": "north-in", "direction": "in", "decision": "open", "reason": "manual", "tag": None,
+               "passed": True, "by": "booth", "note": "送货车"}
+    for n, body in enumerate((refused, opened, by_hand)):
+        wire.decode_payload("passage", json.dumps({"id": f"e-{n}", "ts": "2026-03-04T21:00:00.000+00:00", "seq": 1,
+                                                   **body}))  # what the gate sends is valid
+    hub.writer.call(lambda db: [db.execute(
+        "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+        f"(?, 's', 'gate-n', ?, 'passage', '2026-03-04T21:00:0{n}.000+00:00', '', ?)", [f"ev-{n}", 200 + n, json.dumps(b)])
+        for n, b in enumerate((refused, opened, by_hand))])
+    window = "/passages?from=2026-03-04&to=2026-03-05"
+    page = c["warden"].get(window).text
+    assert ("附近有登记车辆的标签，但不能确定是这辆车的，道闸没有自动放行（请核实后人工放行）："
+            "浙A·88881：信号 -60 dBm，上升 +0 dB，车到前 300 秒开始听到（停在闸口附近的车）；"
+            "蓝牙标签 …1:82：信号 -62 dBm，上升 +11 dB，车到后 2.5 秒才听到，本车道比另一车道强 +9 dB（车到后才出现，是后面的车）") in page
+    assert "依据：浙A·88881：信号 -56 dBm，上升 +24 dB，车到前 5.8 秒开始听到，本车道比另一车道强 +12 dB" in page
+    assert "岗亭按钮开闸，理由：送货车" in page
+    viewer = c["viewer"].get(window).text
+    assert "浙A·8**81：信号 -60 dBm" in viewer and "浙A88881" not in viewer and "浙A·88881" not in viewer
+    english = c["warden"].get(window, cookies={"gw_lang": "en"}).text
+    assert "could not tell it was this car&#39;s" in english and "(a car parked near the gate)" in english
+    assert "opened by the booth button: 送货车" in english
+    export = c["committee"].get(window.replace("/passages", "/passages.csv")).content.decode("utf-8-sig")
+    assert export.splitlines()[0].endswith(",原因,详情") and "岗亭按钮开闸，理由：送货车" in export
+    assert "浙A·88881：信号 -60 dBm" in export
+
+
 def test_every_word_the_templates_use_is_in_both_languages():
     keys = set()
     for path in TEMPLATES.glob("*.html"):

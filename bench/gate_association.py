@@ -320,7 +320,7 @@ class NewRule:
 
         lines = [f"  car {car.n} ({car.kind}, {car.lane} lane, own tag {car.tag}) on the loop at {car.loop_at:.1f}, "
                  f"vehicle arrived {vehicle.arrived:.1f}, opened at {now:.1f} ({vehicle.reason}) on {vehicle.tag}",
-                 f"    note: {vehicle.note}",
+                 f"    evidence: {vehicle.evidence}",
                  f"    the tag that opened: {who(vehicle.tag)}",
                  f"    the car's own tag: {who(car.tag)}",
                  "    at the lane: " + "; ".join(who(c.tag) if c.tag else f"car {c.n} (untagged, {c.state})"

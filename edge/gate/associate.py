@@ -40,6 +40,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from statistics import median
+from typing import Any
 
 from .model import LaneRules
 
@@ -126,6 +127,13 @@ class Assessment:
         """Heard at another lane now (not only earlier in its visit): no rival for this lane's car."""
         return self.why_not == "other_lane" and not self.was_elsewhere
 
+    def fields(self) -> dict[str, Any]:
+        """This tag in a passage's ``evidence`` (docs/contract.md §1), within the contract's ranges."""
+        return {"tag": self.tag, "rssi": _clamp(round(self.level), -127, 20), "rise_db": _clamp(round(self.rise), -127, 127),
+                "before_s": _clamp(round(self.lead, 1), -86_400, 86_400),
+                "lane_margin_db": None if self.margin is None else _clamp(round(self.margin), -127, 127),
+                "why_not": self.why_not, "elsewhere": self.was_elsewhere}
+
     def evidence(self) -> str:
         margin = "" if self.margin is None else f", lane margin {self.margin:+.0f} dB"
         verdict = "" if self.why_not is None else f" ({self.why_not})"
@@ -133,6 +141,34 @@ class Assessment:
             verdict = f" ({self.why_not}: near the other lane earlier in this visit)"
         return (f"{self.tag} {self.level:.0f} dBm, rise {self.rise:+.0f} dB, first heard "
                 f"{self.lead:.1f} s before the loop{margin}{verdict}")
+
+
+def _clamp(value: float, low: float, high: float) -> Any:
+    return min(max(value, low), high)
+
+
+DETAILS = {"late_faint": "late and faint"}  # Evidence.detail → its words in the log
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the lane heard of the tags it judged for one vehicle, for the passage's ``evidence``:
+    the tag it took as the vehicle's, or (``ambiguous``) the allowed tags near it could not tell
+    were this vehicle's — it did not open, and a warden checks and opens by hand."""
+
+    tags: tuple[Assessment, ...]
+    ambiguous: bool = False
+    detail: str | None = None  # a code of DETAILS: why a tag found late is not clearly the car's
+
+    def __str__(self) -> str:
+        """The evidence in one line for the log (English, like the rest of the edge's log)."""
+        text = "; ".join(j.evidence() for j in self.tags)
+        text += f" ({DETAILS.get(self.detail, self.detail)})" if self.detail else ""
+        return ("ambiguous: " if self.ambiguous else "") + text
+
+    def fields(self) -> dict[str, Any]:
+        return {"ambiguous": self.ambiguous, "tags": [j.fields() for j in self.tags[:3]],
+                **({"detail": self.detail} if self.detail else {})}
 
 
 def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,

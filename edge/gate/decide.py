@@ -15,7 +15,7 @@ Pure: ``step(state, event, now, rules, verdict, mode) -> (state, actions)``; no 
   vehicle is denied (``unknown_tag``/``revoked``/``expired``/``no_tag``).  When an allowed tag is near but cannot be
   told to belong to this vehicle (parked, leaving, consumed, heard as well at another lane, or a
   rival tag of another standing as strong), the gate does not open: the passage says
-  ``ambiguous`` and the evidence in its ``note`` so the warden can open by hand.
+  ``ambiguous`` and the evidence in its ``evidence`` so the warden can open by hand.
 * Every open (tag, booth button, warden, fire) consumes the tags heard at the lane then, and the
   opened vehicle's tag cools down for ``cooldown``: the car behind cannot enter on the tag of the
   car in front, nor a car following a person's open.
@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping
 from edge.ble.model import Sighting
 
 from . import plates
-from .associate import Assessment, Track, assess, heard
+from .associate import Assessment, Evidence, Track, assess, heard
 from .model import (
     AUTO_REASONS,
     Counted,
@@ -85,7 +85,8 @@ class Vehicle:
     reason: str | None = None
     snapped: bool = False
     left_at: float | None = None  # when it left the loop without having reached the photo-eye
-    note: str | None = None  # the evidence for its tag (or a person's reason)
+    note: str | None = None  # a person's reason for their open (with ``by``)
+    evidence: Evidence | None = None  # what the lane heard of the tags it judged for this vehicle
     settled: bool = False  # its tag is chosen for good (once one is found, or after ``tag_wait``)
     by: str | None = None  # who opened, for a person's open
 
@@ -213,7 +214,8 @@ def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool) -> Result:
     decision = vehicle.decision or "deny"
     reason = vehicle.reason if vehicle.decision else vehicle.verdict
     record = RecordPassage(vehicle.key, vehicle.tag, vehicle.rssi, decision, reason or "no_tag", passed,
-                           tailgating=passed and decision == "deny", note=vehicle.note, by=vehicle.by)
+                           tailgating=passed and decision == "deny", note=vehicle.note, by=vehicle.by,
+                           evidence=vehicle.evidence)
     return replace(state, queue=queue), (record,)
 
 
@@ -226,36 +228,37 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
     if waiting is None:
         return _tag_opened(state, now, rules), ()
     if waiting.settled:  # its tag was chosen when it arrived; only the tag's standing may change
-        tag, rssi, note = waiting.tag, waiting.rssi, waiting.note
+        tag, rssi, evidence = waiting.tag, waiting.rssi, waiting.evidence
         reason = verdict(tag) if tag else "no_tag"
-        if tag is None and note is None and heard_now:  # an allowed tag heard since: evidence for the warden
-            note = _choose(associated(state, waiting, now, rules), verdict, rules.tag_margin)[3]
-            note = note if note and note.startswith("ambiguous") else None
+        if tag is None and evidence is None and heard_now:  # an allowed tag heard since: evidence for the warden
+            evidence = _choose(associated(state, waiting, now, rules), verdict, rules.tag_margin)[3]
+            evidence = evidence if evidence and evidence.ambiguous else None
     else:
         judged = associated(state, waiting, now, rules)
-        tag, rssi, reason, note = _choose(judged, verdict, rules.tag_margin)
+        tag, rssi, reason, evidence = _choose(judged, verdict, rules.tag_margin)
         if tag is None and now >= waiting.arrived + rules.tag_wait:  # a tag first heard after the loop armed
             late = next((j for j in judged if j.why_not == "late" and j.lead >= -(rules.tag_wait + LATE_HEARD)
                          and now - (waiting.arrived - j.lead) >= LATE_LOOK
                          and j.rise > -rules.arrival_rise / 4), None)  # watched, and not fading away
             if late is not None:
-                tag, rssi, reason, note = late.tag, round(late.level), verdict(late.tag), late.evidence()
+                tag, rssi, reason, evidence = late.tag, round(late.level), verdict(late.tag), Evidence((late,))
         if now < waiting.arrived + rules.late_grace and not _clear_at_once(judged, tag, rules):
-            tag, rssi, reason, note = None, None, "no_tag", None  # the car may still be rolling in: look again
+            tag, rssi, reason, evidence = None, None, "no_tag", None  # the car may still be rolling in: look again
         elif now >= waiting.arrived + rules.tag_wait and tag is not None and (unclear := _unclear(judged, tag, rules)):
             # Found only after tag_wait, and not clearly this car's: keep looking until ``settle`` runs out.
-            tag, rssi, reason, note = None, None, "no_tag", "ambiguous: " + unclear
+            tag, rssi, reason, evidence = None, None, "no_tag", unclear
             if now >= waiting.arrived + rules.tag_wait + rules.settle:
-                waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, note=note)
+                waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, evidence=evidence)
         elif (tag is not None and now >= waiting.arrived + rules.late_grace) or now >= waiting.arrived + rules.tag_wait + rules.settle:
-            waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, note=note)
+            waiting = replace(waiting, settled=True, tag=tag, rssi=rssi, verdict=reason, evidence=evidence)
     tag, rssi, reason = plates.with_plate(state, waiting, now, rules, verdict, (tag, rssi, reason))  # plate cameras
     if mode == "fire":
-        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note), "fire_mode", now, rules)
+        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, evidence=evidence), "fire_mode", now, rules)
     if mode == "auto" and reason in AUTO_REASONS:
-        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note), reason, now, rules)
+        return _open(state, replace(waiting, tag=tag, rssi=rssi, verdict=reason, evidence=evidence), reason, now, rules)
     if tag is not None or waiting.tag is None:  # no tag yet: keep the evidence seen so far for the warden
-        waiting = replace(waiting, tag=tag, rssi=rssi, verdict=reason, note=note if tag is not None else note or waiting.note)
+        waiting = replace(waiting, tag=tag, rssi=rssi, verdict=reason,
+                          evidence=evidence if tag is not None else evidence or waiting.evidence)
     if not waiting.snapped and now - waiting.arrived >= rules.tag_wait:
         return _put(state, replace(waiting, snapped=True)), (TakeSnapshot(waiting.key),)
     return _put(state, waiting), ()
@@ -271,15 +274,15 @@ def _clear_at_once(judged: list[Assessment], tag: str | None, rules: LaneRules) 
     return not others or best.level - max(others) >= rules.tag_margin
 
 
-def _unclear(judged: list[Assessment], tag: str, rules: LaneRules) -> str | None:
+def _unclear(judged: list[Assessment], tag: str, rules: LaneRules) -> Evidence | None:
     """Why a tag found only after ``tag_wait`` is not clearly the car's (None: it is): it must stand
     ``late_margin`` above the threshold, and no other tag near the lane may be about as strong."""
     best = next(j for j in judged if j.tag == tag)
     rival = _rival(judged, tag, rules)
     if rival is not None:
-        return f"{best.evidence()}; {rival.evidence()}"
+        return Evidence((best, rival), ambiguous=True)
     if best.level < rules.rssi_threshold + rules.late_margin:
-        return f"{best.evidence()} (late and faint)"
+        return Evidence((best,), ambiguous=True, detail="late_faint")
     return None
 
 
@@ -298,8 +301,8 @@ def _rival(judged: list[Assessment], tag: str | None, rules: LaneRules) -> Asses
     return max(close, key=lambda j: j.level, default=None)
 
 
-def _choose(judged: list[Assessment], verdict: Verdict, margin: float) -> tuple[str | None, int | None, str, str | None]:
-    """The vehicle's tag, RSSI, reason and evidence note from the lane's judged tags."""
+def _choose(judged: list[Assessment], verdict: Verdict, margin: float) -> tuple[str | None, int | None, str, Evidence | None]:
+    """The vehicle's tag, RSSI, reason and evidence from the lane's judged tags."""
     candidates = [j for j in judged if j.why_not is None]
     if candidates:
         best = candidates[0]
@@ -309,12 +312,11 @@ def _choose(judged: list[Assessment], verdict: Verdict, margin: float) -> tuple[
         if rivals:  # an allowed and a not-allowed tag arriving about as strong: cannot tell which car
             other = rivals[0]
             shown = best if reason not in AUTO_REASONS else other
-            return shown.tag, round(shown.level), verdict(shown.tag), "ambiguous: " + "; ".join(
-                j.evidence() for j in (best, other))
-        return best.tag, round(best.level), reason, best.evidence()
+            return shown.tag, round(shown.level), verdict(shown.tag), Evidence((best, other), ambiguous=True)
+        return best.tag, round(best.level), reason, Evidence((best,))
     near = [j for j in judged if j.why_not not in ("weak", None) and verdict(j.tag) in AUTO_REASONS]
     if near:  # an allowed tag is here, but not as this vehicle's: say so, let the warden decide
-        return None, None, "no_tag", "ambiguous: " + "; ".join(j.evidence() for j in near[:3])
+        return None, None, "no_tag", Evidence(tuple(near[:3]), ambiguous=True)
     return None, None, "no_tag", None
 
 

@@ -324,9 +324,11 @@ class GateDevice:
             "decision": record.decision, "reason": record.reason, "passed": record.passed}
         if record.by:
             fields["by"] = record.by[:64]
-        if record.note:
+        if record.by and record.note:
             fields["note"] = record.note[:500]
-            if record.note.startswith("ambiguous"):
+        if record.evidence is not None:
+            fields["evidence"] = record.evidence.fields()
+            if record.evidence.ambiguous:
                 self.counters["passage_ambiguous"] += 1
         event_id = self._emit("passage", fields)
         self.counters[f"passage_{record.decision}"] += 1

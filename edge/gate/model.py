@@ -183,8 +183,9 @@ class RecordPassage:
     reason: str
     passed: bool
     tailgating: bool = False
-    note: str | None = None  # the association evidence (or who/why for a person's open)
+    note: str | None = None  # a person's reason for their open (with ``by``)
     by: str | None = None
+    evidence: Any = None  # edge.gate.associate.Evidence: what the lane heard of the tags it judged
 
 
 @dataclass(frozen=True)

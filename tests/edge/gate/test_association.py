@@ -7,6 +7,7 @@ device (gpiozero mock pins, simulated barrier, fake clock), plus random traffic.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 import re
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from edge.gate import decide
 from edge.gate.lane import Lane, step
 from edge.gate.model import Heard, InputChanged, LaneRules, OpenCommand, RecordPassage, Tick
+from gwcommon import wire
 
 from tests.support.gate import Rig, gate_config
 
@@ -107,7 +109,7 @@ def test_resident_parked_beside_the_gate_does_not_open_for_a_stranger():
     assert lane.opened() == 0
     [p] = lane.passages()
     assert (p.decision, p.reason, p.tag) == ("deny", "no_tag", None)
-    assert p.note.startswith("ambiguous: eid:car-1") and "(parked)" in p.note
+    assert p.evidence.ambiguous and str(p.evidence).startswith("ambiguous: eid:car-1") and "(parked)" in str(p.evidence)
 
 
 def test_resident_driving_past_does_not_open_for_the_stranger_behind():
@@ -153,7 +155,7 @@ def test_car_stopped_just_inside_does_not_open_for_the_car_after_the_cooldown():
     lane.back_away()
     assert lane.opened() == 1
     assert [(p.tag, p.decision) for p in lane.passages()] == [(RESIDENT, "open"), (None, "deny")]
-    assert "(consumed)" in lane.passages()[-1].note
+    assert "(consumed)" in str(lane.passages()[-1].evidence)
 
 
 def test_booth_button_open_consumes_the_tag_so_the_car_behind_is_a_tailgater():
@@ -195,7 +197,7 @@ def test_queued_residents_both_open_on_their_own_tags():
     assert lane.opened() == 2
     lane.drive_through()
     assert [(p.tag, p.decision) for p in lane.passages()] == [(RESIDENT, "open"), (NEIGHBOUR, "open")]
-    assert "rise" in lane.passages()[1].note
+    assert "rise" in str(lane.passages()[1].evidence)
 
 
 def test_allowed_and_unknown_tag_arriving_as_strong_is_ambiguous():
@@ -208,7 +210,7 @@ def test_allowed_and_unknown_tag_arriving_as_strong_is_ambiguous():
     assert lane.opened() == 0
     [p] = lane.passages()
     assert (p.decision, p.reason, p.tag) == ("deny", "unknown_tag", STRANGER)
-    assert p.note.startswith("ambiguous: ")
+    assert str(p.evidence).startswith("ambiguous: ")
 
 
 def test_passage_records_the_evidence_for_the_tag_that_opened():
@@ -220,7 +222,7 @@ def test_passage_records_the_evidence_for_the_tag_that_opened():
     lane.drive_through()
     [p] = lane.passages()
     assert p.tag == RESIDENT and re.fullmatch(r"eid:car-1 -5\d dBm, rise \+2\d dB, first heard 5\.\d s before the loop",
-                                              p.note), p.note
+                                              str(p.evidence)), p.evidence
 
 
 # ---- noise: a parked tag's fades, a lane margin from the approach, a car still rolling -------------
@@ -321,10 +323,10 @@ def test_the_other_lanes_car_driving_past_after_its_open_is_not_this_cars_tag():
     lane.back_away()
     [p] = lane.passages()  # refused, the evidence saying why for the warden
     assert (lane.opened(), p.decision, p.reason, p.tag) == (0, "deny", "no_tag", None)
-    assert "(other_lane: near the other lane earlier in this visit)" in p.note
+    assert "(other_lane: near the other lane earlier in this visit)" in str(p.evidence)
     # and, strong in front of this lane now, it still stands as a rival to any other tag here
     # (a car that turned round onto this loop must not let the car behind open on its tag)
-    assert p.note.startswith("ambiguous")
+    assert p.evidence.ambiguous
 
 
 # ---- the whole device on mock pins ----------------------------------------------------------
@@ -339,7 +341,7 @@ def test_a_tag_heard_late_opens_within_settle_when_clearly_the_cars_own():
     assert lane.opened() == 0
     lane.play(0.4)  # settle: the only tag near the lane, far above the threshold, not fading
     assert lane.opened() == 1
-    assert "(late)" in lane.lane.traffic.queue[0].note  # the evidence says it was heard late
+    assert "(late)" in str(lane.lane.traffic.queue[0].evidence)  # the evidence says it was heard late
 
 
 def test_a_tag_first_heard_late_and_fading_is_a_car_driving_past_not_the_car_on_the_loop():
@@ -369,7 +371,7 @@ def test_a_tag_heard_late_does_not_open_when_it_may_be_another_cars(why):
     lane.loop(False)
     lane.play(2)
     [p] = lane.passages()
-    assert (p.decision, p.reason) == ("deny", "no_tag") and p.note.startswith("ambiguous: ")
+    assert (p.decision, p.reason) == ("deny", "no_tag") and str(p.evidence).startswith("ambiguous: ")
 
 
 @pytest.fixture
@@ -407,7 +409,8 @@ def test_device_one_radio_for_two_lanes_cannot_tell_them_apart(mock_factory, tmp
         rig.run(3)
         assert rig.open_pulses(0) == 0
         [passage] = rig.sink.of("passage")
-        assert passage["reason"] == "no_tag" and "other_lane" in passage["note"]
+        assert passage["reason"] == "no_tag" and "note" not in passage
+        assert passage["evidence"]["ambiguous"] and passage["evidence"]["tags"][0]["why_not"] == "other_lane"
     finally:
         rig.device.stop()
 
@@ -425,7 +428,11 @@ def test_device_parked_resident_and_stranger(rig):
     assert rig.open_pulses() == 0
     [passage] = rig.sink.of("passage")
     assert (passage["decision"], passage["reason"], passage["tag"]) == ("deny", "no_tag", None)
-    assert passage["note"].startswith("ambiguous:")
+    assert "note" not in passage  # a note is a person's reason; the lane's evidence is its own field
+    [heard] = passage["evidence"]["tags"]
+    assert passage["evidence"]["ambiguous"] and heard["tag"] == RESIDENT and heard["why_not"] == "parked"
+    assert heard["rssi"] == -60 and heard["before_s"] > 30
+    wire.decode_payload("passage", json.dumps({**passage, "id": "e-1", "ts": "2026-03-02T07:00:00.000+08:00", "seq": 1}))
 
 
 def test_device_button_open_then_follower_is_tailgating(rig):

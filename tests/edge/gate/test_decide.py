@@ -139,7 +139,7 @@ def test_tag_first_heard_long_after_the_vehicle_arrived_is_another_car():
     lane.wait(2)
     [passage] = lane.passages()
     assert (passage.decision, passage.reason, passage.tag) == ("deny", "no_tag", None)
-    assert passage.note.startswith("ambiguous: eid:car-1") and "(late)" in passage.note
+    assert str(passage.evidence).startswith("ambiguous: eid:car-1") and "(late)" in str(passage.evidence)
 
 
 def test_strongest_tag_decides():

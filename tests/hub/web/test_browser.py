@@ -1,12 +1,13 @@
 """A real browser (Debian's Chromium through Playwright) against a real hub on a loopback port:
 log in, filter violations, excuse one, import a CSV, use the site on a phone (390×844): the 7 a.m.
-list with tel: links, a visitor pass by plate, swapping a shift, changing one's password, importing
+list with tel: links, why the gate did not open, a visitor pass by plate, swapping a shift, changing one's password, importing
 the registry with its preview and confirming.  One hub and one Chromium for the module.  Saves the
 screenshots docs/web.md and the Chinese manuals show, from the Chinese interface of a compound with
 a Chinese name (a CJK font is needed: Debian's fonts-wqy-microhei)."""
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -161,6 +162,35 @@ def test_the_7am_list_on_a_phone_calls_the_owner(hub, browser):
         assert page.evaluate("document.querySelector('#stays').compareDocumentPosition("
                              "document.querySelector('#occupancy')) & Node.DOCUMENT_POSITION_FOLLOWING")
         assert fits(page)
+
+
+def test_a_warden_on_a_phone_reads_why_the_gate_did_not_open(hub, browser):
+    """A resident was refused at 07:02 because the lane could not tell whose tag it heard: the
+    Passages page says so in Chinese, names the car by its plate, and fits the phone."""
+    tag = TAG.format(606)
+    evidence = {"ambiguous": True, "tags": [{"tag": tag, "rssi": -61, "rise_db": 3, "before_s": 240.0,
+                                             "lane_margin_db": 10, "why_not": "parked"}]}
+    refused = {"id": "p-ev", "ts": "2026-03-03T23:02:00.000+00:00", "seq": 1, "lane": "north-in", "direction": "in",
+               "tag": None, "rssi": None, "decision": "deny", "reason": "no_tag", "passed": False, "evidence": evidence}
+    opened = {**refused, "id": "p-by", "ts": "2026-03-03T23:03:10.000+00:00", "seq": 2, "decision": "open",
+              "reason": "remote", "passed": True, "by": "xiaozhang", "note": "核实是5-505的车", "evidence": None}
+
+    def add(db):
+        store.save_vehicle(db, "浙A60606", household="5-505", mobile="13800006060", at=hub.clock.now())
+        db.execute("INSERT INTO tags (tag, plate, kind, strength, added_at) VALUES (?, '浙A60606', 'ibeacon', "
+                   "'static', '2026-03-01T00:00:00.000+00:00')", [tag])
+        for body in (refused, opened):
+            db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+                       "(?, 's', 'gate-n', ?, 'passage', ?, '', ?)", [body["id"], 900 + body["seq"], body["ts"],
+                                                                     json.dumps(body)])
+    hub.writer.call(add)
+    with phone(hub, browser, "xiaozhang") as page:
+        page.goto(f"http://127.0.0.1:{hub.web_port}/passages")
+        why = page.locator(".evidence", has_text="不能确定是这辆车的")
+        assert "浙A·60606：信号 -61 dBm" in why.inner_text() and "停在闸口附近的车" in why.inner_text()
+        assert "xiaozhang开闸，理由：核实是5-505的车" in page.inner_text("table")
+        assert fits(page)
+        page.screenshot(path=str(SHOTS / "phone-passages.png"))
 
 
 def test_a_visitor_pass_by_plate_from_a_phone(hub, browser):

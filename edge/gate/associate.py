@@ -127,12 +127,13 @@ class Assessment:
         """Heard at another lane now (not only earlier in its visit): no rival for this lane's car."""
         return self.why_not == "other_lane" and not self.was_elsewhere
 
-    def fields(self) -> dict[str, Any]:
-        """This tag in a passage's ``evidence`` (docs/contract.md §1), within the contract's ranges."""
+    def fields(self, *, taken: bool = False) -> dict[str, Any]:
+        """This tag in a passage's ``evidence`` (docs/contract.md §1), within the contract's ranges;
+        ``taken``: the tag the lane took (or, ambiguous with a ``detail``, nearly took) as the car's."""
         return {"tag": self.tag, "rssi": _clamp(round(self.level), -127, 20), "rise_db": _clamp(round(self.rise), -127, 127),
                 "before_s": _clamp(round(self.lead, 1), -86_400, 86_400),
                 "lane_margin_db": None if self.margin is None else _clamp(round(self.margin), -127, 127),
-                "why_not": self.why_not, "elsewhere": self.was_elsewhere}
+                "why_not": None if taken else self.why_not, "elsewhere": self.was_elsewhere and not taken}
 
     def evidence(self) -> str:
         margin = "" if self.margin is None else f", lane margin {self.margin:+.0f} dB"
@@ -167,7 +168,11 @@ class Evidence:
         return ("ambiguous: " if self.ambiguous else "") + text
 
     def fields(self) -> dict[str, Any]:
-        return {"ambiguous": self.ambiguous, "tags": [j.fields() for j in self.tags[:3]],
+        """The passage's ``evidence``: the first tag is the one taken as the car's unless ambiguous
+        (a tag heard late, ``late``, that opened is still the car's: its ``why_not`` is null)."""
+        first_taken = not self.ambiguous or self.detail is not None
+        return {"ambiguous": self.ambiguous,
+                "tags": [j.fields(taken=first_taken and k == 0) for k, j in enumerate(self.tags[:3])],
                 **({"detail": self.detail} if self.detail else {})}
 
 

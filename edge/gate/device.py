@@ -328,7 +328,8 @@ class GateDevice:
             fields["note"] = record.note[:500]
         if record.evidence is not None:
             fields["evidence"] = record.evidence.fields()
-            if record.evidence.ambiguous:
+            if record.evidence.ambiguous and not record.by:
+                logger.info("lane %s: could not tell which car a tag near belonged to: %s", cfg.name, record.evidence)
                 self.counters["passage_ambiguous"] += 1
         event_id = self._emit("passage", fields)
         self.counters[f"passage_{record.decision}"] += 1

@@ -32,7 +32,7 @@ def step(lane: Lane, event: Any, now: float, verdict: decide.Verdict) -> tuple[L
     if isinstance(event, InputChanged) and event.role == "button":
         if not event.active:
             return lane, ()
-        event = OpenCommand("manual", by="booth", why="booth button")
+        event = OpenCommand("manual", by="booth")  # ``by`` says it all: no reason to send
     testing = lane.barrier.test is not None
     barrier, actions = fsm.step(lane.barrier, event, now, lane.rules)
     traffic, mode = lane.traffic, fsm.mode_of(barrier)

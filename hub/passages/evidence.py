@@ -17,21 +17,23 @@ from gwcommon import catalogue
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "ev.opened": ("依据：{tags}", "Evidence: {tags}"),
-    "ev.ambiguous": ("附近有登记车辆的标签，但不能确定是这辆车的，道闸没有自动放行（请核实后人工放行）：{tags}",
-                     "A registered car's tag was near, but the lane could not tell it was this car's, so it did not "
+    "ev.ambiguous": ("附近听到标签，但不能确定是这辆车的，道闸没有自动放行（请核实后人工放行）：{tags}",
+                     "A tag was heard near, but the lane could not tell it was this car's, so it did not "
                      "open (check and open by hand): {tags}"),
+    "ev.heard": ("附近听到的标签：{tags}", "Tags heard near: {tags}"),
     "ev.tag": ("{who}：信号 {rssi} dBm，{rise}，{when}{margin}", "{who}: {rssi} dBm, {rise}, {when}{margin}"),
     "ev.rise": ("上升 {db} dB", "rose {db} dB"),
     "ev.before": ("车到前 {s} 秒开始听到", "first heard {s} s before the car"),
     "ev.after": ("车到后 {s} 秒才听到", "first heard {s} s after the car"),
     "ev.margin": ("，本车道比另一车道强 {db} dB", ", {db} dB stronger at this lane"),
+    "ev.margin_other": ("，另一车道比本车道强 {db} dB", ", {db} dB stronger at the other lane"),
     "ev.why": ("（{why}）", " ({why})"),
     "ev.join": ("；", "; "),
     "ev.why.weak": ("信号太弱", "too weak"),
-    "ev.why.other_lane": ("是另一车道的车", "at the other lane"),
+    "ev.why.other_lane": ("另一车道也听得到，分不清是哪条车道的", "heard as well at the other lane"),
     "ev.why.elsewhere": ("这次刚在另一车道附近", "near the other lane earlier in this visit"),
-    "ev.why.cooldown": ("刚为它开过闸", "just opened for"),
-    "ev.why.late": ("车到后才出现，是后面的车", "first heard after the car: the car behind"),
+    "ev.why.cooldown": ("刚为它开过闸", "the barrier just opened for it"),
+    "ev.why.late": ("车到后才听到", "first heard after the car"),
     "ev.why.leaving": ("正在远离", "moving away"),
     "ev.why.parked": ("停在闸口附近的车", "a car parked near the gate"),
     "ev.why.not_arriving": ("没有在靠近", "not coming closer"),
@@ -45,9 +47,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
 catalogue.contribute("passages", MESSAGES)
 
 
-def describe(evidence: Mapping | None, lang: str, name: Callable[[str], str]) -> str:
+# Reasons the gate and the Home Assistant button send with their opens: ``by`` already says them.
+MACHINE_NOTES = frozenset({"booth button", "Home Assistant button"})
+
+
+def describe(evidence: Mapping | None, lang: str, name: Callable[[str], str], *, opened: bool = False) -> str:
     """One line for a passage's ``evidence`` ('' for none); ``name(tag)`` is how a tag is shown
-    (its car's plate, or its short form)."""
+    (its car's plate, or its short form).  ``opened``: the barrier opened all the same (fire
+    mode, a plate camera), so ambiguous evidence is only what was heard."""
     if not evidence or not evidence.get("tags"):
         return ""
     lines = [_tag_line(t, lang, name) for t in evidence["tags"]]
@@ -55,7 +62,9 @@ def describe(evidence: Mapping | None, lang: str, name: Callable[[str], str]) ->
     if detail:
         lines[-1] += _t("ev.why", lang, why=_t(f"ev.detail.{detail}", lang, default=detail))
     tags = _t("ev.join", lang).join(lines)
-    return _t("ev.ambiguous" if evidence.get("ambiguous") else "ev.opened", lang, tags=tags)
+    if evidence.get("ambiguous"):
+        return _t("ev.heard" if opened else "ev.ambiguous", lang, tags=tags)
+    return _t("ev.opened", lang, tags=tags)
 
 
 def explain(row: Mapping, lang: str, name: Callable[[str], str]) -> str:
@@ -64,17 +73,20 @@ def explain(row: Mapping, lang: str, name: Callable[[str], str]) -> str:
         who = row["by"]
         who = _t(f"ev.by.{who}", lang) if catalogue.has(f"ev.by.{who}") else who
         note = (row.get("note") or "").strip()
+        note = "" if note in MACHINE_NOTES else note
         return _t("ev.by_note", lang, by=who, note=note) if note else _t("ev.by", lang, by=who)
-    return describe(row.get("evidence"), lang, name)
+    return describe(row.get("evidence"), lang, name, opened=row.get("decision") == "open")
 
 
 def _tag_line(tag: Mapping, lang: str, name: Callable[[str], str]) -> str:
-    before = float(tag.get("before_s") or 0.0)
+    before = round(float(tag.get("before_s") or 0.0), 1)
     when = (_t("ev.before", lang, s=f"{before:.0f}" if before >= 10 else f"{before:.1f}") if before >= 0
             else _t("ev.after", lang, s=f"{-before:.1f}"))
     margin = tag.get("lane_margin_db")
+    margin = ("" if margin is None else _t("ev.margin", lang, db=f"{margin:+d}") if margin >= 0
+              else _t("ev.margin_other", lang, db=f"{-margin:+d}"))
     line = _t("ev.tag", lang, who=name(tag["tag"]), rssi=tag["rssi"], rise=_t("ev.rise", lang, db=f"{tag['rise_db']:+d}"),
-              when=when, margin="" if margin is None else _t("ev.margin", lang, db=f"{margin:+d}"))
+              when=when, margin=margin)
     why = tag.get("why_not")
     if why:
         code = "elsewhere" if why == "other_lane" and tag.get("elsewhere") else why

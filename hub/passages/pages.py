@@ -147,11 +147,15 @@ def tags_of_plate(ctx: WebContext, plate: str) -> list[str]:
 def vehicles_of_tags(ctx: WebContext, tags: list[str]) -> dict[str, dict]:
     """{tag: {"plate", "household", "since"}} for the given tags (``since``: when that binding was
     made; none for a plate read with no plate entry)."""
-    unique = sorted(set(tags))[:1000]
-    rows = ctx.reader().execute(
-        f"SELECT t.tag, v.plate, v.household, t.added_at FROM tags t JOIN vehicles v ON v.plate = t.plate "
-        f"WHERE t.tag IN ({', '.join('?' * len(unique)) or 'NULL'})", unique)
-    found = {tag: {"plate": plate, "household": household, "since": since} for tag, plate, household, since in rows}
+    unique = sorted(set(tags))
+    found = {}
+    for at in range(0, len(unique), 500):  # a page's tags and the tags its evidence heard, in bounded queries
+        chunk = unique[at:at + 500]
+        rows = ctx.reader().execute(
+            f"SELECT t.tag, v.plate, v.household, t.added_at FROM tags t JOIN vehicles v ON v.plate = t.plate "
+            f"WHERE t.tag IN ({', '.join('?' * len(chunk))})", chunk)
+        found.update({tag: {"plate": plate, "household": household, "since": since}
+                      for tag, plate, household, since in rows})
     plates = {t: t[len("plate:"):] for t in unique if t.startswith("plate:") and t not in found}  # plate cameras
     households = dict(ctx.reader().execute(
         f"SELECT plate, household FROM vehicles WHERE plate IN ({', '.join('?' * len(plates)) or 'NULL'})",

@@ -550,3 +550,25 @@ def test_daemon_runs_one_scanner_per_lane_radio(mock_factory, tmp_path):
         assert device.radios == {"hci0": ["lane-0"], "hci1": ["lane-1"]}
     finally:
         device.close()
+
+
+def test_the_evidence_a_passage_carries_fits_the_contract_at_any_extreme():
+    """The passage's ``evidence`` is validated at the hub like the rest of the passage: a value out
+    of range would put the whole passage in quarantine, so every number is held to its range; the
+    tag the lane took as the car's has no ``why_not`` (a late tag that opened is still the car's)."""
+    from edge.gate.associate import Assessment, Evidence
+
+    wild = Assessment(RESIDENT, level=35.4, rise=400.0, lead=-2e6, margin=-300.0, why_not="late", was_elsewhere=True)
+    faint = Assessment(NEIGHBOUR, level=-140.0, rise=-400.0, lead=9e9, margin=None, why_not="parked")
+    for evidence in (Evidence((wild,)), Evidence((wild, faint), ambiguous=True),
+                     Evidence((wild,), ambiguous=True, detail="late_faint")):
+        body = {"id": "e-1", "ts": "2026-03-02T07:00:00.000+08:00", "seq": 1, "lane": "north-in", "direction": "in",
+                "tag": None, "decision": "deny", "reason": "no_tag", "passed": False, "evidence": evidence.fields()}
+        passage = wire.decode_payload("passage", json.dumps(body))
+        first = passage.evidence.tags[0]
+        assert (first.rssi, first.rise_db, first.before_s, first.lane_margin_db) == (20, 127, -86_400, -127)
+        assert first.why_not == (None if not evidence.ambiguous or evidence.detail else "late")
+        assert first.elsewhere == (evidence.ambiguous and not evidence.detail)
+    second = Evidence((wild, faint), ambiguous=True).fields()["tags"][1]
+    assert (second["rssi"], second["rise_db"], second["before_s"], second["why_not"]) == (-127, -127, 86_400, "parked")
+    assert str(Evidence((wild,), ambiguous=True, detail="late_faint")).endswith(") (late and faint)")

@@ -303,9 +303,9 @@ def test_passages_say_why_the_gate_did_not_open_and_who_opened_by_hand(site):
         for n, b in enumerate((refused, opened, by_hand))])
     window = "/passages?from=2026-03-04&to=2026-03-05"
     page = c["warden"].get(window).text
-    assert ("附近有登记车辆的标签，但不能确定是这辆车的，道闸没有自动放行（请核实后人工放行）："
+    assert ("附近听到标签，但不能确定是这辆车的，道闸没有自动放行（请核实后人工放行）："
             "浙A·88881：信号 -60 dBm，上升 +0 dB，车到前 300 秒开始听到（停在闸口附近的车）；"
-            "蓝牙标签 …1:82：信号 -62 dBm，上升 +11 dB，车到后 2.5 秒才听到，本车道比另一车道强 +9 dB（车到后才出现，是后面的车）") in page
+            "蓝牙标签 …1:82：信号 -62 dBm，上升 +11 dB，车到后 2.5 秒才听到，本车道比另一车道强 +9 dB（车到后才听到）") in page
     assert "依据：浙A·88881：信号 -56 dBm，上升 +24 dB，车到前 5.8 秒开始听到，本车道比另一车道强 +12 dB" in page
     assert "岗亭按钮开闸，理由：送货车" in page
     viewer = c["viewer"].get(window).text

@@ -1,0 +1,46 @@
+"""The line the Passages page shows under a passage (hub/passages/evidence.py): the lane's
+evidence and a person's open, in the reader's language."""
+
+from __future__ import annotations
+
+from hub.passages.evidence import explain
+
+TAG = "eid:car-1"
+
+
+def name(tag: str) -> str:
+    return {"eid:car-1": "浙A·12345"}.get(tag, tag)
+
+
+def heard(**over) -> dict:
+    return {"tag": TAG, "rssi": -60, "rise_db": 0, "before_s": 300.0, "lane_margin_db": None, "why_not": "parked",
+            "elsewhere": False, **over}
+
+
+def test_an_ambiguous_refusal_asks_the_warden_to_check_and_an_open_only_says_what_was_heard():
+    row = {"decision": "deny", "evidence": {"ambiguous": True, "tags": [heard()]}}
+    assert explain(row, "zh", name) == ("附近听到标签，但不能确定是这辆车的，道闸没有自动放行（请核实后人工放行）："
+                                        "浙A·12345：信号 -60 dBm，上升 +0 dB，车到前 300 秒开始听到（停在闸口附近的车）")
+    fire = {**row, "decision": "open"}  # fire mode or a plate camera opened all the same
+    assert explain(fire, "zh", name).startswith("附近听到的标签：浙A·12345")
+    assert explain(fire, "en", name).startswith("Tags heard near: 浙A·12345: -60 dBm")
+
+
+def test_margins_either_way_rounded_times_and_a_code_the_hub_does_not_know():
+    other = heard(lane_margin_db=-8, why_not="other_lane", before_s=9.96)
+    new = heard(tag="eid:x", why_not="wobbly", before_s=-1.25, lane_margin_db=5)
+    row = {"decision": "deny", "evidence": {"ambiguous": True, "tags": [other, new]}}
+    text = explain(row, "zh", name)
+    assert "车到前 10 秒开始听到，另一车道比本车道强 +8 dB（另一车道也听得到，分不清是哪条车道的）" in text
+    assert "eid:x：信号 -60 dBm，上升 +0 dB，车到后 1.2 秒才听到，本车道比另一车道强 +5 dB（wobbly）" in text
+    elsewhere = heard(why_not="other_lane", elsewhere=True)
+    assert "（这次刚在另一车道附近）" in explain({"decision": "deny", "evidence": {"ambiguous": True, "tags": [elsewhere]}},
+                                                 "zh", name)
+
+
+def test_an_open_by_a_person_names_them_and_their_reason_but_not_the_buttons_own_words():
+    assert explain({"decision": "open", "by": "booth", "note": "booth button"}, "zh", name) == "岗亭按钮开闸"
+    assert explain({"decision": "open", "by": "homeassistant", "note": "Home Assistant button"}, "zh", name) == \
+        "Home Assistant开闸"
+    assert explain({"decision": "open", "by": "老王", "note": "送快递"}, "en", name) == "opened by 老王: 送快递"
+    assert explain({"decision": "open", "reason": "fire_mode"}, "zh", name) == ""

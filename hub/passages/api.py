@@ -26,6 +26,9 @@ class PassageItem(BaseModel):
     reason: str | None
     passed: bool | None
     rssi: int | None = None
+    by: str | None = Field(None, description="Who opened by hand or from afar (manual or remote).")
+    note: str | None = Field(None, description="The reason that person gave.")
+    evidence: dict | None = Field(None, description="What the lane heard of the tags it judged (docs/contract.md §1).")
     snapshot: str | None = Field(description="URL of the snapshot (needs the same login or token).")
 
 

@@ -27,7 +27,11 @@ def seed(db):
     for i in range(120):
         at = (T0 + timedelta(hours=i)).isoformat(timespec="milliseconds")
         body = {"lane": "in-1" if i % 2 else "out-1", "direction": "in", "tag": TAG.format(i % 5), "decision": "open",
-                "reason": "allowlisted", "passed": True}
+                "reason": "allowlisted", "passed": True,
+                "evidence": {"ambiguous": False, "tags": [{"tag": TAG.format(i % 5), "rssi": -55, "rise_db": 20,
+                                                           "before_s": 4.0, "why_not": None}]}}
+        if i == 119:  # the newest: a warden's remote open
+            body = {**body, "reason": "remote", "by": "老李", "note": "业主忘带标签", "evidence": None}
         db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?,?,?,?,?,?,?,?)",
                    [f"p-{i:03d}", "s", "gate-1", i + 1, "passage", at, at, json.dumps(body)])
         if i < 60:
@@ -60,6 +64,8 @@ def walk(client, path: str, **params) -> list[dict]:
 
 def test_passages_page_through_everything_newest_first(api):
     items = walk(api, "/api/passages", limit=7)
+    assert (items[0]["by"], items[0]["note"], items[0]["evidence"]) == ("老李", "业主忘带标签", None)
+    assert items[1]["by"] is None and items[1]["evidence"]["tags"][0]["rssi"] == -55  # the lane's evidence
     assert [i["id"] for i in items] == [f"p-{i:03d}" for i in range(119, -1, -1)]
     assert items[0]["plate"] == "浙A12344" and items[0]["household"] == "4-101"
 

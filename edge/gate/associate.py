@@ -154,12 +154,13 @@ DETAILS = {"late_faint": "late and faint"}  # Evidence.detail → its words in t
 @dataclass(frozen=True)
 class Evidence:
     """What the lane heard of the tags it judged for one vehicle, for the passage's ``evidence``:
-    the tag it took as the vehicle's, or (``ambiguous``) the allowed tags near it could not tell
-    were this vehicle's — it did not open, and a warden checks and opens by hand."""
+    the tag it took as the vehicle's, or (``ambiguous``) the tags near it could not tell were this
+    vehicle's — it did not open for them, and a warden checks and opens by hand."""
 
     tags: tuple[Assessment, ...]
     ambiguous: bool = False
     detail: str | None = None  # a code of DETAILS: why a tag found late is not clearly the car's
+    taken: bool = False  # the first tag is the one the lane took, or nearly took, as the car's
 
     def __str__(self) -> str:
         """The evidence in one line for the log (English, like the rest of the edge's log)."""
@@ -168,11 +169,10 @@ class Evidence:
         return ("ambiguous: " if self.ambiguous else "") + text
 
     def fields(self) -> dict[str, Any]:
-        """The passage's ``evidence``: the first tag is the one taken as the car's unless ambiguous
-        (a tag heard late, ``late``, that opened is still the car's: its ``why_not`` is null)."""
-        first_taken = not self.ambiguous or self.detail is not None
+        """The passage's ``evidence``; a tag taken (or nearly taken) as the car's has a null
+        ``why_not`` (one heard late that opened is still the car's, not "the car behind")."""
         return {"ambiguous": self.ambiguous,
-                "tags": [j.fields(taken=first_taken and k == 0) for k, j in enumerate(self.tags[:3])],
+                "tags": [j.fields(taken=self.taken and k == 0) for k, j in enumerate(self.tags[:3])],
                 **({"detail": self.detail} if self.detail else {})}
 
 

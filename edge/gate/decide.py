@@ -241,7 +241,7 @@ def _decide_waiting(state: LaneState, now: float, rules: LaneRules, verdict: Ver
                          and now - (waiting.arrived - j.lead) >= LATE_LOOK
                          and j.rise > -rules.arrival_rise / 4), None)  # watched, and not fading away
             if late is not None:
-                tag, rssi, reason, evidence = late.tag, round(late.level), verdict(late.tag), Evidence((late,))
+                tag, rssi, reason, evidence = late.tag, round(late.level), verdict(late.tag), Evidence((late,), taken=True)
         if now < waiting.arrived + rules.late_grace and not _clear_at_once(judged, tag, rules):
             tag, rssi, reason, evidence = None, None, "no_tag", None  # the car may still be rolling in: look again
         elif now >= waiting.arrived + rules.tag_wait and tag is not None and (unclear := _unclear(judged, tag, rules)):
@@ -280,9 +280,9 @@ def _unclear(judged: list[Assessment], tag: str, rules: LaneRules) -> Evidence |
     best = next(j for j in judged if j.tag == tag)
     rival = _rival(judged, tag, rules)
     if rival is not None:
-        return Evidence((best, rival), ambiguous=True)
+        return Evidence((best, rival), ambiguous=True, taken=True)
     if best.level < rules.rssi_threshold + rules.late_margin:
-        return Evidence((best,), ambiguous=True, detail="late_faint")
+        return Evidence((best,), ambiguous=True, detail="late_faint", taken=True)
     return None
 
 
@@ -313,7 +313,7 @@ def _choose(judged: list[Assessment], verdict: Verdict, margin: float) -> tuple[
             other = rivals[0]
             shown = best if reason not in AUTO_REASONS else other
             return shown.tag, round(shown.level), verdict(shown.tag), Evidence((best, other), ambiguous=True)
-        return best.tag, round(best.level), reason, Evidence((best,))
+        return best.tag, round(best.level), reason, Evidence((best,), taken=True)
     near = [j for j in judged if j.why_not not in ("weak", None) and verdict(j.tag) in AUTO_REASONS]
     if near:  # an allowed tag is here, but not as this vehicle's: say so, let the warden decide
         return None, None, "no_tag", Evidence(tuple(near[:3]), ambiguous=True)

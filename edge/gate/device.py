@@ -328,7 +328,7 @@ class GateDevice:
             fields["note"] = record.note[:500]
         if record.evidence is not None:
             fields["evidence"] = record.evidence.fields()
-            if record.evidence.ambiguous and not record.by:
+            if record.evidence.ambiguous and record.decision == "deny":
                 logger.info("lane %s: could not tell which car a tag near belonged to: %s", cfg.name, record.evidence)
                 self.counters["passage_ambiguous"] += 1
         event_id = self._emit("passage", fields)

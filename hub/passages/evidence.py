@@ -4,7 +4,7 @@ A gate lane sends, with each passage it decided itself, what it heard of the tag
 passage's ``evidence``, an extension of ours: docs/contract.md §1): each tag's level, how much it
 rose before the loop armed, when it was first heard, how much stronger this lane's radio heard it
 than the other lane's, and — for a tag not taken as the car's — why not (edge/gate/associate.py).
-``ambiguous`` means an allowed tag was near but the lane could not tell it was this car's, so it
+``ambiguous`` means a tag was near but the lane could not tell it was this car's, so it
 did not open: the warden checks and opens by hand.  Here that becomes one line for the Passages
 page and its export, a tag shown as its car's plate where the registry knows it.  Pure.
 """
@@ -51,10 +51,10 @@ catalogue.contribute("passages", MESSAGES)
 MACHINE_NOTES = frozenset({"booth button", "Home Assistant button"})
 
 
-def describe(evidence: Mapping | None, lang: str, name: Callable[[str], str], *, opened: bool = False) -> str:
+def describe(evidence: Mapping | None, lang: str, name: Callable[[str], str], *, heard_only: bool = False) -> str:
     """One line for a passage's ``evidence`` ('' for none); ``name(tag)`` is how a tag is shown
-    (its car's plate, or its short form).  ``opened``: the barrier opened all the same (fire
-    mode, a plate camera), so ambiguous evidence is only what was heard."""
+    (its car's plate, or its short form).  ``heard_only``: the barrier opened on something else
+    (fire mode, a plate camera, a person), so the evidence is only what the lane heard."""
     if not evidence or not evidence.get("tags"):
         return ""
     lines = [_tag_line(t, lang, name) for t in evidence["tags"]]
@@ -62,9 +62,9 @@ def describe(evidence: Mapping | None, lang: str, name: Callable[[str], str], *,
     if detail:
         lines[-1] += _t("ev.why", lang, why=_t(f"ev.detail.{detail}", lang, default=detail))
     tags = _t("ev.join", lang).join(lines)
-    if evidence.get("ambiguous"):
-        return _t("ev.heard" if opened else "ev.ambiguous", lang, tags=tags)
-    return _t("ev.opened", lang, tags=tags)
+    if heard_only:
+        return _t("ev.heard", lang, tags=tags)
+    return _t("ev.ambiguous" if evidence.get("ambiguous") else "ev.opened", lang, tags=tags)
 
 
 def explain(row: Mapping, lang: str, name: Callable[[str], str]) -> str:
@@ -75,7 +75,10 @@ def explain(row: Mapping, lang: str, name: Callable[[str], str]) -> str:
         note = (row.get("note") or "").strip()
         note = "" if note in MACHINE_NOTES else note
         return _t("ev.by_note", lang, by=who, note=note) if note else _t("ev.by", lang, by=who)
-    return describe(row.get("evidence"), lang, name, opened=row.get("decision") == "open")
+    evidence = row.get("evidence") or {}
+    on_its_tag = (row.get("reason") in ("allowlisted", "passback") and not evidence.get("ambiguous")
+                  and bool(evidence.get("tags")) and evidence["tags"][0]["tag"] == row.get("tag"))
+    return describe(evidence, lang, name, heard_only=row.get("decision") == "open" and not on_its_tag)
 
 
 def _tag_line(tag: Mapping, lang: str, name: Callable[[str], str]) -> str:

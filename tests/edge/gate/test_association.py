@@ -431,6 +431,7 @@ def test_device_parked_resident_and_stranger(rig):
     assert "note" not in passage  # a note is a person's reason; the lane's evidence is its own field
     [heard] = passage["evidence"]["tags"]
     assert passage["evidence"]["ambiguous"] and heard["tag"] == RESIDENT and heard["why_not"] == "parked"
+    assert rig.device.counters["passage_ambiguous"] == 1
     assert heard["rssi"] == -60 and heard["before_s"] > 30
     wire.decode_payload("passage", json.dumps({**passage, "id": "e-1", "ts": "2026-03-02T07:00:00.000+08:00", "seq": 1}))
 
@@ -560,15 +561,15 @@ def test_the_evidence_a_passage_carries_fits_the_contract_at_any_extreme():
 
     wild = Assessment(RESIDENT, level=35.4, rise=400.0, lead=-2e6, margin=-300.0, why_not="late", was_elsewhere=True)
     faint = Assessment(NEIGHBOUR, level=-140.0, rise=-400.0, lead=9e9, margin=None, why_not="parked")
-    for evidence in (Evidence((wild,)), Evidence((wild, faint), ambiguous=True),
-                     Evidence((wild,), ambiguous=True, detail="late_faint")):
+    for evidence in (Evidence((wild,), taken=True), Evidence((wild, faint), ambiguous=True),
+                     Evidence((wild,), ambiguous=True, detail="late_faint", taken=True)):
         body = {"id": "e-1", "ts": "2026-03-02T07:00:00.000+08:00", "seq": 1, "lane": "north-in", "direction": "in",
                 "tag": None, "decision": "deny", "reason": "no_tag", "passed": False, "evidence": evidence.fields()}
         passage = wire.decode_payload("passage", json.dumps(body))
         first = passage.evidence.tags[0]
         assert (first.rssi, first.rise_db, first.before_s, first.lane_margin_db) == (20, 127, -86_400, -127)
-        assert first.why_not == (None if not evidence.ambiguous or evidence.detail else "late")
-        assert first.elsewhere == (evidence.ambiguous and not evidence.detail)
+        assert first.why_not == (None if evidence.taken else "late")
+        assert first.elsewhere == (not evidence.taken)
     second = Evidence((wild, faint), ambiguous=True).fields()["tags"][1]
     assert (second["rssi"], second["rise_db"], second["before_s"], second["why_not"]) == (-127, -127, 86_400, "parked")
     assert str(Evidence((wild,), ambiguous=True, detail="late_faint")).endswith(") (late and faint)")

@@ -26,6 +26,16 @@ def test_an_ambiguous_refusal_asks_the_warden_to_check_and_an_open_only_says_wha
     assert explain(fire, "en", name).startswith("Tags heard near: 浙A·12345: -60 dBm")
 
 
+def test_an_open_says_依据_only_when_the_lane_opened_on_the_tag_it_names():
+    taken = {"ambiguous": False, "tags": [heard(why_not=None, before_s=5.8, lane_margin_db=12)]}
+    own = {"decision": "open", "reason": "allowlisted", "tag": TAG, "evidence": taken}
+    assert explain(own, "zh", name).startswith("依据：浙A·12345：信号 -60 dBm")
+    by_plate = {**own, "tag": "plate:浙B99999"}  # a plate camera let the car in; its tag was not allowed
+    assert explain(by_plate, "zh", name).startswith("附近听到的标签：浙A·12345")
+    refused = {**own, "decision": "deny", "reason": "unknown_tag"}
+    assert explain(refused, "zh", name).startswith("依据：")  # the tag the lane took, and refused
+
+
 def test_margins_either_way_rounded_times_and_a_code_the_hub_does_not_know():
     other = heard(lane_margin_db=-8, why_not="other_lane", before_s=9.96)
     new = heard(tag="eid:x", why_not="wobbly", before_s=-1.25, lane_margin_db=5)
@@ -44,3 +54,24 @@ def test_an_open_by_a_person_names_them_and_their_reason_but_not_the_buttons_own
         "Home Assistant开闸"
     assert explain({"decision": "open", "by": "老王", "note": "送快递"}, "en", name) == "opened by 老王: 送快递"
     assert explain({"decision": "open", "reason": "fire_mode"}, "zh", name) == ""
+
+
+def test_every_tag_of_a_page_finds_its_car_however_many_tags_the_evidence_adds(tmp_path):
+    """A page of 500 passages names up to 2,000 tags (its own and three heard for each); a hostile
+    client could fill the evidence with tags that sort first.  Every registered tag still finds
+    its plate (the lookup once kept only the first 1,000)."""
+    from types import SimpleNamespace
+
+    from sqlite_utils import Database
+
+    from hub.passages.pages import vehicles_of_tags
+
+    db = Database(tmp_path / "hub.db")
+    db.execute("CREATE TABLE vehicles (plate TEXT PRIMARY KEY, household TEXT)")
+    db.execute("CREATE TABLE tags (tag TEXT PRIMARY KEY, plate TEXT, added_at TEXT)")
+    db["vehicles"].insert({"plate": "浙A12345", "household": "1-101"})
+    db["tags"].insert({"tag": "mac:ff:ff:ff:ff:ff:ff", "plate": "浙A12345", "added_at": "2026-03-01"})
+    junk = [f"eid:{n:06d}" for n in range(1_500)]  # unregistered, and sorting before the real one
+    found = vehicles_of_tags(SimpleNamespace(reader=lambda: db), junk + ["mac:ff:ff:ff:ff:ff:ff", "plate:浙A12345"])
+    assert found["mac:ff:ff:ff:ff:ff:ff"]["plate"] == "浙A12345"
+    assert found["plate:浙A12345"] == {"plate": "浙A12345", "household": "1-101"}

@@ -105,9 +105,14 @@ def test_gate_source_wires_allowlist_and_commands(broker, tmp_path, mock_factory
     from tests.support.mqttspy import Spy
 
     site, device_id = "pingan-9", "gate-west"
+    # The fire-alarm input is active-high (a cut wire means fire); with the Pi's pull-up a mock pin
+    # reads high, i.e. fire, from the moment the gate opens it until the simulated contact holds it
+    # low — and on a loaded machine the gate's threads saw that first and latched fire mode.  With a
+    # pull-down the idle level is the contact's own, as on a wired gate.
+    gate = {**gate_config().model_dump(), "fire_input": {"pin": 16, "pull_up": False}}
     config = validate({
         "site": {"id": site}, "storage": {"dir": str(tmp_path)}, "device": {"id": device_id, "kind": "gate"},
-        "gate": gate_config().model_dump(),
+        "gate": gate,
     }, EdgeConfig)
     box = Outbox(tmp_path / "outbox.db", site=site, device=device_id, clock=SystemClock())
     pub = Publisher(box, mqtt=MqttConfig(port=broker.port, keepalive=2), site=site, device=device_id,

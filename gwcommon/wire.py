@@ -87,13 +87,13 @@ class TagEvidence(Wire):
     rise_db: Db
     before_s: Annotated[float, Field(ge=-86_400, le=86_400)]  # first heard this long before the loop armed
     lane_margin_db: Db | None = None  # how much stronger this lane's radio heard it than another lane's
-    why_not: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")] | None = None  # None: taken as the car's
+    why_not: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")] | None = None  # None: could be the car's (taken, or nearly)
     elsewhere: bool = False  # other_lane because it was near another lane earlier in this visit
 
 
 class PassageEvidence(Wire):
-    """ext.: why a gate lane opened for a tag, or why it could not tell which car a nearby allowed
-    tag belonged to (``ambiguous``: it did not open; a warden may open by hand)."""
+    """ext.: why a gate lane opened for a tag, or why it could not tell which car a nearby tag
+    belonged to (``ambiguous``: it did not open for it; a warden may open by hand)."""
 
     ambiguous: bool = False
     tags: Annotated[list[TagEvidence], Field(min_length=1, max_length=3)]

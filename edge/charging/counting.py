@@ -202,8 +202,7 @@ def _adopt(state: CounterState, power_w: float, ts: float, params: CountingParam
 def _reweigh(state: CounterState, ts: float, params: CountingParams) -> CounterState:
     banks = _each(state, params, lambda bank, priors: particles.update(
         bank, ts, state.level, state.background_w, priors, active_w=params.active_w))
-    counts = sorted(bank.count for bank in banks)
-    return replace(state, banks=banks, loads=counts[len(counts) // 2])  # the median (``banks`` is odd)
+    return replace(state, banks=banks, loads=int(median(tuple(bank.count for bank in banks))))  # ``banks`` is odd
 
 
 def _count(state: CounterState, ts: float, filtered: float, step: float,

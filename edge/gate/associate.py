@@ -129,7 +129,7 @@ class Assessment:
 
     def fields(self, *, taken: bool = False) -> dict[str, Any]:
         """This tag in a passage's ``evidence`` (docs/contract.md §1), within the contract's ranges;
-        ``taken``: the tag the lane took (or, ambiguous with a ``detail``, nearly took) as the car's."""
+        ``taken``: the tag the lane took, or nearly took, as the car's (no ``why_not``)."""
         return {"tag": self.tag, "rssi": _clamp(round(self.level), -127, 20), "rise_db": _clamp(round(self.rise), -127, 127),
                 "before_s": _clamp(round(self.lead, 1), -86_400, 86_400),
                 "lane_margin_db": None if self.margin is None else _clamp(round(self.margin), -127, 127),

@@ -70,8 +70,7 @@ def describe(evidence: Mapping | None, lang: str, name: Callable[[str], str], *,
 def explain(row: Mapping, lang: str, name: Callable[[str], str]) -> str:
     """A passage's explanation: who opened by hand and why, or the lane's evidence ('' for none)."""
     if row.get("by"):
-        who = row["by"]
-        who = _t(f"ev.by.{who}", lang) if catalogue.has(f"ev.by.{who}") else who
+        who = _t(f"ev.by.{row['by']}", lang, default=row["by"])  # booth, homeassistant; else a person
         note = (row.get("note") or "").strip()
         note = "" if note in MACHINE_NOTES else note
         return _t("ev.by_note", lang, by=who, note=note) if note else _t("ev.by", lang, by=who)

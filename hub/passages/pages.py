@@ -37,10 +37,10 @@ def query(ctx: WebContext, *, start: str | None, stop: str | None, plate: str | 
     vehicles = vehicles_of_tags(ctx, named)
     passes = pass_holders(db, named)
     for row in rows:
-        vehicle = holder_at(passes, row["tag"], row["ts"]) or bound_then(passes, vehicles, row["tag"], row["ts"])
+        vehicle = car_then(passes, vehicles, row["tag"], row["ts"])
         row["plate"], row["household"] = vehicle.get("plate"), vehicle.get("household")
-        row["plates_heard"] = {tag: (holder_at(passes, tag, row["ts"]) or bound_then(passes, vehicles, tag, row["ts"])).get("plate")
-                               for tag in {t["tag"] for t in (row["evidence"] or {}).get("tags", ())}}
+        row["plates_heard"] = {t["tag"]: car_then(passes, vehicles, t["tag"], row["ts"]).get("plate")
+                               for t in (row["evidence"] or {}).get("tags", ())}
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]["ts"], rows[-1]["id"]) if more else None)
@@ -117,6 +117,11 @@ def explain_row(row: dict, lang: str, *, mask: bool) -> str:
         plate = row.get("plates_heard", {}).get(tag)
         return mask_plate(plate, mask=mask) if plate else short_tag(tag, lang=lang, mask=mask)
     return evidence.explain(row, lang, name)
+
+
+def car_then(passes: list[dict], vehicles: dict[str, dict], tag: str | None, ts: str) -> dict:
+    """The car that held ``tag`` at ``ts``: a visitor's loaner pass then, else its binding then."""
+    return holder_at(passes, tag, ts) or bound_then(passes, vehicles, tag, ts)
 
 
 def holder_at(passes: list[dict], tag: str | None, ts: str) -> dict | None:

@@ -1,4 +1,4 @@
-"""Licence plates (车牌) and mobile numbers (手机): normalise and check, nothing else.
+"""Licence plates (车牌) and mobile numbers (手机): normalise, check and mask, nothing else.
 
 A plate is stored upper case with no spaces or separators: ``浙GD12345``.  Two shapes are valid:
 
@@ -18,7 +18,7 @@ import re
 import unicodedata
 
 from gwcommon.exc import GatewardenError
-from gwcommon.tagid import normalize_plate, plate_problem  # noqa: F401  (normalize_plate: re-exported)
+from gwcommon.tagid import PROVINCES, normalize_plate, plate_problem  # noqa: F401  (normalize_plate: re-exported)
 
 from hub.core import words as problems
 
@@ -136,3 +136,24 @@ def mask_plate(plate: str | None, *, mask: bool = True, missing: str = "无牌")
     if len(rest) <= 3:
         return f"{head}·{rest[0]}{'*' * (len(rest) - 1)}"
     return f"{head}·{rest[0]}{'*' * (len(rest) - 3)}{rest[-2:]}"
+
+
+
+# A plate as people type it into a sentence: a province, the city letter, then four letters or
+# digits and a fifth (or more: 浙A123456 is a mistyped plate, masked whole) or one of 挂 学 警 港 澳;
+# half- or full-width, any case, with up to three separators normalize_plate drops after the
+# province and after the city letter (浙A·12345, 浙A 12345, 浙 a-12345).
+_ALNUM_TYPED = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+_GAP = r"[\s·•\-_.。．、/－]{0,3}"
+_PLATE_IN_TEXT = re.compile(rf"[{PROVINCES}]{_GAP}[A-Za-zＡ-Ｚａ-ｚ]{_GAP}[{_ALNUM_TYPED}]{{4}}"
+                            rf"(?:[{_ALNUM_TYPED}]+|[挂学警港澳])")
+
+
+def mask_plates_in(text: str | None, *, mask: bool = True) -> str:
+    """A person's free text (a reason, a note) with every plate in it shown as :func:`mask_plate`
+    shows a plate: ``浙a·12345 是访客`` → ``浙A·1**45 是访客``, ``浙GD12345`` → ``浙G·D***45``;
+    a plate-like word that is no valid plate (浙AI2345, a digit too many) is masked too.  The rest
+    stays as typed, and the whole text with ``mask`` false; '' for none."""
+    if not text or not mask:
+        return text or ""
+    return _PLATE_IN_TEXT.sub(lambda found: mask_plate(normalize_plate(found.group())), text)

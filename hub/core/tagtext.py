@@ -32,3 +32,10 @@ def short_tag(tag: str | None, *, lang: str = "zh", mask: bool = True) -> str:
     if scheme == "eid" and rest:
         return f"{word} {'…' if len(rest) > _TAIL else ''}{rest[-_TAIL:]}"
     return tag if len(tag) <= 16 else f"{tag[:12]}…{tag[-_TAIL:]}"
+
+
+def masked_id(tag: str | None, *, mask: bool = True) -> str | None:
+    """A tag id for a reader who may not see plates: a plate tag with its plate masked
+    (``plate:浙A·1**45``), any other id (and every id with ``mask`` false) as it is."""
+    scheme, _, rest = (tag or "").partition(":")
+    return f"plate:{mask_plate(rest)}" if mask and scheme == "plate" and rest else tag

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
-from hub.core.plates import mask_plate
+from hub.core.plates import mask_plate, mask_plates_in
 from hub.core.tagtext import short_tag
 from hub.passages import evidence
 from hub.passages import query as passages
@@ -112,10 +112,13 @@ def register(ctx: WebContext) -> APIRouter:
 
 def explain_row(row: dict, lang: str, *, mask: bool) -> str:
     """Who opened by hand and why, or the lane's evidence, with each tag heard shown as its car's
-    plate (masked for a reader who may not see plates) or its short form."""
+    plate or its short form; for a reader who may not see plates, those and any plate typed into
+    the reason masked."""
     def name(tag: str) -> str:
         plate = row.get("plates_heard", {}).get(tag)
         return mask_plate(plate, mask=mask) if plate else short_tag(tag, lang=lang, mask=mask)
+    if row.get("note"):
+        row = {**row, "note": mask_plates_in(row["note"], mask=mask)}
     return evidence.explain(row, lang, name)
 
 

@@ -29,12 +29,19 @@ def test_plate_passages_in_the_api(tmp_path, broker):
     hub = web_hub(tmp_path, broker)
     try:
         hub.writer.call(seed)
-        token, store = create_token_job("viewer", "test", hub.clock.now())
-        hub.writer.call(store)
-        api = TestClient(hub.web, headers={"Authorization": f"Bearer {token}"})
+        api, viewer = (client(hub, role) for role in ("warden", "viewer"))
         items = {i["id"]: (i["plate"], i["household"]) for i in api.get("/api/passages").json()["items"]}
         assert items == {"p-0": ("浙A12345", "1-101"), "p-1": ("浙A12345", "1-101"), "p-2": ("沪B66666", None)}
         by_plate = api.get("/api/passages", params={"plate": "浙A·12345"}).json()["items"]
         assert sorted(i["id"] for i in by_plate) == ["p-0", "p-1"]
+        masked = {i["id"]: (i["plate"], i["tag"]) for i in viewer.get("/api/passages").json()["items"]}
+        assert masked == {"p-0": ("浙A·1**45", "eid:car-1"), "p-1": ("浙A·1**45", "plate:浙A·1**45"),
+                          "p-2": ("沪B·6**66", "plate:沪B·6**66")}  # a viewer's, as the Passages page shows them
     finally:
         hub.stop()
+
+
+def client(hub, role: str) -> TestClient:
+    token, store = create_token_job(role, "test", hub.clock.now())
+    hub.writer.call(store)
+    return TestClient(hub.web, headers={"Authorization": f"Bearer {token}"})

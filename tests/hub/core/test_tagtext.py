@@ -1,6 +1,6 @@
 """Tag ids shown short (hub/core/tagtext.py)."""
 
-from hub.core.tagtext import short_tag
+from hub.core.tagtext import masked_id, short_tag
 
 
 def test_each_scheme_is_short_and_still_tells_tags_apart():
@@ -21,3 +21,10 @@ def test_nothing_and_the_unknown():
     assert short_tag(None) == "" and short_tag("") == ""
     assert short_tag("odd") == "odd"
     assert short_tag("future:" + "x" * 40) == "future:xxxxx…xxxx"
+
+
+def test_a_tag_id_with_its_plate_masked_for_a_reader_who_may_not_see_plates():
+    assert masked_id("plate:浙A12345") == "plate:浙A·1**45"
+    assert masked_id("plate:浙A12345", mask=False) == "plate:浙A12345"
+    tag = "ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:1:101"
+    assert masked_id(tag) == tag and masked_id(None) is None and masked_id("") == ""

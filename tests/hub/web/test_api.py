@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -30,8 +31,11 @@ def seed(db):
                 "reason": "allowlisted", "passed": True,
                 "evidence": {"ambiguous": False, "tags": [{"tag": TAG.format(i % 5), "rssi": -55, "rise_db": 20,
                                                            "before_s": 4.0, "why_not": None}]}}
-        if i == 119:  # the newest: a warden's remote open
-            body = {**body, "reason": "remote", "by": "老李", "note": "业主忘带标签", "evidence": None}
+        if i == 118:  # a plate camera's read (a plate tag heard, too: the contract allows any tag id)
+            body = {**body, "tag": "plate:浙A12343",
+                    "evidence": {"ambiguous": False, "tags": [{**body["evidence"]["tags"][0], "tag": "plate:浙A12343"}]}}
+        if i == 119:  # the newest: a warden's remote open, a plate typed into the reason
+            body = {**body, "reason": "remote", "by": "老李", "note": "业主忘带标签，浙a·12344 是他家的", "evidence": None}
         db.execute("INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES (?,?,?,?,?,?,?,?)",
                    [f"p-{i:03d}", "s", "gate-1", i + 1, "passage", at, at, json.dumps(body)])
         if i < 60:
@@ -42,14 +46,28 @@ def seed(db):
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory, broker):
+def api_hub(tmp_path_factory, broker):
     hub = web_hub(tmp_path_factory.mktemp("web-api"), broker)
     hub.writer.call(seed)
-    token, store = create_token_job("viewer", "test", hub.clock.now())
-    hub.writer.call(store)
-    client = TestClient(hub.web, headers={"Authorization": f"Bearer {token}"})
-    yield client
+    yield hub
     hub.stop()
+
+
+def client_of(hub, role: str) -> TestClient:
+    token, store = create_token_job(role, "test", hub.clock.now())
+    hub.writer.call(store)
+    return TestClient(hub.web, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture(scope="module")
+def api(api_hub):
+    """A viewer's token."""
+    return client_of(api_hub, "viewer")
+
+
+@pytest.fixture(scope="module")
+def warden_api(api_hub):
+    return client_of(api_hub, "warden")
 
 
 def walk(client, path: str, **params) -> list[dict]:
@@ -62,18 +80,31 @@ def walk(client, path: str, **params) -> list[dict]:
             return items
 
 
-def test_passages_page_through_everything_newest_first(api):
-    items = walk(api, "/api/passages", limit=7)
-    assert (items[0]["by"], items[0]["note"], items[0]["evidence"]) == ("老李", "业主忘带标签", None)
+def test_passages_page_through_everything_newest_first(warden_api):
+    items = walk(warden_api, "/api/passages", limit=7)
+    assert (items[0]["by"], items[0]["note"], items[0]["evidence"]) == ("老李", "业主忘带标签，浙a·12344 是他家的", None)
     assert items[1]["by"] is None and items[1]["evidence"]["tags"][0]["rssi"] == -55  # the lane's evidence
     assert [i["id"] for i in items] == [f"p-{i:03d}" for i in range(119, -1, -1)]
     assert items[0]["plate"] == "浙A12344" and items[0]["household"] == "4-101"
+    assert (items[1]["plate"], items[1]["tag"], items[1]["evidence"]["tags"][0]["tag"]) == ("浙A12343",) + ("plate:浙A12343",) * 2
+
+
+def test_a_viewer_reads_every_plate_masked_as_the_passages_page_shows_it(api, warden_api):
+    """The plate, a plate tag, a plate tag in the evidence and a plate typed into a person's reason."""
+    items = walk(api, "/api/passages", limit=50)
+    assert [i["id"] for i in items] == [f"p-{i:03d}" for i in range(119, -1, -1)]
+    assert (items[0]["plate"], items[0]["household"], items[0]["note"]) == ("浙A·1**44", "4-101", "业主忘带标签，浙A·1**44 是他家的")
+    assert (items[1]["plate"], items[1]["tag"], items[1]["evidence"]["tags"][0]["tag"]) == ("浙A·1**43",) + ("plate:浙A·1**43",) * 2
+    assert items[2]["plate"] == "浙A·1**42" and items[2]["tag"] == TAG.format(2)  # a Bluetooth tag's id as it is
+    assert {i["evidence"]["tags"][0]["rssi"] for i in items[1:]} == {-55}
+    assert not re.search(r"浙A\W?1234\d", json.dumps(items, ensure_ascii=False), re.I)
+    assert walk(warden_api, "/api/passages", limit=500)[2]["plate"] == "浙A12342"  # a warden reads them whole
 
 
 def test_passage_filters(api):
     assert {i["lane"] for i in walk(api, "/api/passages", lane="in-1")} == {"in-1"}
     by_plate = walk(api, "/api/passages", plate="浙A·12342")
-    assert len(by_plate) == 24 and {i["plate"] for i in by_plate} == {"浙A12342"}
+    assert len(by_plate) == 24 and {i["plate"] for i in by_plate} == {"浙A·1**42"}  # a viewer's token
     day = walk(api, "/api/passages", **{"from": "2026-03-02", "to": "2026-03-02"})  # a whole local day
     assert len(day) == 24
 

@@ -318,6 +318,30 @@ def test_passages_say_why_the_gate_did_not_open_and_who_opened_by_hand(site):
     assert "浙A·88881：信号 -60 dBm" in export
 
 
+def test_a_viewer_reads_plates_masked_in_a_persons_reason_on_the_page_and_in_the_api(site):
+    """A plate typed into the reason of a remote open: masked for a viewer on the Passages page and
+    in /api/passages alike (the same session), as typed for a warden and in the committee's export."""
+    hub, c = site
+    body = {"lane": "north-in", "direction": "in", "decision": "open", "reason": "remote", "tag": "plate:浙A66661",
+            "passed": True, "by": "老李", "note": "浙a·66662 是访客，跟着苏E D12345 进来"}
+    wire.decode_payload("passage", json.dumps({"id": "e-r", "ts": "2026-03-06T21:00:00.000+00:00", "seq": 1, **body}))
+    hub.writer.call(lambda db: db.execute(
+        "INSERT INTO events (id, site, device, seq, kind, ts, received_at, body) VALUES "
+        "('ev-r', 's', 'gate-n', 300, 'passage', '2026-03-06T21:00:00.000+00:00', '', ?)", [json.dumps(body)]))
+    window = "?from=2026-03-06&to=2026-03-07"
+    said = "老李开闸，理由：浙A·6**62 是访客，跟着苏E·D***45 进来"
+    viewer = c["viewer"].get("/passages" + window).text
+    assert said in viewer and "浙A·6**61" in viewer
+    assert not re.search(r"66661|66662|D12345", viewer)
+    item, = c["viewer"].get("/api/passages" + window).json()["items"]
+    assert (item["plate"], item["tag"], item["by"]) == ("浙A·6**61", "plate:浙A·6**61", "老李")
+    assert "理由：" + item["note"] in said
+    typed = "老李开闸，理由：浙a·66662 是访客，跟着苏E D12345 进来"
+    assert typed in c["warden"].get("/passages" + window).text
+    assert c["warden"].get("/api/passages" + window).json()["items"][0]["note"] == body["note"]
+    assert typed in c["committee"].get("/passages.csv" + window).content.decode("utf-8-sig")
+
+
 def test_every_word_the_templates_use_is_in_both_languages():
     keys = set()
     for path in TEMPLATES.glob("*.html"):

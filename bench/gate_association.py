@@ -5,7 +5,12 @@ more out than in), queueing when the lane is busy, residents parked beside the g
 residents driving past on the street, strangers without a tag, strangers with an unknown tag,
 revoked tags.  RSSI from a log-distance path-loss model (n = 2.2, tag inside a car: 8 ± 3 dB body
 loss, per-car shadowing σ 3 dB, per-advertisement fading σ 4 dB with occasional deep fades of
-10–20 dB), adverts every 0.2–1 s of which 80 % are received.  A guard opens by the booth button
+10–20 dB), adverts every 0.2–1 s of which 80 % are received.  Residents come back: each seed's
+residents are ``--residents`` cars (600), each morning's drawn from them without repeats, each
+car's body loss its own (8 ± 2.6 dB) and ± 1.5 dB from day to day (a passenger, a bag on the
+dashboard; 8 ± 3 dB in all, as for any car) — the
+lane learns a tag's level on the loop from its opens (``--residents 0``: every car a new tag,
+the lane never knows one).  A guard opens by the booth button
 any car still waiting 8 s after it arrived.
 
 * **new rule** (edge/gate/associate.py): each lane its own radio, the pure lane logic of
@@ -52,7 +57,7 @@ import random
 import statistics
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -128,6 +133,7 @@ class Car:
     next_adv: float = 0.0
     heard_best: int | None = None  # its own tag's strongest reading at its lane's radio while it waited
     threshold: int | None = None  # the rule's calibrated threshold in its seed's run (for scoring)
+    morning: int = 0  # which of its seed's mornings (a resident's tag comes back on other mornings)
     story: str | None = None  # --explain: what the lane saw when it opened on another car's tag
     refusal: str | None = None  # --explain: the lane's verdict on a refused resident's own tag
 
@@ -174,8 +180,19 @@ class Morning:
     seed: int
 
 
-def plan_morning(rng: random.Random, n_cars: int, first: int) -> Morning:
+def plan_morning(rng: random.Random, n_cars: int, first: int,
+                 residents: list[tuple[str, float]] | None = None) -> Morning:
+    """One morning's traffic; ``residents`` (tag, body loss): the seed's resident cars, drawn
+    without repeats (None: every resident a new tag)."""
     cars: list[Car] = []
+    pool = rng.sample(residents, len(residents)) if residents else []
+
+    def resident_tag(n: int) -> tuple[str, float]:
+        if not pool:
+            return f"eid:resident-{n}", rng.gauss(8, 3)
+        tag, loss = pool.pop()
+        return tag, loss + rng.gauss(0, 1.5)
+
     for lane, share in (("out", 0.6), ("in", 0.4)):
         t = 5.0
         count = round(n_cars * share)
@@ -183,11 +200,14 @@ def plan_morning(rng: random.Random, n_cars: int, first: int) -> Morning:
             t += rng.expovariate(1 / 14.0)  # a car every 14 s on average: queues form now and then
             kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
             n = first + len(cars)
-            tag = None if kind == "untagged" else f"eid:{kind}-{n}"
-            cars.append(Car(n, lane, kind, tag, rng.gauss(8, 3), rng.uniform(0.2, 1.0), t, rng.choice((-1, 1))))
+            tag, loss = None if kind == "untagged" else f"eid:{kind}-{n}", rng.gauss(8, 3)
+            if kind == "resident":
+                tag, loss = resident_tag(n)
+            cars.append(Car(n, lane, kind, tag, loss, rng.uniform(0.2, 1.0), t, rng.choice((-1, 1))))
             if kind == "sharing":  # a second resident right behind
                 n2 = first + len(cars)
-                cars.append(Car(n2, lane, "resident", f"eid:resident-{n2}", rng.gauss(8, 3), rng.uniform(0.2, 1.0),
+                tag2, loss2 = resident_tag(n2)
+                cars.append(Car(n2, lane, "resident", tag2, loss2, rng.uniform(0.2, 1.0),
                                 t + rng.uniform(0.5, 2.0), rng.choice((-1, 1))))
     length = max(c.arrive for c in cars) + 60
     others = [Static("eid:parked-in", rng.gauss(8, 3), 1.0, -6.0, -3.0),  # beside the in lane, outside
@@ -379,10 +399,10 @@ class OldRule:
 
 # ---- running a morning -------------------------------------------------------------------------
 
-def run_morning(morning: Morning, rule, seed: int) -> list[Car]:
+def run_morning(morning: Morning, rule, seed: int, index: int = 0) -> list[Car]:
     rng = random.Random(seed)
-    cars = [Car(**{k: getattr(c, k) for k in ("n", "lane", "kind", "tag", "loss", "interval", "arrive", "side")})
-            for c in morning.cars]
+    cars = [Car(**{k: getattr(c, k) for k in ("n", "lane", "kind", "tag", "loss", "interval", "arrive", "side")},
+                morning=index) for c in morning.cars]
     for c in cars:
         if c.tag:
             rule.status[c.tag] = "allowed" if c.kind in ALLOWED or c.kind == "resident" else (
@@ -494,13 +514,13 @@ def score(cars: list[Car]) -> dict[str, float]:
     unheard = [c for c in refused if c.heard_best is None or c.heard_best < c.threshold]
     waits = sorted(c.opened_at - c.loop_at for c in auto if c.opened_at is not None and c.tag == c.open_tag)
     per = 10_000 / max(1, len(arrived))
-    opened_on = {}  # tag → the cars opened on it
+    opened_on = {}  # (morning, tag) → the cars opened on it
     for o in cars:
         if o.open_tag:
-            opened_on.setdefault(o.open_tag, []).append(o)
+            opened_on.setdefault((o.morning, o.open_tag), []).append(o)
     causes = {**{f"wrong: {k}": v * per for k, v in _whose(other_tag, cars).items()},
               "refused: own tag taken by another car": per * sum(
-                  1 for c in refused if any(o is not c for o in opened_on.get(c.tag, ())))}
+                  1 for c in refused if any(o is not c for o in opened_on.get((c.morning, c.tag), ())))}
     return {"causes": causes, "vehicles": len(arrived), "let_in": len(let_in) * per, "other_tag": len(other_tag) * per,
             "refused": 100 * len(refused) / max(1, len(residents)),
             "unheard": 100 * len(unheard) / max(1, len(residents)),
@@ -511,10 +531,10 @@ def score(cars: list[Car]) -> dict[str, float]:
 def _whose(opened: list[Car], cars: list[Car]) -> dict[str, int]:
     """Whose tag opened for another car: the car behind or in front in its lane, the other lane's,
     a parked or passing car's (the breakdown behind 'opened on another car's tag')."""
-    by_tag = {c.tag: c for c in cars if c.tag}
+    by_tag = {(c.morning, c.tag): c for c in cars if c.tag}  # a resident comes once a morning
     out: dict[str, int] = {}
     for c in opened:
-        owner = by_tag.get(c.open_tag)
+        owner = by_tag.get((c.morning, c.open_tag))
         if owner is None:
             whose = "a parked car's tag" if "parked" in (c.open_tag or "") else "a passing car's tag"
         elif owner.lane != c.lane:
@@ -542,11 +562,20 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, SeedRun]:
     mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
     thresholds = {m: calibrate(random.Random(seed), MOUNTS[m]) for m in MOUNTS}
     mornings = []
+    # the seed's resident cars (tags distinct across seeds: the seeds' cars are scored together)
+    # each car's own body loss, σ 2.6 dB: with ± 1.5 dB from day to day, 8 ± 3 dB like a new car's
+    residents = [(f"eid:resident-{seed}-{k}", rng.gauss(8, 2.6)) for k in range(args.residents)]
     while sum(len(m.cars) for m in mornings) < args.vehicles:
         # car numbers (and tags) distinct across seeds: the seeds' cars are scored together
-        mornings.append(plan_morning(rng, args.per_morning, first=seed * 1_000_000 + sum(len(m.cars) for m in mornings)))
+        mornings.append(plan_morning(rng, args.per_morning, first=seed * 1_000_000 + sum(len(m.cars) for m in mornings),
+                                     residents=residents))
+    settings = {m: {**MOUNT_RULES[m], **args.set} for m in MOUNTS}
     makers = [(f"{NewRule.name}, {MOUNT_NAMES[m]}", thresholds[m],
-               lambda m=m: NewRule(thresholds[m], MOUNTS[m], args.explain, **MOUNT_RULES[m])) for m in mounts]
+               lambda m=m: NewRule(thresholds[m], MOUNTS[m], args.explain, **settings[m])) for m in mounts]
+    if args.residents and "island" in mounts and not args.no_without:  # the same, not knowing any tag's loop level
+        makers.append((f"{NewRule.name}, {MOUNT_NAMES['island']}, no loop levels", thresholds["island"],
+                       lambda: NewRule(thresholds["island"], MOUNTS["island"], args.explain,
+                                       **{**settings["island"], "loop_after": 0})))
     if not args.no_old:
         makers.append((OldRule.name, thresholds["arm"], lambda: OldRule(thresholds["arm"])))
     out = {}
@@ -554,8 +583,15 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, SeedRun]:
         started = time.process_time()
         cars: list[Car] = []
         stories: list[str] = []
+        levels: dict[str, object] = {}  # the lanes' loop levels, carried from morning to morning
         for k, morning in enumerate(mornings):
-            cars += run_morning(morning, make(), morning.seed)
+            rule = make()
+            if isinstance(rule, NewRule):
+                rule.lanes = {lane: replace(lg, traffic=replace(lg.traffic, loop_levels=levels.get(lane, {})))
+                              for lane, lg in rule.lanes.items()}
+            cars += run_morning(morning, rule, morning.seed, k)
+            if isinstance(rule, NewRule):
+                levels = {lane: lg.traffic.loop_levels for lane, lg in rule.lanes.items()}
             stories += [f"{name}, seed {seed}, morning {k}:\n{c.story}" for c in cars[-len(morning.cars):] if c.story]
         refusals: dict[str, int] = {}
         for c in cars:
@@ -567,6 +603,18 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, SeedRun]:
     return out
 
 
+def _setting(item: str) -> tuple[str, float | int]:
+    """``--set KEY=VALUE``: a number for a LaneRules field (not the threshold: it is calibrated)."""
+    key, _, value = item.partition("=")
+    numbers = {f.name: type(f.default) for f in fields(LaneRules) if type(f.default) in (int, float)}
+    if key not in numbers or key == "rssi_threshold":
+        raise SystemExit(f"--set {item}: not a lane setting to set here (one of {', '.join(sorted(numbers))})")
+    try:
+        return key, numbers[key](value)
+    except ValueError:
+        raise SystemExit(f"--set {item}: {key} takes a{'n integer' if numbers[key] is int else ' number'}") from None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vehicles", type=int, default=10_000, help="vehicles per seed")
@@ -574,9 +622,16 @@ def main() -> int:
     parser.add_argument("--seeds", default="1,2,3", help="comma-separated; each its own mornings, run in parallel")
     parser.add_argument("--mount", choices=(*MOUNTS, "both"), default="both")
     parser.add_argument("--no-old", action="store_true", help="skip the old rule")
+    parser.add_argument("--residents", type=int, default=600,
+                        help="the resident cars each seed's mornings draw from (0: every car a new tag)")
+    parser.add_argument("--no-without", action="store_true",
+                        help="skip the patch-antenna rule that knows no tag's loop level")
     parser.add_argument("--explain", action="store_true",
                         help="print, for each open on another car's tag, what the lane saw (the new rule)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a lane setting for the new rule (edge/gate/model.py LaneRules), e.g. loop_drop=10")
     args = parser.parse_args()
+    args.set = dict(_setting(item) for item in args.set)
     seeds = sorted({int(s) for s in args.seeds.split(",")})  # each seed once: its cars are scored once
     mounts = list(MOUNTS) if args.mount == "both" else [args.mount]
     with multiprocessing.get_context("fork").Pool(min(len(seeds), os.cpu_count() or 1)) as pool:

@@ -89,6 +89,8 @@ class TagEvidence(Wire):
     lane_margin_db: Db | None = None  # how much stronger this lane's radio heard it than another lane's
     why_not: Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,31}$")] | None = None  # None: could be the car's (taken, or nearly)
     elsewhere: bool = False  # other_lane because it was near another lane earlier in this visit
+    usual_rssi: Annotated[int, Field(ge=-127, le=20)] | None = None  # how near it came at its last opens here (median)
+    near_rssi: Annotated[int, Field(ge=-127, le=20)] | None = None  # how near it came since this vehicle arrived
 
 
 class PassageEvidence(Wire):

@@ -24,7 +24,14 @@ the tag can be the vehicle that armed the loop at ``arrived``:
   only after it rose anew since that open (the queued car moving up onto the loop: half of
   ``arrival_rise`` will do, standing a full ``arrival_rise`` above its usual level, unless the tag
   has been around for ``parked_after``) or after it left (unheard for ``tag_gone``); the opened
-  vehicle's own tag also cools down for ``cooldown``.
+  vehicle's own tag also cools down for ``cooldown``;
+* **as near as it usually is**: the lane remembers, per tag, how near it had come when the
+  barrier opened for it (:func:`near_now`, from the loop arming to the open) at its last
+  ``LOOP_LEVELS_KEPT`` opens of this lane; once it knows ``loop_after`` of them, a tag that has come
+  no nearer than ``loop_drop`` dB below their median since the vehicle arrived is not on the loop
+  (yet) — the car behind, beside or passing (a tag's car, its place in the car and the car's body
+  loss stay the same day after day; ESPresense calibrates each device's own reference level for
+  the same reason).
 
 RSSI is smoothed by its upper envelope (the strongest of the last three sightings): fading,
 multipath and car bodies only ever weaken a signal, so a deep fade is noise and a strong reading is
@@ -48,6 +55,10 @@ MAX_SAMPLES = 400
 MARGIN_SPAN = 3.0  # seconds of sightings whose lane margins count (the car near its own lane's radio)
 LONG_HEARD = 30.0  # a tag first heard this long before the loop armed must rise twice ``arrival_rise``
 MIN_TREND = 4  # smoothed readings a rise needs: fewer are noise (a tag just consumed, a slow advertiser)
+TYPICAL_READINGS = 4  # a tag's typical level now: the median of this many of its last readings,
+TYPICAL_SPAN = 5.0  # of the last this many seconds (a slow advertiser's four readings span about 5 s)
+LOOP_LEVELS_KEPT = 5  # the levels of a tag's last opens a lane remembers (their median is its loop level)
+LOOP_TAGS_KEPT = 5_000  # tags a lane remembers loop levels of (the ones that opened least recently go first)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,14 @@ class Track:
         last = self.margins[-1][0] if self.margins else 0.0
         known = [m for t, m in self.margins if m is not None and last - t <= MARGIN_SPAN]
         return float(median(known)) if known else None
+
+    def typical(self, until: float) -> float:
+        """RSSI now, robustly: the median of its last ``TYPICAL_READINGS`` readings of the last
+        ``TYPICAL_SPAN`` seconds (at least the last one) — one strong reading of a car further back
+        does not move it, as it moves the upper envelope (:meth:`level`)."""
+        recent = [(t, r) for t, r in self.samples if t <= until] or list(self.samples[-1:])
+        inside = [r for t, r in recent[-TYPICAL_READINGS:] if until - t <= TYPICAL_SPAN]
+        return float(median(inside or [recent[-1][1]]))
 
     def level(self, until: float, rules: LaneRules) -> float:
         """RSSI now: the strongest of the last ``smooth`` seconds (at least the last two sightings)."""
@@ -121,6 +140,8 @@ class Assessment:
     why_not: str | None
     fresh: bool = False  # first heard just before the loop armed (the strongest evidence)
     was_elsewhere: bool = False  # other_lane only because it was near another lane earlier in this visit
+    usual: float | None = None  # its loop level: the median of how near it came at its last opens here
+    near: float | None = None  # how near it came since the vehicle arrived (near_now), compared with ``usual``
 
     @property
     def at_other_lane(self) -> bool:
@@ -133,10 +154,14 @@ class Assessment:
         return {"tag": self.tag, "rssi": _clamp(round(self.level), -127, 20), "rise_db": _clamp(round(self.rise), -127, 127),
                 "before_s": _clamp(round(self.lead, 1), -86_400, 86_400),
                 "lane_margin_db": None if self.margin is None else _clamp(round(self.margin), -127, 127),
-                "why_not": None if taken else self.why_not, "elsewhere": self.was_elsewhere and not taken}
+                "why_not": None if taken else self.why_not, "elsewhere": self.was_elsewhere and not taken,
+                **({} if self.usual is None else {"usual_rssi": _clamp(round(self.usual), -127, 20)}),
+                **({} if self.near is None else {"near_rssi": _clamp(round(self.near), -127, 20)})}
 
     def evidence(self) -> str:
         margin = "" if self.margin is None else f", lane margin {self.margin:+.0f} dB"
+        margin += "" if self.usual is None or self.near is None else (
+            f", came to {self.near:.0f} dBm (about {self.usual:.0f} dBm at its earlier opens here)")
         verdict = "" if self.why_not is None else f" ({self.why_not})"
         if self.was_elsewhere:
             verdict = f" ({self.why_not}: near the other lane earlier in this visit)"
@@ -177,8 +202,9 @@ class Evidence:
 
 
 def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
-           cooling_until: float | None) -> Assessment | None:
-    """Can ``tag`` be the vehicle that armed the loop at ``arrived``?  None: not heard recently."""
+           cooling_until: float | None, usual: float | None = None) -> Assessment | None:
+    """Can ``tag`` be the vehicle that armed the loop at ``arrived``?  None: not heard recently.
+    ``usual``: its loop level (:func:`loop_level`), None while the lane knows too few of its opens."""
     if now - track.last > rules.tag_window:
         return None
     level = track.level(now, rules)
@@ -224,8 +250,42 @@ def assess(tag: str, track: Track, arrived: float, now: float, rules: LaneRules,
             why = "parked"
         else:
             why = "not_arriving"
+    near = near_now(track, arrived, now) if usual is not None else None
+    if why in (None, "late") and near is not None and usual is not None and near < usual - rules.loop_drop:
+        why = "weaker_than_usual"  # not as near as its car comes on the loop (its other reasons say more)
     return Assessment(tag, level, rise, lead, track.margin, why, fresh,
-                      was_elsewhere=why == "other_lane" and not there_now)
+                      was_elsewhere=why == "other_lane" and not there_now, usual=usual, near=near)
+
+
+def loop_level(levels: Sequence[int] | None, rules: LaneRules) -> float | None:
+    """A tag's loop level at this lane: the median of the levels of its last opens, once there
+    are ``loop_after`` of them (None: too few, or ``loop_after`` 0 — the check is off)."""
+    if not levels or rules.loop_after <= 0 or len(levels) < rules.loop_after:
+        return None
+    return float(median(levels))
+
+
+def near_now(track: Track, arrived: float, now: float) -> float:
+    """How near the tag has come since the vehicle arrived: the highest median of
+    ``TYPICAL_READINGS`` consecutive readings since (one strong reading does not make it); with fewer readings, the
+    median of those; without any, its typical level (:meth:`Track.typical`).  The lane learns it
+    at each open (a tag's loop level) and compares it with the loop level at every look."""
+    since = [r for t, r in track.samples if arrived <= t <= now]
+    if len(since) >= TYPICAL_READINGS:
+        runs = [median(since[i:i + TYPICAL_READINGS]) for i in range(len(since) - TYPICAL_READINGS + 1)]
+        return float(max(runs))
+    return float(median(since)) if since else track.typical(now)
+
+
+def learned(levels: Mapping[str, tuple[int, ...]], tag: str, level: float) -> dict[str, tuple[int, ...]]:
+    """The lane's loop levels after ``tag`` opened it heard at ``level``: its last
+    ``LOOP_LEVELS_KEPT`` kept, the tag moved to the newest end, the oldest tags dropped beyond
+    ``LOOP_TAGS_KEPT``."""
+    out = {t: v for t, v in levels.items() if t != tag}
+    out[tag] = (levels.get(tag, ()) + (_clamp(round(level), -127, 20),))[-LOOP_LEVELS_KEPT:]
+    while len(out) > LOOP_TAGS_KEPT:
+        del out[next(iter(out))]
+    return out
 
 
 def smoothed(samples: tuple[tuple[float, int], ...], start: float, end: float, width: float) -> list[float]:

@@ -117,6 +117,13 @@ class LaneConfig(Section):
                                          "(0: refuse at tag_wait).  With a patch antenna beside the loop: 4s (docs/gate.md).")
     late_margin: int = Field(6, ge=0, le=40, description="A tag found only after tag_wait must stand this many dB above "
                                                          "rssi_threshold to open.  With a patch antenna beside the loop: 2.")
+    loop_drop: int = Field(10, ge=1, le=40, description="A tag that has come no nearer than this many dB below its loop "
+                                                      "level (how near it had come at its last opens of this lane, the median) "
+                                                      "since the vehicle arrived is not on the loop: the car behind, beside or "
+                                                      "passing; the gate does not open for it (docs/gate.md).")
+    loop_after: int = Field(2, ge=0, le=5, description="Opens of a tag this lane must have seen before its loop level "
+                                                       "counts (0: never — the lane does not compare a tag with its earlier "
+                                                       "opens; at most 5, the opens it remembers).")
 
     @model_validator(mode="after")
     def _pi_close_needs_parts(self) -> "LaneConfig":
@@ -193,5 +200,6 @@ def lane_rules(lane: LaneConfig, gate: GateConfig) -> "LaneRules":
                      rssi_threshold=lane.rssi_threshold, fire_repulse=gate.fire_repulse.total_seconds(),
                      lane_margin=float(lane.lane_margin), tag_margin=float(lane.tag_margin),
                      late_margin=float(lane.late_margin),
+                     loop_drop=float(lane.loop_drop), loop_after=lane.loop_after,
                      arrival_rise=float(lane.arrival_rise),
                      **seconds)

@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping
 from edge.ble.model import Sighting
 
 from . import plates
-from .associate import Assessment, Evidence, Track, assess, heard
+from .associate import Assessment, Evidence, Track, assess, heard, learned, loop_level, near_now
 from .model import (
     AUTO_REASONS,
     Counted,
@@ -89,6 +89,7 @@ class Vehicle:
     evidence: Evidence | None = None  # what the lane heard of the tags it judged for this vehicle
     settled: bool = False  # its tag is chosen for good (once one is found, or after ``tag_wait``)
     by: str | None = None  # who opened, for a person's open
+    decided_at: float | None = None  # when the barrier was opened for it
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ class LaneState:
     eye: bool = False
     eye_clear_since: float | None = None
     next_key: int = 1
+    # tag → how near it had come at its last few opens of this lane (associate.learned, associate.near_now);
+    # the device keeps them across restarts
+    loop_levels: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: _EMPTY)
 
 
 Result = tuple[LaneState, tuple[Any, ...]]
@@ -110,7 +114,8 @@ Result = tuple[LaneState, tuple[Any, ...]]
 def associated(state: LaneState, vehicle: Vehicle, now: float, rules: LaneRules) -> list[Assessment]:
     """Every tag heard recently at the lane, judged for ``vehicle``; candidates first, strongest first."""
     judged = [j for tag, track in state.tracks.items()
-              if (j := assess(tag, track, vehicle.arrived, now, rules, state.cooldown.get(tag))) is not None]
+              if (j := assess(tag, track, vehicle.arrived, now, rules, state.cooldown.get(tag),
+                              loop_level(state.loop_levels.get(tag), rules))) is not None]
     return sorted(judged, key=lambda j: (j.why_not is not None, -j.level, j.tag))
 
 
@@ -191,9 +196,9 @@ def _crossed(state: LaneState, now: float) -> Result:
     if first.on_loop and first.decision != "open":  # its nose went into the closed arm's beam, then back
         return _put(state, replace(first, reached_eye=False)), ()
     if first.on_loop:  # it went through, and the loop never cleared: a car right behind it is on the loop
-        state, record = _finish(state, first, passed=True)
+        state, record = _finish(state, first, passed=True, now=now)
         return _arrive(state, now), record
-    return _finish(state, first, passed=True)
+    return _finish(state, first, passed=True, now=now)
 
 
 def _eye_only(state: LaneState, active: bool, now: float) -> Result:
@@ -206,11 +211,13 @@ def _eye_only(state: LaneState, active: bool, now: float) -> Result:
     on_loop = _find(state, lambda v: v.on_loop)
     if on_loop is None:
         return state, ()
-    return _finish(state, on_loop, passed=on_loop.decision == "open")
+    return _finish(state, on_loop, passed=on_loop.decision == "open", now=now)
 
 
-def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool) -> Result:
+def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool, now: float) -> Result:
     queue = tuple(v for v in state.queue if v.key != vehicle.key)
+    if passed:
+        state = _learn(state, vehicle, now)
     decision = vehicle.decision or "deny"
     reason = vehicle.reason if vehicle.decision else vehicle.verdict
     record = RecordPassage(vehicle.key, vehicle.tag, vehicle.rssi, decision, reason or "no_tag", passed,
@@ -342,11 +349,31 @@ def _consume(state: LaneState, now: float, rules: LaneRules, tag: str | None) ->
 
 
 def _open(state: LaneState, vehicle: Vehicle, reason: str, now: float, rules: LaneRules) -> Result:
-    vehicle = replace(vehicle, decision="open", reason=reason, snapped=True)
+    vehicle = replace(vehicle, decision="open", reason=reason, snapped=True, decided_at=now)
     actions: tuple[Any, ...] = (OpenRequest(reason),)
     if not _find(state, lambda v: v.key == vehicle.key).snapped:
         actions += (TakeSnapshot(vehicle.key),)
     return _consume(_put(state, vehicle), now, rules, vehicle.tag), actions
+
+
+def _learn(state: LaneState, vehicle: Vehicle, now: float) -> LaneState:
+    """An opened vehicle crossed: how near its tag had come when the barrier opened
+    (:func:`edge.gate.associate.near_now`) is one more of that tag's loop levels.  Its tag: the one
+    the lane opened on; or, when a person opened, the tag the lane had found near but far weaker
+    than at its earlier opens — a resident who moved the tag in the car is opened by the lane
+    again after a few such opens (and one wrong guess, the car behind a stranger, is outvoted by
+    the tag's own opens).  Not for fire mode, a plate camera's open or a car that backed away."""
+    evidence = vehicle.evidence
+    if vehicle.decision != "open" or evidence is None:
+        return state
+    first = evidence.tags[0]
+    own = vehicle.reason in AUTO_REASONS and evidence.taken and first.tag == vehicle.tag
+    moved = vehicle.by is not None and evidence.ambiguous and first.why_not == "weaker_than_usual"
+    track = state.tracks.get(first.tag)
+    if not (own or moved) or track is None:
+        return state
+    level = near_now(track, vehicle.arrived, vehicle.decided_at if vehicle.decided_at is not None else now)
+    return replace(state, loop_levels=MappingProxyType(learned(state.loop_levels, first.tag, level)))
 
 
 def _person_opens(state: LaneState, event: OpenCommand, now: float, rules: LaneRules, mode: str) -> Result:
@@ -375,7 +402,7 @@ def _on_tick(state: LaneState, now: float, rules: LaneRules) -> Result:
         # A vehicle nobody saw (opened by a person with nothing on the loop) that never crossed.
         unseen = v.left_at is None and now - v.arrived >= rules.open_hold
         if backed_away or unseen:
-            state, more = _finish(state, v, passed=False)
+            state, more = _finish(state, v, passed=False, now=now)
             actions += more
     tracks = {t: tr for t, tr in state.tracks.items() if now - tr.last <= rules.tag_gone}
     cooldown = {t: until for t, until in state.cooldown.items() if until > now}

@@ -26,6 +26,8 @@ import os
 import queue
 import threading
 from collections import Counter
+from dataclasses import replace
+from types import MappingProxyType
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -39,7 +41,7 @@ from gwcommon.clock import Clock
 from gwcommon.exc import GatewardenError
 
 from . import lane as lanelogic
-from .associate import RadioLevels
+from .associate import LOOP_LEVELS_KEPT, LOOP_TAGS_KEPT, RadioLevels
 from .barrier import Contacts, Relays
 from .config import GateConfig, LaneConfig, lane_rules
 from .decide import judge
@@ -65,6 +67,9 @@ from .model import (
 logger = logging.getLogger(__name__)
 _PENDING = b""  # a snapshot is being taken
 PASSBACK_FILE = "passback.json"
+STATE_FILE_MAX = 8 * 1024 * 1024  # bytes: a state file larger than this is not the gate's own (kept aside)
+LOOP_LEVELS_FILE = "loop_levels.json"
+LOOP_LEVELS_SAVE_EVERY = 60.0  # seconds: the loop levels learned since are saved at most this often (and at stop)
 
 
 class GateDevice:
@@ -92,6 +97,9 @@ class GateDevice:
         self.counters: Counter[str] = Counter()
         self._passback_path = Path(state_dir) / PASSBACK_FILE if state_dir is not None else None
         self._last_dir: dict[str, str] = self._load_passback()
+        self._levels_path = Path(state_dir) / LOOP_LEVELS_FILE if state_dir is not None else None
+        self._levels_saved_at, self._levels_dirty = float("-inf"), False
+        self._load_loop_levels()
         self._fire = False
         self._jpegs: dict[tuple[str, int], bytes | None] = {}
         self._awaiting: dict[tuple[str, int], str] = {}
@@ -186,6 +194,7 @@ class GateDevice:
             camera.stop()
         self._shooter.shutdown(wait=True)
         self.pump()
+        self._save_loop_levels(force=True)
         self.close()
 
     def close(self) -> None:
@@ -254,6 +263,10 @@ class GateDevice:
         for action in actions:
             self._act(name, relays, action, now)
         relays.tick(now)
+        if self.lanes[name].traffic.loop_levels is not lane.traffic.loop_levels:
+            self._levels_dirty = True
+        if self._levels_dirty:  # after the relays: a save never delays an open
+            self._save_loop_levels()
 
     def _route(self, radio: str, sighting: Sighting) -> None:
         """A sighting goes to the lane(s) of the radio that heard it, with its margin over the other
@@ -350,29 +363,76 @@ class GateDevice:
     # ---- passback memory (survives a restart) ------------------------------------------
 
     def _load_passback(self) -> dict[str, str]:
-        path = self._passback_path
-        if path is None or not path.exists():
-            return {}
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))["last_direction"]
+        def check(data: Any) -> dict[str, str]:
+            data = data["last_direction"]
             if not isinstance(data, dict) or not all(v in ("in", "out") for v in data.values()):
                 raise ValueError("last_direction must map tags to 'in' or 'out'")
             return {str(tag): str(way) for tag, way in data.items()}
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            self.counters["passback_unreadable"] += 1
-            kept = path.with_name(path.name + ".bad")
-            os.replace(path, kept)
-            logger.error("gate: passback memory %s unreadable (%s); kept it as %s, starting empty", path, exc, kept)
-            return {}
+        return self._load_state(self._passback_path, "passback", check) or {}
 
     def _save_passback(self) -> None:
-        if self._passback_path is None:
+        self._save_state(self._passback_path, "passback", {"last_direction": self._last_dir})
+
+    # ---- loop levels: how near each tag is when its car is on the loop (survive a restart) ----
+
+    def _load_loop_levels(self) -> None:
+        """``{"lanes": {lane: [[tag, [dBm, ...]], ...]}}``, each lane's tags in the order they last
+        opened it (the oldest first: the first to be forgotten)."""
+        def check(data: Any) -> dict[str, dict[str, tuple[int, ...]]]:
+            lanes = data["lanes"]
+            if not isinstance(lanes, dict):
+                raise ValueError("lanes must map lane names to lists of [tag, levels]")
+            out = {}
+            for name, tags in lanes.items():
+                if not isinstance(tags, list) or not all(
+                        isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                        and isinstance(item[1], list) and item[1]
+                        and all(type(r) is int and -127 <= r <= 20 for r in item[1]) for item in tags):
+                    raise ValueError(f"lane {name}: each tag needs [tag, [levels in dBm, -127 to 20]]")
+                out[str(name)] = {tag: tuple(levels[-LOOP_LEVELS_KEPT:]) for tag, levels in tags[-LOOP_TAGS_KEPT:]}
+            return out
+        for name, levels in (self._load_state(self._levels_path, "loop_levels", check) or {}).items():
+            if name in self.lanes:  # a lane since removed from the config is forgotten
+                lane = self.lanes[name]
+                self.lanes[name] = replace(lane, traffic=replace(lane.traffic, loop_levels=MappingProxyType(levels)))
+
+    def _save_loop_levels(self, *, force: bool = False) -> None:
+        """Save the lanes' loop levels if they changed: at most every LOOP_LEVELS_SAVE_EVERY (an SD
+        card), and at stop; a crash loses at most that much learning."""
+        now = self.clock.monotonic()
+        if not self._levels_dirty or (not force and now - self._levels_saved_at < LOOP_LEVELS_SAVE_EVERY):
             return
+        self._levels_saved_at = now  # a failed save is tried again a minute later (and at stop)
+        self._levels_dirty = not self._save_state(self._levels_path, "loop_levels", {"lanes": {
+            name: [[tag, list(v)] for tag, v in lane.traffic.loop_levels.items()] for name, lane in self.lanes.items()}})
+
+    # ---- a small JSON file of state (atomic; an unreadable one is kept aside, never fatal) ----
+
+    def _load_state(self, path: Path | None, what: str, check: Callable[[Any], Any]) -> Any:
+        if path is None or not path.exists():
+            return None
         try:
-            write_atomic(self._passback_path, json.dumps({"last_direction": self._last_dir}, sort_keys=True).encode())
+            if path.stat().st_size > STATE_FILE_MAX:
+                raise ValueError(f"larger than {STATE_FILE_MAX} bytes")
+            return check(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # deep nesting: RecursionError
+            self.counters[f"{what}_unreadable"] += 1
+            kept = path.with_name(path.name + ".bad")
+            os.replace(path, kept)
+            logger.error("gate: %s memory %s unreadable (%s); kept it as %s, starting empty", what, path, exc, kept)
+            return None
+
+    def _save_state(self, path: Path | None, what: str, data: Any) -> bool:
+        """Write ``data`` to ``path`` atomically; False (counted, logged) when it could not."""
+        if path is None:
+            return True
+        try:
+            write_atomic(path, json.dumps(data, sort_keys=True).encode())
+            return True
         except OSError as exc:
-            self.counters["passback_save_failed"] += 1
-            logger.error("gate: could not save the passback memory to %s: %s", self._passback_path, exc)
+            self.counters[f"{what}_save_failed"] += 1
+            logger.error("gate: could not save the %s memory to %s: %s", what, path, exc)
+            return False
 
     # ---- snapshots -----------------------------------------------------------------------
 

@@ -51,6 +51,8 @@ class LaneRules:
     late_grace: float = 1.0  # the car settles onto the loop: a tag first heard this long after still counts
     settle: float = 1.5  # no tag chosen by tag_wait: a clearly nearest candidate may still open this much later
     late_margin: float = 6.0  # dB above rssi_threshold a tag found only after tag_wait must stand
+    loop_drop: float = 10.0  # dB below its loop level (how near it came at its last opens here): not on the loop
+    loop_after: int = 2  # opens of a tag the lane must know before its loop level counts (0: never)
 
     @property
     def vehicle_input(self) -> str:

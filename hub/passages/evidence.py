@@ -38,6 +38,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ev.why.parked": ("停在闸口附近的车", "a car parked near the gate"),
     "ev.why.not_arriving": ("没有在靠近", "not coming closer"),
     "ev.why.consumed": ("上次开闸时已在附近", "already near at the last open"),
+    "ev.why.weaker_than_usual": ("比它平时在本车道开闸时弱得多，像是后面、旁边或路过的车",
+                                 "far weaker than at its earlier opens here: the car behind, beside or passing"),
+    "ev.why.weaker_by": ("它平时在本车道开闸时约 {usual} dBm，这次最强只有 {near} dBm，像是后面、旁边或路过的车",
+                         "about {usual} dBm at its earlier opens here, at most {near} dBm now: the car behind, beside "
+                         "or passing"),
     "ev.detail.late_faint": ("车到后才够近，信号不够强", "near only after the car arrived, and faint"),
     "ev.by": ("{by}开闸", "opened by {by}"),
     "ev.by_note": ("{by}开闸，理由：{note}", "opened by {by}: {note}"),
@@ -89,8 +94,10 @@ def _tag_line(tag: Mapping, lang: str, name: Callable[[str], str]) -> str:
               else _t("ev.margin_other", lang, db=f"{-margin:+d}"))
     line = _t("ev.tag", lang, who=name(tag["tag"]), rssi=tag["rssi"], rise=_t("ev.rise", lang, db=f"{tag['rise_db']:+d}"),
               when=when, margin=margin)
-    why = tag.get("why_not")
-    if why:
+    why, usual, near = tag.get("why_not"), tag.get("usual_rssi"), tag.get("near_rssi")
+    if why == "weaker_than_usual" and usual is not None and near is not None:
+        line += _t("ev.why", lang, why=_t("ev.why.weaker_by", lang, usual=usual, near=near))
+    elif why:
         code = "elsewhere" if why == "other_lane" and tag.get("elsewhere") else why
         line += _t("ev.why", lang, why=_t(f"ev.why.{code}", lang, default=code))
     return line

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge.gate import decide
+from edge.gate.associate import LOOP_LEVELS_KEPT, learned, loop_level
 from edge.gate.lane import Lane, step
 from edge.gate.model import Heard, InputChanged, LaneRules, OpenCommand, RecordPassage, Tick
 from gwcommon import wire
@@ -573,3 +574,176 @@ def test_the_evidence_a_passage_carries_fits_the_contract_at_any_extreme():
     second = Evidence((wild, faint), ambiguous=True).fields()["tags"][1]
     assert (second["rssi"], second["rise_db"], second["before_s"], second["why_not"]) == (-127, -127, 86_400, "parked")
     assert str(Evidence((wild,), ambiguous=True, detail="late_faint")).endswith(") (late and faint)")
+
+
+# ---- as near as it usually is: the lane knows each tag's level on the loop (loop levels) -------------
+# A tag is as near as it usually is when its car is on the loop: the lane remembers how near each tag
+# came at its opens; a tag that comes no nearer than ``loop_drop`` below that by ``tag_wait`` is not on
+# the loop — the resident queued behind a stranger no longer opens the barrier for him.
+
+# A patch antenna beside the loop (PATCH), and no limit switches: the lane opens again and again
+# with no one moving the arm in these tests.
+LEARNING = replace(PATCH, wired=frozenset({"arming_loop", "photo_eye"}))
+
+
+def _visit(lane: Street, tag: str, level: int) -> None:
+    """The resident drives up onto the loop, its tag at ``level``, goes through and away."""
+    start = lane.now
+    lane.tags[tag] = ramp((start, -88), (start + 6, level), (start + 9, level))
+    lane.play(6)
+    lane.loop(True)
+    lane.play(1.2)
+    lane.drive_through()
+    lane.play(40)  # gone (tag_gone), cooled down
+    del lane.tags[tag]
+
+
+def _stranger_with_resident_behind(lane: Street, *, already_behind: bool = False) -> None:
+    """An untagged car on the loop; the resident behind it, its tag rising to -67 dBm — over the
+    -70 dBm threshold, 12 dB under where it is when its own car is on the loop: pulling up 3 s after
+    the stranger armed the loop, or (``already_behind``) right behind the stranger as it arrives."""
+    start = lane.now
+    if already_behind:
+        lane.tags[RESIDENT] = ramp((start, -95), (start + 3, -67), (start + 60, -67))
+    else:
+        lane.tags[RESIDENT] = ramp((start, -95), (start + 3, -92), (start + 6, -67), (start + 60, -67))
+    lane.play(3)
+    lane.loop(True)  # the stranger
+    lane.play(5)
+
+
+@pytest.mark.parametrize("already_behind", [False, True], ids=["pulls up behind", "already behind"])
+def test_the_resident_queued_behind_a_stranger_does_not_open_for_him_once_the_lane_knows_the_tag(already_behind):
+    lane = Street(LEARNING)
+    for level in (-54, -55):
+        _visit(lane, RESIDENT, level)
+    assert lane.opened() == 2 and lane.lane.traffic.loop_levels[RESIDENT] == (-54, -55)
+    _stranger_with_resident_behind(lane, already_behind=already_behind)
+    assert lane.opened() == 2  # the stranger waits for the guard
+    waiting = next(v for v in lane.lane.traffic.queue if v.decision is None)
+    assert waiting.evidence.ambiguous
+    tag = waiting.evidence.fields()["tags"][0]
+    assert (tag["tag"], tag["why_not"], tag["usual_rssi"], tag["near_rssi"]) == (RESIDENT, "weaker_than_usual", -54, -67)
+
+
+@pytest.mark.parametrize("already_behind", [False, True], ids=["pulls up behind", "already behind"])
+def test_without_loop_levels_the_same_lane_opens_for_the_stranger(already_behind):
+    """The same scenarios with the check off (``loop_after`` 0: the rule before): the wrong open."""
+    lane = Street(replace(LEARNING, loop_after=0))
+    for level in (-54, -55):
+        _visit(lane, RESIDENT, level)
+    _stranger_with_resident_behind(lane, already_behind=already_behind)
+    assert lane.opened() == 3
+
+
+def test_one_open_is_not_enough_to_know_a_tag():
+    lane = Street(LEARNING)
+    _visit(lane, RESIDENT, -54)
+    _stranger_with_resident_behind(lane)
+    assert lane.opened() == 2  # loop_after 2: one earlier open does not count yet (the rule before)
+
+
+def test_the_resident_on_the_loop_at_its_usual_level_opens():
+    lane = Street(LEARNING)
+    for level in (-54, -55):
+        _visit(lane, RESIDENT, level)
+    _visit(lane, RESIDENT, -60)  # a little further back on the loop than usual: within loop_drop
+    assert lane.opened() == 3
+    assert lane.lane.traffic.loop_levels[RESIDENT] == (-54, -55, -60)
+
+
+def test_a_tag_moved_in_the_car_opens_again_after_a_few_opens_by_hand():
+    """The resident put the tag in the glove box (13 dB weaker; heard near only as the car settles on
+    the loop): the lane refuses it and says why; a person opens; after two such opens the lane has
+    learned the new level and opens itself."""
+    lane = Street(LEARNING)
+    for level in (-52, -53):
+        _visit(lane, RESIDENT, level)
+    refused = 0
+    for _ in range(4):
+        start = lane.now
+        before = lane.opened()
+        lane.tags[RESIDENT] = ramp((start, -95), (start + 6, -92), (start + 9, -66), (start + 14, -66))
+        lane.play(6)
+        lane.loop(True)
+        lane.play(5)
+        if lane.opened() == before:
+            refused += 1
+            waiting = next(v for v in lane.lane.traffic.queue if v.decision is None)
+            assert waiting.evidence.fields()["tags"][0]["why_not"] == "weaker_than_usual"
+            lane.send(OpenCommand("manual", by="booth"))
+            lane.play(0.2)
+        lane.drive_through()
+        lane.play(40)
+        del lane.tags[RESIDENT]
+    assert refused == 2  # the median of (-52, -53, -66, -66) is -59.5: -66 dBm is within loop_drop again
+    assert lane.lane.traffic.loop_levels[RESIDENT].count(-66) == 2  # the two opens by hand counted
+
+
+def test_only_an_opened_car_that_crossed_teaches_its_tags_level():
+    """A car opened on its tag that backs away, and a car opened in fire mode, teach nothing."""
+    from edge.gate.model import FireOn
+
+    lane = Street(LEARNING)
+    start = lane.now
+    lane.tags[RESIDENT] = ramp((start, -88), (start + 6, -54), (start + 9, -54))
+    lane.play(6)
+    lane.loop(True)
+    lane.play(1.2)
+    assert lane.opened() == 1
+    lane.back_away()  # it turned round
+    lane.play(40)
+    del lane.tags[RESIDENT]
+    lane.send(FireOn("test"))
+    _visit(lane, RESIDENT, -54)
+    assert [p.reason for p in lane.passages()][-1] == "fire_mode"
+    assert RESIDENT not in lane.lane.traffic.loop_levels
+
+
+def test_loop_level_and_memory_bounds():
+    rules = LEARNING
+    assert loop_level(None, rules) is None and loop_level((-60,), rules) is None
+    assert loop_level((-60, -50), rules) == -55.0
+    assert loop_level((-60, -50), replace(rules, loop_after=0)) is None
+    levels: dict = {}
+    for level in range(-70, -60):
+        levels = learned(levels, "eid:a", level)
+    assert levels["eid:a"] == tuple(range(-70, -60))[-LOOP_LEVELS_KEPT:]
+    levels = learned(levels, "eid:b", -500.0)  # held to the contract's range
+    assert levels["eid:b"] == (-127,) and list(levels) == ["eid:a", "eid:b"]
+    levels = learned(levels, "eid:a", -61)
+    assert list(levels) == ["eid:b", "eid:a"]  # the tag that opened last is the newest
+
+
+def test_how_near_a_tag_came_is_not_made_by_one_strong_reading():
+    from edge.gate.associate import Track, near_now
+
+    readings = ((1.0, -80), (1.5, -62), (2.0, -81), (2.5, -79), (3.0, -70), (3.5, -69), (4.0, -71), (4.5, -70),
+                (5.0, -85))
+    track = Track(first=1.0, last=5.0, samples=readings)
+    assert near_now(track, 1.0, 5.0) == -70.0  # where it stood (-69..-71), not the one -62 reading
+    assert near_now(track, 3.0, 4.0) == -70.0  # three readings: their median
+    assert track.typical(5.0) == -70.5 and track.typical(2.1) == -80.0
+
+
+def test_memory_keeps_the_most_recent_tags(monkeypatch):
+    from edge.gate import associate
+
+    monkeypatch.setattr(associate, "LOOP_TAGS_KEPT", 3)
+    levels: dict = {}
+    for k in range(5):
+        levels = learned(levels, f"eid:{k}", -60)
+    assert list(levels) == ["eid:2", "eid:3", "eid:4"]
+
+
+def test_the_evidence_names_the_usual_level_within_the_contract():
+    from edge.gate.associate import Assessment, Evidence
+
+    far = Assessment(RESIDENT, level=-64.0, rise=20.0, lead=3.0, margin=None, why_not="weaker_than_usual",
+                     usual=99.0, near=-300.0)
+    body = {"id": "e-1", "ts": "2026-03-02T07:00:00.000+08:00", "seq": 1, "lane": "north-in", "direction": "in",
+            "tag": None, "decision": "deny", "reason": "no_tag", "passed": False,
+            "evidence": Evidence((far,), ambiguous=True).fields()}
+    tag = wire.decode_payload("passage", json.dumps(body)).evidence.tags[0]
+    assert (tag.why_not, tag.usual_rssi, tag.near_rssi) == ("weaker_than_usual", 20, -127)
+    assert "came to -300 dBm (about 99 dBm at its earlier opens here)" in str(Evidence((far,), ambiguous=True))

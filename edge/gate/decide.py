@@ -89,7 +89,7 @@ class Vehicle:
     evidence: Evidence | None = None  # what the lane heard of the tags it judged for this vehicle
     settled: bool = False  # its tag is chosen for good (once one is found, or after ``tag_wait``)
     by: str | None = None  # who opened, for a person's open
-    decided_at: float | None = None  # when the barrier was opened for it
+    near_at_open: float | None = None  # how near its evidence's first tag had come when the barrier opened (near_now)
 
 
 @dataclass(frozen=True)
@@ -196,9 +196,9 @@ def _crossed(state: LaneState, now: float) -> Result:
     if first.on_loop and first.decision != "open":  # its nose went into the closed arm's beam, then back
         return _put(state, replace(first, reached_eye=False)), ()
     if first.on_loop:  # it went through, and the loop never cleared: a car right behind it is on the loop
-        state, record = _finish(state, first, passed=True, now=now)
+        state, record = _finish(state, first, passed=True)
         return _arrive(state, now), record
-    return _finish(state, first, passed=True, now=now)
+    return _finish(state, first, passed=True)
 
 
 def _eye_only(state: LaneState, active: bool, now: float) -> Result:
@@ -211,13 +211,13 @@ def _eye_only(state: LaneState, active: bool, now: float) -> Result:
     on_loop = _find(state, lambda v: v.on_loop)
     if on_loop is None:
         return state, ()
-    return _finish(state, on_loop, passed=on_loop.decision == "open", now=now)
+    return _finish(state, on_loop, passed=on_loop.decision == "open")
 
 
-def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool, now: float) -> Result:
+def _finish(state: LaneState, vehicle: Vehicle, *, passed: bool) -> Result:
     queue = tuple(v for v in state.queue if v.key != vehicle.key)
     if passed:
-        state = _learn(state, vehicle, now)
+        state = _learn(state, vehicle)
     decision = vehicle.decision or "deny"
     reason = vehicle.reason if vehicle.decision else vehicle.verdict
     record = RecordPassage(vehicle.key, vehicle.tag, vehicle.rssi, decision, reason or "no_tag", passed,
@@ -349,14 +349,17 @@ def _consume(state: LaneState, now: float, rules: LaneRules, tag: str | None) ->
 
 
 def _open(state: LaneState, vehicle: Vehicle, reason: str, now: float, rules: LaneRules) -> Result:
-    vehicle = replace(vehicle, decision="open", reason=reason, snapped=True, decided_at=now)
+    first = vehicle.evidence.tags[0].tag if vehicle.evidence else None
+    track = state.tracks.get(first) if first else None
+    vehicle = replace(vehicle, decision="open", reason=reason, snapped=True,
+                      near_at_open=near_now(track, vehicle.arrived, now) if track is not None else None)
     actions: tuple[Any, ...] = (OpenRequest(reason),)
     if not _find(state, lambda v: v.key == vehicle.key).snapped:
         actions += (TakeSnapshot(vehicle.key),)
     return _consume(_put(state, vehicle), now, rules, vehicle.tag), actions
 
 
-def _learn(state: LaneState, vehicle: Vehicle, now: float) -> LaneState:
+def _learn(state: LaneState, vehicle: Vehicle) -> LaneState:
     """An opened vehicle crossed: how near its tag had come when the barrier opened
     (:func:`edge.gate.associate.near_now`) is one more of that tag's loop levels.  Its tag: the one
     the lane opened on; or, when a person opened, the tag the lane had found near but far weaker
@@ -369,11 +372,9 @@ def _learn(state: LaneState, vehicle: Vehicle, now: float) -> LaneState:
     first = evidence.tags[0]
     own = vehicle.reason in AUTO_REASONS and evidence.taken and first.tag == vehicle.tag
     moved = vehicle.by is not None and evidence.ambiguous and first.why_not == "weaker_than_usual"
-    track = state.tracks.get(first.tag)
-    if not (own or moved) or track is None:
+    if not (own or moved) or vehicle.near_at_open is None:
         return state
-    level = near_now(track, vehicle.arrived, vehicle.decided_at if vehicle.decided_at is not None else now)
-    return replace(state, loop_levels=MappingProxyType(learned(state.loop_levels, first.tag, level)))
+    return replace(state, loop_levels=MappingProxyType(learned(state.loop_levels, first.tag, vehicle.near_at_open)))
 
 
 def _person_opens(state: LaneState, event: OpenCommand, now: float, rules: LaneRules, mode: str) -> Result:
@@ -402,7 +403,7 @@ def _on_tick(state: LaneState, now: float, rules: LaneRules) -> Result:
         # A vehicle nobody saw (opened by a person with nothing on the loop) that never crossed.
         unseen = v.left_at is None and now - v.arrived >= rules.open_hold
         if backed_away or unseen:
-            state, more = _finish(state, v, passed=False, now=now)
+            state, more = _finish(state, v, passed=False)
             actions += more
     tracks = {t: tr for t, tr in state.tracks.items() if now - tr.last <= rules.tag_gone}
     cooldown = {t: until for t, until in state.cooldown.items() if until > now}

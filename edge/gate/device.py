@@ -409,16 +409,23 @@ class GateDevice:
     # ---- a small JSON file of state (atomic; an unreadable one is kept aside, never fatal) ----
 
     def _load_state(self, path: Path | None, what: str, check: Callable[[Any], Any]) -> Any:
-        if path is None or not path.exists():
+        """The checked content of a state file; None (start empty) when there is none, or it is
+        unreadable — then it is kept aside as ``*.bad`` and counted; never an error that stops the gate."""
+        if path is None:
             return None
         try:
+            if not path.exists():
+                return None
             if path.stat().st_size > STATE_FILE_MAX:
                 raise ValueError(f"larger than {STATE_FILE_MAX} bytes")
             return check(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # deep nesting: RecursionError
             self.counters[f"{what}_unreadable"] += 1
             kept = path.with_name(path.name + ".bad")
-            os.replace(path, kept)
+            try:
+                os.replace(path, kept)
+            except OSError as moved:
+                kept = f"nowhere ({moved})"
             logger.error("gate: %s memory %s unreadable (%s); kept it as %s, starting empty", what, path, exc, kept)
             return None
 

@@ -40,9 +40,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ev.why.consumed": ("上次开闸时已在附近", "already near at the last open"),
     "ev.why.weaker_than_usual": ("比它平时在本车道开闸时弱得多，像是后面、旁边或路过的车",
                                  "far weaker than at its earlier opens here: the car behind, beside or passing"),
-    "ev.why.weaker_by": ("它平时在本车道开闸时约 {usual} dBm，这次最强只有 {near} dBm，像是后面、旁边或路过的车",
-                         "about {usual} dBm at its earlier opens here, at most {near} dBm now: the car behind, beside "
-                         "or passing"),
+    "ev.why.weaker_by": ("它平时在本车道开闸时约 {usual} dBm，这次最近时也只稳定在约 {near} dBm，像是后面、旁边或路过的车",
+                         "about {usual} dBm at its earlier opens here, steady at about {near} dBm at its nearest this "
+                         "time: the car behind, beside or passing"),
     "ev.detail.late_faint": ("车到后才够近，信号不够强", "near only after the car arrived, and faint"),
     "ev.by": ("{by}开闸", "opened by {by}"),
     "ev.by_note": ("{by}开闸，理由：{note}", "opened by {by}: {note}"),

@@ -700,6 +700,20 @@ def test_only_an_opened_car_that_crossed_teaches_its_tags_level():
     assert RESIDENT not in lane.lane.traffic.loop_levels
 
 
+def test_the_level_learned_is_how_near_the_tag_had_come_when_the_barrier_opened():
+    """Not how near it came afterwards, driving under the arm (what a later look compares with)."""
+    lane = Street(LEARNING)
+    start = lane.now
+    lane.tags[RESIDENT] = ramp((start, -88), (start + 6, -60), (start + 7.2, -60), (start + 8, -50), (start + 12, -50))
+    lane.play(6)
+    lane.loop(True)
+    lane.play(1.2)
+    assert lane.opened() == 1
+    lane.play(1.5)  # it rolls on, nearer the antenna, before the photo-eye
+    lane.drive_through()
+    assert lane.lane.traffic.loop_levels[RESIDENT] == (-60,)
+
+
 def test_loop_level_and_memory_bounds():
     rules = LEARNING
     assert loop_level(None, rules) is None and loop_level((-60,), rules) is None

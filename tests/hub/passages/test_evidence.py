@@ -52,8 +52,9 @@ def test_a_tag_far_weaker_than_at_its_opens_names_its_usual_level():
     weaker = heard(rssi=-71, before_s=4.0, why_not="weaker_than_usual", usual_rssi=-58, near_rssi=-74)
     row = {"decision": "deny", "evidence": {"ambiguous": True, "tags": [weaker]}}
     assert explain(row, "zh", name).endswith(
-        "浙A·12345：信号 -71 dBm，上升 +0 dB，车到前 4.0 秒开始听到（它平时在本车道开闸时约 -58 dBm，这次最强只有 -74 dBm，像是后面、旁边或路过的车）")
-    assert "(about -58 dBm at its earlier opens here, at most -74 dBm now: the car behind, beside or passing)" in \
+        "浙A·12345：信号 -71 dBm，上升 +0 dB，车到前 4.0 秒开始听到（它平时在本车道开闸时约 -58 dBm，这次最近时也只稳定在约 -74 dBm，像是后面、旁边或路过的车）")
+    assert ("(about -58 dBm at its earlier opens here, steady at about -74 dBm at its nearest this time: the car "
+            "behind, beside or passing)") in \
         explain(row, "en", name)
     older = heard(why_not="weaker_than_usual")  # without its usual level: the words alone
     assert explain({"decision": "deny", "evidence": {"ambiguous": True, "tags": [older]}}, "zh", name).endswith(
